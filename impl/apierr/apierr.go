@@ -1,0 +1,93 @@
+// Package apierr is the one error vocabulary of apikeyd. Code below the HTTP
+// layer says what went wrong with a Code; each API family turns an *Error
+// into its own body in exactly one place, and Status maps a Code to HTTP.
+package apierr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Code classifies an error independently of any API family's wire format.
+type Code string
+
+const (
+	Invalid          Code = "invalid"           // the request does not match the document
+	Unauthorized     Code = "unauthorized"      // no credentials, or unknown ones
+	Forbidden        Code = "forbidden"         // a known identity without access
+	NotFound         Code = "not_found"         // no such resource
+	Conflict         Code = "conflict"          // already in the requested state
+	TooLarge         Code = "too_large"         // body over the limit
+	UnsupportedMedia Code = "unsupported_media" // body that is not JSON
+	MethodNotAllowed Code = "method_not_allowed"
+	Unprocessable    Code = "unprocessable"     // well-formed, but cannot be done
+	TooManyRequests  Code = "too_many_requests" // rate limited
+	Unavailable      Code = "unavailable"       // a dependency (Discord) failed
+	Internal         Code = "internal"          // a bug or a database failure
+)
+
+var statusOf = map[Code]int{
+	Invalid:          http.StatusBadRequest,
+	Unauthorized:     http.StatusUnauthorized,
+	Forbidden:        http.StatusForbidden,
+	NotFound:         http.StatusNotFound,
+	MethodNotAllowed: http.StatusMethodNotAllowed,
+	Conflict:         http.StatusConflict,
+	TooLarge:         http.StatusRequestEntityTooLarge,
+	UnsupportedMedia: http.StatusUnsupportedMediaType,
+	Unprocessable:    http.StatusUnprocessableEntity,
+	TooManyRequests:  http.StatusTooManyRequests,
+	Unavailable:      http.StatusServiceUnavailable,
+	Internal:         http.StatusInternalServerError,
+}
+
+// Status is the HTTP status of a code; unknown codes are internal errors.
+func Status(c Code) int {
+	if s, ok := statusOf[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Error is an error that is safe to show to a client: Message and Fields
+// never hold secrets, SQL or internal details. Cause is for logs only.
+type Error struct {
+	Code    Code
+	Message string
+	// Fields maps a request field to what is wrong with it.
+	Fields map[string]string
+	Cause  error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// New returns an error with a client-safe message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// From returns err as an *Error; anything unclassified becomes an internal
+// error whose message reveals nothing of the cause.
+func From(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: Internal, Message: "internal error", Cause: err}
+}
+
+// CodeOf is the code of err, Internal when it carries none.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	return From(err).Code
+}

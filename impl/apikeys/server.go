@@ -1,0 +1,168 @@
+// Package apikeys serves the /apiKeys family: user keys managed with the
+// System key. Handlers implement the strict interface generated from
+// openapi/apikeys.yaml; requests reach them only after kin-openapi has
+// validated them and authenticated the System key.
+package apikeys
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	api "github.com/apikeyd/apikeyd/gen/apikeys"
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/validate"
+)
+
+// Store is the storage the family needs.
+type Store interface {
+	CreateUserKey(ctx context.Context, user, note string) (string, error)
+	UserKeyOwner(ctx context.Context, token string) (string, error)
+	ListUserKeys(ctx context.Context, user string) ([]store.UserKey, error)
+	ListAllUserKeys(ctx context.Context) ([]store.UserKey, error)
+	DeleteUserKeys(ctx context.Context, user string) (int64, error)
+}
+
+// Server implements the generated strict interface.
+type Server struct {
+	store Store
+	log   *slog.Logger
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// The seed's messages, word for word (note the capital K of the third).
+const (
+	msgNoKey      = "Please specify an authorization key!"
+	msgUnknownKey = "Invalid authorization key!"
+	msgNotSystem  = "Invalid authorization Key!"
+	msgSystemName = "Invalid name, name cannot be System!"
+	msgNotCreated = "Could not create a new auth key"
+)
+
+// NewHandler returns the http.Handler for every /apiKeys route.
+func NewHandler(st Store, log *slog.Logger) (http.Handler, error) {
+	s := &Server{store: st, log: log}
+	doc, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("apikeys document: %w", err)
+	}
+	v, err := validate.New(validate.Config{
+		Doc:          doc,
+		Authenticate: s.authenticate,
+		WriteError:   s.writeError,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apikeys validator: %w", err)
+	}
+	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  s.writeInvalid,
+		ResponseErrorHandlerFunc: s.writeError,
+	})
+	mux := http.NewServeMux()
+	h := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+		BaseRouter:       mux,
+		ErrorHandlerFunc: s.writeInvalid,
+	})
+	return v.Middleware(h), nil
+}
+
+// authenticate admits the System key only. Both schemes read the same
+// header; each answers only for the form (bare or Bearer) it describes.
+func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+	header := in.RequestValidationInput.Request.Header.Get("Authorization")
+	token, bearer := cutBearer(header)
+	if bearer != (in.SecuritySchemeName == "systemKeyBearer") && header != "" {
+		return validate.ErrSchemeNotUsed
+	}
+	if token == "" {
+		return apierr.New(apierr.Forbidden, msgNoKey)
+	}
+	owner, err := s.store.UserKeyOwner(ctx, token)
+	switch {
+	case apierr.CodeOf(err) == apierr.NotFound:
+		return apierr.New(apierr.Forbidden, msgUnknownKey)
+	case err != nil:
+		return err
+	case owner != store.SystemUser:
+		return apierr.New(apierr.Forbidden, msgNotSystem)
+	}
+	return nil
+}
+
+// cutBearer strips a case-insensitive "Bearer " scheme from an
+// Authorization header value.
+func cutBearer(header string) (token string, bearer bool) {
+	const prefix = "bearer "
+	if len(header) >= len(prefix) && strings.EqualFold(header[:len(prefix)], prefix) {
+		return strings.TrimSpace(header[len(prefix):]), true
+	}
+	return strings.TrimSpace(header), false
+}
+
+// isSystemName refuses "System" in any casing, Unicode folding included.
+func isSystemName(user string) bool { return strings.EqualFold(user, store.SystemUser) }
+
+func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeError(w, r, &apierr.Error{Code: apierr.Invalid, Message: "invalid request", Cause: err})
+}
+
+// writeError is the one place where an error becomes this family's body.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := apierr.From(err)
+	if e.Code == apierr.NotFound && emptyUserSegment(r.URL.Path) {
+		// The router cannot match an empty segment; the seed calls this
+		// an empty user name.
+		e = &apierr.Error{Code: apierr.Invalid, Fields: map[string]string{"user": "must be 1 to 64 characters"}}
+	}
+	status := apierr.Status(e.Code)
+	body := errorBody(status, e.Message)
+	switch e.Code {
+	case apierr.Internal:
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		body.Error.Message = "Internal server error"
+	case apierr.Invalid:
+		body.Error.Message = "Invalid request"
+		if op := validate.OperationID(r.Context()); op == "createKey" || op == "createKeyWithNote" || strings.HasPrefix(r.URL.Path, "/apiKeys/new/") {
+			body.Error.Message = msgNotCreated
+		}
+		if catch := catchError(e); catch != "" {
+			body.CatchError = &catch
+		}
+	}
+	writeJSON(w, status, body)
+}
+
+func emptyUserSegment(path string) bool {
+	return path == "/apiKeys/new/" || strings.HasPrefix(path, "/apiKeys/new//")
+}
+
+// catchError lists what is wrong with each field, in a stable order.
+func catchError(e *apierr.Error) string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	parts := make([]string, 0, len(e.Fields))
+	for field, msg := range e.Fields {
+		parts = append(parts, field+": "+msg)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+func errorBody(status int, message string) api.Error {
+	return api.Error{Error: api.ErrorDetail{Code: status, Message: message}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}

@@ -1,0 +1,199 @@
+// Package app builds apikeyd from its configuration and runs it: the same
+// constructor serves `go run .` and the end-to-end tests.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/apikeys"
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/openapi"
+)
+
+// Server is a built apikeyd: its store and its HTTP handler.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	handler http.Handler
+}
+
+// New opens the store, installs the System key on first start and builds
+// the handler. schema is schema.sql.
+func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Server, error) {
+	master, created, err := keys.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("generated a master key", "path", filepath.Join(cfg.DataDir, "master.key"))
+	}
+	sealer, err := keys.NewSealer(master)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if cfg.DB == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st}
+	if err := s.installSystemKey(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if s.handler, err = s.routes(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler serves every route of apikeyd.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store is the server's storage, for tools that share the process.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Close closes the database.
+func (s *Server) Close() error { return s.store.Close() }
+
+func (s *Server) routes() (http.Handler, error) {
+	apiKeys, err := apikeys.NewHandler(s.store, s.log)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/apiKeys/", apiKeys)
+	mux.Handle("GET /openapi/", http.StripPrefix("/openapi/", http.FileServerFS(openapi.Documents)))
+	mux.HandleFunc("GET /v1/livez", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /v1/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.store.Ping(r.Context()); err != nil {
+			s.log.ErrorContext(r.Context(), "not ready", "err", err)
+			writeStatus(w, http.StatusServiceUnavailable, "unavailable")
+			return
+		}
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	return mux, nil
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"success":true,"data":{"status":%q},"error":null}`+"\n", status)
+}
+
+// installSystemKey installs the System key on first start: the one from
+// the environment, else the one in <data-dir>/system.key, else a new one
+// written there. Its value is never logged; only the file's path is.
+func (s *Server) installSystemKey(ctx context.Context) error {
+	has, err := s.store.HasSystemKey(ctx)
+	if err != nil || has {
+		if has && s.cfg.SystemKey != "" {
+			s.log.Warn("APIKEYD_SYSTEM_KEY is ignored: a System key is installed already")
+		}
+		return err
+	}
+	token := s.cfg.SystemKey
+	if token != "" && len(token) < 16 {
+		return errors.New("APIKEYD_SYSTEM_KEY: want at least 16 characters")
+	}
+	if token == "" {
+		path := filepath.Join(s.cfg.DataDir, "system.key")
+		var created bool
+		if token, created, err = loadOrCreateSystemKey(path); err != nil {
+			return err
+		}
+		if created {
+			s.log.Info("generated the System key; it is in this file, readable only by you", "path", path)
+		}
+	}
+	if _, err := s.store.InstallSystemKey(ctx, token); err != nil {
+		return err
+	}
+	return nil
+}
+
+func loadOrCreateSystemKey(path string) (token string, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		token = string(trimNewline(b))
+		if len(token) < 16 {
+			return "", false, fmt.Errorf("system key file %s: want at least 16 characters", path)
+		}
+		return token, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("read system key: %w", err)
+	}
+	if token, err = keys.Generate(keys.User); err != nil {
+		return "", false, fmt.Errorf("generate system key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", false, fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, fmt.Errorf("write system key: %w", err)
+	}
+	if _, err := f.WriteString(token + "\n"); err != nil {
+		f.Close()
+		return "", false, fmt.Errorf("write system key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", false, fmt.Errorf("write system key: %w", err)
+	}
+	return token, true, f.Close()
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// Serve answers on ln until ctx is done, then stops accepting, lets
+// in-flight requests finish (for up to 30 s) and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config is what a server is built from: flags, each with an environment
+// variable, and the secrets that only come from the environment.
+type Config struct {
+	Addr          string
+	DataDir       string
+	DB            string // a file path or ":memory:"; "" means <DataDir>/apikeyd.db
+	DiscordAPIURL string
+	// IdentityTTL is how long a Discord token's user is remembered.
+	IdentityTTL time.Duration
+	// MaxKeysPerGuild bounds the /v1 keys of one guild.
+	MaxKeysPerGuild int
+	LogFormat       string // "text" or "json"
+	// SystemKey is installed as the System key on first start.
+	SystemKey string
+	// MasterKey is base64 of the 32-byte key that seals stored keys; ""
+	// means <DataDir>/master.key, generated once.
+	MasterKey string
+}
+
+// DBPath is the database the server opens.
+func (c Config) DBPath() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.DataDir, "apikeyd.db")
+}
+
+// envFlag is a flag whose default comes from an environment variable; a
+// flag given on the command line wins.
+type envFlag struct {
+	name, env, usage string
+	set              func(fs *flag.FlagSet, def string)
+}
+
+func stringFlag(p *string, name, env, def, usage string) envFlag {
+	return envFlag{name, env, usage, func(fs *flag.FlagSet, v string) {
+		if v == "" {
+			v = def
+		}
+		fs.StringVar(p, name, v, usage+" (env "+env+")")
+	}}
+}
+
+func bindFlags(fs *flag.FlagSet, getenv func(string) string, flags ...envFlag) {
+	for _, f := range flags {
+		f.set(fs, getenv(f.env))
+	}
+}
+
+// parseServeFlags reads the serve subcommand's flags and environment.
+func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
+	var cfg Config
+	var ttl, maxKeys string
+	bindFlags(fs, getenv,
+		stringFlag(&cfg.Addr, "addr", "APIKEYD_ADDR", "127.0.0.1:8080", "address to listen on"),
+		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
+		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", `database file, or ":memory:" (default <data-dir>/apikeyd.db)`),
+		stringFlag(&cfg.DiscordAPIURL, "discord-api-url", "APIKEYD_DISCORD_API_URL", "https://discord.com/api/v10", "Discord API base URL"),
+		stringFlag(&ttl, "identity-ttl", "APIKEYD_IDENTITY_TTL", "60s", "how long a Discord token's user is cached"),
+		stringFlag(&maxKeys, "max-keys-per-guild", "APIKEYD_MAX_KEYS_PER_GUILD", "25", "most /v1 API keys one guild may hold"),
+		stringFlag(&cfg.LogFormat, "log-format", "APIKEYD_LOG_FORMAT", "text", "log format: text or json"),
+	)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	var err error
+	if cfg.IdentityTTL, err = time.ParseDuration(ttl); err != nil || cfg.IdentityTTL < 0 {
+		return Config{}, fmt.Errorf("--identity-ttl: want a duration such as 60s, got %q", ttl)
+	}
+	if cfg.MaxKeysPerGuild, err = strconv.Atoi(maxKeys); err != nil || cfg.MaxKeysPerGuild < 1 {
+		return Config{}, fmt.Errorf("--max-keys-per-guild: want a positive integer, got %q", maxKeys)
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return Config{}, errors.New("--log-format: want text or json")
+	}
+	cfg.SystemKey = getenv("APIKEYD_SYSTEM_KEY")
+	cfg.MasterKey = getenv("APIKEYD_MASTER_KEY")
+	return cfg, nil
+}

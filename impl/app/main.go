@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+)
+
+// Env is what the process gives the program.
+type Env struct {
+	Args    []string
+	Getenv  func(string) string
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Schema  string
+	Version string
+}
+
+const usage = `apikeyd: a self-hosted API-key service
+
+Usage:
+  apikeyd [serve] [flags]     serve the API (the default)
+  apikeyd version             print the version
+Run "apikeyd serve --help" for the flags.
+`
+
+// Main runs a subcommand and returns the process exit code.
+func Main(ctx context.Context, env Env) int {
+	args := env.Args
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, env, args)
+	case "version":
+		fmt.Fprintln(env.Stdout, "apikeyd", env.Version)
+	case "help":
+		fmt.Fprint(env.Stdout, usage)
+	default:
+		fmt.Fprintf(env.Stderr, "apikeyd: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "apikeyd:", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("apikeyd serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg, err := parseServeFlags(args, env.Getenv, fs)
+	if err != nil {
+		return err
+	}
+	log := newLogger(env.Stderr, cfg.LogFormat)
+	srv, err := New(ctx, cfg, env.Schema, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("apikeyd listening", "addr", ln.Addr().String(), "db", cfg.DBPath(), "version", env.Version)
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("apikeyd stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

@@ -1,0 +1,254 @@
+// Package discordtest is a small fake of Discord's HTTP API for tests: it
+// serves GET /api/v10/users/@me in Discord's real wire format (user objects,
+// JSON error bodies, rate-limit answers), so that code talking to Discord is
+// tested over real HTTP instead of against mocks.
+package discordtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// APIPrefix is the path of the API version the fake serves; URL ends in it.
+const APIPrefix = "/api/v10"
+
+// Server is a fake Discord API. All methods are safe for concurrent use.
+type Server struct {
+	srv       *httptest.Server
+	closeOnce sync.Once
+	closed    chan struct{} // closed on Close: unblocks delayed/held requests
+
+	mu     sync.Mutex
+	users  map[string]string // token -> response body of /users/@me
+	calls  map[string]int    // token -> requests to /users/@me
+	fail   int               // status every request answers with; 0: none
+	delay  time.Duration
+	hold   chan struct{} // non-nil while held; closed on release
+	served int           // all requests to /users/@me, any token
+	last   http.Header   // headers of the latest request to /users/@me
+}
+
+// NewServer starts a fake Discord API; it is closed when the test ends.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		closed: make(chan struct{}),
+		users:  make(map[string]string),
+		calls:  make(map[string]int),
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// URL is the API base, like "https://discord.com/api/v10", e.g.
+// "http://127.0.0.1:PORT/api/v10".
+func (s *Server) URL() string { return s.srv.URL + APIPrefix }
+
+// Close stops the server, making its URL unreachable; requests still
+// waiting in Delay or Hold are released first. Safe to call twice.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+	})
+}
+
+// AddUser makes token identify a user with that id and username, answered
+// as Discord answers a token with the "identify" scope.
+func (s *Server) AddUser(token, id, username string) {
+	b, err := json.Marshal(userObject(id, username))
+	if err != nil {
+		panic(err) // static shape: cannot fail
+	}
+	s.AddRawUser(token, string(b))
+}
+
+// AddRawUser makes /users/@me answer 200 with body verbatim for token, to
+// test malformed, incomplete or oversized answers.
+func (s *Server) AddRawUser(token, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[token] = body
+}
+
+// Calls is how many requests reached /users/@me with "Bearer token",
+// whatever they were answered.
+func (s *Server) Calls(token string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[token]
+}
+
+// TotalCalls is how many requests reached /users/@me, with any token.
+func (s *Server) TotalCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.served
+}
+
+// LastHeader is a copy of the headers of the latest request to /users/@me
+// (nil before any), to check what a client sends.
+func (s *Server) LastHeader() http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last.Clone()
+}
+
+// FailWith makes every request answer status, with the body Discord sends
+// for it: 429 a rate-limit object and Retry-After header, other 4xx a JSON
+// error object, 5xx a plain-text body as from Discord's edge. 0 stops it.
+func (s *Server) FailWith(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = status
+}
+
+// Delay makes every request wait d before answering (or until the client
+// gives up), to test timeouts.
+func (s *Server) Delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// Hold makes requests to /users/@me wait, after being counted by Calls,
+// until the returned release is called (or the client gives up), so tests
+// can line up concurrent callers without sleeping. release is idempotent.
+func (s *Server) Hold() (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.hold = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.hold == ch {
+				s.hold = nil
+			}
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Reset forgets users, counts, failures, delay and releases any hold.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = make(map[string]string)
+	s.calls = make(map[string]int)
+	s.served = 0
+	s.last = nil
+	s.fail = 0
+	s.delay = 0
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != APIPrefix+"/users/@me" {
+		writeJSON(w, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "405: Method Not Allowed", "code": 0})
+		return
+	}
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	s.last = r.Header.Clone()
+	s.served++
+	s.calls[token]++
+	delay, hold := s.delay, s.hold
+	s.mu.Unlock()
+
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		case <-s.closed:
+			return
+		}
+	}
+	if delay > 0 {
+		timer := time.NewTimer(delay)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			return
+		case <-s.closed:
+			return
+		}
+	}
+
+	s.mu.Lock()
+	fail := s.fail
+	body, known := s.users[token]
+	s.mu.Unlock()
+
+	switch {
+	case fail == http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("X-RateLimit-Scope", "user")
+		writeJSON(w, fail, map[string]any{"message": "You are being rate limited.", "retry_after": 1.0, "global": false})
+	case fail >= 500:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(fail)
+		fmt.Fprintf(w, "%d %s: upstream connect error or disconnect/reset before headers\n", fail, http.StatusText(fail))
+	case fail != 0:
+		writeJSON(w, fail, map[string]any{"message": fmt.Sprintf("%d: %s", fail, http.StatusText(fail)), "code": 0})
+	case !known:
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// userObject is a user as /users/@me returns it for the "identify" scope
+// (no email), with the fields of Discord's post-discriminator usernames.
+func userObject(id, username string) map[string]any {
+	var globalName any
+	if username != "" {
+		globalName = username
+	}
+	return map[string]any{
+		"id":                     id,
+		"username":               username,
+		"avatar":                 nil,
+		"discriminator":          "0",
+		"public_flags":           0,
+		"flags":                  0,
+		"banner":                 nil,
+		"accent_color":           nil,
+		"global_name":            globalName,
+		"avatar_decoration_data": nil,
+		"collectibles":           nil,
+		"banner_color":           nil,
+		"clan":                   nil,
+		"primary_guild":          nil,
+		"mfa_enabled":            false,
+		"locale":                 "en-US",
+		"premium_type":           0,
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,151 @@
+package keys
+
+import (
+	"crypto/rand"
+	"strings"
+	"testing"
+)
+
+func newSealer(t testing.TB) *Sealer {
+	t.Helper()
+	master := make([]byte, MasterKeySize)
+	rand.Read(master)
+	s, err := NewSealer(master)
+	if err != nil {
+		t.Fatalf("NewSealer: %v", err)
+	}
+	return s
+}
+
+func seal(t testing.TB, s *Sealer, key string) []byte {
+	t.Helper()
+	sealed, err := s.Seal(key)
+	if err != nil {
+		t.Fatalf("Seal: %v", err)
+	}
+	return sealed
+}
+
+func TestNewSealerKeySize(t *testing.T) {
+	tests := []struct {
+		size    int
+		wantErr bool
+	}{
+		{0, true},
+		{16, true},
+		{24, true},
+		{31, true},
+		{32, false},
+		{33, true},
+		{64, true},
+	}
+	for _, tt := range tests {
+		_, err := NewSealer(make([]byte, tt.size))
+		if got, want := err != nil, tt.wantErr; got != want {
+			t.Errorf("NewSealer(%d bytes) error = %v, want error: %v", tt.size, err, want)
+		}
+	}
+}
+
+func TestSealOpenRoundTrip(t *testing.T) {
+	s := newSealer(t)
+	for _, k := range kinds {
+		key := generate(t, k)
+		sealed := seal(t, s, key)
+		if got, want := len(sealed), 12+len(key)+16; got != want {
+			t.Errorf("len(sealed) = %d, want nonce+key+tag = %d", got, want)
+		}
+		if strings.Contains(string(sealed), key[bodyStart:checksumAt]) {
+			t.Error("sealed copy contains the key in the clear")
+		}
+		got, err := s.Open(sealed, Hash(key))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if want := key; got != want {
+			t.Errorf("Open returned a different key")
+		}
+	}
+}
+
+func TestSealUsesFreshNonces(t *testing.T) {
+	s := newSealer(t)
+	key := generate(t, Guild)
+	if string(seal(t, s, key)) == string(seal(t, s, key)) {
+		t.Error("sealing a key twice gave identical blobs")
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	s := newSealer(t)
+	key, other := generate(t, Guild), generate(t, Guild)
+	sealed := seal(t, s, key)
+	sealedOther := seal(t, s, other)
+	tests := []struct {
+		name   string
+		sealer *Sealer
+		sealed []byte
+		hash   []byte
+	}{
+		{"other master key", newSealer(t), sealed, Hash(key)},
+		{"other key's hash", s, sealed, Hash(other)},
+		{"other key's blob", s, sealedOther, Hash(key)},
+		{"nil hash", s, sealed, nil},
+		{"truncated hash", s, sealed, Hash(key)[:31]},
+		{"empty blob", s, nil, Hash(key)},
+		{"nonce only", s, sealed[:12], Hash(key)},
+		{"truncated tag", s, sealed[:len(sealed)-1], Hash(key)},
+		{"extended", s, append(append([]byte(nil), sealed...), 0), Hash(key)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.sealer.Open(tt.sealed, tt.hash)
+			if err == nil {
+				t.Fatal("Open succeeded, want an error")
+			}
+			if got != "" {
+				t.Errorf("Open returned %d characters alongside its error", len(got))
+			}
+			if msg := err.Error(); strings.Contains(msg, key[bodyStart:checksumAt]) || strings.Contains(msg, other[bodyStart:checksumAt]) {
+				t.Errorf("Open error %q contains a key", msg)
+			}
+		})
+	}
+}
+
+// TestOpenDetectsEveryByteFlip covers the nonce, the ciphertext and the tag.
+func TestOpenDetectsEveryByteFlip(t *testing.T) {
+	s := newSealer(t)
+	key := generate(t, User)
+	sealed := seal(t, s, key)
+	for i := range sealed {
+		for _, mask := range []byte{0x01, 0x80, 0xff} {
+			tampered := append([]byte(nil), sealed...)
+			tampered[i] ^= mask
+			if _, err := s.Open(tampered, Hash(key)); err == nil {
+				t.Errorf("Open accepted the blob with byte %d xor %#x", i, mask)
+			}
+		}
+	}
+}
+
+func BenchmarkSeal(b *testing.B) {
+	s := newSealer(b)
+	key := generate(b, Guild)
+	for b.Loop() {
+		if _, err := s.Seal(key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	s := newSealer(b)
+	key := generate(b, Guild)
+	sealed, hash := seal(b, s, key), Hash(key)
+	for b.Loop() {
+		if _, err := s.Open(sealed, hash); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

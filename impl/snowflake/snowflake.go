@@ -1,0 +1,68 @@
+// Package snowflake carries Discord ids (guilds, users, channels) through
+// JSON without losing digits: they exceed 2^53, where JavaScript numbers and
+// float64 round. Requests may send one as an integer (as Husqy's documents
+// declare) or as a digit string; responses always carry a string.
+package snowflake
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// ID is a Discord snowflake. The zero ID means unset and is written as "".
+type ID uint64
+
+var errNotSnowflake = errors.New("must be a non-negative integer of at most 20 digits, as a number or a digit string")
+
+// Parse reads a snowflake from its decimal digits.
+func Parse(s string) (ID, error) {
+	if s == "" || len(s) > 20 {
+		return 0, errNotSnowflake
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errNotSnowflake
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, errNotSnowflake
+	}
+	return ID(n), nil
+}
+
+func (id ID) String() string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// MarshalText writes the id as digits, so JSON carries it as a string.
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText reads query and path parameters.
+func (id *ID) UnmarshalText(b []byte) error {
+	v, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*id = v
+	return nil
+}
+
+// UnmarshalJSON accepts 123 and "123" alike, reading the digits exactly.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	v, err := Parse(string(b))
+	if err != nil {
+		return fmt.Errorf("snowflake: %w", err)
+	}
+	*id = v
+	return nil
+}

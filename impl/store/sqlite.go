@@ -1,0 +1,167 @@
+// Package store keeps apikeyd's data in SQLite (modernc.org/sqlite, pure
+// Go). Keys are stored as a SHA-256 hash for lookup and a sealed copy for
+// listings; nothing outside this package sees either.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apikeyd/apikeyd/gen/db"
+	"github.com/apikeyd/apikeyd/impl/keys"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Config says where the database is and how to seal keys.
+type Config struct {
+	// Path is a file path, or ":memory:" for a database that lives as long
+	// as the process.
+	Path string
+	// Schema is schema.sql: the migration log applied at open.
+	Schema string
+	Sealer *keys.Sealer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is apikeyd's storage. Its methods are safe for concurrent use.
+type Store struct {
+	db     *sql.DB
+	q      *db.Queries
+	sealer *keys.Sealer
+	now    func() time.Time
+}
+
+// Open opens (creating if needed) and migrates the database.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Sealer == nil {
+		return nil, errors.New("open store: no sealer")
+	}
+	sqldb, err := sql.Open("sqlite", dsn(cfg.Path))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if cfg.Path == ":memory:" {
+		// Every connection to ":memory:" is a database of its own: keep one.
+		sqldb.SetMaxOpenConns(1)
+	}
+	sqldb.SetConnMaxIdleTime(0)
+	sqldb.SetConnMaxLifetime(0)
+	if err := migrate(ctx, sqldb, cfg.Schema); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: sqldb, q: db.New(sqldb), sealer: cfg.Sealer, now: now}, nil
+}
+
+// dsn sets the pragmas on every connection the pool opens:
+//   - busy_timeout first, so that even the other pragmas wait for a lock
+//     held by another process (apikeyd guild-admin) instead of failing;
+//   - WAL, so readers never block the writer or each other;
+//   - synchronous(FULL): with WAL, NORMAL may lose the last commits on a
+//     power cut, and an acknowledged key must survive one;
+//   - foreign_keys, which SQLite leaves off by default;
+//   - _txlock=immediate: a transaction takes the write lock when it begins,
+//     so two writers queue on busy_timeout instead of one failing with
+//     SQLITE_BUSY when it upgrades from reading to writing.
+func dsn(path string) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	if path == ":memory:" {
+		return "file::memory:?" + q.Encode()
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// migrate applies the sections of schema that the database has not seen.
+func migrate(ctx context.Context, sqldb *sql.DB, schema string) error {
+	steps, err := parseMigrations(schema)
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := sqldb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(steps) {
+		return fmt.Errorf("database schema version %d is newer than this apikeyd (%d): upgrade apikeyd", current, len(steps))
+	}
+	for i := current; i < len(steps); i++ {
+		if err := inTx(ctx, sqldb, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(i+1))
+			return err
+		}); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+const migrationMarker = "-- migration "
+
+// parseMigrations splits schema.sql at its "-- migration N" lines, which
+// must count up from 1.
+func parseMigrations(schema string) ([]string, error) {
+	var steps []string
+	var cur *strings.Builder
+	for line := range strings.Lines(schema) {
+		if rest, ok := strings.CutPrefix(line, migrationMarker); ok {
+			num, _, _ := strings.Cut(rest, ":")
+			n, err := strconv.Atoi(strings.TrimSpace(num))
+			if err != nil || n != len(steps)+1 {
+				return nil, fmt.Errorf("schema: migration %q out of order, want %d", strings.TrimSpace(line), len(steps)+1)
+			}
+			steps = append(steps, "")
+			cur = &strings.Builder{}
+		}
+		if cur != nil {
+			cur.WriteString(line)
+			steps[len(steps)-1] = cur.String()
+		}
+	}
+	if len(steps) == 0 {
+		return nil, errors.New("schema: no migrations")
+	}
+	return steps, nil
+}
+
+func inTx(ctx context.Context, sqldb *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := sqldb.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

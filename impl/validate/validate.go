@@ -1,0 +1,256 @@
+// Package validate checks requests against an OpenAPI document before any
+// handler runs, with kin-openapi's openapi3filter, and reports every
+// failure as an *apierr.Error so that each API family writes it in its own
+// error shape.
+package validate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/apikeyd/apikeyd/impl/apierr"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// ErrSchemeNotUsed is what an Authenticate function returns for a security
+// scheme the request does not use (a bare key offered to a Bearer scheme),
+// so that the error of the scheme it does use is the one reported.
+var ErrSchemeNotUsed = errors.New("security scheme not used by this request")
+
+// Config describes one API family.
+type Config struct {
+	Doc *openapi3.T
+	// BasePath is where the document's paths are mounted, such as "/v1".
+	BasePath string
+	// Authenticate checks the credentials of a request against one of the
+	// security schemes its operation accepts; see openapi3filter.
+	Authenticate openapi3filter.AuthenticationFunc
+	// WriteError writes an error in the family's shape.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Validator is an http middleware for one API family.
+type Validator struct {
+	router   routers.Router
+	cfg      Config
+	options  *openapi3filter.Options
+	basePath string
+}
+
+// New builds a validator from a document; the document is not modified.
+func New(cfg Config) (*Validator, error) {
+	doc := *cfg.Doc
+	// Routes are matched on paths relative to BasePath, whatever servers
+	// the document advertises to clients.
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("build router: %w", err)
+	}
+	opts := &openapi3filter.Options{
+		AuthenticationFunc: cfg.Authenticate,
+	}
+	opts.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string { return describe(err) })
+	return &Validator{router: router, cfg: cfg, options: opts, basePath: cfg.BasePath}, nil
+}
+
+type operationKey struct{}
+
+// OperationID is the operationId of the request's route, once matched.
+func OperationID(ctx context.Context) string {
+	id, _ := ctx.Value(operationKey{}).(string)
+	return id
+}
+
+// Middleware validates each request and passes the valid ones to next.
+func (v *Validator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			v.cfg.WriteError(w, r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+
+		route, params, err := v.findRoute(r)
+		if err != nil {
+			if errors.Is(err, routers.ErrMethodNotAllowed) {
+				v.cfg.WriteError(w, r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
+				return
+			}
+			v.cfg.WriteError(w, r, apierr.New(apierr.NotFound, "no such route"))
+			return
+		}
+		ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
+		r = r.WithContext(ctx)
+		input := &openapi3filter.RequestValidationInput{
+			Request:    r,
+			PathParams: params,
+			Route:      route,
+			Options:    v.options,
+		}
+		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+			v.cfg.WriteError(w, r, classify(err))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]string, error) {
+	rel := *r
+	u := *r.URL
+	rel.URL = &u
+	var ok bool
+	if u.Path, ok = strings.CutPrefix(u.Path, v.basePath); !ok {
+		return nil, nil, routers.ErrPathNotFound
+	}
+	if u.RawPath != "" {
+		u.RawPath = strings.TrimPrefix(u.RawPath, v.basePath)
+	}
+	route, params, err := v.router.FindRoute(&rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The router matches the escaped path, so that an escaped "/" stays
+	// inside its segment; values are validated as the handler will see them.
+	for name, raw := range params {
+		if params[name], err = url.PathUnescape(raw); err != nil {
+			return nil, nil, routers.ErrPathNotFound
+		}
+	}
+	return route, params, nil
+}
+
+// classify turns what openapi3filter reports into the error vocabulary.
+func classify(err error) *apierr.Error {
+	var secErr *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &secErr) {
+		for _, e := range secErr.Errors {
+			var ae *apierr.Error
+			if errors.As(e, &ae) {
+				return ae
+			}
+		}
+		return apierr.New(apierr.Unauthorized, "credentials are missing or invalid")
+	}
+	var reqErr *openapi3filter.RequestError
+	if !errors.As(err, &reqErr) {
+		return &apierr.Error{Code: apierr.Invalid, Message: "invalid request", Cause: err}
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(reqErr.Err, &tooLarge) {
+		return apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes)
+	}
+	switch {
+	case reqErr.Parameter != nil:
+		return invalidField(reqErr.Parameter.Name, reqErr)
+	case reqErr.RequestBody != nil:
+		if strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value") {
+			return apierr.New(apierr.UnsupportedMedia, "the body must be application/json")
+		}
+		var se *openapi3.SchemaError
+		if errors.As(reqErr.Err, &se) {
+			return invalidField(bodyField(se), reqErr)
+		}
+		if errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired) {
+			return invalidField("body", reqErr)
+		}
+		return &apierr.Error{Code: apierr.Invalid, Message: "the body is not valid JSON", Fields: map[string]string{"body": "must be a JSON object"}, Cause: err}
+	}
+	return &apierr.Error{Code: apierr.Invalid, Message: "invalid request", Cause: err}
+}
+
+func invalidField(field string, err *openapi3filter.RequestError) *apierr.Error {
+	msg := err.Reason
+	var se *openapi3.SchemaError
+	switch {
+	case errors.As(err.Err, &se):
+		msg = describe(se)
+	case errors.Is(err.Err, openapi3filter.ErrInvalidRequired):
+		msg = "is required"
+	case msg == "" && err.Err != nil:
+		msg = "is not valid"
+	}
+	return &apierr.Error{
+		Code:    apierr.Invalid,
+		Message: field + ": " + msg,
+		Fields:  map[string]string{field: msg},
+		Cause:   err,
+	}
+}
+
+// bodyField names the body field a schema error is about, as a dotted path.
+func bodyField(se *openapi3.SchemaError) string {
+	path := se.JSONPointer()
+	if se.SchemaField == "required" || se.SchemaField == "additionalProperties" {
+		if name, ok := quoted(se.Reason); ok {
+			path = append(slices.Clip(path), name)
+		}
+	}
+	if len(path) == 0 {
+		return "body"
+	}
+	return strings.Join(path, ".")
+}
+
+// quoted returns the first double-quoted word of s, which is how
+// kin-openapi names a missing or unexpected property.
+func quoted(s string) (string, bool) {
+	_, rest, ok := strings.Cut(s, `"`)
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, `"`)
+	return name, ok
+}
+
+// describe says what is wrong with a value in words a client can act on,
+// without echoing the value (it may be a secret) or dumping the schema.
+func describe(se *openapi3.SchemaError) string {
+	s := se.Schema
+	switch se.SchemaField {
+	case "minLength", "maxLength":
+		if s.MaxLength != nil {
+			return fmt.Sprintf("must be %d to %d characters", s.MinLength, *s.MaxLength)
+		}
+		return fmt.Sprintf("must be at least %d characters", s.MinLength)
+	case "pattern":
+		if msg, ok := s.Extensions["x-pattern-message"].(string); ok {
+			return msg
+		}
+		return "has an invalid format"
+	case "required":
+		return "is required"
+	case "additionalProperties":
+		return "is not a known field"
+	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
+		return boundsMessage(s)
+	case "enum":
+		return "must be one of the documented values"
+	}
+	return se.Reason
+}
+
+func boundsMessage(s *openapi3.Schema) string {
+	switch {
+	case s.Min != nil && s.Max != nil:
+		return fmt.Sprintf("must be between %v and %v", *s.Min, *s.Max)
+	case s.Min != nil:
+		return fmt.Sprintf("must be at least %v", *s.Min)
+	case s.Max != nil:
+		return fmt.Sprintf("must be at most %v", *s.Max)
+	}
+	return "is out of range"
+}

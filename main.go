@@ -1,0 +1,37 @@
+// Command apikeyd is a self-hosted API-key service: see README.md.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/apikeyd/apikeyd/impl/app"
+)
+
+//go:generate go tool -modfile=tools/go.mod oapi-codegen -config tools/oapi-codegen/apikeys.yaml -o gen/apikeys/apikeys.gen.go openapi/apikeys.yaml
+//go:generate go tool -modfile=tools/go.mod sqlc generate
+
+// schema is embedded here because Go embeds only files at or below the
+// embedding package, and schema.sql sits at the top for sqlc.
+//
+//go:embed schema.sql
+var schema string
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(app.Main(ctx, app.Env{
+		Args:    os.Args[1:],
+		Getenv:  os.Getenv,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		Schema:  schema,
+		Version: version,
+	}))
+}
