@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apikeys"
@@ -77,7 +78,6 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/apiKeys/", apiKeys)
 	mux.Handle("GET /openapi/", http.StripPrefix("/openapi/", http.FileServerFS(openapi.Documents)))
 	mux.HandleFunc("GET /v1/livez", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
@@ -90,7 +90,22 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 		writeStatus(w, http.StatusOK, "ok")
 	})
-	return mux, nil
+	return byPrefix(map[string]http.Handler{"/apiKeys/": apiKeys}, mux), nil
+}
+
+// byPrefix sends each API family its requests untouched. ServeMux would
+// clean their paths first and redirect, turning an empty path segment (an
+// empty user name) into another route.
+func byPrefix(families map[string]http.Handler, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for prefix, h := range families {
+			if strings.HasPrefix(r.URL.Path, prefix) {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		rest.ServeHTTP(w, r)
+	})
 }
 
 func writeStatus(w http.ResponseWriter, code int, status string) {

@@ -253,7 +253,7 @@ func (c *Client) run(ctx context.Context, key tokenKey, token string, cl *call) 
 	if c.inflight[key] == cl {
 		delete(c.inflight, key)
 	}
-	if !cl.forget {
+	if err == nil && !cl.forget {
 		c.storeLocked(key, id)
 	}
 	cl.id, cl.err = id, err

@@ -113,6 +113,11 @@ func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]strin
 	u := *r.URL
 	rel.URL = &u
 	var ok bool
+	// An empty segment is no route: the router would clean it away and
+	// match another one.
+	if strings.Contains(u.Path, "//") {
+		return nil, nil, routers.ErrPathNotFound
+	}
 	if u.Path, ok = strings.CutPrefix(u.Path, v.basePath); !ok {
 		return nil, nil, routers.ErrPathNotFound
 	}
@@ -137,11 +142,18 @@ func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]strin
 func classify(err error) *apierr.Error {
 	var secErr *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &secErr) {
+		var unexpected error
 		for _, e := range secErr.Errors {
 			var ae *apierr.Error
-			if errors.As(e, &ae) {
+			switch {
+			case errors.As(e, &ae):
 				return ae
+			case !errors.Is(e, ErrSchemeNotUsed):
+				unexpected = e
 			}
+		}
+		if unexpected != nil {
+			return apierr.From(unexpected)
 		}
 		return apierr.New(apierr.Unauthorized, "credentials are missing or invalid")
 	}

@@ -1,0 +1,128 @@
+// Package apptest starts a real apikeyd (the constructor main uses, a real
+// SQLite database, real HTTP) for tests.
+package apptest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/app"
+)
+
+// SystemKey is the System key of every instance.
+const SystemKey = "apptest-system-key-0123456789"
+
+// Instance is a running apikeyd.
+type Instance struct {
+	URL    string
+	Server *app.Server
+	Config app.Config
+}
+
+// Config is the configuration Start uses before options change it: an
+// in-memory database, secrets given, a data directory of the test's own.
+func Config(t testing.TB) app.Config {
+	master := make([]byte, 32)
+	rand.Read(master)
+	return app.Config{
+		Addr:            "127.0.0.1:0",
+		DataDir:         t.TempDir(),
+		DB:              ":memory:",
+		DiscordAPIURL:   "http://127.0.0.1:1/unset",
+		IdentityTTL:     time.Minute,
+		MaxKeysPerGuild: 25,
+		LogFormat:       "text",
+		SystemKey:       SystemKey,
+		MasterKey:       base64.StdEncoding.EncodeToString(master),
+	}
+}
+
+// Start builds apikeyd from cfg (Config(t) when nil) and serves it until the
+// test ends.
+func Start(t testing.TB, cfg *app.Config) *Instance {
+	t.Helper()
+	if cfg == nil {
+		c := Config(t)
+		cfg = &c
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := app.New(context.Background(), *cfg, Schema(t), log)
+	if err != nil {
+		t.Fatalf("start apikeyd: %v", err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
+	return &Instance{URL: ts.URL, Server: srv, Config: *cfg}
+}
+
+// Schema reads schema.sql from the module root.
+func Schema(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "schema.sql")); err == nil {
+			return string(b)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("schema.sql not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Do sends a request and returns the answer with its body read.
+func (i *Instance) Do(t testing.TB, method, path, auth string, body io.Reader) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, i.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return Send(t, req)
+}
+
+// Send sends req and returns the answer with its body read.
+func Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, b
+}
+
+// testWriter sends the server's log to the test's, so it shows only when a
+// test fails.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

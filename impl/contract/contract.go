@@ -1,0 +1,296 @@
+// Package contract turns an OpenAPI document's examples into test cases:
+// every named example of every response of every operation becomes one
+// request to replay and the answer it must get. Adding an example to a
+// document adds a test.
+//
+// A response example names the request that produces it:
+//   - a parameter's example of the same name, else the parameter's example;
+//   - the request body's example of the same name, else its first one;
+//   - x-credential: which credential the request carries (the family's
+//     tests define the names, and a default);
+//   - x-given: named states the service is put in first.
+package contract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// Case is one example to replay.
+type Case struct {
+	Name        string // operationId/status/example
+	OperationID string
+	Method      string
+	Path        string // with parameters substituted and escaped
+	Query       url.Values
+	Body        []byte // nil when the operation takes none
+	Credential  string // "" when the example names none
+	Given       []string
+	Status      int
+	MediaType   string
+	Want        any // the example's value, decoded from JSON
+
+	route *routers.Route
+}
+
+// Cases lists the cases of doc, sorted by name. It fails when a documented
+// response has no example, so every status is proven by at least one.
+func Cases(doc *openapi3.T) ([]Case, error) {
+	var cases []Case
+	var missing []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code, ref := range op.Responses.Map() {
+				status, err := strconv.Atoi(code)
+				if err != nil {
+					return nil, fmt.Errorf("%s: response %q: only numeric statuses are replayed", op.OperationID, code)
+				}
+				n := 0
+				for mediaType, mt := range ref.Value.Content {
+					for name, ex := range mt.Examples {
+						c, err := newCase(item, op, path, method, status, mediaType, name, ex.Value)
+						if err != nil {
+							return nil, err
+						}
+						cases = append(cases, c)
+						n++
+					}
+				}
+				if n == 0 {
+					missing = append(missing, op.OperationID+" "+code)
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("responses without an example: %s", strings.Join(missing, ", "))
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].Name < cases[j].Name })
+	return cases, nil
+}
+
+func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method string, status int, mediaType, name string, ex *openapi3.Example) (Case, error) {
+	c := Case{
+		Name:        fmt.Sprintf("%s/%d/%s", op.OperationID, status, name),
+		OperationID: op.OperationID,
+		Method:      method,
+		Query:       url.Values{},
+		Status:      status,
+		MediaType:   mediaType,
+		Want:        ex.Value,
+		route:       &routers.Route{Path: path, PathItem: item, Method: strings.ToUpper(method), Operation: op},
+	}
+	c.Credential, _ = ex.Extensions["x-credential"].(string)
+	if given, ok := ex.Extensions["x-given"].([]any); ok {
+		for _, g := range given {
+			c.Given = append(c.Given, fmt.Sprint(g))
+		}
+	}
+	params := slices.Concat(item.Parameters, op.Parameters)
+	for _, ref := range params {
+		p := ref.Value
+		v, ok := exampleOf(p.Examples, p.Example, name)
+		if !ok {
+			if p.Required {
+				return Case{}, fmt.Errorf("%s: parameter %s has no example", c.Name, p.Name)
+			}
+			continue
+		}
+		s := fmt.Sprint(v)
+		switch p.In {
+		case openapi3.ParameterInPath:
+			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(s))
+		case openapi3.ParameterInQuery:
+			c.Query.Set(p.Name, s)
+		default:
+			return Case{}, fmt.Errorf("%s: parameters in %s are not replayed", c.Name, p.In)
+		}
+	}
+	c.Path = path
+	if rb := op.RequestBody; rb != nil {
+		mt := rb.Value.Content.Get("application/json")
+		if mt == nil {
+			return Case{}, fmt.Errorf("%s: only JSON bodies are replayed", c.Name)
+		}
+		v, ok := exampleOf(mt.Examples, mt.Example, name)
+		if !ok {
+			return Case{}, fmt.Errorf("%s: the request body has no example", c.Name)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return Case{}, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		c.Body = b
+	}
+	return c, nil
+}
+
+// exampleOf picks the example called name, else the single example, else
+// the first by name.
+func exampleOf(examples openapi3.Examples, single any, name string) (any, bool) {
+	if ex, ok := examples[name]; ok && ex.Value != nil {
+		return ex.Value.Value, true
+	}
+	if single != nil {
+		return single, true
+	}
+	names := make([]string, 0, len(examples))
+	for n := range examples {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if ex := examples[n]; ex.Value != nil {
+			return ex.Value.Value, true
+		}
+	}
+	return nil, false
+}
+
+// Request builds the HTTP request of a case against baseURL (which ends
+// where the document's paths begin).
+func (c Case) Request(ctx context.Context, baseURL string) (*http.Request, error) {
+	u := baseURL + c.Path
+	if len(c.Query) > 0 {
+		u += "?" + c.Query.Encode()
+	}
+	var body io.Reader
+	if c.Body != nil {
+		body = bytes.NewReader(c.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(c.Method), u, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// Check says whether an answer to the case's request is one the document
+// allows for its operation.
+func (c Case) Check(doc *openapi3.T, req *http.Request, status int, header http.Header, body []byte) error {
+	route := *c.route
+	route.Spec = doc
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: &route},
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	return openapi3filter.ValidateResponse(req.Context(), in)
+}
+
+// keyPattern matches apikeyd's keys, which are random: an example key
+// stands for any key of the same kind.
+var keyPattern = regexp.MustCompile(`^(akd[gu])_[0-9A-Za-z]{36}$`)
+
+// Match compares a decoded JSON answer with an example: keys match any key
+// of the same kind, date-times match any date-time, and everything else
+// must be equal. It returns the first difference.
+func Match(want, got any) error { return match("$", want, got) }
+
+func match(at string, want, got any) error {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: got %T, want an object", at, got)
+		}
+		for k := range g {
+			if _, ok := w[k]; !ok {
+				return fmt.Errorf("%s: unexpected field %q", at, k)
+			}
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				return fmt.Errorf("%s: missing field %q", at, k)
+			}
+			if err := match(at+"."+k, wv, gv); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Errorf("%s: got %v, want %d items", at, got, len(w))
+		}
+		for i := range w {
+			if err := match(fmt.Sprintf("%s[%d]", at, i), w[i], g[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	case string:
+		g, ok := got.(string)
+		if !ok {
+			return fmt.Errorf("%s: got %v, want a string", at, got)
+		}
+		if m := keyPattern.FindStringSubmatch(w); m != nil {
+			if gm := keyPattern.FindStringSubmatch(g); gm == nil || gm[1] != m[1] {
+				return fmt.Errorf("%s: got %q, want a key like %q", at, g, w)
+			}
+			return nil
+		}
+		if _, err := time.Parse(time.RFC3339, w); err == nil {
+			if _, err := time.Parse(time.RFC3339, g); err != nil {
+				return fmt.Errorf("%s: got %q, want a date-time", at, g)
+			}
+			return nil
+		}
+		if g != w {
+			return fmt.Errorf("%s: got %q, want %q", at, g, w)
+		}
+		return nil
+	}
+	if !equalScalar(want, got) {
+		return fmt.Errorf("%s: got %v, want %v", at, got, want)
+	}
+	return nil
+}
+
+// equalScalar compares numbers by value: examples decode from YAML as
+// ints, answers from JSON as float64.
+func equalScalar(want, got any) bool {
+	wf, wok := number(want)
+	gf, gok := number(got)
+	if wok && gok {
+		return wf == gf
+	}
+	return want == got
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
