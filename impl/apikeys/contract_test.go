@@ -97,4 +97,3 @@ func createKey(t *testing.T, inst *apptest.Instance, user, note string) string {
 	}
 	return token
 }
-

@@ -1,0 +1,169 @@
+package apikeys_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/apikeyd/apikeyd/impl/apptest"
+)
+
+type errorBody struct {
+	Error struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	CatchError string `json:"catchError"`
+}
+
+type keyList struct {
+	Keys []struct {
+		Token, User, Note string
+	} `json:"keys"`
+}
+
+func decode[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+func TestKeyLifecycle(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	sys := apptest.SystemKey
+
+	res, body := inst.Do(t, "POST", "/apiKeys/new/alice/ci%20runner", sys, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("create: %d %s", res.StatusCode, body)
+	}
+	token := decode[struct{ Token string }](t, body).Token
+
+	_, body = inst.Do(t, "GET", "/apiKeys/getUserKeys/alice", "Bearer "+sys, nil)
+	list := decode[keyList](t, body)
+	if len(list.Keys) != 1 || list.Keys[0].Token != token || list.Keys[0].Note != "ci runner" {
+		t.Fatalf("getUserKeys: got %s", body)
+	}
+
+	// alice's key is valid but is not the System key.
+	res, body = inst.Do(t, "GET", "/apiKeys/getKeys", token, nil)
+	if got := decode[errorBody](t, body); res.StatusCode != 403 || got.Error.Message != "Invalid authorization Key!" {
+		t.Fatalf("user key on getKeys: %d %s", res.StatusCode, body)
+	}
+
+	res, body = inst.Do(t, "DELETE", "/apiKeys/remove/alice", sys, nil)
+	if res.StatusCode != 200 || decode[struct{ Deleted int }](t, body).Deleted != 1 {
+		t.Fatalf("remove: %d %s", res.StatusCode, body)
+	}
+	// Revocation is immediate: the very next request with the key fails.
+	res, body = inst.Do(t, "GET", "/apiKeys/getKeys", token, nil)
+	if got := decode[errorBody](t, body); res.StatusCode != 403 || got.Error.Message != "Invalid authorization key!" {
+		t.Fatalf("removed key: %d %s", res.StatusCode, body)
+	}
+	_, body = inst.Do(t, "GET", "/apiKeys/getKeys", sys, nil)
+	if got := decode[keyList](t, body); len(got.Keys) != 0 {
+		t.Fatalf("getKeys after remove: %s", body)
+	}
+}
+
+func TestSystemNameRefusedInAnyCasing(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	routes := []struct{ method, path string }{
+		{"POST", "/apiKeys/new/%s"},
+		{"POST", "/apiKeys/new/%s/a%%20note"},
+		{"DELETE", "/apiKeys/remove/%s"},
+		{"GET", "/apiKeys/getUserKeys/%s"},
+	}
+	// "ſ" (long s) folds to "s" in Unicode: it is System too.
+	for _, name := range []string{"System", "system", "SYSTEM", "sYsTeM", "ſystem"} {
+		for _, r := range routes {
+			path := strings.Replace(r.path, "%s", url.PathEscape(name), 1)
+			path = strings.ReplaceAll(path, "%%", "%")
+			res, body := inst.Do(t, r.method, path, apptest.SystemKey, nil)
+			got := decode[errorBody](t, body)
+			if res.StatusCode != 403 || got.Error.Message != "Invalid name, name cannot be System!" || got.Error.Code != 403 {
+				t.Errorf("%s %s: %d %s", r.method, path, res.StatusCode, body)
+			}
+		}
+	}
+	// The System key still works: nothing above removed it.
+	if res, _ := inst.Do(t, "GET", "/apiKeys/getKeys", apptest.SystemKey, nil); res.StatusCode != 200 {
+		t.Fatalf("System key after refusals: %d", res.StatusCode)
+	}
+}
+
+func TestUserNamesAreDecodedOnce(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	cases := []struct{ path, want string }{
+		{"caf%C3%A9", "café"},
+		{"caf%25C3%25A9", "caf%C3%A9"}, // decoded once, not twice
+		{"a%2Fb", "a/b"},
+		{"%E4%BD%A0%E5%A5%BD", "你好"},
+		{strings.Repeat("%C3%A9", 64), strings.Repeat("é", 64)}, // 64 characters, 128 bytes
+		{"x%20y", "x y"},
+	}
+	for _, c := range cases {
+		res, body := inst.Do(t, "POST", "/apiKeys/new/"+c.path, apptest.SystemKey, nil)
+		if res.StatusCode != 200 {
+			t.Errorf("create %q: %d %s", c.path, res.StatusCode, body)
+			continue
+		}
+		_, body = inst.Do(t, "GET", "/apiKeys/getUserKeys/"+c.path, apptest.SystemKey, nil)
+		if got := decode[keyList](t, body); len(got.Keys) != 1 || got.Keys[0].User != c.want {
+			t.Errorf("getUserKeys %q: got %s, want user %q", c.path, body, c.want)
+		}
+	}
+}
+
+// TestBadInput: every malformed request gets a 4xx in this family's shape
+// and writes nothing.
+func TestBadInput(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	sys := apptest.SystemKey
+	cases := []struct {
+		name, method, path string
+		body               string
+		want               int
+		catch              string
+	}{
+		{"65 characters", "POST", "/apiKeys/new/" + strings.Repeat("a", 65), "", 400, "user: must be 1 to 64 characters"},
+		{"note of 257", "POST", "/apiKeys/new/bob/" + strings.Repeat("n", 257), "", 400, "note: must be 1 to 256 characters"},
+		{"invalid UTF-8", "POST", "/apiKeys/new/%FF%FE", "", 400, "user: must be UTF-8 text without control characters, not blank"},
+		{"NUL", "POST", "/apiKeys/new/a%00b", "", 400, "user: must be UTF-8 text without control characters, not blank"},
+		{"DEL", "POST", "/apiKeys/new/a%7Fb", "", 400, "user: must be UTF-8 text without control characters, not blank"},
+		{"C1", "POST", "/apiKeys/new/a%C2%85b", "", 400, "user: must be UTF-8 text without control characters, not blank"},
+		{"newline in note", "POST", "/apiKeys/new/bob/a%0Ab", "", 400, "note: must be UTF-8 text without control characters, not blank"},
+		{"blank", "POST", "/apiKeys/new/%20%20", "", 400, "user: must be UTF-8 text without control characters, not blank"},
+		{"empty user with note", "POST", "/apiKeys/new//note", "", 400, "user: must be 1 to 64 characters"},
+		{"wrong method", "PUT", "/apiKeys/new/bob", "", 405, ""},
+		{"unknown route", "GET", "/apiKeys/nope", "", 404, ""},
+		{"body over 1 MiB", "POST", "/apiKeys/new/bob", strings.Repeat("x", 1<<20+1), 413, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body *strings.Reader
+			req, _ := http.NewRequest(c.method, inst.URL+c.path, nil)
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+				req, _ = http.NewRequest(c.method, inst.URL+c.path, body)
+			}
+			req.Header.Set("Authorization", sys)
+			res, b := apptest.Send(t, req)
+			got := decode[errorBody](t, b)
+			if res.StatusCode != c.want || got.Error.Code != c.want || got.CatchError != c.catch {
+				t.Fatalf("got %d %s, want %d catchError %q", res.StatusCode, b, c.want, c.catch)
+			}
+			if c.want == 400 && got.Error.Message != "Could not create a new auth key" {
+				t.Errorf("message: got %q", got.Error.Message)
+			}
+		})
+	}
+	_, b := inst.Do(t, "GET", "/apiKeys/getKeys", sys, nil)
+	if got := decode[keyList](t, b); len(got.Keys) != 0 {
+		t.Fatalf("bad input wrote keys: %s", b)
+	}
+}

@@ -1,0 +1,181 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/apptest"
+)
+
+// fileConfig is a configuration on a database file in a fresh data dir.
+func fileConfig(t *testing.T) app.Config {
+	cfg := apptest.Config(t)
+	cfg.DB = ""
+	return cfg
+}
+
+func createKey(t *testing.T, inst *apptest.Instance, user string) string {
+	t.Helper()
+	res, body := inst.Do(t, "POST", "/apiKeys/new/"+user, apptest.SystemKey, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("create key: %d %s", res.StatusCode, body)
+	}
+	var v struct{ Token string }
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Token
+}
+
+func TestKeysSurviveARestart(t *testing.T) {
+	cfg := fileConfig(t)
+	first := apptest.Start(t, &cfg)
+	kept := createKey(t, first, "alice")
+	removed := createKey(t, first, "bob")
+	if res, _ := first.Do(t, "DELETE", "/apiKeys/remove/bob", apptest.SystemKey, nil); res.StatusCode != 200 {
+		t.Fatal("remove bob")
+	}
+	first.Server.Close()
+
+	second := apptest.Start(t, &cfg)
+	_, body := second.Do(t, "GET", "/apiKeys/getKeys", apptest.SystemKey, nil)
+	if !strings.Contains(string(body), kept) || strings.Contains(string(body), removed) {
+		t.Fatalf("after restart: %s", body)
+	}
+}
+
+func TestNoKeyIsStoredInClear(t *testing.T) {
+	cfg := fileConfig(t)
+	inst := apptest.Start(t, &cfg)
+	var tokens []string
+	for _, u := range []string{"alice", "bob", "carol"} {
+		tokens = append(tokens, createKey(t, inst, u))
+	}
+	tokens = append(tokens, apptest.SystemKey)
+	inst.Server.Close() // checkpoints the WAL into the file
+
+	files, _ := filepath.Glob(filepath.Join(cfg.DataDir, "apikeyd.db*"))
+	if len(files) == 0 {
+		t.Fatal("no database file")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range tokens {
+			if bytes.Contains(b, []byte(tok)) {
+				t.Errorf("%s holds a key in clear", filepath.Base(f))
+			}
+		}
+	}
+}
+
+func TestSystemKeyIsGeneratedOnceIntoAPrivateFile(t *testing.T) {
+	cfg := fileConfig(t)
+	cfg.SystemKey = ""
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	srv, err := app.New(context.Background(), cfg, apptest.Schema(t), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	path := filepath.Join(cfg.DataDir, "system.key")
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("system.key mode: got %v, want 0600", info.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	key := strings.TrimSpace(string(b))
+	if !strings.Contains(logs.String(), path) {
+		t.Errorf("the log does not say where the System key is: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), key) {
+		t.Errorf("the log holds the System key")
+	}
+
+	// The second start uses the installed key and says nothing of it.
+	logs.Reset()
+	inst := apptest.Start(t, &cfg)
+	if res, body := inst.Do(t, "GET", "/apiKeys/getKeys", key, nil); res.StatusCode != 200 {
+		t.Fatalf("generated System key refused: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestSystemKeyFromTheEnvironmentMustBeLong(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.SystemKey = "too-short"
+	_, err := app.New(context.Background(), cfg, apptest.Schema(t), slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "16") {
+		t.Fatalf("got %v, want an error about 16 characters", err)
+	}
+}
+
+func TestMainSubcommands(t *testing.T) {
+	cases := []struct {
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{[]string{"version"}, 0, "apikeyd test"},
+		{[]string{"help"}, 0, "Usage:"},
+		{[]string{"serve", "--help"}, 0, ""},
+		{[]string{"frobnicate"}, 2, ""},
+		{[]string{"serve", "--max-keys-per-guild", "0"}, 1, ""},
+		{[]string{"serve", "--log-format", "xml"}, 1, ""},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := app.Main(context.Background(), app.Env{
+			Args: c.args, Getenv: func(string) string { return "" },
+			Stdout: &stdout, Stderr: &stderr, Schema: apptest.Schema(t), Version: "test",
+		})
+		if code != c.wantCode || !strings.Contains(stdout.String(), c.wantOut) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", c.args, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+func TestServeStopsGracefullyOnCancel(t *testing.T) {
+	cfg := fileConfig(t)
+	srv, err := app.New(context.Background(), cfg, apptest.Schema(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx, ln) }()
+
+	url := "http://" + ln.Addr().String() + "/v1/livez"
+	res, err := http.Get(url)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("livez: %v %v", res, err)
+	}
+	res.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Fatal("still accepting after shutdown")
+	}
+}
