@@ -20,3 +20,29 @@ CREATE TABLE user_keys (
 CREATE INDEX user_keys_by_user ON user_keys (user_name, id);
 -- There is one System key, the master key of this family.
 CREATE UNIQUE INDEX user_keys_one_system ON user_keys (user_name) WHERE user_name = 'System';
+
+-- migration 2: guilds, their administrators and their API keys (/v1).
+-- Ids are Discord snowflakes, below 2^63.
+CREATE TABLE guilds (
+    id         INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL
+);
+-- Filled by `apikeyd guild-admin add`: who may manage a guild through /v1.
+CREATE TABLE guild_admins (
+    guild_id   INTEGER NOT NULL REFERENCES guilds (id) ON DELETE CASCADE,
+    user_id    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE guild_keys (
+    id         INTEGER PRIMARY KEY,
+    guild_id   INTEGER NOT NULL REFERENCES guilds (id) ON DELETE CASCADE,
+    key_hash   BLOB    NOT NULL UNIQUE,
+    key_sealed BLOB    NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by INTEGER NOT NULL,
+    -- Unix milliseconds of the last use, NULL if never used; refreshed at
+    -- most once a minute so that using a key rarely writes.
+    last_use   INTEGER
+);
+CREATE INDEX guild_keys_by_guild ON guild_keys (guild_id, id);

@@ -4,6 +4,31 @@
 
 package db
 
+import (
+	"database/sql"
+)
+
+type Guild struct {
+	ID        int64
+	CreatedAt int64
+}
+
+type GuildAdmin struct {
+	GuildID   int64
+	UserID    int64
+	CreatedAt int64
+}
+
+type GuildKey struct {
+	ID        int64
+	GuildID   int64
+	KeyHash   []byte
+	KeySealed []byte
+	CreatedAt int64
+	CreatedBy int64
+	LastUse   sql.NullInt64
+}
+
 type UserKey struct {
 	ID        int64
 	UserName  string

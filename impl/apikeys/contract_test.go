@@ -2,7 +2,6 @@ package apikeys_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	api "github.com/apikeyd/apikeyd/gen/apikeys"
@@ -17,42 +16,14 @@ func TestContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases, err := contract.Cases(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			inst := apptest.Start(t, nil)
-			for _, g := range c.Given {
-				given(t, inst, g)
-			}
-			req, err := c.Request(context.Background(), inst.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if auth := credential(t, inst, c.Credential); auth != "" {
-				req.Header.Set("Authorization", auth)
-			}
-			res, body := apptest.Send(t, req)
-			if res.StatusCode != c.Status {
-				t.Fatalf("status: got %d, want %d; body %s", res.StatusCode, c.Status, body)
-			}
-			if got := res.Header.Get("Content-Type"); got != c.MediaType {
-				t.Errorf("Content-Type: got %q, want %q", got, c.MediaType)
-			}
-			if err := c.Check(doc, req, res.StatusCode, res.Header, body); err != nil {
-				t.Errorf("the answer breaks the document: %v\nbody: %s", err, body)
-			}
-			var got any
-			if err := json.Unmarshal(body, &got); err != nil {
-				t.Fatalf("body is not JSON: %v: %s", err, body)
-			}
-			if err := contract.Match(c.Want, got); err != nil {
-				t.Errorf("body differs from the example: %v\nbody: %s", err, body)
-			}
-		})
-	}
+	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, string) {
+		inst := apptest.Start(t, nil)
+		auth := credential(t, inst, c.Credential)
+		for _, g := range c.Given {
+			given(t, inst, g)
+		}
+		return inst.URL, auth
+	})
 }
 
 // credential is the Authorization header an example names; by default

@@ -78,7 +78,7 @@ func NewHandler(st Store, log *slog.Logger) (http.Handler, error) {
 // header; each answers only for the form (bare or Bearer) it describes.
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	header := in.RequestValidationInput.Request.Header.Get("Authorization")
-	token, bearer := cutBearer(header)
+	token, bearer := validate.CutBearer(header)
 	if bearer != (in.SecuritySchemeName == "systemKeyBearer") && header != "" {
 		return validate.ErrSchemeNotUsed
 	}
@@ -95,16 +95,6 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return apierr.New(apierr.Forbidden, msgNotSystem)
 	}
 	return nil
-}
-
-// cutBearer strips a case-insensitive "Bearer " scheme from an
-// Authorization header value.
-func cutBearer(header string) (token string, bearer bool) {
-	const prefix = "bearer "
-	if len(header) >= len(prefix) && strings.EqualFold(header[:len(prefix)], prefix) {
-		return strings.TrimSpace(header[len(prefix):]), true
-	}
-	return strings.TrimSpace(header), false
 }
 
 // isSystemName refuses "System" in any casing, Unicode folding included.
@@ -130,7 +120,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Error.Message = "Internal server error"
 	case apierr.Invalid:
 		body.Error.Message = "Invalid request"
-		if op := validate.OperationID(r.Context()); op == "createKey" || op == "createKeyWithNote" || strings.HasPrefix(r.URL.Path, "/apiKeys/new/") {
+		if strings.HasPrefix(r.URL.Path, "/apiKeys/new/") {
 			body.Error.Message = msgNotCreated
 		}
 		if catch := catchError(e); catch != "" {

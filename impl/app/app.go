@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apikeys"
+	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
+	v1 "github.com/apikeyd/apikeyd/impl/v1"
 	"github.com/apikeyd/apikeyd/openapi"
 )
 
@@ -25,29 +27,17 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	store   *store.Store
+	v1      *v1.Server
 	handler http.Handler
+	// stop ends the background work; done is closed once it has ended.
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // New opens the store, installs the System key on first start and builds
 // the handler. schema is schema.sql.
 func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Server, error) {
-	master, created, err := keys.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		log.Info("generated a master key", "path", filepath.Join(cfg.DataDir, "master.key"))
-	}
-	sealer, err := keys.NewSealer(master)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	if cfg.DB == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data dir: %w", err)
-		}
-	}
-	st, err := store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer})
+	st, err := openStore(ctx, cfg, schema, log)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +50,12 @@ func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Ser
 		st.Close()
 		return nil, err
 	}
+	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.v1.Run(ctx)
+	}()
 	return s, nil
 }
 
@@ -69,28 +65,38 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Store is the server's storage, for tools that share the process.
 func (s *Server) Store() *store.Store { return s.store }
 
-// Close closes the database.
-func (s *Server) Close() error { return s.store.Close() }
+// FlushKeyUses writes the guild-key uses recorded so far, which the
+// server otherwise does every half second.
+func (s *Server) FlushKeyUses(ctx context.Context) error { return s.v1.FlushKeyUses(ctx) }
+
+// Close ends the background work, writing what it holds, and closes the
+// database. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.stop()
+	<-s.done
+	return s.store.Close()
+}
 
 func (s *Server) routes() (http.Handler, error) {
 	apiKeys, err := apikeys.NewHandler(s.store, s.log)
 	if err != nil {
 		return nil, err
 	}
+	s.v1, err = v1.New(v1.Config{
+		Store: s.store,
+		Identity: discord.NewClient(discord.Config{
+			BaseURL:  s.cfg.DiscordAPIURL,
+			CacheTTL: s.cfg.IdentityTTL,
+		}),
+		MaxKeysPerGuild: s.cfg.MaxKeysPerGuild,
+		Log:             s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /openapi/", http.StripPrefix("/openapi/", http.FileServerFS(openapi.Documents)))
-	mux.HandleFunc("GET /v1/livez", func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, http.StatusOK, "ok")
-	})
-	mux.HandleFunc("GET /v1/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.store.Ping(r.Context()); err != nil {
-			s.log.ErrorContext(r.Context(), "not ready", "err", err)
-			writeStatus(w, http.StatusServiceUnavailable, "unavailable")
-			return
-		}
-		writeStatus(w, http.StatusOK, "ok")
-	})
-	return byPrefix(map[string]http.Handler{"/apiKeys/": apiKeys}, mux), nil
+	return byPrefix(map[string]http.Handler{"/apiKeys/": apiKeys, v1.BasePath: s.v1}, mux), nil
 }
 
 // byPrefix sends each API family its requests untouched. ServeMux would
@@ -106,12 +112,6 @@ func byPrefix(families map[string]http.Handler, rest http.Handler) http.Handler 
 		}
 		rest.ServeHTTP(w, r)
 	})
-}
-
-func writeStatus(w http.ResponseWriter, code int, status string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	fmt.Fprintf(w, `{"success":true,"data":{"status":%q},"error":null}`+"\n", status)
 }
 
 // installSystemKey installs the System key on first start: the one from

@@ -24,6 +24,8 @@ const usage = `apikeyd: a self-hosted API-key service
 
 Usage:
   apikeyd [serve] [flags]     serve the API (the default)
+  apikeyd guild-admin add|remove|list --guild G --user U
+                              manage who administers a guild through /v1
   apikeyd version             print the version
 Run "apikeyd serve --help" for the flags.
 `
@@ -39,6 +41,8 @@ func Main(ctx context.Context, env Env) int {
 	switch cmd {
 	case "serve":
 		err = serve(ctx, env, args)
+	case "guild-admin":
+		err = guildAdmin(ctx, env, args)
 	case "version":
 		fmt.Fprintln(env.Stdout, "apikeyd", env.Version)
 	case "help":
@@ -49,6 +53,9 @@ func Main(ctx context.Context, env Env) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	if errors.Is(err, errUsage) {
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "apikeyd:", err)

@@ -4,8 +4,8 @@
 // document adds a test.
 //
 // A response example names the request that produces it:
-//   - a parameter's example of the same name, else the parameter's example;
-//   - the request body's example of the same name, else its first one;
+//   - a parameter's or request body's example of the same name, else the
+//     one called "default", else its only or first one;
 //   - x-credential: which credential the request carries (the family's
 //     tests define the names, and a default);
 //   - x-given: named states the service is put in first.
@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -141,11 +143,13 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 	return c, nil
 }
 
-// exampleOf picks the example called name, else the single example, else
-// the first by name.
+// exampleOf picks the example called name, else the one called
+// "default", else the single example, else the first by name.
 func exampleOf(examples openapi3.Examples, single any, name string) (any, bool) {
-	if ex, ok := examples[name]; ok && ex.Value != nil {
-		return ex.Value.Value, true
+	for _, n := range []string{name, "default"} {
+		if ex, ok := examples[n]; ok && ex.Value != nil {
+			return ex.Value.Value, true
+		}
 	}
 	if single != nil {
 		return single, true
@@ -293,4 +297,111 @@ func number(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// Replay runs every case of doc as a subtest: prepare puts a fresh service
+// in the case's state and returns the URL its document's paths start at
+// and the Authorization header the case sends ("" for none). Each answer
+// must have the example's status and media type, satisfy the document,
+// and Match the example.
+func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (baseURL, auth string)) {
+	cases, err := Cases(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			baseURL, auth := prepare(t, c)
+			req, err := c.Request(context.Background(), baseURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != c.Status {
+				t.Fatalf("status: got %d, want %d; body %s", res.StatusCode, c.Status, body)
+			}
+			if got := res.Header.Get("Content-Type"); got != c.MediaType {
+				t.Errorf("Content-Type: got %q, want %q", got, c.MediaType)
+			}
+			if err := c.Check(doc, req, res.StatusCode, res.Header, body); err != nil {
+				t.Errorf("the answer breaks the document: %v\nbody: %s", err, body)
+			}
+			var got any
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("body is not JSON: %v: %s", err, body)
+			}
+			if err := Match(c.Want, got); err != nil {
+				t.Errorf("body differs from the example: %v\nbody: %s", err, body)
+			}
+		})
+	}
+}
+
+// CheckDocument validates doc and every example in it against its schema:
+// an example must be valid unless it is marked x-invalid (a request that
+// breaks the document on purpose, to show a 400), and then it must not be.
+func CheckDocument(doc *openapi3.T) error {
+	ctx := context.Background()
+	if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
+		return fmt.Errorf("document: %w", err)
+	}
+	var errs []error
+	check := func(where string, schema *openapi3.SchemaRef, examples openapi3.Examples) {
+		for name, ex := range examples {
+			if schema == nil || ex.Value == nil {
+				continue
+			}
+			invalid, _ := ex.Value.Extensions["x-invalid"].(bool)
+			err := schema.Value.VisitJSON(jsonValue(ex.Value.Value))
+			switch {
+			case err != nil && !invalid:
+				errs = append(errs, fmt.Errorf("%s example %q breaks its schema: %w", where, name, err))
+			case err == nil && invalid:
+				errs = append(errs, fmt.Errorf("%s example %q is marked x-invalid but is valid", where, name))
+			}
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			at := method + " " + path
+			for _, p := range slices.Concat(item.Parameters, op.Parameters) {
+				check(at+" parameter "+p.Value.Name, p.Value.Schema, p.Value.Examples)
+			}
+			if op.RequestBody != nil {
+				for _, mt := range op.RequestBody.Value.Content {
+					check(at+" body", mt.Schema, mt.Examples)
+				}
+			}
+			for code, r := range op.Responses.Map() {
+				for _, mt := range r.Value.Content {
+					check(at+" "+code, mt.Schema, mt.Examples)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// jsonValue gives a YAML-decoded example the types a JSON body decodes to.
+func jsonValue(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return v
+	}
+	return out
 }

@@ -12,13 +12,13 @@ import (
 )
 
 // ID is a Discord snowflake. The zero ID means unset and is written as "".
-type ID uint64
+type ID int64
 
-var errNotSnowflake = errors.New("must be a non-negative integer of at most 20 digits, as a number or a digit string")
+var errNotSnowflake = errors.New("must be a non-negative integer below 2^63, as a number or a digit string")
 
 // Parse reads a snowflake from its decimal digits.
 func Parse(s string) (ID, error) {
-	if s == "" || len(s) > 20 {
+	if s == "" || len(s) > 19 {
 		return 0, errNotSnowflake
 	}
 	for i := 0; i < len(s); i++ {
@@ -26,7 +26,8 @@ func Parse(s string) (ID, error) {
 			return 0, errNotSnowflake
 		}
 	}
-	n, err := strconv.ParseUint(s, 10, 64)
+	// Below 2^63, so that every id fits SQLite's (and PostgreSQL's) int64.
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, errNotSnowflake
 	}
@@ -37,7 +38,7 @@ func (id ID) String() string {
 	if id == 0 {
 		return ""
 	}
-	return strconv.FormatUint(uint64(id), 10)
+	return strconv.FormatInt(int64(id), 10)
 }
 
 // MarshalText writes the id as digits, so JSON carries it as a string.

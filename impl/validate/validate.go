@@ -206,7 +206,9 @@ func invalidField(field string, err *openapi3filter.RequestError) *apierr.Error 
 // bodyField names the body field a schema error is about, as a dotted path.
 func bodyField(se *openapi3.SchemaError) string {
 	path := se.JSONPointer()
-	if se.SchemaField == "required" || se.SchemaField == "additionalProperties" {
+	// kin-openapi puts a missing property in the pointer already; an
+	// unknown one it names only in the reason.
+	if unknownProperty(se) {
 		if name, ok := quoted(se.Reason); ok {
 			path = append(slices.Clip(path), name)
 		}
@@ -245,14 +247,21 @@ func describe(se *openapi3.SchemaError) string {
 		return "has an invalid format"
 	case "required":
 		return "is required"
-	case "additionalProperties":
-		return "is not a known field"
+	case "additionalProperties", "properties":
+		if unknownProperty(se) {
+			return "is not a known field"
+		}
 	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
 		return boundsMessage(s)
 	case "enum":
 		return "must be one of the documented values"
 	}
 	return se.Reason
+}
+
+func unknownProperty(se *openapi3.SchemaError) bool {
+	return se.SchemaField == "additionalProperties" ||
+		se.SchemaField == "properties" && strings.HasSuffix(se.Reason, " is unsupported")
 }
 
 func boundsMessage(s *openapi3.Schema) string {
@@ -265,4 +274,14 @@ func boundsMessage(s *openapi3.Schema) string {
 		return fmt.Sprintf("must be at most %v", *s.Max)
 	}
 	return "is out of range"
+}
+
+// CutBearer strips a case-insensitive "Bearer " scheme from an
+// Authorization header value, and says whether there was one.
+func CutBearer(header string) (token string, bearer bool) {
+	const prefix = "bearer "
+	if len(header) >= len(prefix) && strings.EqualFold(header[:len(prefix)], prefix) {
+		return strings.TrimSpace(header[len(prefix):]), true
+	}
+	return strings.TrimSpace(header), false
 }

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store"
+)
+
+const guildAdminUsage = `Usage:
+  apikeyd guild-admin add    --guild G --user U [--data-dir D] [--db F]
+  apikeyd guild-admin remove --guild G --user U [--data-dir D] [--db F]
+  apikeyd guild-admin list   [--guild G]        [--data-dir D] [--db F]
+
+Grants or takes away the right of Discord user U to manage guild G through
+/v1 (registering G if it is new). It works on the same data while a server
+runs, and the server sees the change on its next request.
+`
+
+// guildAdmin runs `apikeyd guild-admin`.
+func guildAdmin(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "remove" && args[0] != "list") {
+		fmt.Fprint(env.Stderr, guildAdminUsage)
+		return errUsage
+	}
+	action := args[0]
+	fs := flag.NewFlagSet("apikeyd guild-admin "+action, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(env.Stderr, guildAdminUsage) }
+	var cfg Config
+	var guildArg, userArg string
+	bindFlags(fs, env.Getenv,
+		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
+		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", "database file (default <data-dir>/apikeyd.db)"),
+	)
+	fs.StringVar(&guildArg, "guild", "", "guild id")
+	fs.StringVar(&userArg, "user", "", "Discord user id")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	guild, user, err := parseGuildAdminIDs(action, guildArg, userArg)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, env.Schema, slog.New(slog.NewTextHandler(env.Stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch action {
+	case "add":
+		added, err := st.AddGuildAdmin(ctx, guild, user)
+		if err != nil {
+			return err
+		}
+		report(env.Stdout, added, "user %s now administers guild %s", "user %s already administers guild %s", user, guild)
+	case "remove":
+		removed, err := st.RemoveGuildAdmin(ctx, guild, user)
+		if err != nil {
+			return err
+		}
+		report(env.Stdout, removed, "user %s no longer administers guild %s", "user %s did not administer guild %s", user, guild)
+	case "list":
+		admins, err := st.ListGuildAdmins(ctx, guild)
+		if err != nil {
+			return err
+		}
+		for _, a := range admins {
+			fmt.Fprintf(env.Stdout, "guild %s\tuser %s\tsince %s\n", a.GuildID, a.UserID, a.CreatedAt.Format("2006-01-02T15:04:05Z"))
+		}
+	}
+	return nil
+}
+
+var errUsage = errors.New("see the usage above")
+
+func parseGuildAdminIDs(action, guildArg, userArg string) (guild, user snowflake.ID, err error) {
+	if guildArg != "" || action != "list" {
+		if guild, err = snowflake.Parse(guildArg); err != nil || guild == 0 {
+			return 0, 0, fmt.Errorf("--guild: want a guild id, got %q", guildArg)
+		}
+	}
+	if action != "list" {
+		if user, err = snowflake.Parse(userArg); err != nil || user == 0 {
+			return 0, 0, fmt.Errorf("--user: want a Discord user id, got %q", userArg)
+		}
+	}
+	return guild, user, nil
+}
+
+func report(w io.Writer, changed bool, did, already string, user, guild snowflake.ID) {
+	if changed {
+		fmt.Fprintf(w, did+"\n", user, guild)
+		return
+	}
+	fmt.Fprintf(w, already+"\n", user, guild)
+}
+
+// openStore opens the database of cfg with the master key that seals it.
+func openStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*store.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	master, created, err := keys.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("generated a master key", "path", filepath.Join(cfg.DataDir, "master.key"))
+	}
+	sealer, err := keys.NewSealer(master)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer})
+}

@@ -1,0 +1,184 @@
+// Package v1 serves the Husqy-compatible /v1 family: guild API keys
+// managed by Discord-authenticated guild administrators. Handlers
+// implement the strict interface generated from openapi/v1.yaml; requests
+// reach them only after kin-openapi has validated them and authenticated
+// their credentials (see auth.go).
+package v1
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	api "github.com/apikeyd/apikeyd/gen/v1"
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/validate"
+)
+
+// BasePath is where the family is mounted.
+const BasePath = "/v1"
+
+// Identity says which Discord user an OAuth access token belongs to.
+type Identity interface {
+	UserID(ctx context.Context, token string) (string, error)
+}
+
+// Config is what the family is built from.
+type Config struct {
+	Store           *store.Store
+	Identity        Identity
+	MaxKeysPerGuild int
+	Log             *slog.Logger
+	Now             func() time.Time // nil means time.Now
+}
+
+// Server implements the generated strict interface.
+type Server struct {
+	store    *store.Store
+	identity Identity
+	maxKeys  int
+	log      *slog.Logger
+	uses     *uses
+	handler  http.Handler
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New builds the family's handler stack.
+func New(cfg Config) (*Server, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{
+		store:    cfg.Store,
+		identity: cfg.Identity,
+		maxKeys:  cfg.MaxKeysPerGuild,
+		log:      cfg.Log,
+		uses:     newUses(cfg.Store, now, cfg.Log),
+	}
+	doc, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("v1 document: %w", err)
+	}
+	v, err := validate.New(validate.Config{
+		Doc:          doc,
+		BasePath:     BasePath,
+		Authenticate: s.authenticate,
+		WriteError:   s.writeError,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("v1 validator: %w", err)
+	}
+	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  s.writeInvalid,
+		ResponseErrorHandlerFunc: s.writeError,
+	})
+	h := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+		BaseURL:          BasePath,
+		BaseRouter:       http.NewServeMux(),
+		ErrorHandlerFunc: s.writeInvalid,
+	})
+	s.handler = trimTrailingSlash(withAuthState(v.Middleware(h)))
+	return s, nil
+}
+
+// ServeHTTP serves every /v1 route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Run does the family's background work (recording key uses) until ctx
+// is done.
+func (s *Server) Run(ctx context.Context) { s.uses.Run(ctx) }
+
+// FlushKeyUses writes the key uses recorded so far.
+func (s *Server) FlushKeyUses(ctx context.Context) error { return s.uses.Flush(ctx) }
+
+// trimTrailingSlash answers the seed's "/auth/api-key/" like
+// "/auth/api-key", and "/v1" like "/v1/".
+func trimTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == BasePath:
+			r.URL.Path = BasePath + "/"
+		case len(p) > len(BasePath)+1 && strings.HasSuffix(p, "/"):
+			r.URL.Path = strings.TrimSuffix(p, "/")
+		}
+		r.URL.RawPath = ""
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeError(w, r, apierr.From(&apierr.Error{Code: apierr.Invalid, Message: "The request does not match the API document", Cause: err}))
+}
+
+// writeError is the one place where an error becomes this family's body.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := apierr.From(err)
+	if e.Code == apierr.Internal {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	p := problem(e)
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+var problemTypes = map[apierr.Code]api.ProblemType{
+	apierr.Invalid:          api.UrnApikeydProblemBadRequest,
+	apierr.Unauthorized:     api.UrnApikeydProblemUnauthorized,
+	apierr.Forbidden:        api.UrnApikeydProblemForbidden,
+	apierr.NotFound:         api.UrnApikeydProblemNotFound,
+	apierr.MethodNotAllowed: api.UrnApikeydProblemMethodNotAllowed,
+	apierr.Conflict:         api.UrnApikeydProblemConflict,
+	apierr.TooLarge:         api.UrnApikeydProblemPayloadTooLarge,
+	apierr.UnsupportedMedia: api.UrnApikeydProblemUnsupportedMediaType,
+	apierr.Unprocessable:    api.UrnApikeydProblemUnprocessableEntity,
+	apierr.TooManyRequests:  api.UrnApikeydProblemTooManyRequests,
+	apierr.Unavailable:      api.UrnApikeydProblemUnavailable,
+	apierr.Internal:         api.UrnApikeydProblemInternal,
+}
+
+// problem is the body of an error: RFC 9457 fields and the seed's.
+func problem(e *apierr.Error) api.Problem {
+	status := apierr.Status(e.Code)
+	title := http.StatusText(status)
+	detail := e.Message
+	if e.Code == apierr.Internal {
+		detail = "Something failed on our side; nothing was changed. Try again later"
+	}
+	if detail == "" {
+		detail = title
+	}
+	if !strings.HasSuffix(detail, ".") {
+		detail += "."
+	}
+	typ, ok := problemTypes[e.Code]
+	if !ok {
+		typ = api.UrnApikeydProblemInternal
+	}
+	message := title + "! " + detail
+	p := api.Problem{
+		Type:    typ,
+		Title:   title,
+		Status:  status,
+		Detail:  detail,
+		Message: message,
+		Success: false,
+		Error:   api.ProblemError{Code: status, Message: message},
+	}
+	if len(e.Fields) > 0 {
+		fields := e.Fields
+		p.Errors = &fields
+	}
+	return p
+}
