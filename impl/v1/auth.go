@@ -18,7 +18,7 @@ import (
 
 // Principal is who a request acts for: a Discord user, or a guild key.
 type Principal struct {
-	UserID snowflake.ID     // a Discord user, when Key is nil
+	UserID snowflake.ID       // a Discord user, when Key is nil
 	Key    *store.GuildKeyRef // a guild API key
 }
 

@@ -128,4 +128,3 @@ func (w *world) given(t *testing.T, state string) {
 		t.Fatalf("unknown x-given %q", state)
 	}
 }
-
