@@ -304,7 +304,7 @@ func number(v any) (float64, bool) {
 // and the Authorization header the case sends ("" for none). Each answer
 // must have the example's status and media type, satisfy the document,
 // and Match the example.
-func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (baseURL, auth string)) {
+func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (baseURL, auth string), more ...AnswerCheck) {
 	cases, err := Cases(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -343,6 +343,11 @@ func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (b
 			}
 			if err := Match(c.Want, got); err != nil {
 				t.Errorf("body differs from the example: %v\nbody: %s", err, body)
+			}
+			for _, check := range more {
+				if err := check(c, req, res, body); err != nil {
+					t.Errorf("%v\nbody: %s", err, body)
+				}
 			}
 		})
 	}
@@ -404,4 +409,66 @@ func jsonValue(v any) any {
 		return v
 	}
 	return out
+}
+
+// AnswerCheck is a further check of a replayed answer.
+type AnswerCheck func(c Case, req *http.Request, res *http.Response, body []byte) error
+
+// CompatibleWith checks answers against another document that describes
+// some of the same operations (at the same relative paths), such as the
+// one a compatible service publishes. Operations it does not describe are
+// skipped. It reads an answer's problem+json body as the JSON that such a
+// document usually declares for errors. An error status the other document
+// does not list for the operation (a client generated from it treats that
+// as an error it does not know) must still have the body of the errors it
+// does list.
+func CompatibleWith(name string, ref *openapi3.T) AnswerCheck {
+	return func(c Case, req *http.Request, res *http.Response, body []byte) error {
+		item := ref.Paths.Find(c.route.Path)
+		if item == nil || item.GetOperation(c.route.Method) == nil {
+			return nil
+		}
+		op := item.GetOperation(c.route.Method)
+		if op.Responses.Status(res.StatusCode) == nil {
+			return checkUndeclaredError(name, op, res.StatusCode, body)
+		}
+		header := res.Header.Clone()
+		if header.Get("Content-Type") == "application/problem+json" {
+			header.Set("Content-Type", "application/json")
+		}
+		route := &routers.Route{Spec: ref, Path: c.route.Path, PathItem: item, Method: c.route.Method, Operation: op}
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route},
+			Status:                 res.StatusCode,
+			Header:                 header,
+			Body:                   io.NopCloser(bytes.NewReader(body)),
+			Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		}
+		if err := openapi3filter.ValidateResponse(req.Context(), in); err != nil {
+			return fmt.Errorf("the answer breaks %s: %w", name, err)
+		}
+		return nil
+	}
+}
+
+func checkUndeclaredError(name string, op *openapi3.Operation, status int, body []byte) error {
+	if status < 400 {
+		return fmt.Errorf("%s does not list status %d for this operation", name, status)
+	}
+	for code := 400; code < 600; code++ {
+		r := op.Responses.Status(code)
+		if r == nil || r.Value.Content.Get("application/json") == nil {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		schema := r.Value.Content.Get("application/json").Schema.Value
+		if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			return fmt.Errorf("status %d, not in %s, has a body unlike its %d: %w", status, name, code, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s lists no error body for this operation", name)
 }

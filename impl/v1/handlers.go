@@ -60,13 +60,14 @@ func (s *Server) CreateApiKey(ctx context.Context, req api.CreateApiKeyRequestOb
 }
 
 func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestObject) (api.DeleteApiKeyResponseObject, error) {
-	if _, err := s.authorizeGuild(ctx, req.Body.GuildId); err != nil {
-		return nil, err
-	}
-	// A mistyped key is refused before the database is touched.
+	// A mistyped key is refused before the database is touched, even to
+	// check the caller's rights: a checksum is no secret.
 	if kind, err := keys.Parse(req.Body.ApiKey); err != nil || kind != keys.Guild {
 		return api.DeleteApiKey422ApplicationProblemPlusJSONResponse(problem(
 			apierr.New(apierr.Unprocessable, "This API key is mistyped: its checksum does not match."))), nil
+	}
+	if _, err := s.authorizeGuild(ctx, req.Body.GuildId); err != nil {
+		return nil, err
 	}
 	k, err := s.store.DeleteGuildKey(ctx, req.Body.GuildId, req.Body.ApiKey)
 	if apierr.CodeOf(err) == apierr.NotFound {

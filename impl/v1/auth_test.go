@@ -1,0 +1,68 @@
+package v1_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/apikeyd/apikeyd/impl/apptest"
+)
+
+// TestAuthorizationTable proves the documented status of every /v1
+// operation for every kind of caller.
+func TestAuthorizationTable(t *testing.T) {
+	w := newWorld(t)
+	ownKey := w.key(t, guild)
+	otherKey := w.key(t, otherGuild)
+	callers := []struct{ name, auth string }{
+		{"no credentials", ""},
+		{"unknown token", "Bearer not-a-token-discord-knows"},
+		{"unknown key", "Bearer akdg_000000000000000000000000000000000000"},
+		{"non-admin user", "Bearer " + userToken},
+		{"admin user", "Bearer " + adminToken},
+		{"own-guild key", "Bearer " + ownKey},
+		{"own-guild key, bare", ownKey},
+		{"other-guild key", "Bearer " + otherKey},
+	}
+	g := guild.String()
+	// A well-formed key that guild does not have: an admin gets 404.
+	absent := "akdg_GN7coj063ipReVRrtU9fWTdQLmVYLb2i5PdU"
+	ops := []struct {
+		method, path, body string
+		want               []int // per caller, in the order above
+	}{
+		{"GET", "/v1/auth/api-key?guild_id=" + g, "", []int{401, 401, 401, 403, 200, 403, 403, 403}},
+		{"POST", "/v1/auth/api-key", `{"guild_id": "` + g + `"}`, []int{401, 401, 401, 403, 200, 403, 403, 403}},
+		{"DELETE", "/v1/auth/api-key", `{"guild_id": "` + g + `", "api_key": "` + absent + `"}`, []int{401, 401, 401, 403, 404, 403, 403, 403}},
+		{"POST", "/v1/auth/validate-user-permissions", `{"guild_id": "` + g + `", "target": "` + admin.String() + `"}`, []int{401, 401, 401, 403, 200, 200, 200, 403}},
+		// Public operations answer whoever asks.
+		{"POST", "/v1/auth/authorize", `{"access_token": "` + adminToken + `"}`, []int{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/v1/", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/v1/livez", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/v1/readyz", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
+	}
+	for _, op := range ops {
+		for i, c := range callers {
+			t.Run(fmt.Sprintf("%s %s/%s", op.method, op.path, c.name), func(t *testing.T) {
+				req, err := http.NewRequest(op.method, w.URL+op.path, bytes.NewBufferString(op.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if op.body != "" {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				if c.auth != "" {
+					req.Header.Set("Authorization", c.auth)
+				}
+				res, body := apptest.Send(t, req)
+				if res.StatusCode != op.want[i] {
+					t.Fatalf("got %d, want %d: %s", res.StatusCode, op.want[i], body)
+				}
+				if res.StatusCode == 401 && res.Header.Get("WWW-Authenticate") != "Bearer" {
+					t.Errorf("401 without WWW-Authenticate: Bearer")
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package v1_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/apptest"
+)
+
+// apiKeyBody is a key object as /v1 returns it.
+type apiKeyBody struct {
+	ID        int64      `json:"id"`
+	GuildID   string     `json:"guild_id"`
+	APIKey    string     `json:"api_key"`
+	LastUse   *time.Time `json:"last_use"`
+	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy string     `json:"created_by"`
+}
+
+type problemBody struct {
+	Type, Title, Detail, Message string
+	Status                       int
+	Errors                       map[string]string
+	Success                      bool
+	Data                         map[string]any
+	Error                        struct {
+		Code    int
+		Message string
+	}
+}
+
+func (w *world) call(t *testing.T, method, path, auth, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, w.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	return apptest.Send(t, req)
+}
+
+func decodeData[T any](t *testing.T, body []byte) T {
+	t.Helper()
+	var env struct {
+		Success bool
+		Data    T
+		Error   any
+	}
+	if err := json.Unmarshal(body, &env); err != nil || !env.Success || env.Error != nil {
+		t.Fatalf("not a success body (%v): %s", err, body)
+	}
+	return env.Data
+}
+
+func (w *world) listKeys(t *testing.T) []apiKeyBody {
+	t.Helper()
+	res, body := w.call(t, "GET", "/v1/auth/api-key?guild_id="+guild.String(), "Bearer "+adminToken, "")
+	if res.StatusCode != 200 {
+		t.Fatalf("list: %d %s", res.StatusCode, body)
+	}
+	return decodeData[struct {
+		APIKeys []apiKeyBody `json:"api_keys"`
+	}](t, body).APIKeys
+}
+
+func TestGuildKeyLifecycle(t *testing.T) {
+	w := newWorld(t)
+	admin := "Bearer " + adminToken
+	// The guild id as a JSON integer above 2^53 comes back as exact digits.
+	res, body := w.call(t, "POST", "/v1/auth/api-key", admin, `{"guild_id": 1098765432109876543}`)
+	if res.StatusCode != 200 {
+		t.Fatalf("create: %d %s", res.StatusCode, body)
+	}
+	created := decodeData[struct {
+		APIKey apiKeyBody `json:"api_key"`
+	}](t, body).APIKey
+	if created.GuildID != "1098765432109876543" || created.CreatedBy != "310987654321098765" || created.LastUse != nil {
+		t.Fatalf("created: %+v", created)
+	}
+
+	// The key acts for its guild.
+	res, body = w.call(t, "POST", "/v1/auth/validate-user-permissions", created.APIKey,
+		`{"guild_id": "1098765432109876543", "target": "310987654321098765"}`)
+	if res.StatusCode != 200 || !decodeData[struct{ HasAccess bool `json:"has_access"` }](t, body).HasAccess {
+		t.Fatalf("key use: %d %s", res.StatusCode, body)
+	}
+	if err := w.Server.FlushKeyUses(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	listed := w.listKeys(t)
+	if len(listed) != 1 || listed[0].APIKey != created.APIKey || listed[0].LastUse == nil {
+		t.Fatalf("after use: %+v", listed)
+	}
+
+	res, body = w.call(t, "DELETE", "/v1/auth/api-key/", admin,
+		`{"guild_id": "1098765432109876543", "api_key": "`+created.APIKey+`"}`)
+	if res.StatusCode != 200 || decodeData[struct {
+		APIKey apiKeyBody `json:"api_key"`
+	}](t, body).APIKey.ID != created.ID {
+		t.Fatalf("delete: %d %s", res.StatusCode, body)
+	}
+	// Revocation is immediate.
+	res, _ = w.call(t, "POST", "/v1/auth/validate-user-permissions", "Bearer "+created.APIKey,
+		`{"guild_id": "1098765432109876543", "target": "310987654321098765"}`)
+	if res.StatusCode != 401 {
+		t.Fatalf("deleted key: got %d, want 401", res.StatusCode)
+	}
+	if got := w.listKeys(t); len(got) != 0 {
+		t.Fatalf("after delete: %+v", got)
+	}
+	// A second delete finds nothing.
+	res, _ = w.call(t, "DELETE", "/v1/auth/api-key", admin,
+		`{"guild_id": "1098765432109876543", "api_key": "`+created.APIKey+`"}`)
+	if res.StatusCode != 404 {
+		t.Fatalf("second delete: got %d, want 404", res.StatusCode)
+	}
+}
+
+func TestGuildKeyLimitIsConfigurable(t *testing.T) {
+	w := newWorld(t, func(c *app.Config) { c.MaxKeysPerGuild = 2 })
+	create := func() (*http.Response, []byte) {
+		return w.call(t, "POST", "/v1/auth/api-key", "Bearer "+adminToken, `{"guild_id": "`+guild.String()+`"}`)
+	}
+	for range 2 {
+		if res, body := create(); res.StatusCode != 200 {
+			t.Fatalf("create: %d %s", res.StatusCode, body)
+		}
+	}
+	res, body := create()
+	var p problemBody
+	json.Unmarshal(body, &p)
+	if res.StatusCode != 422 || p.Detail != "This guild holds its maximum of 2 API keys." {
+		t.Fatalf("third key: %d %s", res.StatusCode, body)
+	}
+	if got := w.listKeys(t); len(got) != 2 {
+		t.Fatalf("the refused create wrote a key: %d keys", len(got))
+	}
+}
+
+func TestMistypedKeyIsRefusedWithoutTheDatabase(t *testing.T) {
+	w := newWorld(t)
+	w.Server.Close() // any database access now fails with 500
+	res, body := w.call(t, "DELETE", "/v1/auth/api-key", "Bearer "+adminToken,
+		`{"guild_id": "`+guild.String()+`", "api_key": "akdg_XpgGghSv9UQRtOEt6X31MRtELzaIPv3o1kKL"}`)
+	if res.StatusCode != 422 {
+		t.Fatalf("got %d, want 422: %s", res.StatusCode, body)
+	}
+	// The same goes for authenticating with a mistyped key.
+	res, _ = w.call(t, "GET", "/v1/auth/api-key?guild_id="+guild.String(), "akdg_XpgGghSv9UQRtOEt6X31MRtELzaIPv3o1kKL", "")
+	if res.StatusCode != 401 {
+		t.Fatalf("mistyped key as credentials: got %d, want 401", res.StatusCode)
+	}
+}
+
+func TestRemovingAnAdminTakesEffectOnTheNextRequest(t *testing.T) {
+	w := newWorld(t)
+	path := "/v1/auth/api-key?guild_id=" + guild.String()
+	if res, _ := w.call(t, "GET", path, "Bearer "+adminToken, ""); res.StatusCode != 200 {
+		t.Fatalf("admin: %d", res.StatusCode)
+	}
+	if _, err := w.Server.Store().RemoveGuildAdmin(context.Background(), guild, admin); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := w.call(t, "GET", path, "Bearer "+adminToken, ""); res.StatusCode != 403 {
+		t.Fatalf("removed admin: got %d, want 403", res.StatusCode)
+	}
+}
+
+func TestAuthorizeSaysWhoseTokenItIs(t *testing.T) {
+	w := newWorld(t)
+	key := w.key(t, guild)
+	cases := []struct {
+		token, wantSub, wantTarget string
+		wantStatus                 int
+	}{
+		{adminToken, admin.String(), "user", 200},
+		{key, guild.String(), "api_key", 200},
+		{"akdg_XpgGghSv9UQRtOEt6X31MRtELzaIPv3o1kKL", "", "", 401}, // mistyped
+		{"akdg_GN7coj063ipReVRrtU9fWTdQLmVYLb2i5PdU", "", "", 401}, // never issued
+		{"nobody-knows-this-token", "", "", 401},
+	}
+	for _, c := range cases {
+		res, body := w.call(t, "POST", "/v1/auth/authorize", "", `{"access_token": "`+c.token+`"}`)
+		if res.StatusCode != c.wantStatus {
+			t.Errorf("%s: got %d, want %d: %s", c.token, res.StatusCode, c.wantStatus, body)
+			continue
+		}
+		if c.wantStatus != 200 {
+			if strings.Contains(string(body), c.token) {
+				t.Errorf("the error repeats the token: %s", body)
+			}
+			continue
+		}
+		got := decodeData[struct{ Sub, Target, AccessToken string }](t, body)
+		if got.Sub != c.wantSub || got.Target != c.wantTarget {
+			t.Errorf("%s: got %+v", c.token, got)
+		}
+	}
+}
+
+// TestBadInput: every malformed request gets a 4xx problem, never a 5xx.
+func TestBadInput(t *testing.T) {
+	w := newWorld(t)
+	admin := "Bearer " + adminToken
+	g := guild.String()
+	cases := []struct {
+		name, method, path, contentType, body string
+		want                                  int
+		field                                 string
+	}{
+		{"malformed JSON", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": `, 400, ""},
+		{"not an object", "POST", "/v1/auth/api-key", "application/json", `[1, 2]`, 400, ""},
+		{"unknown field", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "` + g + `", "x": 1}`, 400, "x"},
+		{"guild id not digits", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "12a"}`, 400, "guild_id"},
+		{"guild id negative", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": -5}`, 400, "guild_id"},
+		{"guild id beyond int64", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "99999999999999999999"}`, 400, "guild_id"},
+		{"guild id a fraction", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": 1.5}`, 400, "guild_id"},
+		{"query guild id missing", "GET", "/v1/auth/api-key", "", "", 400, "guild_id"},
+		{"query guild id beyond int64", "GET", "/v1/auth/api-key?guild_id=9999999999999999999", "", "", 400, ""},
+		{"not JSON", "POST", "/v1/auth/api-key", "text/plain", `guild_id=1`, 415, ""},
+		{"body over 1 MiB", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "` + strings.Repeat("1", 1<<20) + `"}`, 413, ""},
+		{"wrong method", "PATCH", "/v1/auth/api-key", "", "", 405, ""},
+		{"unknown path", "GET", "/v1/nothing-here", "", "", 404, ""},
+		{"NUL in token", "POST", "/v1/auth/authorize", "application/json", `{"access_token": "a\u0000b"}`, 401, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, w.URL+c.path, strings.NewReader(c.body))
+			if c.contentType != "" {
+				req.Header.Set("Content-Type", c.contentType)
+			}
+			req.Header.Set("Authorization", admin)
+			res, body := apptest.Send(t, req)
+			if res.StatusCode != c.want {
+				t.Fatalf("got %d, want %d: %s", res.StatusCode, c.want, body)
+			}
+			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			var p problemBody
+			if err := json.Unmarshal(body, &p); err != nil || p.Status != c.want || p.Error.Code != c.want || p.Success || p.Message != p.Title+"! "+p.Detail {
+				t.Fatalf("not a problem body: %s", body)
+			}
+			if _, ok := p.Errors[c.field]; c.field != "" && !ok {
+				t.Errorf("errors does not name %q: %s", c.field, body)
+			}
+		})
+	}
+	if got := w.listKeys(t); len(got) != 0 {
+		t.Fatalf("bad input wrote keys: %+v", got)
+	}
+}
