@@ -91,7 +91,9 @@ func TestGuildKeyLifecycle(t *testing.T) {
 	// The key acts for its guild.
 	res, body = w.call(t, "POST", "/v1/auth/validate-user-permissions", created.APIKey,
 		`{"guild_id": "1098765432109876543", "target": "310987654321098765"}`)
-	if res.StatusCode != 200 || !decodeData[struct{ HasAccess bool `json:"has_access"` }](t, body).HasAccess {
+	if res.StatusCode != 200 || !decodeData[struct {
+		HasAccess bool `json:"has_access"`
+	}](t, body).HasAccess {
 		t.Fatalf("key use: %d %s", res.StatusCode, body)
 	}
 	if err := w.Server.FlushKeyUses(context.Background()); err != nil {
