@@ -17,3 +17,9 @@ SELECT guild_id, user_id, created_at FROM guild_admins ORDER BY guild_id, user_i
 
 -- name: IsGuildAdmin :one
 SELECT EXISTS (SELECT 1 FROM guild_admins WHERE guild_id = ? AND user_id = ?);
+
+-- name: EnsureGuildSettings :exec
+INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHING;
+
+-- name: EnsureLoggingSettings :exec
+INSERT INTO logging_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHING;

@@ -42,6 +42,24 @@ func (q *Queries) EnsureGuild(ctx context.Context, arg EnsureGuildParams) error 
 	return err
 }
 
+const ensureGuildSettings = `-- name: EnsureGuildSettings :exec
+INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHING
+`
+
+func (q *Queries) EnsureGuildSettings(ctx context.Context, guildID int64) error {
+	_, err := q.db.ExecContext(ctx, ensureGuildSettings, guildID)
+	return err
+}
+
+const ensureLoggingSettings = `-- name: EnsureLoggingSettings :exec
+INSERT INTO logging_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHING
+`
+
+func (q *Queries) EnsureLoggingSettings(ctx context.Context, guildID int64) error {
+	_, err := q.db.ExecContext(ctx, ensureLoggingSettings, guildID)
+	return err
+}
+
 const isGuildAdmin = `-- name: IsGuildAdmin :one
 SELECT EXISTS (SELECT 1 FROM guild_admins WHERE guild_id = ? AND user_id = ?)
 `

@@ -8,6 +8,15 @@ import (
 	"database/sql"
 )
 
+type AuditEntry struct {
+	ID        int64
+	GuildID   int64
+	CreatedAt int64
+	ActorUser sql.NullInt64
+	Action    string
+	Changes   string
+}
+
 type Guild struct {
 	ID        int64
 	CreatedAt int64
@@ -27,6 +36,23 @@ type GuildKey struct {
 	CreatedAt int64
 	CreatedBy int64
 	LastUse   sql.NullInt64
+}
+
+type GuildSetting struct {
+	ID         int64
+	GuildID    int64
+	Language   string
+	Gmt        string
+	UnitSystem string
+	AutoDelete sql.NullInt64
+}
+
+type LoggingSetting struct {
+	ID            int64
+	GuildID       int64
+	Enabled       int64
+	LogsChannelID sql.NullInt64
+	Flags         string
 }
 
 type UserKey struct {

@@ -25,12 +25,11 @@ type GuildAdmin struct {
 func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
 	var added int64
 	err := s.inTx(ctx, func(q *db.Queries) error {
-		now := s.now().UnixMilli()
-		if err := q.EnsureGuild(ctx, db.EnsureGuildParams{ID: int64(guild), CreatedAt: now}); err != nil {
+		if err := s.ensureGuild(ctx, q, guild); err != nil {
 			return err
 		}
 		var err error
-		added, err = q.AddGuildAdmin(ctx, db.AddGuildAdminParams{GuildID: int64(guild), UserID: int64(user), CreatedAt: now})
+		added, err = q.AddGuildAdmin(ctx, db.AddGuildAdminParams{GuildID: int64(guild), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
 		return err
 	})
 	if err != nil {
@@ -96,7 +95,7 @@ type GuildKeyRef struct {
 
 // CreateGuildKey issues a key for guild unless it holds max already
 // (apierr.Unprocessable).
-func (s *Store) CreateGuildKey(ctx context.Context, guild, createdBy snowflake.ID, max int) (GuildKey, error) {
+func (s *Store) CreateGuildKey(ctx context.Context, guild snowflake.ID, createdBy Actor, max int) (GuildKey, error) {
 	token, err := keys.Generate(keys.Guild)
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("create guild key: %w", err)
@@ -107,7 +106,7 @@ func (s *Store) CreateGuildKey(ctx context.Context, guild, createdBy snowflake.I
 // ImportGuildKey stores a key issued elsewhere (token must pass
 // keys.Parse as a guild key) under the same rules as CreateGuildKey; tests
 // use it for keys they know in advance.
-func (s *Store) ImportGuildKey(ctx context.Context, guild, createdBy snowflake.ID, token string, max int) (GuildKey, error) {
+func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdBy Actor, token string, max int) (GuildKey, error) {
 	if kind, err := keys.Parse(token); err != nil || kind != keys.Guild {
 		return GuildKey{}, apierr.New(apierr.Invalid, "not a guild key")
 	}
@@ -117,7 +116,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild, createdBy snowflake.I
 		return GuildKey{}, fmt.Errorf("create guild key: %w", err)
 	}
 	now := s.now()
-	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy}
+	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
 	err = s.inTx(ctx, func(q *db.Queries) error {
 		n, err := q.CountGuildKeys(ctx, int64(guild))
 		if err != nil {
@@ -126,14 +125,17 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild, createdBy snowflake.I
 		if n >= int64(max) {
 			return apierr.New(apierr.Unprocessable, "This guild holds its maximum of %d API keys.", max)
 		}
-		if err := q.EnsureGuild(ctx, db.EnsureGuildParams{ID: int64(guild), CreatedAt: now.UnixMilli()}); err != nil {
+		if err := s.ensureGuild(ctx, q, guild); err != nil {
 			return err
 		}
 		key.ID, err = q.CreateGuildKey(ctx, db.CreateGuildKeyParams{
 			GuildID: int64(guild), KeyHash: hash, KeySealed: sealed,
-			CreatedAt: now.UnixMilli(), CreatedBy: int64(createdBy),
+			CreatedAt: now.UnixMilli(), CreatedBy: int64(createdBy.UserID),
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, guild, createdBy, ActionKeyCreated, map[string]any{"id": key.ID})
 	})
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("create guild key: %w", err)
@@ -174,11 +176,19 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 
 // DeleteGuildKey deletes the key token of guild and returns it:
 // apierr.NotFound if the guild has no such key.
-func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, token string) (GuildKey, error) {
-	row, err := s.q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: keys.Hash(token)})
-	if errors.Is(err, sql.ErrNoRows) {
-		return GuildKey{}, apierr.New(apierr.NotFound, "This guild has no such API key.")
-	}
+func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Actor, token string) (GuildKey, error) {
+	var row db.GuildKey
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		row, err = q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: keys.Hash(token)})
+		if errors.Is(err, sql.ErrNoRows) {
+			return apierr.New(apierr.NotFound, "This guild has no such API key.")
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, guild, actor, ActionKeyDeleted, map[string]any{"id": row.ID})
+	})
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("delete guild key: %w", err)
 	}

@@ -22,6 +22,14 @@ type Principal struct {
 	Key    *store.GuildKeyRef // a guild API key
 }
 
+// actor is how the audit log records the principal's changes.
+func (p Principal) actor() store.Actor {
+	if p.Key != nil {
+		return store.APIKeyActor
+	}
+	return store.Actor{UserID: p.UserID}
+}
+
 // The security schemes of openapi/v1.yaml.
 const (
 	schemeDiscord = "discordToken"

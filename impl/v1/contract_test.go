@@ -12,6 +12,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/contract"
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 // The people and guilds of openapi/v1.yaml's examples.
@@ -57,7 +58,7 @@ func newWorld(t *testing.T, options ...func(*app.Config)) *world {
 // key makes a key for g and returns it.
 func (w *world) key(t *testing.T, g snowflake.ID) string {
 	t.Helper()
-	k, err := w.Server.Store().CreateGuildKey(context.Background(), g, admin, 25)
+	k, err := w.Server.Store().CreateGuildKey(context.Background(), g, store.Actor{UserID: admin}, 25)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func (w *world) given(t *testing.T, state string) {
 	switch state {
 	case "guild-has-keys":
 		for _, k := range exampleKeys {
-			if _, err := w.Server.Store().ImportGuildKey(ctx, guild, admin, k, 25); err != nil {
+			if _, err := w.Server.Store().ImportGuildKey(ctx, guild, store.Actor{UserID: admin}, k, 25); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -49,7 +49,7 @@ func (s *Server) CreateApiKey(ctx context.Context, req api.CreateApiKeyRequestOb
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.store.CreateGuildKey(ctx, req.Body.GuildId, p.UserID, s.maxKeys)
+	k, err := s.store.CreateGuildKey(ctx, req.Body.GuildId, p.actor(), s.maxKeys)
 	if e := (*apierr.Error)(nil); errors.As(err, &e) && e.Code == apierr.Unprocessable {
 		return api.CreateApiKey422ApplicationProblemPlusJSONResponse(problem(e)), nil
 	}
@@ -66,10 +66,11 @@ func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestOb
 		return api.DeleteApiKey422ApplicationProblemPlusJSONResponse(problem(
 			apierr.New(apierr.Unprocessable, "This API key is mistyped: its checksum does not match."))), nil
 	}
-	if _, err := s.authorizeGuild(ctx, req.Body.GuildId); err != nil {
+	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	if err != nil {
 		return nil, err
 	}
-	k, err := s.store.DeleteGuildKey(ctx, req.Body.GuildId, req.Body.ApiKey)
+	k, err := s.store.DeleteGuildKey(ctx, req.Body.GuildId, p.actor(), req.Body.ApiKey)
 	if apierr.CodeOf(err) == apierr.NotFound {
 		return api.DeleteApiKey404ApplicationProblemPlusJSONResponse(problem(apierr.From(err))), nil
 	}

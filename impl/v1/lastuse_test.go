@@ -38,7 +38,7 @@ func TestKeyUseIsWrittenAtMostOncePerMinute(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	const guild snowflake.ID = 42
-	key, err := st.CreateGuildKey(ctx, guild, 7, 25)
+	key, err := st.CreateGuildKey(ctx, guild, store.Actor{UserID: 7}, 25)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/apikeyd/apikeyd/gen/db"
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+)
+
+// GuildSettings are a guild's general settings.
+type GuildSettings struct {
+	ID             int64
+	GuildID        snowflake.ID
+	Language       string
+	GMT            string
+	UnitSystem     string
+	AutoDelete     *int64 // seconds; nil when off
+	LoggingEnabled bool
+}
+
+// SettingsChange is a partial update: nil fields keep their value.
+type SettingsChange struct {
+	Language   *string
+	GMT        *string
+	UnitSystem *string
+	// AutoDelete in seconds; 0 turns auto-delete off.
+	AutoDelete *int64
+}
+
+// ensureGuild registers guild with default settings, if it is new.
+func (s *Store) ensureGuild(ctx context.Context, q *db.Queries, guild snowflake.ID) error {
+	if err := q.EnsureGuild(ctx, db.EnsureGuildParams{ID: int64(guild), CreatedAt: s.now().UnixMilli()}); err != nil {
+		return err
+	}
+	if err := q.EnsureGuildSettings(ctx, int64(guild)); err != nil {
+		return err
+	}
+	return q.EnsureLoggingSettings(ctx, int64(guild))
+}
+
+func errNoGuild() error {
+	return apierr.New(apierr.NotFound, "This guild is not registered with apikeyd.")
+}
+
+// GuildSettings reads a guild's settings: apierr.NotFound for a guild
+// apikeyd does not know.
+func (s *Store) GuildSettings(ctx context.Context, guild snowflake.ID) (GuildSettings, error) {
+	return s.guildSettings(ctx, s.q, guild)
+}
+
+func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflake.ID) (GuildSettings, error) {
+	r, err := q.GetGuildSettings(ctx, int64(guild))
+	if errors.Is(err, sql.ErrNoRows) {
+		return GuildSettings{}, errNoGuild()
+	}
+	if err != nil {
+		return GuildSettings{}, fmt.Errorf("read settings: %w", err)
+	}
+	out := GuildSettings{
+		ID: r.ID, GuildID: snowflake.ID(r.GuildID), Language: r.Language, GMT: r.Gmt,
+		UnitSystem: r.UnitSystem, LoggingEnabled: r.LoggingEnabled != 0,
+	}
+	if r.AutoDelete.Valid {
+		out.AutoDelete = &r.AutoDelete.Int64
+	}
+	return out, nil
+}
+
+// UpdateGuildSettings applies change and records what it changed.
+func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, actor Actor, change SettingsChange) (GuildSettings, error) {
+	var out GuildSettings
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		cur, err := s.guildSettings(ctx, q, guild)
+		if err != nil {
+			return err
+		}
+		changes := map[string]any{}
+		setString(&cur.Language, change.Language, "language", changes)
+		setString(&cur.GMT, change.GMT, "gmt", changes)
+		setString(&cur.UnitSystem, change.UnitSystem, "unit_system", changes)
+		if change.AutoDelete != nil {
+			next := change.AutoDelete
+			if *next == 0 {
+				next = nil
+			}
+			if !equalInt(cur.AutoDelete, next) {
+				cur.AutoDelete = next
+				changes["auto_delete"] = next
+			}
+		}
+		out = cur
+		if len(changes) == 0 {
+			return nil
+		}
+		var autoDelete sql.NullInt64
+		if cur.AutoDelete != nil {
+			autoDelete = sql.NullInt64{Int64: *cur.AutoDelete, Valid: true}
+		}
+		if err := q.UpdateGuildSettings(ctx, db.UpdateGuildSettingsParams{
+			Language: cur.Language, Gmt: cur.GMT, UnitSystem: cur.UnitSystem, AutoDelete: autoDelete, GuildID: int64(guild),
+		}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, guild, actor, ActionSettingsUpdated, changes)
+	})
+	if err != nil {
+		return GuildSettings{}, fmt.Errorf("update settings: %w", err)
+	}
+	return out, nil
+}
+
+func setString(cur *string, next *string, field string, changes map[string]any) {
+	if next != nil && *next != *cur {
+		*cur = *next
+		changes[field] = *next
+	}
+}
+
+func equalInt(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+// LoggingSettings are the logging module's state and settings of a guild.
+type LoggingSettings struct {
+	ID            int64
+	GuildID       snowflake.ID
+	Enabled       bool
+	LogsChannelID snowflake.ID // zero when unset
+	// Flags holds the log_* flags the guild has set; the others keep the
+	// defaults of the document.
+	Flags map[string]bool
+}
+
+// LoggingChange is a partial update of the logging settings.
+type LoggingChange struct {
+	// LogsChannelID, when not nil, sets the channel; zero clears it.
+	LogsChannelID *snowflake.ID
+	Flags         map[string]bool
+}
+
+// LoggingSettings reads a guild's logging module.
+func (s *Store) LoggingSettings(ctx context.Context, guild snowflake.ID) (LoggingSettings, error) {
+	return s.loggingSettings(ctx, s.q, guild)
+}
+
+func (s *Store) loggingSettings(ctx context.Context, q *db.Queries, guild snowflake.ID) (LoggingSettings, error) {
+	r, err := q.GetLoggingSettings(ctx, int64(guild))
+	if errors.Is(err, sql.ErrNoRows) {
+		return LoggingSettings{}, errNoGuild()
+	}
+	if err != nil {
+		return LoggingSettings{}, fmt.Errorf("read logging settings: %w", err)
+	}
+	out := LoggingSettings{ID: r.ID, GuildID: snowflake.ID(r.GuildID), Enabled: r.Enabled != 0, Flags: map[string]bool{}}
+	if r.LogsChannelID.Valid {
+		out.LogsChannelID = snowflake.ID(r.LogsChannelID.Int64)
+	}
+	if err := json.Unmarshal([]byte(r.Flags), &out.Flags); err != nil {
+		return LoggingSettings{}, fmt.Errorf("logging flags of guild %d: %w", guild, err)
+	}
+	return out, nil
+}
+
+// SetLoggingEnabled turns the module on or off: apierr.Conflict when it
+// is in that state already.
+func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor Actor, enabled bool) (LoggingSettings, error) {
+	var out LoggingSettings
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		cur, err := s.loggingSettings(ctx, q, guild)
+		if err != nil {
+			return err
+		}
+		if cur.Enabled == enabled {
+			state := map[bool]string{true: "enabled", false: "disabled"}[enabled]
+			return apierr.New(apierr.Conflict, "The logging module is already %s.", state)
+		}
+		v := int64(0)
+		action := ActionLoggingDisabled
+		if enabled {
+			v, action = 1, ActionLoggingEnabled
+		}
+		if err := q.SetLoggingEnabled(ctx, db.SetLoggingEnabledParams{Enabled: v, GuildID: int64(guild)}); err != nil {
+			return err
+		}
+		cur.Enabled = enabled
+		out = cur
+		return s.audit(ctx, q, guild, actor, action, map[string]any{"module_logging": enabled})
+	})
+	if err != nil {
+		return LoggingSettings{}, fmt.Errorf("set logging module: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateLoggingSettings applies change; flags must be names the document
+// declares.
+func (s *Store) UpdateLoggingSettings(ctx context.Context, guild snowflake.ID, actor Actor, change LoggingChange, defaults map[string]bool) (LoggingSettings, error) {
+	var out LoggingSettings
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		cur, err := s.loggingSettings(ctx, q, guild)
+		if err != nil {
+			return err
+		}
+		changes := map[string]any{}
+		if change.LogsChannelID != nil && *change.LogsChannelID != cur.LogsChannelID {
+			cur.LogsChannelID = *change.LogsChannelID
+			changes["logs_channel_id"] = cur.LogsChannelID.String()
+		}
+		for name, v := range change.Flags {
+			was, set := cur.Flags[name]
+			if !set {
+				was = defaults[name]
+			}
+			cur.Flags[name] = v
+			if was != v {
+				changes[name] = v
+			}
+		}
+		out = cur
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := s.writeLogging(ctx, q, cur); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, guild, actor, ActionLoggingSettingsUpdated, changes)
+	})
+	if err != nil {
+		return LoggingSettings{}, fmt.Errorf("update logging settings: %w", err)
+	}
+	return out, nil
+}
+
+// ResetLoggingSettings puts the settings back to the defaults; the module
+// stays on or off.
+func (s *Store) ResetLoggingSettings(ctx context.Context, guild snowflake.ID, actor Actor, defaults map[string]bool) (LoggingSettings, error) {
+	var out LoggingSettings
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		cur, err := s.loggingSettings(ctx, q, guild)
+		if err != nil {
+			return err
+		}
+		changes := map[string]any{}
+		if cur.LogsChannelID != 0 {
+			changes["logs_channel_id"] = ""
+		}
+		for name, v := range cur.Flags {
+			if v != defaults[name] {
+				changes[name] = defaults[name]
+			}
+		}
+		cur.LogsChannelID, cur.Flags = 0, map[string]bool{}
+		out = cur
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := s.writeLogging(ctx, q, cur); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, guild, actor, ActionLoggingSettingsReset, changes)
+	})
+	if err != nil {
+		return LoggingSettings{}, fmt.Errorf("reset logging settings: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) writeLogging(ctx context.Context, q *db.Queries, l LoggingSettings) error {
+	flags, err := json.Marshal(l.Flags)
+	if err != nil {
+		return err
+	}
+	var channel sql.NullInt64
+	if l.LogsChannelID != 0 {
+		channel = sql.NullInt64{Int64: int64(l.LogsChannelID), Valid: true}
+	}
+	return q.UpdateLoggingSettings(ctx, db.UpdateLoggingSettingsParams{LogsChannelID: channel, Flags: string(flags), GuildID: int64(l.GuildID)})
+}
