@@ -46,6 +46,9 @@ type Case struct {
 	Status      int
 	MediaType   string
 	Want        any // the example's value, decoded from JSON
+	// Contains, from x-match: contains, lets an answer's arrays hold more
+	// items than the example shows (a long list shown by its first items).
+	Contains bool
 
 	route *routers.Route
 }
@@ -99,6 +102,11 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 		route:       &routers.Route{Path: path, PathItem: item, Method: strings.ToUpper(method), Operation: op},
 	}
 	c.Credential, _ = ex.Extensions["x-credential"].(string)
+	if m, _ := ex.Extensions["x-match"].(string); m == "contains" {
+		c.Contains = true
+	} else if m != "" {
+		return Case{}, fmt.Errorf("%s: unknown x-match %q", c.Name, m)
+	}
 	if given, ok := ex.Extensions["x-given"].([]any); ok {
 		for _, g := range given {
 			c.Given = append(c.Given, fmt.Sprint(g))
@@ -107,7 +115,14 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 	params := slices.Concat(item.Parameters, op.Parameters)
 	for _, ref := range params {
 		p := ref.Value
-		v, ok := exampleOf(p.Examples, p.Example, name)
+		var v any
+		var ok bool
+		if p.Required {
+			v, ok = exampleOf(p.Examples, p.Example, name)
+		} else {
+			// An optional parameter is sent only when an example asks.
+			v, ok = namedExample(p.Examples, name)
+		}
 		if !ok {
 			if p.Required {
 				return Case{}, fmt.Errorf("%s: parameter %s has no example", c.Name, p.Name)
@@ -143,13 +158,22 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 	return c, nil
 }
 
-// exampleOf picks the example called name, else the one called
-// "default", else the single example, else the first by name.
-func exampleOf(examples openapi3.Examples, single any, name string) (any, bool) {
+// namedExample picks the example called name, else the one called
+// "default".
+func namedExample(examples openapi3.Examples, name string) (any, bool) {
 	for _, n := range []string{name, "default"} {
 		if ex, ok := examples[n]; ok && ex.Value != nil {
 			return ex.Value.Value, true
 		}
+	}
+	return nil, false
+}
+
+// exampleOf picks the example called name, else the one called
+// "default", else the single example, else the first by name.
+func exampleOf(examples openapi3.Examples, single any, name string) (any, bool) {
+	if v, ok := namedExample(examples, name); ok {
+		return v, true
 	}
 	if single != nil {
 		return single, true
@@ -210,9 +234,15 @@ var keyPattern = regexp.MustCompile(`^(akd[gu])_[0-9A-Za-z]{36}$`)
 // Match compares a decoded JSON answer with an example: keys match any key
 // of the same kind, date-times match any date-time, and everything else
 // must be equal. It returns the first difference.
-func Match(want, got any) error { return match("$", want, got) }
+func Match(want, got any) error { return matcher{}.match("$", want, got) }
 
-func match(at string, want, got any) error {
+// MatchContains is Match, except that an answer's array may hold items
+// the example's does not, as long as it holds the example's.
+func MatchContains(want, got any) error { return matcher{contains: true}.match("$", want, got) }
+
+type matcher struct{ contains bool }
+
+func (m matcher) match(at string, want, got any) error {
 	switch w := want.(type) {
 	case map[string]any:
 		g, ok := got.(map[string]any)
@@ -229,18 +259,24 @@ func match(at string, want, got any) error {
 			if !ok {
 				return fmt.Errorf("%s: missing field %q", at, k)
 			}
-			if err := match(at+"."+k, wv, gv); err != nil {
+			if err := m.match(at+"."+k, wv, gv); err != nil {
 				return err
 			}
 		}
 		return nil
 	case []any:
 		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Errorf("%s: got %v, want %d items", at, got, len(w))
+		if !ok {
+			return fmt.Errorf("%s: got %v, want an array", at, got)
+		}
+		if m.contains {
+			return m.containsAll(at, w, g)
+		}
+		if len(g) != len(w) {
+			return fmt.Errorf("%s: got %d items, want %d", at, len(g), len(w))
 		}
 		for i := range w {
-			if err := match(fmt.Sprintf("%s[%d]", at, i), w[i], g[i]); err != nil {
+			if err := m.match(fmt.Sprintf("%s[%d]", at, i), w[i], g[i]); err != nil {
 				return err
 			}
 		}
@@ -269,6 +305,16 @@ func match(at string, want, got any) error {
 	}
 	if !equalScalar(want, got) {
 		return fmt.Errorf("%s: got %v, want %v", at, got, want)
+	}
+	return nil
+}
+
+// containsAll checks that every item of want matches an item of got.
+func (m matcher) containsAll(at string, want, got []any) error {
+	for i, w := range want {
+		if !slices.ContainsFunc(got, func(g any) bool { return m.match(at, w, g) == nil }) {
+			return fmt.Errorf("%s: no item matches the example's item %d (%v)", at, i, w)
+		}
 	}
 	return nil
 }
@@ -341,7 +387,11 @@ func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (b
 			if err := json.Unmarshal(body, &got); err != nil {
 				t.Fatalf("body is not JSON: %v: %s", err, body)
 			}
-			if err := Match(c.Want, got); err != nil {
+			match := Match
+			if c.Contains {
+				match = MatchContains
+			}
+			if err := match(c.Want, got); err != nil {
 				t.Errorf("body differs from the example: %v\nbody: %s", err, body)
 			}
 			for _, check := range more {
