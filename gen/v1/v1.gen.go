@@ -24,6 +24,39 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AuditEntryAction.
+const (
+	AuditEntryActionApiKeyCreated          AuditEntryAction = "api_key.created"
+	AuditEntryActionApiKeyDeleted          AuditEntryAction = "api_key.deleted"
+	AuditEntryActionLoggingDisabled        AuditEntryAction = "logging.disabled"
+	AuditEntryActionLoggingEnabled         AuditEntryAction = "logging.enabled"
+	AuditEntryActionLoggingSettingsReset   AuditEntryAction = "logging.settings.reset"
+	AuditEntryActionLoggingSettingsUpdated AuditEntryAction = "logging.settings.updated"
+	AuditEntryActionSettingsUpdated        AuditEntryAction = "settings.updated"
+)
+
+// Valid indicates whether the value is a known member of the AuditEntryAction enum.
+func (e AuditEntryAction) Valid() bool {
+	switch e {
+	case AuditEntryActionApiKeyCreated:
+		return true
+	case AuditEntryActionApiKeyDeleted:
+		return true
+	case AuditEntryActionLoggingDisabled:
+		return true
+	case AuditEntryActionLoggingEnabled:
+		return true
+	case AuditEntryActionLoggingSettingsReset:
+		return true
+	case AuditEntryActionLoggingSettingsUpdated:
+		return true
+	case AuditEntryActionSettingsUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthorizationTarget.
 const (
 	AuthorizationTargetApiKey AuthorizationTarget = "api_key"
@@ -129,6 +162,96 @@ const (
 func (e ReadyzResponseStatus) Valid() bool {
 	switch e {
 	case ReadyzResponseStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SettingsLanguage.
+const (
+	SettingsLanguageDe SettingsLanguage = "de"
+	SettingsLanguageEn SettingsLanguage = "en"
+	SettingsLanguageEs SettingsLanguage = "es"
+	SettingsLanguageFr SettingsLanguage = "fr"
+	SettingsLanguageNl SettingsLanguage = "nl"
+)
+
+// Valid indicates whether the value is a known member of the SettingsLanguage enum.
+func (e SettingsLanguage) Valid() bool {
+	switch e {
+	case SettingsLanguageDe:
+		return true
+	case SettingsLanguageEn:
+		return true
+	case SettingsLanguageEs:
+		return true
+	case SettingsLanguageFr:
+		return true
+	case SettingsLanguageNl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SettingsUnitSystem.
+const (
+	SettingsUnitSystemImperial SettingsUnitSystem = "imperial"
+	SettingsUnitSystemMetric   SettingsUnitSystem = "metric"
+)
+
+// Valid indicates whether the value is a known member of the SettingsUnitSystem enum.
+func (e SettingsUnitSystem) Valid() bool {
+	switch e {
+	case SettingsUnitSystemImperial:
+		return true
+	case SettingsUnitSystemMetric:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SettingsUpdateLanguage.
+const (
+	SettingsUpdateLanguageDe SettingsUpdateLanguage = "de"
+	SettingsUpdateLanguageEn SettingsUpdateLanguage = "en"
+	SettingsUpdateLanguageEs SettingsUpdateLanguage = "es"
+	SettingsUpdateLanguageFr SettingsUpdateLanguage = "fr"
+	SettingsUpdateLanguageNl SettingsUpdateLanguage = "nl"
+)
+
+// Valid indicates whether the value is a known member of the SettingsUpdateLanguage enum.
+func (e SettingsUpdateLanguage) Valid() bool {
+	switch e {
+	case SettingsUpdateLanguageDe:
+		return true
+	case SettingsUpdateLanguageEn:
+		return true
+	case SettingsUpdateLanguageEs:
+		return true
+	case SettingsUpdateLanguageFr:
+		return true
+	case SettingsUpdateLanguageNl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SettingsUpdateUnitSystem.
+const (
+	SettingsUpdateUnitSystemImperial SettingsUpdateUnitSystem = "imperial"
+	SettingsUpdateUnitSystemMetric   SettingsUpdateUnitSystem = "metric"
+)
+
+// Valid indicates whether the value is a known member of the SettingsUpdateUnitSystem enum.
+func (e SettingsUpdateUnitSystem) Valid() bool {
+	switch e {
+	case SettingsUpdateUnitSystemImperial:
+		return true
+	case SettingsUpdateUnitSystemMetric:
 		return true
 	default:
 		return false
@@ -245,6 +368,53 @@ type ApiKeysListEnvelope struct {
 	Success Success `json:"success"`
 }
 
+// AuditEntries defines model for AuditEntries.
+type AuditEntries struct {
+	// Entries Newest first.
+	Entries []AuditEntry `json:"entries"`
+
+	// NextCursor The `cursor` of the next page, or null on the last page. Treat it
+	// as opaque.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// AuditEntriesEnvelope defines model for AuditEntriesEnvelope.
+type AuditEntriesEnvelope struct {
+	Data AuditEntries `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// AuditEntry One change made through `/v1`. `changes` maps each field that
+// changed to its new value; for a key created or deleted it is the
+// key's `id`, never the key itself.
+type AuditEntry struct {
+	// Action What kind of change it was.
+	Action AuditEntryAction `json:"action"`
+
+	// Actor Who made the change: `<@USER_ID>` for a Discord user, and
+	// exactly `An API key` for any API key.
+	Actor     string         `json:"actor"`
+	Changes   map[string]any `json:"changes"`
+	CreatedAt time.Time      `json:"created_at"`
+
+	// GuildId A Discord id as a string of digits; an empty string when unset.
+	GuildId SnowflakeString `json:"guild_id"`
+
+	// Id The entry's number; later entries have larger ones.
+	Id int64 `json:"id"`
+}
+
+// AuditEntryAction What kind of change it was.
+type AuditEntryAction string
+
+// AuditValue A field's new value in an audit entry, or null.
+type AuditValue = any
+
 // Authorization Whom a token stands for. `sub` is the user's id for a Discord token
 // and the guild's id for an API key; `access_token` is the token that
 // was checked, as sent.
@@ -284,12 +454,76 @@ type AuthorizeRequest struct {
 // EmptyObject Always `{}`.
 type EmptyObject = struct{}
 
+// Entitlement Something a guild bought, as Husqy's `Guild_Entitlements`. apikeyd
+// sells nothing, so it never lists one.
+type Entitlement struct {
+	Deleted         bool       `json:"deleted"`
+	EndsAt          *time.Time `json:"ends_at"`
+	EntitlementType int        `json:"entitlement_type"`
+
+	// GuildId A Discord id as a string of digits; an empty string when unset.
+	GuildId SnowflakeString `json:"guild_id"`
+	Id      int64           `json:"id"`
+
+	// SkuId A Discord id as a string of digits; an empty string when unset.
+	SkuId   SnowflakeString `json:"sku_id"`
+	StartAt time.Time       `json:"start_at"`
+}
+
+// Guild What apikeyd knows of a guild, as Husqy's `HusqyGuild`. apikeyd
+// does not ask Discord about guilds, so `name` is always empty,
+// `icon` always null and `active` always true.
+type Guild struct {
+	Active bool    `json:"active"`
+	Icon   *string `json:"icon"`
+
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id   SnowflakeString `json:"id"`
+	Name string          `json:"name"`
+}
+
 // GuildIdQueryValue A guild's Discord id, as digits. Husqy's document calls this an
 // integer; a query string carries it the same way either way.
 type GuildIdQueryValue = snowflake.ID
 
 // GuildKey A guild API key, in full.
 type GuildKey = string
+
+// GuildRequest A request that names only the guild.
+type GuildRequest struct {
+	// GuildId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that.
+	GuildId Snowflake `json:"guild_id"`
+}
+
+// GuildSettings defines model for GuildSettings.
+type GuildSettings struct {
+	// Entitlements Always empty.
+	Entitlements []Entitlement `json:"entitlements"`
+
+	// Metadata What apikeyd knows of a guild, as Husqy's `HusqyGuild`. apikeyd
+	// does not ask Discord about guilds, so `name` is always empty,
+	// `icon` always null and `active` always true.
+	Metadata Guild `json:"metadata"`
+
+	// Settings A guild's general settings, with Husqy's fields. `module_logging`
+	// says whether the logging module is on: the same fact as `GET
+	// /modules/logging/status`. The other `module_*` flags name Husqy
+	// modules that apikeyd does not have: they are always false.
+	Settings Settings `json:"settings"`
+}
+
+// GuildSettingsEnvelope defines model for GuildSettingsEnvelope.
+type GuildSettingsEnvelope struct {
+	Data GuildSettings `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
 
 // HomeEnvelope defines model for HomeEnvelope.
 type HomeEnvelope struct {
@@ -325,6 +559,364 @@ type LivezResponse struct {
 
 // LivezResponseStatus defines model for LivezResponse.Status.
 type LivezResponseStatus string
+
+// LoggingSettings defines model for LoggingSettings.
+type LoggingSettings struct {
+	// Settings The logging module's settings, with Husqy's fields: the channel
+	// logs go to (an empty string when unset) and, for each of the
+	// 145 kinds of event Husqy can log, whether to log it (all true
+	// at first). apikeyd keeps them for the clients that read them; it
+	// posts no logs of its own.
+	Settings ModuleLogging `json:"settings"`
+}
+
+// LoggingSettingsEnvelope defines model for LoggingSettingsEnvelope.
+type LoggingSettingsEnvelope struct {
+	Data LoggingSettings `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// LoggingStatus defines model for LoggingStatus.
+type LoggingStatus struct {
+	// Status Whether the logging module is on.
+	Status bool `json:"status"`
+}
+
+// LoggingStatusEnvelope defines model for LoggingStatusEnvelope.
+type LoggingStatusEnvelope struct {
+	Data LoggingStatus `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// ModuleLogging The logging module's settings, with Husqy's fields: the channel
+// logs go to (an empty string when unset) and, for each of the
+// 145 kinds of event Husqy can log, whether to log it (all true
+// at first). apikeyd keeps them for the clients that read them; it
+// posts no logs of its own.
+type ModuleLogging struct {
+	// GuildId A Discord id as a string of digits; an empty string when unset.
+	GuildId SnowflakeString `json:"guild_id"`
+
+	// Id The number of the guild's logging settings row.
+	Id                                 int64 `json:"id"`
+	LogAutoresponderResponseCreated    bool  `json:"log_autoresponder_response_created"`
+	LogAutoresponderResponseDeleted    bool  `json:"log_autoresponder_response_deleted"`
+	LogAutoresponderTriggerCreated     bool  `json:"log_autoresponder_trigger_created"`
+	LogAutoresponderTriggerDeleted     bool  `json:"log_autoresponder_trigger_deleted"`
+	LogAutoresponderTriggerEdited      bool  `json:"log_autoresponder_trigger_edited"`
+	LogAutoresponderTriggerHit         bool  `json:"log_autoresponder_trigger_hit"`
+	LogBanCreate                       bool  `json:"log_ban_create"`
+	LogBanDelete                       bool  `json:"log_ban_delete"`
+	LogChannelCreate                   bool  `json:"log_channel_create"`
+	LogChannelDelete                   bool  `json:"log_channel_delete"`
+	LogChannelJoin                     bool  `json:"log_channel_join"`
+	LogChannelLeave                    bool  `json:"log_channel_leave"`
+	LogChannelLock                     bool  `json:"log_channel_lock"`
+	LogChannelMove                     bool  `json:"log_channel_move"`
+	LogChannelUnlock                   bool  `json:"log_channel_unlock"`
+	LogChannelUpdate                   bool  `json:"log_channel_update"`
+	LogClearMessages                   bool  `json:"log_clear_messages"`
+	LogCreationChannelCreate           bool  `json:"log_creation_channel_create"`
+	LogCreationChannelDelete           bool  `json:"log_creation_channel_delete"`
+	LogCreationChannelEdit             bool  `json:"log_creation_channel_edit"`
+	LogCustomembedCreate               bool  `json:"log_customembed_create"`
+	LogCustomembedSend                 bool  `json:"log_customembed_send"`
+	LogCustommodalCreate               bool  `json:"log_custommodal_create"`
+	LogCustommodalPreview              bool  `json:"log_custommodal_preview"`
+	LogErrors                          bool  `json:"log_errors"`
+	LogGames                           bool  `json:"log_games"`
+	LogGiveawaysCreated                bool  `json:"log_giveaways_created"`
+	LogGiveawaysDeleted                bool  `json:"log_giveaways_deleted"`
+	LogGiveawaysEdited                 bool  `json:"log_giveaways_edited"`
+	LogGiveawaysEntered                bool  `json:"log_giveaways_entered"`
+	LogGiveawaysFinished               bool  `json:"log_giveaways_finished"`
+	LogGiveawaysLeaves                 bool  `json:"log_giveaways_leaves"`
+	LogGiveawaysRerolled               bool  `json:"log_giveaways_rerolled"`
+	LogHelp                            bool  `json:"log_help"`
+	LogInfo                            bool  `json:"log_info"`
+	LogInviteBasedJoin                 bool  `json:"log_invite_based_join"`
+	LogInviteBasedLeave                bool  `json:"log_invite_based_leave"`
+	LogInviteCreated                   bool  `json:"log_invite_created"`
+	LogInviteDeleted                   bool  `json:"log_invite_deleted"`
+	LogKickEvents                      bool  `json:"log_kick_events"`
+	LogMeme                            bool  `json:"log_meme"`
+	LogModules                         bool  `json:"log_modules"`
+	LogMove                            bool  `json:"log_move"`
+	LogPollsClosed                     bool  `json:"log_polls_closed"`
+	LogPollsClosedManually             bool  `json:"log_polls_closed_manually"`
+	LogPollsCreated                    bool  `json:"log_polls_created"`
+	LogPollsDeleted                    bool  `json:"log_polls_deleted"`
+	LogPollsEdited                     bool  `json:"log_polls_edited"`
+	LogPollsVoteAdded                  bool  `json:"log_polls_vote_added"`
+	LogPollsVoteRemoved                bool  `json:"log_polls_vote_removed"`
+	LogQrGenerated                     bool  `json:"log_qr_generated"`
+	LogReactionrolesPanelCreate        bool  `json:"log_reactionroles_panel_create"`
+	LogReactionrolesPanelDelete        bool  `json:"log_reactionroles_panel_delete"`
+	LogReactionrolesPanelEdit          bool  `json:"log_reactionroles_panel_edit"`
+	LogReactionrolesPanelEntryCreate   bool  `json:"log_reactionroles_panel_entry_create"`
+	LogReactionrolesPanelEntryDelete   bool  `json:"log_reactionroles_panel_entry_delete"`
+	LogReactionrolesPanelEntryEdit     bool  `json:"log_reactionroles_panel_entry_edit"`
+	LogRemindersCompleted              bool  `json:"log_reminders_completed"`
+	LogRemindersCreated                bool  `json:"log_reminders_created"`
+	LogRemindersDeleted                bool  `json:"log_reminders_deleted"`
+	LogRemindersRemindedLater          bool  `json:"log_reminders_reminded_later"`
+	LogRemindersSend                   bool  `json:"log_reminders_send"`
+	LogRoleCreate                      bool  `json:"log_role_create"`
+	LogRoleDelete                      bool  `json:"log_role_delete"`
+	LogRoleUpdate                      bool  `json:"log_role_update"`
+	LogRulesInteractionCheck           bool  `json:"log_rules_interaction_check"`
+	LogRulesRuleAdd                    bool  `json:"log_rules_rule_add"`
+	LogRulesRuleRemove                 bool  `json:"log_rules_rule_remove"`
+	LogRulesSendCheck                  bool  `json:"log_rules_send_check"`
+	LogServerstatsCounterCreated       bool  `json:"log_serverstats_counter_created"`
+	LogServerstatsCounterDeleted       bool  `json:"log_serverstats_counter_deleted"`
+	LogServerstatsCountersUpdated      bool  `json:"log_serverstats_counters_updated"`
+	LogServerstatsStarboardCheck       bool  `json:"log_serverstats_starboard_check"`
+	LogSettingsChanged                 bool  `json:"log_settings_changed"`
+	LogSlowmode                        bool  `json:"log_slowmode"`
+	LogSocialsRedditAdd                bool  `json:"log_socials_reddit_add"`
+	LogSocialsRedditRemove             bool  `json:"log_socials_reddit_remove"`
+	LogSocialsRssAdd                   bool  `json:"log_socials_rss_add"`
+	LogSocialsRssRemove                bool  `json:"log_socials_rss_remove"`
+	LogSocialsTwitchAdd                bool  `json:"log_socials_twitch_add"`
+	LogSocialsTwitchRemove             bool  `json:"log_socials_twitch_remove"`
+	LogSocialsYoutubeAdd               bool  `json:"log_socials_youtube_add"`
+	LogSocialsYoutubeRemove            bool  `json:"log_socials_youtube_remove"`
+	LogTagCreate                       bool  `json:"log_tag_create"`
+	LogTagDelete                       bool  `json:"log_tag_delete"`
+	LogTagEdit                         bool  `json:"log_tag_edit"`
+	LogTagPreview                      bool  `json:"log_tag_preview"`
+	LogTagSend                         bool  `json:"log_tag_send"`
+	LogTempchannelAgeRestrictionEdited bool  `json:"log_tempchannel_age_restriction_edited"`
+	LogTempchannelBitrateEdited        bool  `json:"log_tempchannel_bitrate_edited"`
+	LogTempchannelBlockRuleAdded       bool  `json:"log_tempchannel_block_rule_added"`
+	LogTempchannelBlockRuleRemoved     bool  `json:"log_tempchannel_block_rule_removed"`
+	LogTempchannelCheckCreate          bool  `json:"log_tempchannel_check_create"`
+	LogTempchannelCheckDelete          bool  `json:"log_tempchannel_check_delete"`
+	LogTempchannelClaimed              bool  `json:"log_tempchannel_claimed"`
+	LogTempchannelDeleted              bool  `json:"log_tempchannel_deleted"`
+	LogTempchannelNameEdited           bool  `json:"log_tempchannel_name_edited"`
+	LogTempchannelRegionEdited         bool  `json:"log_tempchannel_region_edited"`
+	LogTempchannelSlowmodeEdited       bool  `json:"log_tempchannel_slowmode_edited"`
+	LogTempchannelTransferred          bool  `json:"log_tempchannel_transferred"`
+	LogTempchannelTrustRuleAdded       bool  `json:"log_tempchannel_trust_rule_added"`
+	LogTempchannelTrustRuleRemoved     bool  `json:"log_tempchannel_trust_rule_removed"`
+	LogTempchannelUserLimitEdited      bool  `json:"log_tempchannel_user_limit_edited"`
+	LogTempmute                        bool  `json:"log_tempmute"`
+	LogTemptimeout                     bool  `json:"log_temptimeout"`
+	LogTicketClaim                     bool  `json:"log_ticket_claim"`
+	LogTicketClose                     bool  `json:"log_ticket_close"`
+	LogTicketCreate                    bool  `json:"log_ticket_create"`
+	LogTicketDelete                    bool  `json:"log_ticket_delete"`
+	LogTicketFormShowed                bool  `json:"log_ticket_form_showed"`
+	LogTicketPanelCreate               bool  `json:"log_ticket_panel_create"`
+	LogTicketPanelDelete               bool  `json:"log_ticket_panel_delete"`
+	LogTicketPanelEdit                 bool  `json:"log_ticket_panel_edit"`
+	LogTicketReopen                    bool  `json:"log_ticket_reopen"`
+	LogTicketTranscribe                bool  `json:"log_ticket_transcribe"`
+	LogTicketTransfer                  bool  `json:"log_ticket_transfer"`
+	LogTicketTypeAdd                   bool  `json:"log_ticket_type_add"`
+	LogTicketTypeDelete                bool  `json:"log_ticket_type_delete"`
+	LogTimeConverted                   bool  `json:"log_time_converted"`
+	LogUserCameraStreamStarted         bool  `json:"log_user_camera_stream_started"`
+	LogUserCameraStreamStopped         bool  `json:"log_user_camera_stream_stopped"`
+	LogUserDeafend                     bool  `json:"log_user_deafend"`
+	LogUserMuted                       bool  `json:"log_user_muted"`
+	LogUserServerDeafend               bool  `json:"log_user_server_deafend"`
+	LogUserServerMuted                 bool  `json:"log_user_server_muted"`
+	LogUserServerUndeafend             bool  `json:"log_user_server_undeafend"`
+	LogUserServerUnmuted               bool  `json:"log_user_server_unmuted"`
+	LogUserStreamStarted               bool  `json:"log_user_stream_started"`
+	LogUserStreamStopped               bool  `json:"log_user_stream_stopped"`
+	LogUserUndeafend                   bool  `json:"log_user_undeafend"`
+	LogUserUnmuted                     bool  `json:"log_user_unmuted"`
+	LogUserWarnCreate                  bool  `json:"log_user_warn_create"`
+	LogUserWarnDelete                  bool  `json:"log_user_warn_delete"`
+	LogVckick                          bool  `json:"log_vckick"`
+	LogVerifierVerificationCreate      bool  `json:"log_verifier_verification_create"`
+	LogVerifierVerificationHandle      bool  `json:"log_verifier_verification_handle"`
+	LogWelcomingCheckLeaveChannel      bool  `json:"log_welcoming_check_leave_channel"`
+	LogWelcomingCheckRoleOnJoin        bool  `json:"log_welcoming_check_role_on_join"`
+	LogWelcomingCheckRoleTimed         bool  `json:"log_welcoming_check_role_timed"`
+	LogWelcomingCheckWelcomeChannel    bool  `json:"log_welcoming_check_welcome_channel"`
+	LogWelcomingCheckWelcomeDm         bool  `json:"log_welcoming_check_welcome_dm"`
+	LogWelcomingResponseCreate         bool  `json:"log_welcoming_response_create"`
+	LogWelcomingResponseDelete         bool  `json:"log_welcoming_response_delete"`
+	LogWelcomingTimedroleCreate        bool  `json:"log_welcoming_timedrole_create"`
+	LogWelcomingTimedroleDelete        bool  `json:"log_welcoming_timedrole_delete"`
+
+	// LogsChannelId A Discord id as a string of digits; an empty string when unset.
+	LogsChannelId SnowflakeString `json:"logs_channel_id"`
+}
+
+// ModuleLoggingUpdate A change of the logging module's settings, with Husqy's fields. A
+// field left out or null keeps its value. `logs_channel_id` is a
+// Discord channel id, as an integer or a string of digits; 0 clears
+// it. Each `log_*` flag says whether to log that kind of event.
+type ModuleLoggingUpdate struct {
+	// GuildId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that.
+	GuildId                            Snowflake `json:"guild_id"`
+	LogAutoresponderResponseCreated    *bool     `json:"log_autoresponder_response_created,omitempty"`
+	LogAutoresponderResponseDeleted    *bool     `json:"log_autoresponder_response_deleted,omitempty"`
+	LogAutoresponderTriggerCreated     *bool     `json:"log_autoresponder_trigger_created,omitempty"`
+	LogAutoresponderTriggerDeleted     *bool     `json:"log_autoresponder_trigger_deleted,omitempty"`
+	LogAutoresponderTriggerEdited      *bool     `json:"log_autoresponder_trigger_edited,omitempty"`
+	LogAutoresponderTriggerHit         *bool     `json:"log_autoresponder_trigger_hit,omitempty"`
+	LogBanCreate                       *bool     `json:"log_ban_create,omitempty"`
+	LogBanDelete                       *bool     `json:"log_ban_delete,omitempty"`
+	LogChannelCreate                   *bool     `json:"log_channel_create,omitempty"`
+	LogChannelDelete                   *bool     `json:"log_channel_delete,omitempty"`
+	LogChannelJoin                     *bool     `json:"log_channel_join,omitempty"`
+	LogChannelLeave                    *bool     `json:"log_channel_leave,omitempty"`
+	LogChannelLock                     *bool     `json:"log_channel_lock,omitempty"`
+	LogChannelMove                     *bool     `json:"log_channel_move,omitempty"`
+	LogChannelUnlock                   *bool     `json:"log_channel_unlock,omitempty"`
+	LogChannelUpdate                   *bool     `json:"log_channel_update,omitempty"`
+	LogClearMessages                   *bool     `json:"log_clear_messages,omitempty"`
+	LogCreationChannelCreate           *bool     `json:"log_creation_channel_create,omitempty"`
+	LogCreationChannelDelete           *bool     `json:"log_creation_channel_delete,omitempty"`
+	LogCreationChannelEdit             *bool     `json:"log_creation_channel_edit,omitempty"`
+	LogCustomembedCreate               *bool     `json:"log_customembed_create,omitempty"`
+	LogCustomembedSend                 *bool     `json:"log_customembed_send,omitempty"`
+	LogCustommodalCreate               *bool     `json:"log_custommodal_create,omitempty"`
+	LogCustommodalPreview              *bool     `json:"log_custommodal_preview,omitempty"`
+	LogErrors                          *bool     `json:"log_errors,omitempty"`
+	LogGames                           *bool     `json:"log_games,omitempty"`
+	LogGiveawaysCreated                *bool     `json:"log_giveaways_created,omitempty"`
+	LogGiveawaysDeleted                *bool     `json:"log_giveaways_deleted,omitempty"`
+	LogGiveawaysEdited                 *bool     `json:"log_giveaways_edited,omitempty"`
+	LogGiveawaysEntered                *bool     `json:"log_giveaways_entered,omitempty"`
+	LogGiveawaysFinished               *bool     `json:"log_giveaways_finished,omitempty"`
+	LogGiveawaysLeaves                 *bool     `json:"log_giveaways_leaves,omitempty"`
+	LogGiveawaysRerolled               *bool     `json:"log_giveaways_rerolled,omitempty"`
+	LogHelp                            *bool     `json:"log_help,omitempty"`
+	LogInfo                            *bool     `json:"log_info,omitempty"`
+	LogInviteBasedJoin                 *bool     `json:"log_invite_based_join,omitempty"`
+	LogInviteBasedLeave                *bool     `json:"log_invite_based_leave,omitempty"`
+	LogInviteCreated                   *bool     `json:"log_invite_created,omitempty"`
+	LogInviteDeleted                   *bool     `json:"log_invite_deleted,omitempty"`
+	LogKickEvents                      *bool     `json:"log_kick_events,omitempty"`
+	LogMeme                            *bool     `json:"log_meme,omitempty"`
+	LogModules                         *bool     `json:"log_modules,omitempty"`
+	LogMove                            *bool     `json:"log_move,omitempty"`
+	LogPollsClosed                     *bool     `json:"log_polls_closed,omitempty"`
+	LogPollsClosedManually             *bool     `json:"log_polls_closed_manually,omitempty"`
+	LogPollsCreated                    *bool     `json:"log_polls_created,omitempty"`
+	LogPollsDeleted                    *bool     `json:"log_polls_deleted,omitempty"`
+	LogPollsEdited                     *bool     `json:"log_polls_edited,omitempty"`
+	LogPollsVoteAdded                  *bool     `json:"log_polls_vote_added,omitempty"`
+	LogPollsVoteRemoved                *bool     `json:"log_polls_vote_removed,omitempty"`
+	LogQrGenerated                     *bool     `json:"log_qr_generated,omitempty"`
+	LogReactionrolesPanelCreate        *bool     `json:"log_reactionroles_panel_create,omitempty"`
+	LogReactionrolesPanelDelete        *bool     `json:"log_reactionroles_panel_delete,omitempty"`
+	LogReactionrolesPanelEdit          *bool     `json:"log_reactionroles_panel_edit,omitempty"`
+	LogReactionrolesPanelEntryCreate   *bool     `json:"log_reactionroles_panel_entry_create,omitempty"`
+	LogReactionrolesPanelEntryDelete   *bool     `json:"log_reactionroles_panel_entry_delete,omitempty"`
+	LogReactionrolesPanelEntryEdit     *bool     `json:"log_reactionroles_panel_entry_edit,omitempty"`
+	LogRemindersCompleted              *bool     `json:"log_reminders_completed,omitempty"`
+	LogRemindersCreated                *bool     `json:"log_reminders_created,omitempty"`
+	LogRemindersDeleted                *bool     `json:"log_reminders_deleted,omitempty"`
+	LogRemindersRemindedLater          *bool     `json:"log_reminders_reminded_later,omitempty"`
+	LogRemindersSend                   *bool     `json:"log_reminders_send,omitempty"`
+	LogRoleCreate                      *bool     `json:"log_role_create,omitempty"`
+	LogRoleDelete                      *bool     `json:"log_role_delete,omitempty"`
+	LogRoleUpdate                      *bool     `json:"log_role_update,omitempty"`
+	LogRulesInteractionCheck           *bool     `json:"log_rules_interaction_check,omitempty"`
+	LogRulesRuleAdd                    *bool     `json:"log_rules_rule_add,omitempty"`
+	LogRulesRuleRemove                 *bool     `json:"log_rules_rule_remove,omitempty"`
+	LogRulesSendCheck                  *bool     `json:"log_rules_send_check,omitempty"`
+	LogServerstatsCounterCreated       *bool     `json:"log_serverstats_counter_created,omitempty"`
+	LogServerstatsCounterDeleted       *bool     `json:"log_serverstats_counter_deleted,omitempty"`
+	LogServerstatsCountersUpdated      *bool     `json:"log_serverstats_counters_updated,omitempty"`
+	LogServerstatsStarboardCheck       *bool     `json:"log_serverstats_starboard_check,omitempty"`
+	LogSettingsChanged                 *bool     `json:"log_settings_changed,omitempty"`
+	LogSlowmode                        *bool     `json:"log_slowmode,omitempty"`
+	LogSocialsRedditAdd                *bool     `json:"log_socials_reddit_add,omitempty"`
+	LogSocialsRedditRemove             *bool     `json:"log_socials_reddit_remove,omitempty"`
+	LogSocialsRssAdd                   *bool     `json:"log_socials_rss_add,omitempty"`
+	LogSocialsRssRemove                *bool     `json:"log_socials_rss_remove,omitempty"`
+	LogSocialsTwitchAdd                *bool     `json:"log_socials_twitch_add,omitempty"`
+	LogSocialsTwitchRemove             *bool     `json:"log_socials_twitch_remove,omitempty"`
+	LogSocialsYoutubeAdd               *bool     `json:"log_socials_youtube_add,omitempty"`
+	LogSocialsYoutubeRemove            *bool     `json:"log_socials_youtube_remove,omitempty"`
+	LogTagCreate                       *bool     `json:"log_tag_create,omitempty"`
+	LogTagDelete                       *bool     `json:"log_tag_delete,omitempty"`
+	LogTagEdit                         *bool     `json:"log_tag_edit,omitempty"`
+	LogTagPreview                      *bool     `json:"log_tag_preview,omitempty"`
+	LogTagSend                         *bool     `json:"log_tag_send,omitempty"`
+	LogTempchannelAgeRestrictionEdited *bool     `json:"log_tempchannel_age_restriction_edited,omitempty"`
+	LogTempchannelBitrateEdited        *bool     `json:"log_tempchannel_bitrate_edited,omitempty"`
+	LogTempchannelBlockRuleAdded       *bool     `json:"log_tempchannel_block_rule_added,omitempty"`
+	LogTempchannelBlockRuleRemoved     *bool     `json:"log_tempchannel_block_rule_removed,omitempty"`
+	LogTempchannelCheckCreate          *bool     `json:"log_tempchannel_check_create,omitempty"`
+	LogTempchannelCheckDelete          *bool     `json:"log_tempchannel_check_delete,omitempty"`
+	LogTempchannelClaimed              *bool     `json:"log_tempchannel_claimed,omitempty"`
+	LogTempchannelDeleted              *bool     `json:"log_tempchannel_deleted,omitempty"`
+	LogTempchannelNameEdited           *bool     `json:"log_tempchannel_name_edited,omitempty"`
+	LogTempchannelRegionEdited         *bool     `json:"log_tempchannel_region_edited,omitempty"`
+	LogTempchannelSlowmodeEdited       *bool     `json:"log_tempchannel_slowmode_edited,omitempty"`
+	LogTempchannelTransferred          *bool     `json:"log_tempchannel_transferred,omitempty"`
+	LogTempchannelTrustRuleAdded       *bool     `json:"log_tempchannel_trust_rule_added,omitempty"`
+	LogTempchannelTrustRuleRemoved     *bool     `json:"log_tempchannel_trust_rule_removed,omitempty"`
+	LogTempchannelUserLimitEdited      *bool     `json:"log_tempchannel_user_limit_edited,omitempty"`
+	LogTempmute                        *bool     `json:"log_tempmute,omitempty"`
+	LogTemptimeout                     *bool     `json:"log_temptimeout,omitempty"`
+	LogTicketClaim                     *bool     `json:"log_ticket_claim,omitempty"`
+	LogTicketClose                     *bool     `json:"log_ticket_close,omitempty"`
+	LogTicketCreate                    *bool     `json:"log_ticket_create,omitempty"`
+	LogTicketDelete                    *bool     `json:"log_ticket_delete,omitempty"`
+	LogTicketFormShowed                *bool     `json:"log_ticket_form_showed,omitempty"`
+	LogTicketPanelCreate               *bool     `json:"log_ticket_panel_create,omitempty"`
+	LogTicketPanelDelete               *bool     `json:"log_ticket_panel_delete,omitempty"`
+	LogTicketPanelEdit                 *bool     `json:"log_ticket_panel_edit,omitempty"`
+	LogTicketReopen                    *bool     `json:"log_ticket_reopen,omitempty"`
+	LogTicketTranscribe                *bool     `json:"log_ticket_transcribe,omitempty"`
+	LogTicketTransfer                  *bool     `json:"log_ticket_transfer,omitempty"`
+	LogTicketTypeAdd                   *bool     `json:"log_ticket_type_add,omitempty"`
+	LogTicketTypeDelete                *bool     `json:"log_ticket_type_delete,omitempty"`
+	LogTimeConverted                   *bool     `json:"log_time_converted,omitempty"`
+	LogUserCameraStreamStarted         *bool     `json:"log_user_camera_stream_started,omitempty"`
+	LogUserCameraStreamStopped         *bool     `json:"log_user_camera_stream_stopped,omitempty"`
+	LogUserDeafend                     *bool     `json:"log_user_deafend,omitempty"`
+	LogUserMuted                       *bool     `json:"log_user_muted,omitempty"`
+	LogUserServerDeafend               *bool     `json:"log_user_server_deafend,omitempty"`
+	LogUserServerMuted                 *bool     `json:"log_user_server_muted,omitempty"`
+	LogUserServerUndeafend             *bool     `json:"log_user_server_undeafend,omitempty"`
+	LogUserServerUnmuted               *bool     `json:"log_user_server_unmuted,omitempty"`
+	LogUserStreamStarted               *bool     `json:"log_user_stream_started,omitempty"`
+	LogUserStreamStopped               *bool     `json:"log_user_stream_stopped,omitempty"`
+	LogUserUndeafend                   *bool     `json:"log_user_undeafend,omitempty"`
+	LogUserUnmuted                     *bool     `json:"log_user_unmuted,omitempty"`
+	LogUserWarnCreate                  *bool     `json:"log_user_warn_create,omitempty"`
+	LogUserWarnDelete                  *bool     `json:"log_user_warn_delete,omitempty"`
+	LogVckick                          *bool     `json:"log_vckick,omitempty"`
+	LogVerifierVerificationCreate      *bool     `json:"log_verifier_verification_create,omitempty"`
+	LogVerifierVerificationHandle      *bool     `json:"log_verifier_verification_handle,omitempty"`
+	LogWelcomingCheckLeaveChannel      *bool     `json:"log_welcoming_check_leave_channel,omitempty"`
+	LogWelcomingCheckRoleOnJoin        *bool     `json:"log_welcoming_check_role_on_join,omitempty"`
+	LogWelcomingCheckRoleTimed         *bool     `json:"log_welcoming_check_role_timed,omitempty"`
+	LogWelcomingCheckWelcomeChannel    *bool     `json:"log_welcoming_check_welcome_channel,omitempty"`
+	LogWelcomingCheckWelcomeDm         *bool     `json:"log_welcoming_check_welcome_dm,omitempty"`
+	LogWelcomingResponseCreate         *bool     `json:"log_welcoming_response_create,omitempty"`
+	LogWelcomingResponseDelete         *bool     `json:"log_welcoming_response_delete,omitempty"`
+	LogWelcomingTimedroleCreate        *bool     `json:"log_welcoming_timedrole_create,omitempty"`
+	LogWelcomingTimedroleDelete        *bool     `json:"log_welcoming_timedrole_delete,omitempty"`
+
+	// LogsChannelId The channel to log to; 0 clears it.
+	LogsChannelId *snowflake.ID `json:"logs_channel_id,omitempty"`
+}
 
 // NoError Always null in a success body.
 type NoError = struct{}
@@ -396,6 +988,103 @@ type ReadyzResponse struct {
 // ReadyzResponseStatus defines model for ReadyzResponse.Status.
 type ReadyzResponseStatus string
 
+// Settings A guild's general settings, with Husqy's fields. `module_logging`
+// says whether the logging module is on: the same fact as `GET
+// /modules/logging/status`. The other `module_*` flags name Husqy
+// modules that apikeyd does not have: they are always false.
+type Settings struct {
+	// AutoDelete Seconds after which messages are deleted, as a string of digits,
+	// or null when auto-delete is off (as at first).
+	AutoDelete *string `json:"auto_delete"`
+
+	// Gmt The guild's IANA time zone name; `UTC` at first.
+	Gmt string `json:"gmt"`
+
+	// GuildId A Discord id as a string of digits; an empty string when unset.
+	GuildId SnowflakeString `json:"guild_id"`
+
+	// Id The number of the guild's settings row.
+	Id int64 `json:"id"`
+
+	// Language The guild's language; `en` at first.
+	Language            SettingsLanguage `json:"language"`
+	ModuleAutoresponder bool             `json:"module_autoresponder"`
+	ModuleGiveaways     bool             `json:"module_giveaways"`
+	ModuleInviteTracker bool             `json:"module_invite_tracker"`
+
+	// ModuleLogging Whether the logging module is on; off at first.
+	ModuleLogging       bool `json:"module_logging"`
+	ModulePolls         bool `json:"module_polls"`
+	ModuleReactionroles bool `json:"module_reactionroles"`
+	ModuleReminders     bool `json:"module_reminders"`
+	ModuleRules         bool `json:"module_rules"`
+	ModuleServerstats   bool `json:"module_serverstats"`
+	ModuleSocials       bool `json:"module_socials"`
+	ModuleTags          bool `json:"module_tags"`
+	ModuleTempchannel   bool `json:"module_tempchannel"`
+	ModuleTickets       bool `json:"module_tickets"`
+	ModuleVerifier      bool `json:"module_verifier"`
+	ModuleWelcoming     bool `json:"module_welcoming"`
+
+	// UnitSystem The guild's unit system; `metric` at first.
+	UnitSystem SettingsUnitSystem `json:"unit_system"`
+}
+
+// SettingsLanguage The guild's language; `en` at first.
+type SettingsLanguage string
+
+// SettingsUnitSystem The guild's unit system; `metric` at first.
+type SettingsUnitSystem string
+
+// SettingsUpdate A change of a guild's general settings. A field left out or null
+// keeps its value.
+type SettingsUpdate struct {
+	// AutoDelete Seconds, at most a week; 0 turns auto-delete off.
+	AutoDelete *int `json:"auto_delete,omitempty"`
+
+	// Gmt An IANA time zone name that `GET
+	// /helpers/get-supported-timezones` lists. A well-formed name it
+	// does not list gets 400 with `errors.gmt`.
+	Gmt *string `json:"gmt,omitempty"`
+
+	// GuildId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that.
+	GuildId Snowflake `json:"guild_id"`
+
+	// Language One of `GET /helpers/get-supported-languages`.
+	Language *SettingsUpdateLanguage `json:"language,omitempty"`
+
+	// UnitSystem One of `GET /helpers/get-supported-unit-systems`.
+	UnitSystem *SettingsUpdateUnitSystem `json:"unit_system,omitempty"`
+}
+
+// SettingsUpdateLanguage One of `GET /helpers/get-supported-languages`.
+type SettingsUpdateLanguage string
+
+// SettingsUpdateUnitSystem One of `GET /helpers/get-supported-unit-systems`.
+type SettingsUpdateUnitSystem string
+
+// SettingsUpdated defines model for SettingsUpdated.
+type SettingsUpdated struct {
+	// Settings A guild's general settings, with Husqy's fields. `module_logging`
+	// says whether the logging module is on: the same fact as `GET
+	// /modules/logging/status`. The other `module_*` flags name Husqy
+	// modules that apikeyd does not have: they are always false.
+	Settings Settings `json:"settings"`
+}
+
+// SettingsUpdatedEnvelope defines model for SettingsUpdatedEnvelope.
+type SettingsUpdatedEnvelope struct {
+	Data SettingsUpdated `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
 // Snowflake A Discord id (guild or user). As an integer or, better, a string of
 // digits: JavaScript numbers lose digits above 2^53, and Discord ids
 // are larger than that.
@@ -406,6 +1095,64 @@ type SnowflakeString = snowflake.ID
 
 // Success Always true in a success body.
 type Success bool
+
+// SupportedLanguage defines model for SupportedLanguage.
+type SupportedLanguage struct {
+	// Abbreviation The language's code, as `language` takes it.
+	Abbreviation string `json:"abbreviation"`
+
+	// FullName The language's name in English.
+	FullName string `json:"full_name"`
+}
+
+// SupportedLanguages defines model for SupportedLanguages.
+type SupportedLanguages struct {
+	Languages []SupportedLanguage `json:"languages"`
+}
+
+// SupportedLanguagesEnvelope defines model for SupportedLanguagesEnvelope.
+type SupportedLanguagesEnvelope struct {
+	Data SupportedLanguages `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// SupportedTimezones defines model for SupportedTimezones.
+type SupportedTimezones struct {
+	// Timezones IANA time zone names, sorted.
+	Timezones []string `json:"timezones"`
+}
+
+// SupportedTimezonesEnvelope defines model for SupportedTimezonesEnvelope.
+type SupportedTimezonesEnvelope struct {
+	Data SupportedTimezones `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// SupportedUnitSystems defines model for SupportedUnitSystems.
+type SupportedUnitSystems struct {
+	UnitSystems []string `json:"unit_systems"`
+}
+
+// SupportedUnitSystemsEnvelope defines model for SupportedUnitSystemsEnvelope.
+type SupportedUnitSystemsEnvelope struct {
+	Data SupportedUnitSystems `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
 
 // UserPermissions defines model for UserPermissions.
 type UserPermissions struct {
@@ -444,9 +1191,25 @@ type GuildIdQuery = GuildIdQueryValue
 // Husqy's seed pages beside them.
 type ApiKeysForbidden = Problem
 
+// CredentialCheckFailed Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type CredentialCheckFailed = Problem
+
 // DiscordUnavailable Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type DiscordUnavailable = Problem
+
+// GuildBodyInvalid Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildBodyInvalid = Problem
+
+// GuildForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildForbidden = Problem
+
+// GuildIdQueryInvalid Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildIdQueryInvalid = Problem
 
 // InternalError Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -463,6 +1226,42 @@ type ListApiKeysParams struct {
 	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
 }
 
+// ListAuditEntriesParams defines parameters for ListAuditEntries.
+type ListAuditEntriesParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+
+	// Limit At most this many entries; 50 when left out.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Where the page starts: the `next_cursor` of the previous page,
+	// as it came. Left out, the page starts at the newest entry.
+	// Anything else gets 400.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetLoggingSettingsParams defines parameters for GetLoggingSettings.
+type GetLoggingSettingsParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetLoggingStatusParams defines parameters for GetLoggingStatus.
+type GetLoggingStatusParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetSettingsParams defines parameters for GetSettings.
+type GetSettingsParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
 // DeleteApiKeyJSONRequestBody defines body for DeleteApiKey for application/json ContentType.
 type DeleteApiKeyJSONRequestBody = ApiKeysDeleteRequest
 
@@ -474,6 +1273,21 @@ type AuthorizeJSONRequestBody = AuthorizeRequest
 
 // ValidateUserPermissionsJSONRequestBody defines body for ValidateUserPermissions for application/json ContentType.
 type ValidateUserPermissionsJSONRequestBody = ValidateUserPermissionsRequest
+
+// DisableLoggingJSONRequestBody defines body for DisableLogging for application/json ContentType.
+type DisableLoggingJSONRequestBody = GuildRequest
+
+// EnableLoggingJSONRequestBody defines body for EnableLogging for application/json ContentType.
+type EnableLoggingJSONRequestBody = GuildRequest
+
+// ResetLoggingSettingsJSONRequestBody defines body for ResetLoggingSettings for application/json ContentType.
+type ResetLoggingSettingsJSONRequestBody = GuildRequest
+
+// UpdateLoggingSettingsJSONRequestBody defines body for UpdateLoggingSettings for application/json ContentType.
+type UpdateLoggingSettingsJSONRequestBody = ModuleLoggingUpdate
+
+// UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
+type UpdateSettingsJSONRequestBody = SettingsUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -495,12 +1309,57 @@ type ServerInterface interface {
 	// ValidateUserPermissions Check whether a user administers a guild
 	// (POST /auth/validate-user-permissions)
 	ValidateUserPermissions(w http.ResponseWriter, r *http.Request)
+	// GetSupportedLanguages List the languages a guild can choose
+	// (GET /helpers/get-supported-languages)
+	GetSupportedLanguages(w http.ResponseWriter, r *http.Request)
+	// GetSupportedTimezones List the time zones a guild can choose
+	// (GET /helpers/get-supported-timezones)
+	GetSupportedTimezones(w http.ResponseWriter, r *http.Request)
+	// GetSupportedUnitSystems List the unit systems a guild can choose
+	// (GET /helpers/get-supported-unit-systems)
+	GetSupportedUnitSystems(w http.ResponseWriter, r *http.Request)
 	// GetLivez Check that the process is alive
 	// (GET /livez)
 	GetLivez(w http.ResponseWriter, r *http.Request)
+	// GetLoggingHome Say hello from the logging module
+	// (GET /modules/logging)
+	GetLoggingHome(w http.ResponseWriter, r *http.Request)
+	// DisableLogging Turn the logging module off
+	// (POST /modules/logging/disable)
+	DisableLogging(w http.ResponseWriter, r *http.Request)
+	// EnableLogging Turn the logging module on
+	// (POST /modules/logging/enable)
+	EnableLogging(w http.ResponseWriter, r *http.Request)
+	// ListAuditEntries Read a guild's audit log
+	// (GET /modules/logging/entries)
+	ListAuditEntries(w http.ResponseWriter, r *http.Request, params ListAuditEntriesParams)
+	// GetLoggingLivez Check that the logging module is alive
+	// (GET /modules/logging/livez)
+	GetLoggingLivez(w http.ResponseWriter, r *http.Request)
+	// GetLoggingReadyz Check that the logging module can serve requests
+	// (GET /modules/logging/readyz)
+	GetLoggingReadyz(w http.ResponseWriter, r *http.Request)
+	// ResetLoggingSettings Put the logging module's settings back to the defaults
+	// (DELETE /modules/logging/settings)
+	ResetLoggingSettings(w http.ResponseWriter, r *http.Request)
+	// GetLoggingSettings Get the logging module's settings
+	// (GET /modules/logging/settings)
+	GetLoggingSettings(w http.ResponseWriter, r *http.Request, params GetLoggingSettingsParams)
+	// UpdateLoggingSettings Change the logging module's settings
+	// (PUT /modules/logging/settings)
+	UpdateLoggingSettings(w http.ResponseWriter, r *http.Request)
+	// GetLoggingStatus Say whether the logging module is on
+	// (GET /modules/logging/status)
+	GetLoggingStatus(w http.ResponseWriter, r *http.Request, params GetLoggingStatusParams)
 	// GetReadyz Check that requests can be served
 	// (GET /readyz)
 	GetReadyz(w http.ResponseWriter, r *http.Request)
+	// GetSettings Get a guild's general settings
+	// (GET /settings)
+	GetSettings(w http.ResponseWriter, r *http.Request, params GetSettingsParams)
+	// UpdateSettings Change a guild's general settings
+	// (PUT /settings)
+	UpdateSettings(w http.ResponseWriter, r *http.Request)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -615,6 +1474,48 @@ func (siw *ServerInterfaceWrapper) ValidateUserPermissions(w http.ResponseWriter
 	handler.ServeHTTP(w, r)
 }
 
+// GetSupportedLanguages operation middleware
+func (siw *ServerInterfaceWrapper) GetSupportedLanguages(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSupportedLanguages(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSupportedTimezones operation middleware
+func (siw *ServerInterfaceWrapper) GetSupportedTimezones(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSupportedTimezones(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSupportedUnitSystems operation middleware
+func (siw *ServerInterfaceWrapper) GetSupportedUnitSystems(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSupportedUnitSystems(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetLivez operation middleware
 func (siw *ServerInterfaceWrapper) GetLivez(w http.ResponseWriter, r *http.Request) {
 
@@ -629,11 +1530,281 @@ func (siw *ServerInterfaceWrapper) GetLivez(w http.ResponseWriter, r *http.Reque
 	handler.ServeHTTP(w, r)
 }
 
+// GetLoggingHome operation middleware
+func (siw *ServerInterfaceWrapper) GetLoggingHome(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLoggingHome(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DisableLogging operation middleware
+func (siw *ServerInterfaceWrapper) DisableLogging(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DisableLogging(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// EnableLogging operation middleware
+func (siw *ServerInterfaceWrapper) EnableLogging(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.EnableLogging(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAuditEntries operation middleware
+func (siw *ServerInterfaceWrapper) ListAuditEntries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEntriesParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAuditEntries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLoggingLivez operation middleware
+func (siw *ServerInterfaceWrapper) GetLoggingLivez(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLoggingLivez(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLoggingReadyz operation middleware
+func (siw *ServerInterfaceWrapper) GetLoggingReadyz(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLoggingReadyz(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResetLoggingSettings operation middleware
+func (siw *ServerInterfaceWrapper) ResetLoggingSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResetLoggingSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLoggingSettings operation middleware
+func (siw *ServerInterfaceWrapper) GetLoggingSettings(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLoggingSettingsParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLoggingSettings(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateLoggingSettings operation middleware
+func (siw *ServerInterfaceWrapper) UpdateLoggingSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateLoggingSettings(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLoggingStatus operation middleware
+func (siw *ServerInterfaceWrapper) GetLoggingStatus(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLoggingStatusParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLoggingStatus(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetReadyz operation middleware
 func (siw *ServerInterfaceWrapper) GetReadyz(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetReadyz(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSettings operation middleware
+func (siw *ServerInterfaceWrapper) GetSettings(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSettingsParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSettings(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateSettings operation middleware
+func (siw *ServerInterfaceWrapper) UpdateSettings(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateSettings(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -771,13 +1942,36 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/api-key", wrapper.CreateApiKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/authorize", wrapper.Authorize)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/validate-user-permissions", wrapper.ValidateUserPermissions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/settings", wrapper.GetSettings)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/settings", wrapper.UpdateSettings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-languages", wrapper.GetSupportedLanguages)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-timezones", wrapper.GetSupportedTimezones)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-unit-systems", wrapper.GetSupportedUnitSystems)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging", wrapper.GetLoggingHome)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/livez", wrapper.GetLoggingLivez)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/readyz", wrapper.GetLoggingReadyz)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/status", wrapper.GetLoggingStatus)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/enable", wrapper.EnableLogging)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/disable", wrapper.DisableLogging)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/modules/logging/settings", wrapper.ResetLoggingSettings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/settings", wrapper.GetLoggingSettings)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/modules/logging/settings", wrapper.UpdateLoggingSettings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/entries", wrapper.ListAuditEntries)
 
 	return m
 }
 
 type ApiKeysForbiddenApplicationProblemPlusJSONResponse Problem
 
+type CredentialCheckFailedApplicationProblemPlusJSONResponse Problem
+
 type DiscordUnavailableApplicationProblemPlusJSONResponse Problem
+
+type GuildBodyInvalidApplicationProblemPlusJSONResponse Problem
+
+type GuildForbiddenApplicationProblemPlusJSONResponse Problem
+
+type GuildIdQueryInvalidApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
@@ -1341,6 +2535,216 @@ func (response ValidateUserPermissions503ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type GetSupportedLanguagesRequestObject struct {
+}
+
+type GetSupportedLanguagesResponseObject interface {
+	VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error
+}
+
+type GetSupportedLanguages200JSONResponse SupportedLanguagesEnvelope
+
+func (response GetSupportedLanguages200JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedLanguages401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedLanguages401ApplicationProblemPlusJSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedLanguages500ApplicationProblemPlusJSONResponse struct {
+	CredentialCheckFailedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedLanguages500ApplicationProblemPlusJSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedLanguages503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedLanguages503ApplicationProblemPlusJSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedTimezonesRequestObject struct {
+}
+
+type GetSupportedTimezonesResponseObject interface {
+	VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error
+}
+
+type GetSupportedTimezones200JSONResponse SupportedTimezonesEnvelope
+
+func (response GetSupportedTimezones200JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedTimezones401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedTimezones401ApplicationProblemPlusJSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedTimezones500ApplicationProblemPlusJSONResponse struct {
+	CredentialCheckFailedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedTimezones500ApplicationProblemPlusJSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedTimezones503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedTimezones503ApplicationProblemPlusJSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedUnitSystemsRequestObject struct {
+}
+
+type GetSupportedUnitSystemsResponseObject interface {
+	VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error
+}
+
+type GetSupportedUnitSystems200JSONResponse SupportedUnitSystemsEnvelope
+
+func (response GetSupportedUnitSystems200JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedUnitSystems401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedUnitSystems401ApplicationProblemPlusJSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedUnitSystems500ApplicationProblemPlusJSONResponse struct {
+	CredentialCheckFailedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedUnitSystems500ApplicationProblemPlusJSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedUnitSystems503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSupportedUnitSystems503ApplicationProblemPlusJSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLivezRequestObject struct {
 }
 
@@ -1358,6 +2762,828 @@ func (response GetLivez200JSONResponse) VisitGetLivezResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingHomeRequestObject struct {
+}
+
+type GetLoggingHomeResponseObject interface {
+	VisitGetLoggingHomeResponse(w http.ResponseWriter) error
+}
+
+type GetLoggingHome200JSONResponse HomeEnvelope
+
+func (response GetLoggingHome200JSONResponse) VisitGetLoggingHomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLoggingRequestObject struct {
+	Body *DisableLoggingJSONRequestBody
+}
+
+type DisableLoggingResponseObject interface {
+	VisitDisableLoggingResponse(w http.ResponseWriter) error
+}
+
+type DisableLogging200JSONResponse LoggingSettingsEnvelope
+
+func (response DisableLogging200JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging400ApplicationProblemPlusJSONResponse struct {
+	GuildBodyInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response DisableLogging400ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DisableLogging401ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DisableLogging403ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging409ApplicationProblemPlusJSONResponse Problem
+
+func (response DisableLogging409ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DisableLogging500ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DisableLogging503ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLoggingRequestObject struct {
+	Body *EnableLoggingJSONRequestBody
+}
+
+type EnableLoggingResponseObject interface {
+	VisitEnableLoggingResponse(w http.ResponseWriter) error
+}
+
+type EnableLogging200JSONResponse LoggingSettingsEnvelope
+
+func (response EnableLogging200JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging400ApplicationProblemPlusJSONResponse struct {
+	GuildBodyInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response EnableLogging400ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EnableLogging401ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EnableLogging403ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging409ApplicationProblemPlusJSONResponse Problem
+
+func (response EnableLogging409ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EnableLogging500ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EnableLogging503ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntriesRequestObject struct {
+	Params ListAuditEntriesParams
+}
+
+type ListAuditEntriesResponseObject interface {
+	VisitListAuditEntriesResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEntries200JSONResponse AuditEntriesEnvelope
+
+func (response ListAuditEntries200JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries400ApplicationProblemPlusJSONResponse Problem
+
+func (response ListAuditEntries400ApplicationProblemPlusJSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEntries401ApplicationProblemPlusJSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEntries403ApplicationProblemPlusJSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEntries500ApplicationProblemPlusJSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEntries503ApplicationProblemPlusJSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingLivezRequestObject struct {
+}
+
+type GetLoggingLivezResponseObject interface {
+	VisitGetLoggingLivezResponse(w http.ResponseWriter) error
+}
+
+type GetLoggingLivez200JSONResponse LivezEnvelope
+
+func (response GetLoggingLivez200JSONResponse) VisitGetLoggingLivezResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingReadyzRequestObject struct {
+}
+
+type GetLoggingReadyzResponseObject interface {
+	VisitGetLoggingReadyzResponse(w http.ResponseWriter) error
+}
+
+type GetLoggingReadyz200JSONResponse ReadyzEnvelope
+
+func (response GetLoggingReadyz200JSONResponse) VisitGetLoggingReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingReadyz503ApplicationProblemPlusJSONResponse Problem
+
+func (response GetLoggingReadyz503ApplicationProblemPlusJSONResponse) VisitGetLoggingReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettingsRequestObject struct {
+	Body *ResetLoggingSettingsJSONRequestBody
+}
+
+type ResetLoggingSettingsResponseObject interface {
+	VisitResetLoggingSettingsResponse(w http.ResponseWriter) error
+}
+
+type ResetLoggingSettings200JSONResponse LoggingSettingsEnvelope
+
+func (response ResetLoggingSettings200JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings400ApplicationProblemPlusJSONResponse struct {
+	GuildBodyInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ResetLoggingSettings400ApplicationProblemPlusJSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetLoggingSettings401ApplicationProblemPlusJSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetLoggingSettings403ApplicationProblemPlusJSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResetLoggingSettings500ApplicationProblemPlusJSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResetLoggingSettings503ApplicationProblemPlusJSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettingsRequestObject struct {
+	Params GetLoggingSettingsParams
+}
+
+type GetLoggingSettingsResponseObject interface {
+	VisitGetLoggingSettingsResponse(w http.ResponseWriter) error
+}
+
+type GetLoggingSettings200JSONResponse LoggingSettingsEnvelope
+
+func (response GetLoggingSettings200JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings400ApplicationProblemPlusJSONResponse struct {
+	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingSettings400ApplicationProblemPlusJSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingSettings401ApplicationProblemPlusJSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingSettings403ApplicationProblemPlusJSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingSettings500ApplicationProblemPlusJSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingSettings503ApplicationProblemPlusJSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettingsRequestObject struct {
+	Body *UpdateLoggingSettingsJSONRequestBody
+}
+
+type UpdateLoggingSettingsResponseObject interface {
+	VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error
+}
+
+type UpdateLoggingSettings200JSONResponse LoggingSettingsEnvelope
+
+func (response UpdateLoggingSettings200JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings400ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateLoggingSettings400ApplicationProblemPlusJSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoggingSettings401ApplicationProblemPlusJSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoggingSettings403ApplicationProblemPlusJSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoggingSettings500ApplicationProblemPlusJSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoggingSettings503ApplicationProblemPlusJSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatusRequestObject struct {
+	Params GetLoggingStatusParams
+}
+
+type GetLoggingStatusResponseObject interface {
+	VisitGetLoggingStatusResponse(w http.ResponseWriter) error
+}
+
+type GetLoggingStatus200JSONResponse LoggingStatusEnvelope
+
+func (response GetLoggingStatus200JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus400ApplicationProblemPlusJSONResponse struct {
+	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingStatus400ApplicationProblemPlusJSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingStatus401ApplicationProblemPlusJSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingStatus403ApplicationProblemPlusJSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingStatus500ApplicationProblemPlusJSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingStatus503ApplicationProblemPlusJSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1397,6 +3623,210 @@ func (response GetReadyz503ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 	return err
 }
 
+type GetSettingsRequestObject struct {
+	Params GetSettingsParams
+}
+
+type GetSettingsResponseObject interface {
+	VisitGetSettingsResponse(w http.ResponseWriter) error
+}
+
+type GetSettings200JSONResponse GuildSettingsEnvelope
+
+func (response GetSettings200JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings400ApplicationProblemPlusJSONResponse struct {
+	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetSettings400ApplicationProblemPlusJSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSettings401ApplicationProblemPlusJSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSettings403ApplicationProblemPlusJSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSettings500ApplicationProblemPlusJSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSettings503ApplicationProblemPlusJSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettingsRequestObject struct {
+	Body *UpdateSettingsJSONRequestBody
+}
+
+type UpdateSettingsResponseObject interface {
+	VisitUpdateSettingsResponse(w http.ResponseWriter) error
+}
+
+type UpdateSettings200JSONResponse SettingsUpdatedEnvelope
+
+func (response UpdateSettings200JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings400ApplicationProblemPlusJSONResponse Problem
+
+func (response UpdateSettings400ApplicationProblemPlusJSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSettings401ApplicationProblemPlusJSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSettings403ApplicationProblemPlusJSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSettings500ApplicationProblemPlusJSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSettings503ApplicationProblemPlusJSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHome Say hello
@@ -1417,12 +3847,57 @@ type StrictServerInterface interface {
 	// ValidateUserPermissions Check whether a user administers a guild
 	// (POST /auth/validate-user-permissions)
 	ValidateUserPermissions(ctx context.Context, request ValidateUserPermissionsRequestObject) (ValidateUserPermissionsResponseObject, error)
+	// GetSupportedLanguages List the languages a guild can choose
+	// (GET /helpers/get-supported-languages)
+	GetSupportedLanguages(ctx context.Context, request GetSupportedLanguagesRequestObject) (GetSupportedLanguagesResponseObject, error)
+	// GetSupportedTimezones List the time zones a guild can choose
+	// (GET /helpers/get-supported-timezones)
+	GetSupportedTimezones(ctx context.Context, request GetSupportedTimezonesRequestObject) (GetSupportedTimezonesResponseObject, error)
+	// GetSupportedUnitSystems List the unit systems a guild can choose
+	// (GET /helpers/get-supported-unit-systems)
+	GetSupportedUnitSystems(ctx context.Context, request GetSupportedUnitSystemsRequestObject) (GetSupportedUnitSystemsResponseObject, error)
 	// GetLivez Check that the process is alive
 	// (GET /livez)
 	GetLivez(ctx context.Context, request GetLivezRequestObject) (GetLivezResponseObject, error)
+	// GetLoggingHome Say hello from the logging module
+	// (GET /modules/logging)
+	GetLoggingHome(ctx context.Context, request GetLoggingHomeRequestObject) (GetLoggingHomeResponseObject, error)
+	// DisableLogging Turn the logging module off
+	// (POST /modules/logging/disable)
+	DisableLogging(ctx context.Context, request DisableLoggingRequestObject) (DisableLoggingResponseObject, error)
+	// EnableLogging Turn the logging module on
+	// (POST /modules/logging/enable)
+	EnableLogging(ctx context.Context, request EnableLoggingRequestObject) (EnableLoggingResponseObject, error)
+	// ListAuditEntries Read a guild's audit log
+	// (GET /modules/logging/entries)
+	ListAuditEntries(ctx context.Context, request ListAuditEntriesRequestObject) (ListAuditEntriesResponseObject, error)
+	// GetLoggingLivez Check that the logging module is alive
+	// (GET /modules/logging/livez)
+	GetLoggingLivez(ctx context.Context, request GetLoggingLivezRequestObject) (GetLoggingLivezResponseObject, error)
+	// GetLoggingReadyz Check that the logging module can serve requests
+	// (GET /modules/logging/readyz)
+	GetLoggingReadyz(ctx context.Context, request GetLoggingReadyzRequestObject) (GetLoggingReadyzResponseObject, error)
+	// ResetLoggingSettings Put the logging module's settings back to the defaults
+	// (DELETE /modules/logging/settings)
+	ResetLoggingSettings(ctx context.Context, request ResetLoggingSettingsRequestObject) (ResetLoggingSettingsResponseObject, error)
+	// GetLoggingSettings Get the logging module's settings
+	// (GET /modules/logging/settings)
+	GetLoggingSettings(ctx context.Context, request GetLoggingSettingsRequestObject) (GetLoggingSettingsResponseObject, error)
+	// UpdateLoggingSettings Change the logging module's settings
+	// (PUT /modules/logging/settings)
+	UpdateLoggingSettings(ctx context.Context, request UpdateLoggingSettingsRequestObject) (UpdateLoggingSettingsResponseObject, error)
+	// GetLoggingStatus Say whether the logging module is on
+	// (GET /modules/logging/status)
+	GetLoggingStatus(ctx context.Context, request GetLoggingStatusRequestObject) (GetLoggingStatusResponseObject, error)
 	// GetReadyz Check that requests can be served
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
+	// GetSettings Get a guild's general settings
+	// (GET /settings)
+	GetSettings(ctx context.Context, request GetSettingsRequestObject) (GetSettingsResponseObject, error)
+	// UpdateSettings Change a guild's general settings
+	// (PUT /settings)
+	UpdateSettings(ctx context.Context, request UpdateSettingsRequestObject) (UpdateSettingsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -1638,6 +4113,78 @@ func (sh *strictHandler) ValidateUserPermissions(w http.ResponseWriter, r *http.
 	}
 }
 
+// GetSupportedLanguages operation middleware
+func (sh *strictHandler) GetSupportedLanguages(w http.ResponseWriter, r *http.Request) {
+	var request GetSupportedLanguagesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSupportedLanguages(ctx, request.(GetSupportedLanguagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSupportedLanguages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSupportedLanguagesResponseObject); ok {
+		if err := validResponse.VisitGetSupportedLanguagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSupportedTimezones operation middleware
+func (sh *strictHandler) GetSupportedTimezones(w http.ResponseWriter, r *http.Request) {
+	var request GetSupportedTimezonesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSupportedTimezones(ctx, request.(GetSupportedTimezonesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSupportedTimezones")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSupportedTimezonesResponseObject); ok {
+		if err := validResponse.VisitGetSupportedTimezonesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSupportedUnitSystems operation middleware
+func (sh *strictHandler) GetSupportedUnitSystems(w http.ResponseWriter, r *http.Request) {
+	var request GetSupportedUnitSystemsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSupportedUnitSystems(ctx, request.(GetSupportedUnitSystemsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSupportedUnitSystems")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSupportedUnitSystemsResponseObject); ok {
+		if err := validResponse.VisitGetSupportedUnitSystemsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetLivez operation middleware
 func (sh *strictHandler) GetLivez(w http.ResponseWriter, r *http.Request) {
 	var request GetLivezRequestObject
@@ -1655,6 +4202,280 @@ func (sh *strictHandler) GetLivez(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetLivezResponseObject); ok {
 		if err := validResponse.VisitGetLivezResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoggingHome operation middleware
+func (sh *strictHandler) GetLoggingHome(w http.ResponseWriter, r *http.Request) {
+	var request GetLoggingHomeRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoggingHome(ctx, request.(GetLoggingHomeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoggingHome")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLoggingHomeResponseObject); ok {
+		if err := validResponse.VisitGetLoggingHomeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DisableLogging operation middleware
+func (sh *strictHandler) DisableLogging(w http.ResponseWriter, r *http.Request) {
+	var request DisableLoggingRequestObject
+
+	var body DisableLoggingJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableLogging(ctx, request.(DisableLoggingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableLogging")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DisableLoggingResponseObject); ok {
+		if err := validResponse.VisitDisableLoggingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EnableLogging operation middleware
+func (sh *strictHandler) EnableLogging(w http.ResponseWriter, r *http.Request) {
+	var request EnableLoggingRequestObject
+
+	var body EnableLoggingJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableLogging(ctx, request.(EnableLoggingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableLogging")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(EnableLoggingResponseObject); ok {
+		if err := validResponse.VisitEnableLoggingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAuditEntries operation middleware
+func (sh *strictHandler) ListAuditEntries(w http.ResponseWriter, r *http.Request, params ListAuditEntriesParams) {
+	var request ListAuditEntriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEntries(ctx, request.(ListAuditEntriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEntries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAuditEntriesResponseObject); ok {
+		if err := validResponse.VisitListAuditEntriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoggingLivez operation middleware
+func (sh *strictHandler) GetLoggingLivez(w http.ResponseWriter, r *http.Request) {
+	var request GetLoggingLivezRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoggingLivez(ctx, request.(GetLoggingLivezRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoggingLivez")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLoggingLivezResponseObject); ok {
+		if err := validResponse.VisitGetLoggingLivezResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoggingReadyz operation middleware
+func (sh *strictHandler) GetLoggingReadyz(w http.ResponseWriter, r *http.Request) {
+	var request GetLoggingReadyzRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoggingReadyz(ctx, request.(GetLoggingReadyzRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoggingReadyz")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLoggingReadyzResponseObject); ok {
+		if err := validResponse.VisitGetLoggingReadyzResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetLoggingSettings operation middleware
+func (sh *strictHandler) ResetLoggingSettings(w http.ResponseWriter, r *http.Request) {
+	var request ResetLoggingSettingsRequestObject
+
+	var body ResetLoggingSettingsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetLoggingSettings(ctx, request.(ResetLoggingSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetLoggingSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResetLoggingSettingsResponseObject); ok {
+		if err := validResponse.VisitResetLoggingSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoggingSettings operation middleware
+func (sh *strictHandler) GetLoggingSettings(w http.ResponseWriter, r *http.Request, params GetLoggingSettingsParams) {
+	var request GetLoggingSettingsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoggingSettings(ctx, request.(GetLoggingSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoggingSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLoggingSettingsResponseObject); ok {
+		if err := validResponse.VisitGetLoggingSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateLoggingSettings operation middleware
+func (sh *strictHandler) UpdateLoggingSettings(w http.ResponseWriter, r *http.Request) {
+	var request UpdateLoggingSettingsRequestObject
+
+	var body UpdateLoggingSettingsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLoggingSettings(ctx, request.(UpdateLoggingSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLoggingSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateLoggingSettingsResponseObject); ok {
+		if err := validResponse.VisitUpdateLoggingSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoggingStatus operation middleware
+func (sh *strictHandler) GetLoggingStatus(w http.ResponseWriter, r *http.Request, params GetLoggingStatusParams) {
+	var request GetLoggingStatusRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoggingStatus(ctx, request.(GetLoggingStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoggingStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLoggingStatusResponseObject); ok {
+		if err := validResponse.VisitGetLoggingStatusResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -1686,136 +4507,372 @@ func (sh *strictHandler) GetReadyz(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// GetSettings operation middleware
+func (sh *strictHandler) GetSettings(w http.ResponseWriter, r *http.Request, params GetSettingsParams) {
+	var request GetSettingsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSettings(ctx, request.(GetSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSettingsResponseObject); ok {
+		if err := validResponse.VisitGetSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateSettings operation middleware
+func (sh *strictHandler) UpdateSettings(w http.ResponseWriter, r *http.Request) {
+	var request UpdateSettingsRequestObject
+
+	var body UpdateSettingsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSettings(ctx, request.(UpdateSettingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSettings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateSettingsResponseObject); ok {
+		if err := validResponse.VisitUpdateSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pdhs30uirID3fOZbObVKkFiemf8mJk/jasR0vycyYnhBkgyRGTYABQNGMDt/9nioA3eiFS1OS49wv",
-	"fxKLjbVQO6oKN9FIzuZSMGF01LuJ2Cc6m6cM/32ZzLh4J6+YeCKTFfyiF7MZVauoF72bMkLhO9dGUSPV",
-	"A02+43okVUIMdIni6JqmCwbd6GjEtP7N/t7zc7Swf8v+ul7H0eWcP2erN2y80CwpTndJrtiKyDExU0Ym",
-	"C54mhBvN0nE4TUINjXo36zhKmKE8hX6vn0FPTUZUCGnIjAo6YcT/3I7iiCklFXQfyYRFvfPOWRzNmNZ0",
-	"wqJe9L1UQ54kTHxFdo61PrRjHGlDzUK72fUC4RX1xjTVLI4MN2lhyCiOzGoOPy2U6NE5v2KrpDdXcpiy",
-	"WW+cNVvH0afWSLGECcMpwANB17piK/h2qa8uh3Jh8JyrR4zfcoA/0MUDDyGPDX7jSdSLup1H33z98OL8",
-	"7DT7FyyXqgkzUS86q3zHo/+OGjqkmn0nl6KKaIn7SrgmEynYjkN/K2fMTLmYkDHlKUuIFEQuFNE8YY+J",
-	"kPbbkmoymlIxYUmbvFMrQieUC5JSw1QNXlx0OuHxPhOGKUFT8papa6bIU2j9FbmLqdefaZ4c63Bvm7Cu",
-	"dgXbMZC7LhYBJ/wayP5D5I+xlcApf4RjZykz7HuutHnOVvVcxiPfGFoBwRQ4y5z/Bj/1InqVTH7753zy",
-	"w2T69vrR+5/fmFdPzcN/nnV/emOevviDPnt9fSa7V8+fR/EudEWEtLysio+eyXGNoOdisgMbfYeRXKQJ",
-	"HA2hQi834FiB9wDA+YiR94JeU57SYcq+IpuHW9+ib4gLWzhQzajbMWERNCwhg11LjgseC7YInO2oUBQy",
-	"++MDHPdPXGsuJj/ABM9Ksuel9BIn2XHUHq96gB2K/b7giiW1MqbAS57QhLxhvy+YNl+RDWOs3SC6xG6D",
-	"RkUE2GfQUO5s4QDBUNtPe0iTlnINAaov5beZ8NEVoF4uzFQq/gc1XAoyZTRhahdnZyIhNMNje+RW3yBS",
-	"ESq8UCVcoOSqm6P2QLoh7N4L6vqx5CtyR5Ou732G8Di7m48znHsn9eYtq8qEAFGMx2wuBSoRZaXN72ih",
-	"mSLLqSSJZNoyHqdKMJVrGDsO/19yQRJZ7Q1KAXRvpMztHmx9cM/Pp84BXOHnV2bKFDKv52y1QXOmoBUw",
-	"tReo38FuPM4NWSrFBPCxOEYjeO854vp23T8f5HHaVkGdfrWwR1Avu5zRUwX/HsqIH7ksmSrjxkBkoCej",
-	"fkKH8pqR0/9cnOXz1c8RR+/FlZBLa+2VEcgyIk/LCu0zvafWk3CnaIxGbG6tiZC9NeXFew+7voMxPjc/",
-	"XdgzCCxiy9lRdP76668tYPvQekSNhTvTI8XnIATgoNIlXWkyeMKoYmoQ4470aMpmDEkl6EyW3Exhg5nu",
-	"0DNqweIIm1N0BIjFDPQ0O1r0MduYNgqU3jWsb04VnTHjluhw9OcFU6vq8kIFLlOik7YVftwQqknCJ9zo",
-	"x/AX6ik0AfQemXQVE3bNRF/kKN3uA/WG7go650iKvZvofxQbR73oHye5c+PENz0JqAkwtmCUNOwb6rDN",
-	"ulrOwZOWkKZFW2IxGzJVJLwXzCBkc9qlw1EEWMPFNU25O7R1HKUgg5KGKxAywD7duLNgjbuYFhXW6dOw",
-	"a5EwmvRdxxHMFv2OOBlHgs5YoKhvpYC6SexXfRKi+i94OkgPium5FNq5z9CdpXNhgyxOGCaMRdd5CsTI",
-	"pThxDOL//FdLUfbC7YvWRe9ZU4AHOhxsZD8ovLbLtnuvUjtqffUan1eWYtBvgU85s4GMqFKcaUJFXzh5",
-	"3ys4zwDXYzJSDNiYVCRBF4J1pPVRUjvmEtqoh0G+EXmHDoM7gWDVWNd0hUo0dRI50IOOFkIxOprCbmNi",
-	"pCQ6lcu4LxSAKeUzbriYALyc0+K46hCy0PPunqe5VG4OuEY8teD7uzPky3yG1kHWJi+rTrHHxJRgQN5N",
-	"WV9YLYYIds0U0VO51OTtzy8Aelbb9P4tj3EFDeAwkDXkxkXLujGLLGh7dwLyl5IE60eyDv4mZkoNoYoh",
-	"HqPwAu1jh3pTtxTX5aTSfr3O9xGwXzyDJOGwTJq+VnLOlOEs1+KK23glMr882ky5YTEPugZ+xz3ExHNr",
-	"HliWlfxGES/GUs3gX0ArrGX4LHCkeQ0r7zPcOdNbIZfjlF6xt1nn3LBo3NV2qhLVFVs90MQqKzFZCP77",
-	"ApRmJbXj53iZke2NC/PwPIojYPwzUCe72R6BhCbWeE2pNr8tdI1G++uUWX8HHAfQLTQFsWLlhlikKeFj",
-	"S6dtcglfHLlOmWJ9AVouF4QSzUZSJI8JHVvxQ02mY44V01OWEGrITGpDpBgxQvtixsXCsIKWGfWi087p",
-	"w1a32zo9e9f5ute56HU6/w53HJ4mLM9KH6tZlPXnUPf4EKEyEuglHsMC+BRwqIAcuXYuh/9lIxNlt2nf",
-	"2kY7yeAg9HYkVt6K771zVU/FNUvlnDVcnTM391ia3/06sDK39XoprdhbB9beDuJxzcow8N2tgZFZuZtB",
-	"Yq9CvrSDcqu694Pyu/8LHJS2SOUd4s0g0pgnV9abjbBlhRaah60wwKha/g/aptW52+RSrIhhn5CTWi8K",
-	"S5D1xkRLJ/PJjGtYZ9IX0HvCjCbnp6dEUVSlzJQKct7pWEY7o59eMDEx06jXxTsSLrK/a8TjHUIz3oMY",
-	"9At+KDh1FZ6v0gQMHrzLAqnJDZvpfQkZQfXM9uh2AFRuzVQpupHQ9a7N3TudWxB+2VQe3q00VB9/ncpZ",
-	"Zp5pQ0WiyViqNhnoxXAAZGKcXfxAE57At+DeB7v1BRVJIerCt8tugR6TQXjZmY1rpwWy6wtr5bDRFehK",
-	"VBPNhLE0VsLPwq3pTUiBp53zb2qITi+GB2iUPgCkquJREyw+gBkckvNB4jVHHYVu0KVgiXFxa9kKth05",
-	"u0/8L6DVX4ICDpUgJZQqeakzdH8F85xWbzvdbbtD9nZRLFik3CoXyrwvXE7ddp/O5mb1yv7ZjNy9x/1m",
-	"PXDLDLt0ynNh/INs5ctdjMzNGpZQdSfWwK3qPI9zp3mb/LjQv4N1lsjRYsaEISOaouXNrTfNWVyPCSXo",
-	"DSUWXpnHjVs61HTGyJKuCOMooJd0VZXNj+JoTo1hClb2nw/d1qOPHzqtRx9vOnH3m/X/VEzZ0s49e2g/",
-	"+y781OKzuVR4CHMK80QTbqaLYXskZyfuLiX7P5/N0xOdC3YYx62pld/8zBbakCELmCxPCBcOaBnon9cp",
-	"PJdFRIyh33iRpiWMPO8W8BH+DGCDYSgAm8vWv2nrj483Zw9r4LOOox/l7D7ZDwz/xnmnv2zuU1hpM0Bk",
-	"516SY51dPMJ3rFvPC37N/rjHk8Hx/xpHU1xqM1D4q9T8ZlFe7SHJba+6xXgIHMSyresIXUN2+2Qok1U9",
-	"E9/gx9nJ1L23tKkKuSI0uw6xzuseefP9t+TR+cXXxPmQiXVR6xhvcpFxjzlLE03kuC+8KNCMJWROJ0yT",
-	"IdM8YdBwVqcG7oOooZwMrvprNbolCKClkmKCMkoKhhooEyNGmEhA7iD050xxmTy2Cm5f+G2j6ZjdHM2o",
-	"Gdk9etkWk0F/0emcjXDT+E/WI/anJXr3dF/g9PZbe9AmL9GbP5UAJGoZOs21jrc/v6gzQTs1nHov+nSH",
-	"nxFpHrxXjwsFjnVRO28RzN+jqrQvwHqE0dHU4ggB+2BMF6mJyXBFBAj8o0QaMN7hHATT+E/Ep+OYgD3i",
-	"gGqP1DpWCTcZxMKddDudGmoNWHNxHwMMoxjANIR9GqV0ZoPaZlRdwQnpOR0xXMPAYtygJH+7p7XQyvlN",
-	"1Y3x47t3r4lt4Aaz7umLR48CZ/V5MG7grg7YreNkSMc5ixpKmTIqkDNAi9Y1VQBkDQzN4YVjxt9DT4x+",
-	"dcEkO1aL3pYYeNYUyGrwUhryvVyIpAKUWpjYH2odO1wkRI49e0GipeT9m5cFM2xHyGe8O+gl3hFoVf9d",
-	"SNMawzY3fJ8xM5UulCJN5XLjRCMpxikfbVrqnK5SSZOWkbKVgrm4cUt6MQdVlSWtGUs4tex/U+O5knDY",
-	"IENaTBhuVhuawrwzKlYeonpDuyy+Pt4ZdL1TwrqVW/zLyCZj7znlxk00hQL7ayYAAR0dtgPVu+ntLS3i",
-	"ZY1001O5tLKtItlsUNmdc4GN/Oydt6HQMUqtZ8adzANNBq7jXlysdFS4lXirsvqG0WR1n9qqneCvoa6W",
-	"1von66u5ExoWIlavxlHvw82Wy9I6vLsp2N1ocnfj7qMNJvd+9rBl9oK4WawPxjkH5DgzlT/GGz05PCFH",
-	"1laWCr2bx21yWRozJkOMZ4vDwfvCjt4j/5de07c4uLte1iSVmrnZg1BWq4/kM+u+oIoRZNfuOgGUIaua",
-	"fEFehz2hHOCJc55u8aDxxMrp8jCPUZkCdd1/Wk6ZIAuhmWlvd+V4L86jP8eLA/vP+UOt6QZGWL3p5ggV",
-	"Guypjbm53qmF1cLea6ZeMzXjWnMpdEOWMaX6N5otvjR/mVMEjeu4xS805Qk1rLSie+Ts5b1/0ax9A3g+",
-	"26VseKFx65vHjTcTAFI2WihuVm8xjttfKTp/5RBjs7/3EoReJROXFVeiHBEGNWV3S7GLh3ER4wR1Ehsw",
-	"DohrA7+zRU2NmcPG7fRPqKpzUm+cKJWCkSOwG+XC5DMe480ndM3yv1yIbvG+JL/fzC5AXXTmu0OuGY70",
-	"SM4ZGXAMUBuvBsc22gsjVh1v6ouUaxA9yLYLqc+FzVlJswNsNhB5LOsWivpsC5CHGj5MMQCtZ9VGaqY6",
-	"dpZ4TGBEqxRbNYNpt5C+AHRGSKEfX0+pYtq6hry2PGGCKZoS7VI4QWi6b3hbT/tilHImjGuJLgAlZ9kA",
-	"cinyu4WlVFc2yooYKdvkNawUxuwLxVJq+DXmHAxOrruDNrnEnZCl4sYwYddFiVE2FJXolOppZtX2xeAE",
-	"LMYTF/h8gr4BvQSVwGUDeLUa9Ww7tEMs9En0xT/+QYL4SPgF3fwtPPaEBNAy9Iqhe8pCUjOfYjcoIODA",
-	"Jdn1YKxWhr/W47QF06z7adDL7n0ztNQoy+DsSCWcF9N4yIyuCB0ZIkWObNpjJ7HICTaPxVAYp4KkRwPf",
-	"3OYbYANCk2Rw3K7uo3Dd4VaeBWgDTSMV92BRtWQBSyiUaAhD92Y0YWQMeiC1rgYhbTQtoAc0svHdMMaG",
-	"EO+sXgKcgUvYRYXTBrMW4k0nzJDzTtei2qAcLNojLkem3ReXxPbGw5HKrtdhU3aSwZ5sAEvnrE0wOtEd",
-	"Z1+48HTQ+vQVSzZFZJNCQHachWPHFhcsohOuyUXnrFcJT3a4/UN4UIjeFoSK0USTAd45DchYWl8IGa7I",
-	"2UMypJo9PCWjKVV0ZJjSNkEIQyo1/4Ta+HLKgQYVqK7fvvn27NTGEOjFzB+sYnA2wC+ywB6bmKpdYlhi",
-	"vYMIPpJKebWYt8lbNlLMEA1AAjoeUeGclBjaDx36YlB3VzZok+fQBNakjVQsIVOKAZtjqdz4liUymsLk",
-	"8PNIzldcTB7DilcujJvO54wqoO5UTjScNGoX3r+gPWwLloXjGzgBIghP7FIyKvbyXQPNAvDYpxFjCZoq",
-	"PTJkKymSvgCLJN5h47R9jrWPpUJrIfHUHdoNdTo/OZorNnbptPbj8WOSJaQQitoz4KlSK5dv5Udxtwhl",
-	"o8FFnaDZADzSg+iJTDhzaOd1cId6N32vxfWjHqrqMemjOgd/37Tb7TX8gKCHX8QiTddIhsKdBwcE3hA0",
-	"PyBH/iLkeOvFR+mWxLMcAFPuNeqRAeDvICbeB90XAytZ4TfnbY5zlw05GvQjyyqxg2WRXznuadvb3/rR",
-	"4DgmA+v0B0pUfZuyZX3bQPQLBTgzKMALtdMB/pqBbD2A1feFHaxHbkYyYbFHW6CPJ9nVTq4XoLc/E3NW",
-	"WMTAXlbZlQGIF8smL8gR+vWJ9aMex+S8e0aOKBpWRAL1dMlP/MkxgX2cdy+yb8ZdCwDnK5wantZx7IUp",
-	"Cmo9pfMMh566VAT4M0hjtdRlYH0AASs3R1IY4Fn4O6DaPKUrAlS9yhC8L3wibIYXfqPZ0I6F4WJAy2yT",
-	"QZiBOegLNAztZUdNUlKPDIQUbPCYDArpFgOEB0qUvqhNlj2GLpqpATmCcQsBX2Tg6yFBCzdiX8ix5TiV",
-	"gjkPrXaQp1MB+K1wgmnwdztPXyQM73ksGDfMGlRhGhA3a19U6/TEVfXCSsSajOLjx30xyJKjET6ZTUBN",
-	"ZhTkyaqw8lJKNfSyMaNbZjo/xkPEqiIDYo/PEwKzItUrvFyTOWiIwoZc9ohb4JRqmE67s7G1RcxSZpnV",
-	"8DHuC2D9XeQkp145QdFqypWwsI0VOiAPj+MMFuNFmrpp7IbsbeTpBc4BHKOQOYUMKUxCG5CjrEaE04gv",
-	"OmfHmeTIUX1G1RVIw0GWLGq58YAMFaNXeWowBfVyvlBzqVFNsa50mofkpnzEnPfUWWY/PXuHFw+ps250",
-	"7+REzpnQcqFGrC3V5MR1OplxtNZ9prRXRk+uu1EcXTOlrQ3UbXfaHWgIw9A5j3rRWbvTPovQNzVFq/cE",
-	"LfW6EMJLMlGMYX4bYpdhaQpEjMaJrxvANbG9hrbwScYbnyVRL/qBmR8lJm0UMjhPO50t6Vx1aVxTGKVa",
-	"t8atryZnPshSD6ADy0W8FZM2eWb82nHHGGxtyImD1cl1t72is7QdOGxAqgbeGMwS3j/LqxCJVJPq5dcZ",
-	"rLHgqoh6Hz7GAQTe0hWZsjSV6OqYoOPNEWX0EToWzD17vqDwV0/axrXbcIJKPTigOsXMQlkbmOJ/l1Rj",
-	"Th8BYdEXgn0ygQBMnLTgxqv1XWueIE0vEm5AWSSKAckBSklgqZipAJamM1wQ6caoZ4CCkWnMR15BPs6i",
-	"3qu68WNCyZKlaWss1czp0vmesht9YBQ4Sl+cd87b5JUAK7jsltB8IhjGt+G2PK8ASR+kyfZAD8j8NJk9",
-	"g9ReJAsLbxdzbt1XTBtf36IBWeybw1xTD2wdR0OatDxUq8SVFYPyZ+nSxDJDx2d73q5u2Iv96oY1TH2t",
-	"3W+SpwId0rtR1nLtEDNrXLeCYytUbipV3toFlrqSBQ3zXevX2SjDvX4Ir8hdVevmVMnSZ60X6XILXv3w",
-	"8uuR/G/n4Rmfv2G/vFHm/aPxr++Sn1/MfvnXi+Epv3idvN8Pr5rl99btdW/+X5tEtC76r90p3lJaBohe",
-	"R9PA3peIbXXVZsJMpcPKAIYZueXMzo7L7AwzcOuKV8a7a1/Cp26Y5opG73ZpXSiVV9RTrcxscpTlJL5N",
-	"GfNOsmHQ/TqOzree57Zk9ob8o6Z8kDvQ2xTSqx+iGIqXoc1+ZfQ2reo+q+jdVT0EtNe3RAi6I+9umiYj",
-	"9ZP3pSpG552z3Z0qxVCw4/mBCLaFa6OY8dqhkKgrohfCM+99Sp8564yiaY33EkE2SgUHz0OEyULyXNGy",
-	"LUOtD+wXItz5ZoTLRtyObnlw3V1xnR2YWN1ZxnFOTw9EiM0q4lYdvUkZPK4zj3evqOgXqaoORU5Pi+XI",
-	"gohA8hQjAksl7vafbH1vIwdoBuvfXP6sOueuMmg1EZGfCflKICBSkRlNrZaH9xrckPwqRwqGEL6wonA7",
-	"iytWzsFeezDGmmpFJWP6pnTV/eHjumBfW/Ee5IcGdraTwBqjW2q9J0/RjVq9sZdBenJs/cku/ynL7bag",
-	"IkPWFyM55yw5wC5NuTXeGlilL7g2TpxExRJ0H+qBnTcp1O3CkLZbarB55bWQ41gOZx3RuxVYu/C/oAob",
-	"V1b98I/ZL+oJv7ieXQ3109Uv81fJUr+mzz/9Pjn794vO+RvzROxedfcOV31aWfXH22jeeeW7+vOWC7PP",
-	"cX+8K19dXe7+NrH7QOdvFRyu3+9fvNBluDeun709b/Pgktq7ht1UZXt3Gumtp/5rWBH+IP2lH3U32X+C",
-	"9fBFy2QgSI/3DzLlS2+SzHOpa0SzLTTjstWQkjZ5u62P2+k2EpBKX/XFkI2lshfDeVyJxvS5rU5uf7vV",
-	"F9bJHd5V+TJZ7s5qp8R3uWKhyHeBPSj0yZ4y34LiM3qiC8Wc80psjfsdVl72IF9uuXN+59i4q3fgeEa/",
-	"z4MId+HmLa/joJqxZdcuxoeURbbNhESvQB4mkVlA0LHR+zbuavRTvbP7sPq1h7lti9Wp7sVtG9BCg/c5",
-	"/je4bZueVrkO3gapK9jyDr2yIVFvRcTSoyg7SEpkgZj263ZVDwiml2sRQceGyt22gQrqnCPRupZbFLjt",
-	"6/zb8XuY4/dgP19RpuXY59QRQlPFaLJq4ONFrYYbTVz+J5FjUG62vRC3tzdv3ynWdzzen++5wxO6a5ex",
-	"O9x6AGSQ/KLtAsvwd/rq8qAYT3CYTldrJbylK9TaZ0EZNRd2iaSfl1TrBcYnxhYeDWzq0aAvbHhi7ArV",
-	"ZdkKPDmuqcmVdyQDJ8Nt8Kzv69XDY2uY2EW5cnS+Wl12MWPX+ZgI2Rf1WRfIfxlLWALmSG2EZWyXecVW",
-	"feEDlAq39HEW4lNnX2Qlzz6LcVF96qyxpVA/RBNzofS6JyYoodqaq6mNHoHZ8MinYtfyiiXBoyZeD6mZ",
-	"5qWsPB5ar1BnkbKNt7m/hlaugncvunTtFXmp8litFn3oa3eugOOudzq9ar7bWVp9EmyXC7V4epveC3ug",
-	"qw/Jbth93YOyfp+1yn+2Tf+AVuM9HoBHu7R8x7q1r49/J8r+fkRWG4IRwPhWcRibxykGYxTPdM+IjG2L",
-	"vEft/LZIcYc6+wHIcTtG//drX3f4euJdYUzGPISr2wnqVfig5NwAMjkdKcsiRVX6Hp7iyNTwu3g95u/H",
-	"oP//eQy6mbYQV96MvqfngchyylOGMfkAq8Xc0kn9gThb8Q5elPr7Wek7elZ6B1qVHpu+n+e5stRvmj2c",
-	"b0VLDRJtSZf5FsxkvFErFcau8RgszDT0FrgUU5dJOC8WstnqPWDuMQZn9mfmfV0NAlvJyBfJuBJyiak2",
-	"Qi7JESUTRYWB5So2k9c0BQAJo20tCeMycYhgn0xW7tN5CUY0TZlCQ1/Xpt5zo1k67mE6dCUXkRt0AbhS",
-	"Dtzo7Em4sq2/oXbM7Sx/OPjWkptpa+/3+vTVJSAKGqiHOQHqh2jkBKgbAdgv3VrJZ3v/zPbISuQUjA9X",
-	"zf+26SP5CgPtdWhzq5q/N73zOigzGasJuUjODW86awHX6LqzdoTys8QHDdLsurJmiL35644yTvfjcakl",
-	"1ZoHs4NgC32lHVfHYnQh76lzT4SFwNyimzgYCq9KF4mxqAqX0o7zVZopmwGvvP3ittCae3q7TM5186C8",
-	"v6ur012l0WqE9a9lARdmz+eVnO7I5bIf26vR6WzP2zhbakcouFkyPrafg2XDkv6++Dz0mc8D3+Rtztpf",
-	"Qfv8Acq7gqrT0lz6Rqim+QvKP+sWrqRBe6WWVimeZvK/RpNO+TX7Y3OxAVd34bTTATU4lWISFPlFYGgw",
-	"jTWWF46zoGAjFyMww/vChNanzAqC9bC0ElWmMNbSvoDprMJadfYHZvBdhtsXL6Cw9RKTx59quLtnAJG8",
-	"urPCA8WXNjbgn4cM1wTXu48xZXxBl3LnjRUJ8KJ5PyxY+kdKs0P1tTncQzsxueic2WbcFunvCyFNj2gm",
-	"wHIkRtHxmI9sOb2FMDy1Rz6nGis3geW44eRtiePbH72Nmigc/ZsNgRT3cvSlutW7nDYOwrf1xtypo7HQ",
-	"Jbc7buOU2T7k+pb9P5tzJnfD3Lczrwqj/XiDr7fv8pksC0/qucPOgI84L9Ea/mUrprqAEPSe2sSf+uIq",
-	"KAqYSyIaTCRRC0Hag0Lhnd7JSff063an3Wl3e990vumcXHcxqcmtujz2i7CuIhWJLwpSjVP3Yd32Q8nb",
-	"Em/I54ptoRGrClh+5WLussgWgEYpxh0PISzdaJ8bKZS/DJ7h9iOCvK6O5vX8oESNKw+IDC7GIPo5k/PU",
-	"AgBQlulgXH/O64/r/xcAAP//",
+	"7L3rlts2sjD6Kgj3Xsv2GUmtbl9mLP/5OomT8YljZ3yZ7G8ibwkSIQnTJKAQYMuKT7/7WSgAJEiCEiF1",
+	"O85EfxK3iMK1UKh7fYrmPF1zRpgU0ehTRD7idJ0Q+PdlnFL2jl8R9jWPt+oXkacpzrbRKHq3Igir71TI",
+	"DEue3RPoWyrmPIuRVCBRL7rGSU4UGJ7PiRAT/fvIjtEH+L7+9eamF12u6Q9k+4YsckHi6nCX6IpsEV8g",
+	"uSJomdMkRlQKkizcYWIscTT6dNOLYiIxTRTcTy8UpEBzzBiXKMUMLwmyPw+iXkSyjGcKfM5jEo0eDR/2",
+	"opQIgZckGkXf8WxG45iwr9Devm4OBexFQmKZCzO6yGG/otECJ4L0IkllUuky6kVyu1Y/5Rkb4TW9Itt4",
+	"tM74LCHpaFE0u+lFH/vzjMSESYrVfsDW9a/IVn27FFeXM55LOOfmEcO3csPvieqBuzsPDSY0jkbR+fDp",
+	"3/765PGjhxfFv9R0cbYkMhpFDxvf4ei/xRLPsCDf8g1rIlpsviIq0JIzsufQ3/KUyBVlS7TANCEx4gzx",
+	"PEOCxuQZYlx/22CB5ivMliQeoHfZFuElpgwlWJLMgxePh0P3eF8wSTKGE/SWZNckQ89V66/QbQx985nG",
+	"KbEO1taGdd4Z7MZAakA0Ai7ptbr2v0T2GPuxOuUP6thJQiT5jmZC/kC2fipjkW+hWqkLU6EsazpRP40i",
+	"fBUvJ/+zXn6/XL29fvr+H2/k6+fyyf88PP/xjXz+8jf84qfrh/z86ocfot4+dAWE1LSsiY+WyFEBW0/Z",
+	"cg82WoA5z5NYHQ3CTGxacKxCe9SG0zlB7xm+xjTBs4R8hdq7uzkC1sWFHRTI0+tuTMidhjVk0HNxcCGX",
+	"89ULdpkKSbIYp01sgBY9RBkqGt0TSNK0QhCWqaIzz/OMr8lZ0XD/qfeiBLNlrrePJYAFFjN3PIK70bP6",
+	"8HXHUTX496rnF/ErLi9f5emMZNXBXxIpSSbQgmcI2zcx3oOMdg9GKM2FRDOCcIEVNFZbG9Mllf6HsUIA",
+	"v8YxekN+zYmQX6Hu3d6YfkXt2dgNV8XtA4d2X9kd9M7pfTduz3Dcz0xDdV4/kO1Lzq/yddhjhjYrmqhZ",
+	"Kw6HCpRwfkVilK9Pr9wf6ZVrYbP2PIAv+VJ8s8KMkcTDgKGEL/XaGEl6CDNFtBEcGXwKYsESvpzYq2cW",
+	"r/qYmO79oE+GQ8DtH6kQlC0NSapO8xUPpz5UIHV1aEbig0lNpY82uuI06kREahO7W4rxin9TYI1obOpl",
+	"Llc8o79hSTlDK4Jjku2jCYTFDv3Tz4+Wx5B6JpgVOhRdVJy9bwzvgZy7e/eeYQNH4q/QLQ16c+cjuMd5",
+	"3n6c7th7uZuyZZMKMCWqwDGbe9O84v67A11Rdo0ThcMyywn0Ii8ZiGp1KmH3JRckQ5sVRzEnQrN3RmAj",
+	"WSnH7UGh/8tzFPMmtHqtFHiQyLy/s5uDIT+f0Kz2VZ+jfEOwjwkMFFArIOVhHSMW7O7y5kj430E8aDyV",
+	"r+WKZHCRfiDbFu0QVjwByToh+juFS5ZuzEjC2VLRlGofQdjesceb48A/H97DsP2Kyuh1ro/ALwsZxV5z",
+	"+zsI3LbnOnfR6LenSJy6aiCD4xm/Jujifx8/LMfzj9GL3rMrxjdao1lHIP2YWEqagQ5SdJTsY2qE6fmc",
+	"rLXGzH2iQt/Tzt3e3EIfn/tNzPUZOFpf/ToD+/Pzzz/31dOtWs+x1PtOxDyja/WQq4NKNngr0PRrgjOS",
+	"TXuwIjFfkZTAVXGA0YbKlVpgwf/BS9qLoDkGZTfLU0VsdG/Rh2JhQmaULaMbNb81znBKpJmiwdF/5CTb",
+	"NqfnKgRKIXSgGRgqERZGGn2m/gJeE8cKvecy2fYQuSZszEqUHozV7XVV8nhN4SqOPkX/nZFFNIr+66xU",
+	"4J/ZpmfObbrpRYrvnOeZ0CgYADjPheQpNer4AMAq+Q6EJQucJ9ocEQJGhXpH4nCwUg8VBkrStQw9CsIO",
+	"mSRhMqMkdEdAJdVfA30IAtQkn8Z9xmUf91m79skhung2j3x8a0JTKvuS836Cs+CpJIrxC92uhC+XlC37",
+	"h2024w7JEsHAjASDyD5m2hoWCFp/ocOgBZlzFh+CIFUqHgJ704vUKqNfgYD2IoZT4mgGdpJr3yD6qzhz",
+	"6fI/ASOBeGdErDkTxp4J9kVRckbwHjNJmNS0dZ2ol4NydmZes7/8W3BWN4t2pcFVc2boQTvinlpIt134",
+	"SU9br735NIGA6BcOrVzVUwK1elSNngLNcaZID8JszAxzOqpYM9UN7aF5RtSbyzMUg01HWzbHwFaWSo5v",
+	"VmR+9R3o8g7c/LCHxa+SvbX9LAQmo540mtxSHbHBjj7XUU6OmdZOarEL+EnEyDXJkFjxjUBv//FSbaXm",
+	"+62e0W6nYSxcIevAvQx5+lyD2K1sYNMYJfAW1BfYcOOODHQ/ZxnB85VabQ9JzpFI+KY3ZpnCOnhiKFuq",
+	"PTNGuQdNVbDevUJ8eWHfqYP2LtUK0b59KvfuX02Dems4OOPxtrzTKZbzFdzfmM/zlDA5KBZ9LN07mHwd",
+	"8E5VZP1b26s5ThKSoRVWm1UKQnWFlPuWHIclrYzUztU3DX+3tgNW2ahkD3gDkJ4TrNvaQJ6Xwuod0+fP",
+	"QpYH6FXTUvQMyRp5ULR4zEKJcUUwPvReBfGbVaNBMDNWUYLcypa/4siZPzAQzt9IrrBEOCOAb3CZlFC+",
+	"R+r3TcWAnDXa39yU63AYPTiDOKZqmjj5KeNrkkmQooxyo7qM16xwyQJVYqlvWzugjstJB4b0B60108xR",
+	"PMGAFwuepepf6q6QvnFfqCkeSpjZ3pHeMr5ZJPiKvC2AS31bMKgGal6qK7K9Jwy16KGc0V9zgvA848KQ",
+	"TrCwF2ujTD55FPUixWKmeRqNzos1qiu01Br1BAs5yYVH0fPzimhTTsFGYSEVA6s5VJYnCaILfU8H6FJ9",
+	"Mdd1RTIyZhuqrjzCSAs5zxBeaEYXy0L1ssiIWJEYYYlSLiTibE4QHrOUslySivIlGkUXw4sn/fPz/sXD",
+	"d8O/joaPR8Phv9wVu6eppqcZMy3D1NVKrpTzSwRijyMBWQxz9qeCQxXkKJVWfPZvMpdR4Uj5jW609xoc",
+	"hN7mitWXYqH3zuo5uyYJX5PA2RktbIep2dXfOMrXXVCvuH72bhwl6J7LY5rV98CCay1Yofxt3xLtBfel",
+	"HZSZ1Z0flF39H+CghEYqa+sP25FgmtyYb9HDjhnq3Txshg5Geem/YpW1dD9Al2yLJPkIlFQbF0gMpLeH",
+	"BDdvPkqpUPOMx0xBL4kU6NHFBcowsFJyhRl6NBxqQpvijy8JW8pVNDoH9w/Kir89z+Mt7mavw2UQL+mh",
+	"2yma+/k6iYmQ2mVQvZpUklR0vciwVS80xPlQbZWZM84y3HrRxb7F3fk911v4Zd/yPKbyealrD9gHR0Nf",
+	"447J5oCzthOpnfdF87h7ESMf5aQ07zSv7lR/nNr4CQWA1nhJSlaKa2YLmCz1ZYDeKVKHqBwzLBBf419z",
+	"0rioTx41WZ01lkpCikbR//5y2f8X7v827D+d9D/85b+jfXyQ3cPqkvYd1F0irosPfwzMPUTq0SIxSnFM",
+	"kFxlPF+u0PTs+nw6QFP9TUxRitcCETxfoQUlSQwkfsyMNK1eBioFYmSDwB70zLglK7pvmNVSNxwbDlwq",
+	"gVvLFVMaT3tG6rZcvw7w0UhXo6xzPfum0IAluqIsVphuVkWlEh/ABm+svYYiDsy8Svo/MNOLepEgUlK2",
+	"FIN8HZtGxqg0sEal8pfC8lj+tAO++JQRQaTH6NxT6/Pd5Z9X3B6SPbQRmo7z4fDh/P+8f/v8zeTFt/AX",
+	"mZrtdz3DwH90zIyxGU0vCzW1ac229ofGRb+4qFzs+2bMX4b9px8+nffOn97ocf+/stMH/+2VajU6tSNp",
+	"hwtpzDswQRfUJY7mZoBLEe+bH1O8/kVP5QNmBwvmdyBbK8JXStfPtEIKGXKIVvhaUeZsSTLEGQmXs/eI",
+	"mxXJUqNez16x8sRaqc4/i2AHtn29iEa/fGrwcnvE4d6n5npaQErdwae2JjPOE4JZdPOhTusuNem659Ap",
+	"RBnCDGG1EH0MxZs4qGGPQZmKa2kgsf15xdPCuiEkZjGEbwzQVOSzqSGJcFnvCUTj2iUGsDHDLK4E5dl2",
+	"xc17hqZu3EnRrx5W022tCSXzKxL3EBZIECb9lNYNYKmc7MXw0d8810PkswNuho0P9FL0cvLOnjkEHfwz",
+	"fVx8C5+hptirLq2YgR/NjYb3TlkNF62+cF7DbMeBUmYNpep31KL7azXORdPZ29gw7FNVe6gAKXfKjnX5",
+	"yJ2Ob7nP07XcvtZ/hl1366z26WZqpumC7HmshMzyufx0A1Ng4IeXWsNC9ymUETR232aKvZNw6f+ei1+B",
+	"+QJd9cQZRUwHyDj2jZkgSSJstA2I91QaVi2hQgr1KPloR1yqtYxLV+lWWCPV6i7HYtczvO8JUcKDnf1E",
+	"f/zkUTgf/Xg3HqrmGOIqP2wEIXEmA3iRPe+6mYdna5yhyp3vFQfmuwWAIsHPHZYWjdAV4xvhGFaqGAj/",
+	"gDFczCtdVcRVGf0BYena5ADYOGU4JfDKYX3hwC+vN2ZTOudsan8FOVc9nlPF21yT4oNCqDYp49rFIwdd",
+	"Vc+197ATpxMdhBjaSao52m58AKieRguYb88uqfWAKw5UHtrc9G3tlT6tg+I4re8BGNyFNq9jNmbmkjxD",
+	"GIH/F9IzL3yMqH7rBU4J2uAtIhQUhRvclEjOn1ZVDef9px+0ODLsnf/tpil81Kir3eTBi2/dT32arnkG",
+	"N3CN1TjRkspVPhvMeXpm8LL4P03XyZkoFYyqHzOnfumYvT+y1Q1q8O64fewg9nlheFNnMx6dV9489aez",
+	"NxB1rPZGq2M+fHr45MYrnME8uj7q9YlafzFQ/SrUU+9Csi1Z1aYl9Y414rCct0baDlfnFW9hqxc60JnO",
+	"Oj33Ea8rcZtKvZRI3IVv1HT5ptRY7N1M266+l8WITl+96kbs3eU7ZJCrp/lFM8h/5+ldigqq+zfGr/XL",
+	"34hipmEbUdDPmsy599WzgL75vKTX5Lc7PBno/49xNNWphm2FjRgqA2j4VQepW0N5J6NVowfS6q6U70ce",
+	"5wkxYzWnZ3vpMMG7RKHaVnzZSGQmW+DDQUjUcPwx1mGCjMocpXByisPnELJW58fDMQ1afIZj1DP5og+x",
+	"ei3C2L53jUO6J5C9ST2IwCuEAtC9ilFhvGAkGTNIcLHk4OKNmeaorFSwWRGGciaIfKDkth6oOcECpe2Y",
+	"Y3b+6DGYe0CuJNdK4oDR0BwzNa+e6kNjE1d/KwHjPk4SEPnGDBuz7INBKaUSsgZtaQqjwVwTqrZcM7YQ",
+	"r6c+PwPT6JoLCb7EsA6+ACMY3zCfOHkHdgNtL6ikxbsnigOx54AyvjnEN48vJziXXIfQxCSb2GCaybz0",
+	"LCs0O34d/M5ufAqi7t3IjC6XJDtyMraX25kLienxnayo7NzDDDOzAUEgerWdQWyKmMCRLNiBo/2bUxYM",
+	"lBB8HT5UwudXwUApP2CknB00ljYjdwdLCM4mhhUW3cHU+VLODj7wOnzoydfh1X3qDg3ByiSdkTh44g6o",
+	"ICwOBEx5jJPDxtSg64xcU7LpDFumOurUfInTACxY0muCN3grgklrCRlKTkvIQBLqADJJsoMgF5RRsToI",
+	"FMjNIVubkYwnScCYK5KsOzembMEDGl9TSSYzLEgcRnQrkGGU14CGYpgBC0WvKzq/mgCD2P2sUpJ2X45m",
+	"fgM6D3k71jxJxGSecBGwZBdokmKW4yTZhkIHno6GCj0cDRV47zXQNZdkguP4MMCMqGPoDvprNlkSRrKg",
+	"PcmIdqXJeELEZI0PeFZ9XQS+rL4ugh5XbwdMZtvbWIzu6DaWBB0FLiyliv0WEyWLhWGuAxt4U0rI0NtS",
+	"Qpp/xRNwFzuggyBOR21z8FkrmNBjVTCB7G6maO8EQjM1TkzAtykQXv1XEZNDwDQpCYRU+x84UwHZSYXE",
+	"UuFrrlYcjHu+PkKx0NOHmFhf10M6ERJnM46z8A3RSo6J8UTuDpjwTQrJuLoC8DnFibp2cUxlEKLUQAOR",
+	"pYAW4rBRhTh0SLmhcr46aFQDeuDAW57LfEYOGtnCBg4t8TKUvimQQPKmQILeJwUQKh4qmCDiLkm6tjI3",
+	"XqqtEzKjmpQGMmZuVzMqFbN0VBcJn18VpPn4TkJ5PrcboEzBONLoIBRj3A4STNMDZx9K4l1YhtOjTjEj",
+	"yyNRyZLrY/qQGWZiQbLsYPhcyGNx0enkGFzMBckmkPfmkB1J80AElDQlPA+gWnR+RaTG13AgLkgwUOCt",
+	"1FChV1FDLXiWTsSKb0J2XYMeJP9VYA+b8gESn4HMCF8TFgoFV22e0Rk5CHIRIM9YuO06jF1w4YI3NSWT",
+	"OWfXJAu5eXBn5zglGZ4ImRGcAtt7dBd8vQ7tIiZ4EcIgAJCiGoEgmsU/bDgDe/ioOTtm3JwdMvIRx3rM",
+	"eR641IPWuMFZsNGxBAy8atfzKxogDl6TjC4oycw/5sacFDZZfycrzOKkeycbksx5StnScH2gHreGrYN7",
+	"Ae0IZ2Fqem8nMoiRrHeh/z5+PbafOD2gi5o/wjE9BGJl2QNs4yG6MV8XYbOolm4JdCrZEztS775idnRs",
+	"TC1KGK/bgNcpwGvm9hqxa2qbplayqXNsahRbyFgLkWoajxpeFw2fCtfi6ljuqmaiGife5LNbzNKthu4K",
+	"sXRMTB43B68/gsfzwudX4XGAaLWDt1u529749je4naPY9ep7+B3vk9lgcTwvZPsb3/6C7+X69vJ0HruT",
+	"lwN1LJZ7rU57bUp7LEYd7UEdrT2dbDkNBV1D/VZTrtXUYE1NWheHsi7uYh2cwfa5enXytOvkR7fvfdz3",
+	"+u192/a+XHsf+W7cRBcOqgN/tJf72aWdb1X6tyrX/dr6XVrxVmX7ToV2u6Z8txfXbh+tXR5Ye1ShexSd",
+	"u9WJXVRb+9WBe3XPnfXc+5SX7UrZ3QrHdoVsB6V3J5V2B4VlJ3VkB0mqg5zktay22U1brKK7rbvtirU2",
+	"1Ve7Os2vSmpVFPlUj60qQp/G0a/y8inePKpRj4q1TfnmdbbyulK1+YK1enrtN0jvNzfvtwN3MDf7PJY8",
+	"nkU+FyWPf9Uu76kW16NWx6I2L5E2HxCvg0a7m8oeh5A2b842X80WT8xWz8U2B8wWH8lWr8u9QSnvC2+Q",
+	"oIhkkwDMREeEhakM0OWY6URnCVlIxHNZ5MrTMSJUCp1CaICmNWlZ5yIYs6LCgf5io+UxQybMQuczMeEu",
+	"fFHUhhoikH3FmFE5QM/xfAVjTP6fKVokeIkE3op6aIt0c5+BtHorQSjdI0H2pWPqGgpySD+eWJBjurml",
+	"2ZSGuWN6MeEg3bqoxoN0hyk1T91gmgECYXCHjmf1nmFQhWtyIJiJ1AiDsk4nYVBlXEggXEEbO8I1IkM6",
+	"wrWHhhzYQTAKtAWHdAT3RoeEw1q/mhDIenxIOKzjAdQNuIwQ6da+CBHp2NwXIxIKGkxmfVEiwZBlmEgo",
+	"qBsnEgpbBoqEQrqRIt1gbahIt9Y2VqRra0+wyAGggSS5GS4SBBeMabWAkW5ANmKkY+syZKQrQMiO1YNG",
+	"wqEqUSNB4KGn1IgbCQELJQW+yJFgSMd1qxtsPXakG9Tu4JHD+wh9e3eFjxzRQy1+5NiebmVVlQiSrv14",
+	"Q0iCgUOvjTeIJBS0GUUS2kMYR1SzlQcABR9vNZKkI1B7KElIB24sSTBc6bgeAlqNJukGuSec5PBOghFy",
+	"X0BJeC+eiJKunTRDSjpCOjElHSG8QSUHwYZijSesJBzw0EGrgSUHwR46dC205DDg0MGrwSXdYUJpnhte",
+	"0h0iWLp0A0w6QnSKMAnvqxlickAfnhiTo3oJ5g53RZkc2kMw6vjjTMKBg2n/jkiT8A4aoSbhXXhiTcI7",
+	"qQWbHNJBM9rkqF6OwkpvvEn3bmzASXcIJ+KkI1At5CQQysSchEGFXtJ61EkQWC3sJAj2MNGxJfDkAODA",
+	"N6keehIEVo09CQddhIhBnuiTcMDwra3Hn3SD2x2AckQfRcRCQB9OwEIAVBGvEADTDEIJBz5i3EpsxiHg",
+	"B419zPEeda6HLvewddaCUUIhQ29eGY7Ssf2eeJRjeikDUrr1sjci5bBu6iEpR/Qiw5jODkEpx3UUp4f0",
+	"4QlLObiLUPzcHZhyeB+B86iHppSlwdqTkA4PKvrl1oAoq9H5yz90q83QyUfHU13sXZnXtvDJ4aUvD6Jy",
+	"8GUVoei40JCSCzaB8UF1knRNd6jZrrMXoxmPt/7KSS2YsreS0k8ZnyUkDS5ks0W4qHCxwDQh8Qi9+e4b",
+	"9PTR47+ite4UxURimliHMrkixpkM8cWYWf8yQUgMJVYFmhFBdTXH1Fs/qUOeabc41Y2atppBSxm1DWES",
+	"bTLOlnDynBEo+0bYnCDCYnXssPtrklEemwqeY1Yp7FFU5EmxnOs12mIvPVuKEhat60GOkP5pA2X3xZjB",
+	"8PrbYDpAr6CK1IqrTcK6wgkuS329/cdLX23ooa/6U5f02ubwixzbpY9EWy1KZ+DH3nGr2/wdXKGuGzZy",
+	"y6liOWYQ8tdDsy3UT0H3Yy4l0dX9GBHwT8CnB1DKE5lN1Uc6ZoB0VBY75q7kvFkaE2qMFDUWquuYQs2P",
+	"qRoGkY/zBKfAcaAUZ1fqhMQaz4mupaQxblorSHN+4d2ttpzvinT+/d27n5BuYDrTz8Ljp0+dR+KR069b",
+	"cqvMlm5KEsA9/tB4nhRlUC361zhj2uXlF0sUTC717xRk9OGmF8Eu7J0tlEHvKZq1Utdq+opL9B3PWdzY",
+	"FO+e2FplnorrxpnTkBdNrtH7N68qtQ8zNjJPwcg0HM1w3DdIGPW8LXKGbRG/uKXJgmczGsfgge77zrjs",
+	"L9QyW76nRK543FfNcJIYR3hfwzlni4TO26a6xtuE47gvOe9DEdTWJYl8rZ5NEvdTElPcN6XO/I3XGVeH",
+	"rd6QPtS42bY0VeOmmG3tjoqWdmAyZDhp3/FrTPWbtbdUhpm5xr/i2hTkvby5vZBE/xXyF57n32C7uvVm",
+	"eISXmLJKITfndRMrvtFvW+Nlmxd5126VCrTSs3e2qJi6qmq6igybk7kn0NQAdqJitaOa61jkXVVn3hAc",
+	"b++y7Iwe4I9Rd6Y219+58EznijNthfC0T0+yL5hgqp29JiYIYTpmVRf+llono7Ic3gLPAXOn3z9/N2Zn",
+	"xnnszECd6TVOB0ihOodO7ZgmaEBopgJmNmYGXvMotvhFwaus8DWBsbcIZ8TWSYSt8BZKzCWv5C6oVCAl",
+	"c84Ue7eQJEObFZ2vLP0Q0LsxF5nnrS5/9MbMxl1APRA1Vl+DwB4tFui+AixKecD8dkmJbqXAx/5CeMtU",
+	"+omIPfYXl68ukZKO0W+KjVY7+wxN37/7ZlrMBKieM6wuvjfsP538ZTzunylB9cmjluE/V6WQYyuEYLbM",
+	"WwluUY7EtHqGpoRV98feYmAyWAIvnJpGpr4Jb2l8g9SVUIluFWYNZOFYGwRl/EhlhudXgQMmZWWdOkxY",
+	"5aNngO3u/rWOCZ6KQbOs+MIFQhpHsDCoPHQcx7cnDE67bgTBSLwMBChNpWFwYAUKG8tqg4OACqVeN6ic",
+	"UTkRWyFJuvt2q4ZIN3ymGCmZ0bn/kutvUS+i6ZpkFCf7X+5GVhpLcDSJrk6zV3mHGtfPe1QNJGm5Dy10",
+	"p3GMXmStYpXnRJonW7smbWSodt89V9JD9nbxQUdHWuJWzmiALpE/oHLM6hGVB/IYPYV3KRcSYbQh5OoZ",
+	"GiKZZ0xUuAa+WFREiyfDR39TfH6QItrPIlwyH2egmSzDuK1IsiaZOFsS2S8FVgWg2oupLqmuNmtDkqSv",
+	"XmQS626odCpiq2ZoSaRAj4ZDzXROtT5rsEzldD8b1JUf2aNP9q641IY8z9Upnl2mQpIsxulB7M1uXuM1",
+	"A8xT+4tattcCi2k3rmNvFe+d5LHDhBR8X8NX5+QlknumE6Kgr170+I4qbbbWGN5ZZLM2tzsUmOu78EVL",
+	"zOU16G5I8xjOvhxD2aVbCP2+LnDOM5QLkj0YoMtanz00I2o2PbfzMdO9j9D/i6/xW+jcyDgCJVwQMzrC",
+	"M35N0MX/Pn6odeblyGLMlPQJKkXFc2MGdFoTzj+elc7BEyMNeorJO/vuFbafofYanIPd9fdt6f2nv0/p",
+	"fbX+8kZ6zYuKdvrNi4b4qgYdLQZmrHdZri0Fby1lf+k8UwFEC89mGbmmWM/Yx2/bJ+yeQHMeE8CKqf1x",
+	"iiS+ItbE7B4L1Pu/8KsZFnmi/W33jqjZD4aes2VCxaqGCo/3KknLkXrVpXrpXX0vQysLJy5cp9L8zePb",
+	"V6C/tsByyG4rusu3rbl9X/bzZuf7zvLAgZsiXbgqGntYU9FDAoZTSFwgx4GKugqK7MORcp7dtuFz4Ei5",
+	"538MHHnPqHyr2ebAbXE49ipdcAjZxXDPGe854coYXdfxOY7Z3bYv+qDfC5L9RLKUCkE5Cz3jFRYTXEx1",
+	"T5F4p7FvJv/ECVXCQW1Gd3ha9bV/0QfVsj1vjNdB2O4cpBCQinGXASBtYnLRVXOdakvJPM+o3L5VHZq3",
+	"aU1/IJAUYUZwRrLvrCSGr+IluiLbqNfUC13+9EJ9qlhgesYoNv0a+kGgCYCZA+LCj+Wzs5JyrRauh/8a",
+	"Z8SrgGoZKFEP4P0NlSuey3LEB/AMKtAVwVqlqTnC6NI4iGhGraR8evE3vSjWwsQ7fkXYLmHjterpAum7",
+	"Zpy77os5XxM0pTFhki620wdaeahkQGuOHDNQhRnxB8dKvhUyw5JX7VhaYtuzbeooy6K41YmCSbSvkAdL",
+	"OkuI2kJteVVyiOgZK24PqR61A4Q2txJhJjJmCp1hpxQTjsQKZ0RUTcGlPjS7pnMCpk/zTbEkCI/ZPKGE",
+	"SVTkiUCLjKdFB3zDCtcxtOHZlUArkhEkOR+gn9RMVZ9jlpEES3qtPqDp2fX5dIAuYSVok1EpCdPzwkhm",
+	"mCZKyBMJFqtCZzdm0zOcy5WStfpXZHsGfmBio0Rr8hHPZbK1LhRgmdZdG8QC/7Mx+6//Qt9kBA4XJ0L9",
+	"8r06qj4ce4yc3VKCC7gi6p0UIGeovqcVBJwijZ8j1Ve/wF/tXbgD07Sr4VQfJ2CXbQwGeDg7ZJByRhLO",
+	"lgqwhzYrjlK8RXguEWclsonCWK6RU65IqjFU9dNA0vtT2xyg+9AA4TiePhg016FVIeYCm5n3lMCvhld3",
+	"Gm7xSE3Key3UFNybUcBtsEApjgla8EzrQfgCMa4dBRR6qEZzzBiXqg+1tB7SbuNqeKM4NxMTcMI/KorP",
+	"lqC4YVdMIee8PHG0JBI9Gp4bxfTPP//cV2ejvs6xJCOk1z0djNkl0tBwODzT8zXYVJyksyaj8344QD+v",
+	"CLPHOWZ6+qA9EVckRvdzlhE8X+FZQnrqkiCR8E0PqZuFIJCRsmUPnHkpWz7oaVzQiI6oQI+HD0dIZlvt",
+	"5IQgO4bF7e/dgwL01luYERwLNFXvwGSKFlz7vaHZFj18gmZYkCcXaL7CGZ5LkometvRiIZGgH0Grpd0j",
+	"wOcCffPmm4eqOZlfiTy1B5sRdTaKXqCUCkWRYhiaCpSRRS5IrD1BYftQwvlVvh6gt2SeEYmE2iR1j+eY",
+	"GYdUtQDY7zHT8/5l2H+qRaAPnx4+uZkO0A+qiZqTkDwjMVphsTJuqbp/TRIJTtTg6uc5X28pWz7TLiQM",
+	"nHzxek1wpm53wpdCnTRwF4UviN3biobO0A0YABCExnoqxS2277voGd8S8nFOSAwqvxGakS1n8ZjJFZa9",
+	"PbrCATLciwC8W0vQusX2drv6N5/uDN1fZ2RhzPf644NnyAZyCONEo/A0y7bqkXB6MV5DdeUbOGAb9Zui",
+	"kXaLvuYxJQbtrC7LoN6nseXixtEIVF49NAZ2Tv39aTAY3KgfYOvVLyxPkhu4hsycB1UIvF4nJsrozLjJ",
+	"/eXfQlHh+9bp/cFOJ/eaR7wlOWqbSg/BEZoq/J32kPU3HrOpcWTqFZ7FvdI9D92fjiNNKgFAk8ivDPXU",
+	"7fVv42j6oGcNYuomZmN2rVlWyhlc+jxTODOt7Bdwp1P4tdiym6ma/Zjpzkbok1a/mTmp+/F14cZf8gXg",
+	"2V08c/qx6Cnysi3cw9XzosnkY3QffLiR9pl90EOPzh+i+xgUlIir23OOfqRfP0BqHY/OHxffpHEBV5Sv",
+	"cmpwWg969jGFh1qs8LrAoecfcbpONBa9WxH1ssPfcLukmp/aAf1uzjmTimbB7wrV1gneInWrtwWCj5np",
+	"ocQLu9Cia0PCYDKKyxyg6cd++WpMxww0NNqx3e1B3RkKCMM4I9NnaGrenD683FPYD3hRxky/5ZY+aJoo",
+	"HigQQbIpuq/6tV9126mZYF+1MD2OGV9oivPwfPj0b3998vjRwwv9ryeaO7Avr6IijOvHSQ0Dv+txxsw4",
+	"WuhtbBkVAOxCzKhj1hj2ca/JXugXsdHy0cMHz8ZsqlmOK7KF/SlkAiwLoUBYBmSqZg7cQL8CNWYGrG2k",
+	"Rw/gEJf0Ws1eH5+9CEQ/qZbhpQKtFYfItGvICJkJrrBQwwlzNvARyQ23eANPVG/MFOk/B0pyYZkTeFoV",
+	"UHVnVBv96Kj38EGv2ItFniRmGL0gHXly8RjGUBTDeIv0CVN8Q2zP0eeO5TbXqTqpsBCF/5Y1eI7ZCl8T",
+	"ncW5oEqK2sBk4UW0sWMNfBsOn+mdNKMLqVhXvlignCWK9jdnTQWCI1F8j7N+tdU4j6nsEybVjTKzrW6f",
+	"3dviNMq7DUyoRBfDiyf98/P+xcN3w7+OhsPRcPgvzVdiJMAXQ/NLJik12Y6ZyaVkWB6tmQYJhSXTEYJJ",
+	"ITMpe8owcUWFFOfUj/mGwbOgb5H+G923l8pKKI+HDx9oL1gz5zHTRw0M0hIurMIbsuAZaUdrYLGoFAp9",
+	"jY+kOajKsQK1zPgGnUPWbTxfFVxEQfbGLMWZ4kinH/tUv0L6ZZ6iWUbwlb4voK9QosY6z9ZcAMuqXegx",
+	"ejQcAqNsaW1xM8qOgZkbAaXGlIkpgCosTbZIcHAeIakAqqa4QraEJ8lEIIE20z4VhgMGU6TpDn43Y96D",
+	"pOQkNYEAeAt3CKU8I8/0kyBXaoeIwm3oRPOZWKBc5DjR0npC58S4fxt1w48v3kHkRGJEdjE6O+NrwgTP",
+	"szkZ8Gx5ZoDOUgoqKBOdE1kJ6+z6POpF1yQTWrA/HwwHQ9VQdYPXNBpFDwfDwUNtIVuBKucM1E/E58qD",
+	"lhkh6pA1EkuSJOCwrZ7HFRXA/VOBNNRM2xOKB/9FHI2i74n8OwebV8EFqnEuhkMdA8EkYVpVVnu4wcHd",
+	"YA/oNbm20Yk8TXG2tR54Zn5q0TjJiatnLE3Kzu6o6QIxZssBeiHt3GHFkLFeojOzV2fX54MtTpOBo4VU",
+	"rKKjYlQYDGoVjbr7FHFqJwrlKcBV99vO05ljRf8WjX750HN24K3CPJIkHPR3S6G9S+CliT4owIoOQ5+v",
+	"33nsW/hdx0PWFWeA5BnRTmSaZ6dSidOaxCh0HzNGPkqHq4sNC0QL/6xzTRvhdgGhS/gSZUTRLYVSXPEJ",
+	"4AOPqLTSOCDdAphnxTUXYuB9K/U9ML1fXDQFvmfgAFe6j+kO7ZpKN39u5OkxezR8NECvFbVo6NoEXTI1",
+	"NaM3sgRXXX2jGFCP50gxt4XysRDS4bZXr4Xe70utR9Q6WSLk1zzeBl4L52x9mGebnukBv1Mv2Q9kCwPd",
+	"9KIZjvt2V5uXS3MhVhcBRwCCeiG9o7LUYXH78JpOYEKgCZ78z3r5/XL19vrp+3+8ka+fyyf/8/D8xzfy",
+	"+cvf8Iufrh/y86sfXrr+raPIw8nBJag8ggeu18nKdQi08+oe2EWqNUZ959jKPX/FjeK82Mx929KLiufU",
+	"EKNexLgjTogD5wkRi0yz5Qd2YaWTxjIvPddS8WrNe7kDr75/9dc5//fwyUO6fkP++SaT758ufn4X/+Nl",
+	"+s//+3J2QR//FL/vhlcVKeqgtXam//q+C92HNRPdVI0y5hSPfC0dRPfdaUXeN4BtwvdyFnt9yHX+IepF",
+	"hnuegEXIxyg7bWaq86akt//wdKDPeS9SRGmSK04KNDm7X2twtlJiQWH/KoQv/WaGHKU+yXjXm6423b5s",
+	"V2QLzMSjnefpKpvq5xpIP8yBOkkR7IGOtCygsW4QOWZWHZcK0aUlB/U1ji1P/xXyd1HNJVCgjdOmEp7a",
+	"pcsyWB6mUxykjdgwzK/TU2ny2hcTHsC22XwZLacLSqgdKQ7MkZ+3DVNc9bP3bkQ6AD3cD2SIyndFqDoA",
+	"PjoQwXZQbXhmLHfIOPCKIBdZ4r0H896VVH6FQV8ExjbDLnlx8JGLMEVOga/Qvq5uDoRzEe5RO8IVPe5G",
+	"tzI7wG1RnT2Y2FxZQXEuLg5EiHYWcSeP3gUXLKNMRWHGGVUZ/eqt8qHIxYV71O/dlAboOaQ0MKcePtjN",
+	"nfXsoJmafxua+cbcjXHelA6fCflqW4B4hlKcaC7PaJJQaZ/kjMAOP9ZP4W4S98KklSh8fB53IYxGSHvv",
+	"JJ2oCdOfav4bv3y4qcjX+nlHpUznyNnmBRbg+uzVnjwH20DTDYUnMWRQUpxYTyufKEOLPEnULmlrBmwV",
+	"mpExm/M1JfEBcikER4VJpS+pkOY5AQVRhlMiIaj1F/9ml03OwEb5Iv5HTrItxDscycGq6dcZWJNywFhX",
+	"9jOweuJ/QBa215j1k9/Sf2Zf08fX6dVMPN/+c/063oif8A8ff10+/NfL4aM38mu2f9bntzjri8asPxzD",
+	"eSuZk5H28+a57HLcH25LV2fugboS+9h7G+0JfiHH8fd6W6hJGdTXFvrqpryESCChDeNmg+g+3sue6Aj5",
+	"wmsU/TD2/zBJoHu3FenAwa/dcDskhpAV/RGkCHuQ1pKNjXvG7yA9fNFvsrqQToS19T9qe5nXXHie5m+A",
+	"BJp0e3CT2rTdWsdteBuukEpcjZmxnDmmIlDZM7lHyW3Nirqm7WXFAGvDto0hdu+Lb5LduU++8VaDRx91",
+	"fPP1VnxGTfTrPANeweoJnVI7QXBh+uAGdIgutw5cGtKDQa0CxxL6hgbHQ9BvQ81bn0eQgrcObJUE4PRU",
+	"f7J1fgPQCpS+P4UEpAADNNyFJ/ZHv7I7THlbXUcoK6Bvyp2qbZ27ULNzGnJXmGT+bGrb0NPSh7VXM8vI",
+	"5ha1su6l3omIxnHYyEz7rhQrvIv1192snrowo5KLcAADmbtdHVXYOXNFfS13MHC753lS/B6m+D1Yz1d9",
+	"00rsM+wIwklGcLwN0PECV0OlQCbLDOILxdwUHvTHaPO6DnFzy/39/po7OKHbVhmbw/VvQLGTX7RcoAn+",
+	"Xl1d6RRjLxyEPnulhLc6PSVP4VZrj1XjCAZXX0jMYhDER47wCQ6z96c6nm46ZtrntoemIp9NyxAcGj9A",
+	"jgRvWfUCEE3NG649wi2sZQ+Nf5+eFCiaCYiOqk1hmNHzfIYYHzN/KBHQX0JiEitxxOs23NPTBAfGZpJM",
+	"nsS9wsXHJ19cFvv8OYQLa5gHJDlMUvB3ESIuXCqmugJu2NaSTXUZZu+uV1wfgMhMDLDdl35GrvkVsZ3e",
+	"OMKFZ5hXXI+zT6wo3b+Dl9mdQ7Mocae8tNdEflm9bl4uurrbIfyzyGetTK8N1S1Y8/3K0lK+U2wdZyTa",
+	"p0Ktnp67bJc63RMNXGhbvcc/v1inl/kvlqkGOmiNB+DRPi7fkG6hTdi3xOx3u2ReFwxnj4/yw2jvp+qM",
+	"UT3Tjh4ZuyZ5h9z5sUhxizz7AchxHKH34IptHdNYC0o6Kg80jE6IrxdzzqvMbylifIU6d3tzC324+HK+",
+	"i2mu1GPYySxXxaU7xZiCeDBCITWxYq+KiAtYs0ImwyMVodHASqu1a0YLsKMeAtw2MwNy1mgPU3x8MOlq",
+	"MEJVJZP9DJEz+rnZhZpveUp0nIMuBoQ4QzzPkKAxUTyn/rbBwroJD9C7WihxE2sfV+mdlSbQW8gli0Cq",
+	"+ArdxtA3n2mcEvsf76KW3hnsvgZFtY0DuIU6V3x7EmWBRWbLNiuaEPDJV3uVr/U98R+IkRUPQe0ag+44",
+	"cVijoLBx7h1J7pzniaFsYOPxYutDF4vemig/R4wtyWSzu5sjYF2setiOVZ5e95LWUgLvgFaVfb8dJGou",
+	"ushngGc8l6U07kOiHeEy3ygxGSxqbhoWnvk0BrlcudoCEzdtwmPX1exMO7UHZTp7EPsL8d6XWEOnubSZ",
+	"X64Y30CoDeMbdB+jZYYZ5IuGGtY4URvEpNAJUqSJxEGMfJRFvTKjJZjjJCEZCPrCm0+CSkGSxQhi/BsB",
+	"tlSCCsDkJ6FS2AQYDVm/JSHScZK/Ovj+hspVv6sS4FJcXSpEAQH1MCWAv4sgJYCvB4g93Zmeajd8IXsU",
+	"eZ8qwgfIXMeHj5QzdLjXmY6tAiTerHjJQ5cx4CVCBVn4CpGxGWUO1znQ0unduCBzp7eHWmD4YZ2EmSs9",
+	"XXSmr3tyk92NxsV7VesOw9XQQnElDFWHTMUu7fGpJ9zsdmbSIQqG8vgal7HKCtdi6ctZyhVJFa08fnI7",
+	"7hrTxYvq19k3Drz3t2U63Zfvz/NY/1x/4NyUEGV6sltSuXQjex6eTkMeo2zx9lBRsxR0rJuCpWVKJ8Pn",
+	"YTgSROFfcXnJgKweQtpfq/Zgu4csgLe1q4ZLM+EbLptmDZS/lxWuxkFbphY3bzwu3n8PJ72nLkVrGgKI",
+	"MleXW6DpT+/foTObeWJa6F8WPHMygZfFh2mm87GMmZO5G12ybdVcB/lStjVTHHDo4mpUZLYZMyoQZdc8",
+	"uSaxj//9nkhP5unj31W2Bbmj9kqARDTbukyZLx+P7wVx9vyXeuJ1XRLEyYsemX2DCgq1tlA5xG37bS7n",
+	"3pa6vIjT8nuSpVBnqdEUipC4Tb/LCPP3CtvrNn27xgzm+iGQNbD2igo6lrv9Hb0uc7aI0562cDQ7mD9A",
+	"V5N1c68R7rSZu3jXzi/OjqT7LY9QQZdLZD/8Ne/0VJU5UuF1+Q60hrf3ZIG/uJtwqXikIMRqvuJcEOe9",
+	"Mo/Uzierkm3/qCdrmUqTl7Wapt9mgTPCUpm+v9CuznKaSESZ5IXJ4f73/J54UOT2H7MD3zkoUt/1nSuz",
+	"5x/9zlW21Ze2QK4yAkooyOYk6Ee0ylmcmdpgXqrs9PlLdLnI6ByfXc5o/G+oamJ/mM8z7PwZx1RMLmd4",
+	"hqMOtxT432gU2bxTh9zPZsGDvfezwIn/lAtaLuj4G+rWFjv6kjolDaYV5nHMwm5VZ+bRrVVw9LWq70W5",
+	"9T9CoTUIWSlKrXnuULVshLc+221pIHYWh9h7JZw6nP8pl8JdUsi1SOg1+a09sZtJFHgxHCIsdC68siI8",
+	"CJ5QvFNALfpeEYApeT5fUbYcM+la+niRUXwEuZlxJit9QQEtEGMhUUAL9r+EKR8vLaml13hP+MmD2VbZ",
+	"EvGrW0vyBsvYh7N2Z6hAMN8uhitpM8LWgVuzv9UKpHfJ81cYk6rZPm1iachtbHEDC4TL1KbGNsQ3DN2H",
+	"s6bak3h6Nn0wQNNGtfapTVepkUnglLQhhob4ovII1pfzRecVfOctph2WYrANM7oi31lMha7f2WYwfQch",
+	"l57C31Dxm5XpTYtsdPa9NthZ+ifrWrrq8TakhzjrlnnGtCuHthzf10itkzRpbEyfoem3z18+f/ccNdZR",
+	"Mgnr3BY/mGF1Pzly8x2LBwN0aYe1OaphKcbZ3nhNP9U22iJedMzcgFEzWSoVaDWVtcwwE7pAszfFoN7v",
+	"l0Xp5yNssHrGfXOEv0Os5oHDHhPkGRzU9YqbeK7S6Pj7hWgG67RbQjzvNLASYO42D56DOg7FNxRg4TXj",
+	"uQV+O8cy8mW1LPrETnxSxHTqusU7WhZJ+9payowulyTb36Vt2LlHEtNO7VZUuo1mmJnJ1H+1iWbLX01q",
+	"b097+6Ud5t9cXYHm7wnB116AhM+vfL+n3N8+Z20QuakG73xJCM4mtmRH5YtaGuVs11rrTTyLrjdRh1Np",
+	"AInWSTojsW8E56sgLG5+S3mMk1ZI/XWdkWtKNu5na+ksf1nqUrDOD7bAvg9Fy48etCw/NlHR+cYgc7n/",
+	"44IyKlZtXwFVWiabkYwnSRVSiVPu37pwlvv3NZVkol61uIGflY8NJDVfPVtkvnj254rOrybkWpFP9+cU",
+	"6n05f2tmpfpTdfQ1TxIxmSdcVEdwf5+kmOU4SbaeBs1Z6w+eSesPzQPVv19zSSY4jlu/gZ9b9euv2aSo",
+	"DOb+nhHNCGU8IWKyxv7L52vVvH++VvUr6G3DZLbtOKpu23FsaNucQUoVaRYT9bA2tt753Dyw8qPn0MqP",
+	"5l/xBHwr/W3qFEZN3LcH6mfPctXPTQqbKRyegHuz3o4JRDg2m6j/KhRq+aIRqPlRTbrZJUi1mZBYqj3N",
+	"1ei+zfM182yjp5kwS21tJyTOZhxn3slppmRiU2673xK+ScGBxfmNzxXTOclIHFNZ36Pa1+Y+FQ2EaIUV",
+	"Ygeg3FA5X7XBmq/t4Fuey3xG2uDt52YHEi896Kd+bWKf+rV+rdRvnrdP/VxHdUnStX2i8VJNRsiManxt",
+	"0jy39YxKRcH2tVIsSYHindp5KKbbErDKtz2NNp7NctskmKbtw3hug/uZ4XTf0jOy3L+LFu33NAMxeUGy",
+	"bFeTXMgOO+2027PTuSDZBArstcwuzZvbK2lKeF5FRzq/IlJvuPd3Lojv9+YR6w+ec9UfFjxLJ2LFN7Wp",
+	"6q9tD2rlc2vf/ifUfMwIXxPm+QDnBmVF2j4uqo+S/bRdN+iG+8k3zZRM5pxdk6x2UnCMc5ySDE+EzAhO",
+	"gUZ3acXXa0+rmOBFjYzA7wodmr/qt6EVyHzeCZuzPdA5a4Hfvdw962wftm28Dc58smT5rXlu13PFFVd+",
+	"IRldUJKZf8yNHNXo1d9uhVmcVNptSDLnKWVLQxaBlbdy2a6GwNhw1hAMvO1knZjWW+m/Ow1sm8apv1VN",
+	"LbGnUXPPy0Yw6xZ2z9eq0ZcoBFzQr0Qhiftrxb5CIo+MQvStYaj26c2dameLxbOa2vmKrKXr27zb6leo",
+	"yF6YmIs7TQ8Eo9Wywj890LnWpwD2qdNMsJ9fsVbNE+SzSFjNuB3G66L91PWo/oazRULn8ivUtceb48Bd",
+	"B+2n7Q7atuPd3tlz2+r2XLMr6Grn/7v7DSsMabHsOPYja6b024/0VT/EfMQ6Wo+ExLaq9xZtSEZ8Bhy2",
+	"y34DRRJRi/2GBZlvnrPbtt5YWvkHSrR56JRPtpv/ANuNc/jNt4aVPv7IGFyLC30y6pyMOiejzsmoczLq",
+	"nIw6J6POyahzMuqcjDono87JqHMy6pyMOiejzsmoczLqfDFGnc9htmFVq82fyV6zW4WG5IbOyVGWGjPA",
+	"7Rlqig5vjoK+IzPNbdkguxtx2Jdvw2EBJhyZ0R1R8z+vuE2kijY62i3j+XKFpmfX51NrPTGpEhnZOGVU",
+	"MVrjJRkzLBGGSOJRUbXDFl0DK5BhY3sFObAD9nTwTm1xZawQ5ELUcUguNSnmC3kZBZGDMXuO5ysEAr46",
+	"wk1GpSwrRzhmHxsyp7voFXl1eDaGMrnSi+uKnmFkzEHaLqU7EDYh7ZipMeFvRgbokpnJMHJNMlttziRh",
+	"5UhhFwzFyEcJu9gbMyUWwY9T9etknmeCZ1OdjgDmQBAWaGp+VwQWMiTnSWISWo5ZgoXurrXSbB5T+dyg",
+	"xHHlZnuNiEZTTA9mm2K2RQb3nqHHQx0UlpCFRDyXQLsc2gkI1V8D4XHJ5mtGzD5qXCvp5vlNLwKxoC85",
+	"7yc4q4P+qIsFYmZAIThcnUPZB+QGbmZjFGTOWRw4Gyg4EY2iX2FzihJqMMXIJVGmyEs0uoDEZ5Tpv84L",
+	"akiZJEuSKUrQvKvEVECEFQFLKUZtOEMQyN88FxbDsNBVjlMyQC/NUfTq/SET8WruOixY57XQmZdJIoi1",
+	"ww41njVql8M06jnjFJXQX4rsGUt8TdQkyp2MvvoqCjqUy4XNgqnzVVQPJor//fzJj8uo7XzMTGsH9JKw",
+	"pVxFoyeP4ITsn+fqwkhF6KNR9L+/XPb/hfu/DftPJ/0Pf/nv8jkTMtPm449907xfvqq2cKq9/ObI1Inh",
+	"6nlFN7dQ0VkJwy3lODaATDaf9qrMp+0z5RWvyC8fepEzb1s7eU+KIucRqqemNA8FoCGrJI0pnyXtPbB7",
+	"Xp8iTeDVAViu02oJe+qbml506ZYqMiTczX2ksxfddCvq3K1kMyQoslMzhUgGVh1azmycD4cP5/+nWeAD",
+	"PpDqdMFYetOteGA3y+tN+Lm2pDoHp4y+PZgPN71W6v6uRmV0IddNQeSKx9FQpj8qAtS3tiBKt7O9raQR",
+	"+HbcoIl7Nu9PiKIB1W9K9mmXNHyp0ZYvLAtUZZ2PTM3a9sRe1p9XWyVEbUH1mfWKnRq6LO69/40KzOd6",
+	"yACVdK/FDQp5Rm91OnebLLbXXox+pz+R4cxfcXn5SkPsY48vEXxGXIkniq/YjRrQuNypGZEbQhg6B4p9",
+	"MRwGIsL+7irHrrno8tQb7XcccpeZ/5Fq1Wt+3RyeZnwNupqyrm69rc+nN/s9tSRvlDRdlqcvsnp01pF0",
+	"S9ykhO/vn79DuvkUkjGPfAqDLGfCdTsd2zqju3PtnHIxdczF5NNFBqRkOgPdXsB56/b2wC+GwzLDTZGO",
+	"y3o64zEDEbOHHg8f6nZUFnm7dyPAGz2vozFAFw2uYMCbljrCd4IBeh37UKC+dccWIwrymH7Fpd6S2y/B",
+	"VBbpsCWHDsbsOWY675dVPYrOOO763lqDUR3Rv0kIzgr3fS3/M5LAywg/EKhuA85yOm9Tz/XqH7PCG7gQ",
+	"uJCjShcSb4WrxgXt0wbrVmNW0OmK877iWak0kmChZ417VYLqaHSflXph2EecEaPCopl1Uy6tFaClHTPG",
+	"C8VW40K+IaK4km9L9+bDgwF+R2f+P7dTPhgH/qyu/MXiHWoDfslUkLi8M+tcQiq1kwP/yYH/5MB/cuA/",
+	"OfCfHPhPDvwnB/6TA//Jgf/kwH9y4D858J8c+E8O/CcH/pMD/5edlWle6HbuPDHTPTePS0PV+sfx9f89",
+	"bZY/5T6Nv7Ozbn2DYm+9Fs1ee6WlhlpfVxTR0rPqPOHLXqVgvuvzPGZac7/bauWoyI9xJz7e19G5AXVX",
+	"B2cbekhrb8BEozbR7/B4Un2eVJ8n1We76tM4x5x0nyfd50n3edJ9nnSfJ93nSfd50n2edJ8n3edJ93nS",
+	"fZ50nyfd50G6z7qC5clweLw6tBcVCrRaTLKjFXJ8XU9qoZNa6KQWOnnEnbRCJ63QSSt00gqdtEInrdBJ",
+	"K3TSCp20Qiet0EkrdNIKnbRCf66UtvcOzmRr3Jv+hA5u35M9Dm4tvmzr3OPL9o1JtunGmsMfMx5vkWIa",
+	"RLPeHE4SkwgxHY0ZRgtKkrhIQYl4pnNnXhGyFpATFLR9OsR9WsPBKRqO2byMlzdfBujdigq04dmVaHWj",
+	"Q4UX3buVTWpnvsRUXKEZWXCT8UzPHy05ETo3IzYpQVsq3aU4JqHR8rvzmKIijWl7gPx7kFRuM0LeTLs/",
+	"2/bxmtpY7xKZ3kq+LjCJsgVHhYrNUdLuVciWuhpwX1IIaw6yD2db9xx8xeselFuU8oyEDlqlZsOb4AJ/",
+	"L/lSfKO7OCgtgAf+s2cG8MwhKDmABz40P4CnCxvsv0jwsu42qn5Df8/Fr9syqccKXwcf/wRsC3C9HJNF",
+	"PcNpWNoB31KsAiEUtPPj+SNQNXPxNRW4m9wF++iBTh1qstzqzFiK2xTttOFkwDkZcE4GnJMBZ5cBx/Fp",
+	"PllwThackwXnZME5WXBOFpyTBedkwTlZcE4WnJMF52TBOVlw7jCnQalNjEZRqdXbp6V9V+rjERXItHmm",
+	"awIleCkgE+1JGXRSBp2UQacg75M770kZdFIGnZRBJ2XQSRl0UgadlEEnZdBJGXRSBp2UQSdl0B8pwWXF",
+	"26k91R9mcZnuDyWcLUl2iu4+6YNO+qCTPuikDzrpg076oJM+6KQPOumDTvqgkz7opA866YNO+qCTPuik",
+	"D/ojJP37nCVODN/lhn4fUKA8OODyRw1goi73BCsyZD6Cy5NHuQWLlZgm0agWkzhC1BQsR6YHSpJ4EBX7",
+	"r5arWMxHw2EvMtqPaBR9jWNkKhh/hbp1ac8UNqQeGRn5YCBU9Zghe0WJe5h+gUVGlyGpTGo9R71IvRbR",
+	"KMozNsJrekW28cgc7WiG437m1m2+lerxEMdeBJmmWM51YfWYz/OUMDn4M6UO0NH+B2QP8BbCN6f/yV8l",
+	"52cnaF8Hkq6w8NXi52xURNSjBZ5LhMWYTfXXiWk8RZSh6ffP36GiAP90gC6LEFWcSZOcgMoOlXX01H/v",
+	"ujoxFeqQaqr214tFD2GBcGVxXq26OQEdc7+bqvciwnyDsV0dG5tBqEHBjnRAuSwYeNdL8nNLLohT+pCO",
+	"NOAt3lYSatRuI2xmKw3ICI63v7Xe+UuTJeRiOFRj6EwZNiFDkUMEo1/V3vfQ4+FD3YxKINFjxrgcIUFY",
+	"jBhHMsOLBZ2jFckIypmkCZIrKtAaC0EEwktMWcs9f6PnefQNhfVWbwx0vevSRPwqui0WS69jH2dV3+GB",
+	"gy0H8FNhGTRecb3b0a092cVyimdbr2ughyDzPKNyG41++VB928j8SmdeMVyEQHPM0IwgkMpiB6nVD3RO",
+	"DFJXjJNtBd+AFt8TSGvKE4eJnRFBY6KzxBieBhglYdIojJmm4/enKZFYLW76AOynVApEGPBJKZSNu4+T",
+	"Dd6qJTMysn2NmSBJUqSReeB/9RLMljleEjQlbNpDSkJAv3FGxmz6/t036pcVQWoCGZ1PkdgKSVKd2CeX",
+	"vK/FCHg3yyVA9h65IoKoKZjUQAuuqcY8obrSnd5vDMl00mfqJqvrC1Zha85DfDFmarF803Zfv5hSd/50",
+	"5nbHYbWKjTGCiz0UHzlwT1bjqj1+mMdc0lLJSudqJppU7DCMM5wSMPL3KgZ1dYSFJKg7WaYyGkXv330T",
+	"9brb2w0KRaOIqEMyDFjFaF1w9+ZjYe6rfzBGN5nh+VUTzD4qtZ/BTFX/sWK9aX40NpPGh9zT2jELND5p",
+	"JXj9Z00war+VKsnGJ1CJNSCsZqT+eyHRFx9yRuVE385oFOnruldg7zUYLy/yAp3w8t8n9D0QffXyT9h7",
+	"BPbelgABD0FXVZR9zE+5Bw/IPYhbeaEKh2V++hIyDw7QdJnKKUpzIRU/iKH7MYPnXCsVViRZK35iSWRf",
+	"5Os1zySJ+4qNUlyUmKKECimeIcwgNdqYbUiS9Bc8SxUXgFOClkQK9Gg4hDlafcYAeTMTjlnn1ISoJTPh",
+	"mO1MTYg6ZCYEcSssNeGt5CR0WM6+0Py281o5/CheSJIhjOJqkGnlwfjbE9A+7nklbELCXanPXqRrklGc",
+	"IEXGwtIfVgkfNR1F4ekIv83lfPWCXaZCkizG6UE5Cds6+eyJCdsmEpSdsK2T0BSFbf0U2QHNXa8zT42L",
+	"DlcIVOKlmFXBFmBefsSZOHudbNN1LiY/ciaiTkgalquwfU0lDSv5opo/r5UYrcBXSNt8sSBZWCrGkvf6",
+	"+DHyJ2HsmEPRv6TObIAlUHeZQ/EQ+tXTQjKUngfdrpBZi+DYyhtHQOuik3T3J5PuDsnZCb5girviiLa+",
+	"a3sx7qRM+M9BtwpXcnC+EG9wCNBsYD8Lsn1PwON4MLY9zzO+JmdFf4ehHktOqPfHoXQHPvJxqLT/Bfqd",
+	"tDGfBYPZ5NIU4B5vlGUqR4XQqzoxb0TBHJb9i0CvlLCuK94p+oJ3hN3hpRK6urv0VunEcpeeREWDPd5E",
+	"ppl3mdaBhcRayRF6gqGdVz2MShrbBXqXr1HwGv8TvI56iGdGKWWdq8bMg7iDMfsT+ieFahhrZuFPVl3y",
+	"TgvRv3y46SmqTn8g2+pfX+OMwC8fepF5VDV85UAt6TVuu1oTOV1ylOUMDaZRL8ozdV1XUq5HZ2fnF38d",
+	"DAfDwfnob8O/Dc+uz8EuaaZd7/slFbKHtLMnKP6s6FhsweVPLxR/LwboNUu29sOYgfaECplhybMeEnTJ",
+	"SKx4MJie2eoeSrFCRHCc0Go9Y4UxkoS6mk3NLJlfIUfRY6qgcOgMzyXizM5j4PSYy5WnN3Ud9OXdca4I",
+	"z+dkLUcFORDahj1mQL5hAoqnMJbr6lKM7tYzNpSYuCdqFq9R4f9CpVbK9gp7fDGh+2C5rxUpUbtA5ytd",
+	"zBqEq4QvHwzQ19oFgMqefafvgbV7zAod7gg20NqNQW8rVxnPlys0Pbs+n1ZWZPnK5oqs+5PFSSpQvoaZ",
+	"gatKDwz0a8LXiUYnReY02TRdW9eHZteXradTHovjWdBzD6SnVlooPnrOVhmvQYQzRdkrqyxu8M2Hm/8/",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -54,11 +54,16 @@ func (id *ID) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON accepts 123 and "123" alike, reading the digits exactly.
+// UnmarshalJSON accepts 123 and "123" alike, reading the digits exactly,
+// and "" as unset (as responses write it).
 func (id *ID) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
 		b = b[1 : len(b)-1]
+		if len(b) == 0 {
+			*id = 0
+			return nil
+		}
 	}
 	v, err := Parse(string(b))
 	if err != nil {

@@ -28,6 +28,10 @@ func TestAuthorizationTable(t *testing.T) {
 	g := guild.String()
 	// A well-formed key that guild does not have: an admin gets 404.
 	absent := "akdg_GN7coj063ipReVRrtU9fWTdQLmVYLb2i5PdU"
+	// Guild operations admit the guild's administrators and keys; the
+	// helpers admit anyone with valid credentials.
+	guildRead := []int{401, 401, 401, 403, 200, 200, 200, 403}
+	anyone := []int{401, 401, 401, 200, 200, 200, 200, 200}
 	ops := []struct {
 		method, path, body string
 		want               []int // per caller, in the order above
@@ -36,14 +40,30 @@ func TestAuthorizationTable(t *testing.T) {
 		{"POST", "/v1/auth/api-key", `{"guild_id": "` + g + `"}`, []int{401, 401, 401, 403, 200, 403, 403, 403}},
 		{"DELETE", "/v1/auth/api-key", `{"guild_id": "` + g + `", "api_key": "` + absent + `"}`, []int{401, 401, 401, 403, 404, 403, 403, 403}},
 		{"POST", "/v1/auth/validate-user-permissions", `{"guild_id": "` + g + `", "target": "` + admin.String() + `"}`, []int{401, 401, 401, 403, 200, 200, 200, 403}},
+		{"GET", "/v1/settings?guild_id=" + g, "", guildRead},
+		{"PUT", "/v1/settings", `{"guild_id": "` + g + `", "language": "nl"}`, guildRead},
+		{"GET", "/v1/helpers/get-supported-languages", "", anyone},
+		{"GET", "/v1/helpers/get-supported-timezones", "", anyone},
+		{"GET", "/v1/helpers/get-supported-unit-systems", "", anyone},
+		{"GET", "/v1/modules/logging/status?guild_id=" + g, "", guildRead},
+		{"GET", "/v1/modules/logging/settings?guild_id=" + g, "", guildRead},
+		{"PUT", "/v1/modules/logging/settings", `{"guild_id": "` + g + `", "log_info": false}`, guildRead},
+		{"DELETE", "/v1/modules/logging/settings", `{"guild_id": "` + g + `"}`, guildRead},
+		{"GET", "/v1/modules/logging/entries?guild_id=" + g, "", guildRead},
+		// Each enable is answered by the disable after it.
+		{"POST", "/v1/modules/logging/enable", `{"guild_id": "` + g + `"}`, guildRead},
+		{"POST", "/v1/modules/logging/disable", `{"guild_id": "` + g + `"}`, guildRead},
 		// Public operations answer whoever asks.
 		{"POST", "/v1/auth/authorize", `{"access_token": "` + adminToken + `"}`, []int{200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/v1/", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/v1/livez", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
 		{"GET", "/v1/readyz", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/v1/modules/logging", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/v1/modules/logging/livez", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
+		{"GET", "/v1/modules/logging/readyz", "", []int{200, 200, 200, 200, 200, 200, 200, 200}},
 	}
-	for _, op := range ops {
-		for i, c := range callers {
+	for i, c := range callers {
+		for _, op := range ops {
 			t.Run(fmt.Sprintf("%s %s/%s", op.method, op.path, c.name), func(t *testing.T) {
 				req, err := http.NewRequest(op.method, w.URL+op.path, bytes.NewBufferString(op.body))
 				if err != nil {

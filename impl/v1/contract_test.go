@@ -25,6 +25,8 @@ const (
 	userToken               = "example-user-token"
 )
 
+var adminActor = store.Actor{UserID: admin}
+
 // exampleKeys are the document's guild keys, in the order of their ids.
 var exampleKeys = []string{
 	"akdg_XpgGghSv9UQRtOEt6X31MRtELzaIPv3o1kKK",
@@ -58,7 +60,7 @@ func newWorld(t *testing.T, options ...func(*app.Config)) *world {
 // key makes a key for g and returns it.
 func (w *world) key(t *testing.T, g snowflake.ID) string {
 	t.Helper()
-	k, err := w.Server.Store().CreateGuildKey(context.Background(), g, store.Actor{UserID: admin}, 25)
+	k, err := w.Server.Store().CreateGuildKey(context.Background(), g, adminActor, 25)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +80,10 @@ func TestContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	husqyLogging, err := openapi3.NewLoader().LoadFromFile("testdata/husqy-logging-2.3.0.openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, string) {
 		w := newWorld(t)
 		for _, g := range c.Given {
@@ -85,7 +91,9 @@ func TestContract(t *testing.T) {
 		}
 		auth := w.credential(t, c.Credential)
 		return w.URL + "/v1", auth
-	}, contract.CompatibleWith("Husqy's document", husqy))
+	},
+		contract.CompatibleWith("Husqy's general document", husqy, ""),
+		contract.CompatibleWith("Husqy's logging document", husqyLogging, "/modules/logging"))
 }
 
 // credential is the Authorization header an example names.
@@ -123,13 +131,31 @@ func (w *world) given(t *testing.T, state string) {
 	switch state {
 	case "guild-has-keys":
 		for _, k := range exampleKeys {
-			if _, err := w.Server.Store().ImportGuildKey(ctx, guild, store.Actor{UserID: admin}, k, 25); err != nil {
+			if _, err := w.Server.Store().ImportGuildKey(ctx, guild, adminActor, k, 25); err != nil {
 				t.Fatal(err)
 			}
 		}
 	case "guild-full":
 		for range 25 {
 			w.key(t, guild)
+		}
+	case "logging-enabled":
+		if _, err := w.Server.Store().SetLoggingEnabled(ctx, guild, adminActor, true); err != nil {
+			t.Fatal(err)
+		}
+	case "logging-customised":
+		channel := snowflake.ID(1098765432109876600)
+		change := store.LoggingChange{LogsChannelID: &channel, Flags: map[string]bool{"log_errors": false}}
+		if _, err := w.Server.Store().UpdateLoggingSettings(ctx, guild, adminActor, change, nil); err != nil {
+			t.Fatal(err)
+		}
+	case "guild-has-audit-entries":
+		// Entry 1: the admin creates key 1; entry 2: an API key changes
+		// the language.
+		w.key(t, guild)
+		nl := "nl"
+		if _, err := w.Server.Store().UpdateGuildSettings(ctx, guild, store.APIKeyActor, store.SettingsChange{Language: &nl}); err != nil {
+			t.Fatal(err)
 		}
 	case "database-down":
 		if err := w.Server.Close(); err != nil {

@@ -22,11 +22,19 @@ func (s *Server) GetLivez(context.Context, api.GetLivezRequestObject) (api.GetLi
 }
 
 func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready", "err", err)
-		return api.GetReadyz503ApplicationProblemPlusJSONResponse(problem(apierr.New(apierr.Unavailable, "The database does not answer."))), nil
+	if p, ready := s.readiness(ctx); !ready {
+		return api.GetReadyz503ApplicationProblemPlusJSONResponse(p), nil
 	}
 	return api.GetReadyz200JSONResponse{Success: api.SuccessTrue, Data: api.ReadyzResponse{Status: api.ReadyzResponseStatusOk}}, nil
+}
+
+// readiness says whether the database answers, and the problem when not.
+func (s *Server) readiness(ctx context.Context) (api.Problem, bool) {
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "err", err)
+		return problem(apierr.New(apierr.Unavailable, "The database does not answer.")), false
+	}
+	return api.Problem{}, true
 }
 
 func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObject) (api.ListApiKeysResponseObject, error) {

@@ -45,6 +45,9 @@ type Server struct {
 	log      *slog.Logger
 	uses     *uses
 	handler  http.Handler
+	// loggingDefaults are the log_* flags of the logging module and their
+	// defaults, as the document declares them.
+	loggingDefaults map[string]bool
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -64,6 +67,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	doc, err := api.GetSwagger()
 	if err != nil {
+		return nil, fmt.Errorf("v1 document: %w", err)
+	}
+	if s.loggingDefaults, err = loggingDefaults(doc); err != nil {
 		return nil, fmt.Errorf("v1 document: %w", err)
 	}
 	v, err := validate.New(validate.Config{

@@ -1,0 +1,55 @@
+package v1
+
+import (
+	"slices"
+	"testing"
+
+	api "github.com/apikeyd/apikeyd/gen/v1"
+)
+
+// The helpers list exactly the values the document lets PUT /settings take.
+func TestHelpersMatchTheDocument(t *testing.T) {
+	doc, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enum := func(field string) []string {
+		var out []string
+		for _, v := range doc.Components.Schemas["SettingsUpdate"].Value.Properties[field].Value.Enum {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	var abbreviations []string
+	for _, l := range languages {
+		abbreviations = append(abbreviations, l.Abbreviation)
+	}
+	if got, want := abbreviations, enum("language"); !slices.Equal(got, want) {
+		t.Errorf("languages: got %v, document says %v", got, want)
+	}
+	if got, want := unitSystems, enum("unit_system"); !slices.Equal(got, want) {
+		t.Errorf("unit systems: got %v, document says %v", got, want)
+	}
+}
+
+func TestLoggingDefaultsComeFromTheDocument(t *testing.T) {
+	doc, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, err := loggingDefaults(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(defaults) < 100 || !defaults["log_errors"] {
+		t.Fatalf("got %d flags, log_errors=%v", len(defaults), defaults["log_errors"])
+	}
+	update := doc.Components.Schemas["ModuleLoggingUpdate"].Value.Properties
+	for name := range defaults {
+		if update[name] == nil {
+			t.Errorf("%s cannot be updated", name)
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package v1
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	api "github.com/apikeyd/apikeyd/gen/v1"
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/store"
+)
+
+// loggingDefaults reads the log_* flags and their defaults from the
+// document, so that a flag added there is a flag of the service.
+func loggingDefaults(doc *openapi3.T) (map[string]bool, error) {
+	ref := doc.Components.Schemas["ModuleLogging"]
+	if ref == nil {
+		return nil, fmt.Errorf("the document has no ModuleLogging schema")
+	}
+	out := map[string]bool{}
+	for name, p := range ref.Value.Properties {
+		if !strings.HasPrefix(name, "log_") {
+			continue
+		}
+		def, ok := p.Value.Default.(bool)
+		if !ok {
+			return nil, fmt.Errorf("ModuleLogging.%s has no boolean default", name)
+		}
+		out[name] = def
+	}
+	return out, nil
+}
+
+func (s *Server) GetLoggingHome(context.Context, api.GetLoggingHomeRequestObject) (api.GetLoggingHomeResponseObject, error) {
+	return api.GetLoggingHome200JSONResponse{
+		Success: api.SuccessTrue,
+		Data:    api.HomeResponse{Message: "apikeyd /v1/modules/logging is serving. Its description is at /openapi/v1.yaml."},
+	}, nil
+}
+
+func (s *Server) GetLoggingLivez(ctx context.Context, _ api.GetLoggingLivezRequestObject) (api.GetLoggingLivezResponseObject, error) {
+	return api.GetLoggingLivez200JSONResponse{Success: api.SuccessTrue, Data: api.LivezResponse{Status: api.LivezResponseStatusOk}}, nil
+}
+
+func (s *Server) GetLoggingReadyz(ctx context.Context, _ api.GetLoggingReadyzRequestObject) (api.GetLoggingReadyzResponseObject, error) {
+	if p, ready := s.readiness(ctx); !ready {
+		return api.GetLoggingReadyz503ApplicationProblemPlusJSONResponse(p), nil
+	}
+	return api.GetLoggingReadyz200JSONResponse{Success: api.SuccessTrue, Data: api.ReadyzResponse{Status: api.ReadyzResponseStatusOk}}, nil
+}
+
+func (s *Server) GetLoggingStatus(ctx context.Context, req api.GetLoggingStatusRequestObject) (api.GetLoggingStatusResponseObject, error) {
+	l, err := s.loggingOf(ctx, req.Params.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetLoggingStatus200JSONResponse{Success: api.SuccessTrue, Data: api.LoggingStatus{Status: l.Enabled}}, nil
+}
+
+func (s *Server) EnableLogging(ctx context.Context, req api.EnableLoggingRequestObject) (api.EnableLoggingResponseObject, error) {
+	body, conflict, err := s.setLogging(ctx, req.Body.GuildId, true)
+	switch {
+	case conflict != nil:
+		return api.EnableLogging409ApplicationProblemPlusJSONResponse(*conflict), nil
+	case err != nil:
+		return nil, err
+	}
+	return api.EnableLogging200JSONResponse(body), nil
+}
+
+func (s *Server) DisableLogging(ctx context.Context, req api.DisableLoggingRequestObject) (api.DisableLoggingResponseObject, error) {
+	body, conflict, err := s.setLogging(ctx, req.Body.GuildId, false)
+	switch {
+	case conflict != nil:
+		return api.DisableLogging409ApplicationProblemPlusJSONResponse(*conflict), nil
+	case err != nil:
+		return nil, err
+	}
+	return api.DisableLogging200JSONResponse(body), nil
+}
+
+// setLogging turns the module on or off; conflict is the answer when it
+// is in that state already.
+func (s *Server) setLogging(ctx context.Context, guild api.Snowflake, enabled bool) (body api.LoggingSettingsEnvelope, conflict *api.Problem, err error) {
+	p, err := s.authorizeGuild(ctx, guild)
+	if err != nil {
+		return body, nil, err
+	}
+	l, err := s.store.SetLoggingEnabled(ctx, guild, p.actor(), enabled)
+	if apierr.CodeOf(err) == apierr.Conflict {
+		pr := problem(apierr.From(err))
+		return body, &pr, nil
+	}
+	if err != nil {
+		return body, nil, err
+	}
+	body, err = s.loggingBody(l)
+	return body, nil, err
+}
+
+func (s *Server) GetLoggingSettings(ctx context.Context, req api.GetLoggingSettingsRequestObject) (api.GetLoggingSettingsResponseObject, error) {
+	l, err := s.loggingOf(ctx, req.Params.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.loggingBody(l)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetLoggingSettings200JSONResponse(body), nil
+}
+
+func (s *Server) UpdateLoggingSettings(ctx context.Context, req api.UpdateLoggingSettingsRequestObject) (api.UpdateLoggingSettingsResponseObject, error) {
+	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	change, err := s.loggingChange(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.store.UpdateLoggingSettings(ctx, req.Body.GuildId, p.actor(), change, s.loggingDefaults)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.loggingBody(l)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateLoggingSettings200JSONResponse(body), nil
+}
+
+func (s *Server) ResetLoggingSettings(ctx context.Context, req api.ResetLoggingSettingsRequestObject) (api.ResetLoggingSettingsResponseObject, error) {
+	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.store.ResetLoggingSettings(ctx, req.Body.GuildId, p.actor(), s.loggingDefaults)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.loggingBody(l)
+	if err != nil {
+		return nil, err
+	}
+	return api.ResetLoggingSettings200JSONResponse(body), nil
+}
+
+// loggingOf reads the logging module of a guild the caller may act on.
+func (s *Server) loggingOf(ctx context.Context, guild api.Snowflake) (store.LoggingSettings, error) {
+	if _, err := s.authorizeGuild(ctx, guild); err != nil {
+		return store.LoggingSettings{}, err
+	}
+	return s.store.LoggingSettings(ctx, guild)
+}
+
+// loggingChange reads the fields an update sets: with ~150 flags, through
+// JSON rather than field by field. Left-out and null fields are nil
+// pointers, which omitempty drops.
+func (s *Server) loggingChange(b *api.ModuleLoggingUpdate) (store.LoggingChange, error) {
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return store.LoggingChange{}, fmt.Errorf("read logging update: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return store.LoggingChange{}, fmt.Errorf("read logging update: %w", err)
+	}
+	change := store.LoggingChange{LogsChannelID: b.LogsChannelId, Flags: map[string]bool{}}
+	for name, v := range fields {
+		if _, known := s.loggingDefaults[name]; !known {
+			continue
+		}
+		var on bool
+		if err := json.Unmarshal(v, &on); err != nil {
+			return store.LoggingChange{}, fmt.Errorf("read logging flag %s: %w", name, err)
+		}
+		change.Flags[name] = on
+	}
+	return change, nil
+}
+
+// loggingBody is the answer of every logging settings operation.
+func (s *Server) loggingBody(l store.LoggingSettings) (api.LoggingSettingsEnvelope, error) {
+	fields := make(map[string]any, len(s.loggingDefaults)+3)
+	for name, def := range s.loggingDefaults {
+		fields[name] = def
+	}
+	for name, v := range l.Flags {
+		if _, known := s.loggingDefaults[name]; known {
+			fields[name] = v
+		}
+	}
+	fields["id"] = l.ID
+	fields["guild_id"] = l.GuildID.String()
+	fields["logs_channel_id"] = l.LogsChannelID.String()
+	var settings api.ModuleLogging
+	raw, err := json.Marshal(fields)
+	if err == nil {
+		err = json.Unmarshal(raw, &settings)
+	}
+	if err != nil {
+		return api.LoggingSettingsEnvelope{}, fmt.Errorf("logging settings body: %w", err)
+	}
+	return api.LoggingSettingsEnvelope{Success: api.SuccessTrue, Data: api.LoggingSettings{Settings: settings}}, nil
+}

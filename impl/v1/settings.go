@@ -1,0 +1,76 @@
+package v1
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/apikeyd/apikeyd/gen/tz"
+	api "github.com/apikeyd/apikeyd/gen/v1"
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/store"
+)
+
+func (s *Server) GetSettings(ctx context.Context, req api.GetSettingsRequestObject) (api.GetSettingsResponseObject, error) {
+	if _, err := s.authorizeGuild(ctx, req.Params.GuildId); err != nil {
+		return nil, err
+	}
+	st, err := s.store.GuildSettings(ctx, req.Params.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetSettings200JSONResponse{Success: api.SuccessTrue, Data: api.GuildSettings{
+		// apikeyd is no Discord bot: it knows no guild names or icons,
+		// and sells nothing.
+		Metadata:     api.Guild{Id: st.GuildID, Name: "", Icon: nil, Active: true},
+		Settings:     settingsBody(st),
+		Entitlements: []api.Entitlement{},
+	}}, nil
+}
+
+func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsRequestObject) (api.UpdateSettingsResponseObject, error) {
+	b := req.Body
+	p, err := s.authorizeGuild(ctx, b.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	// The document bounds the name's shape; the list is too long for it.
+	if b.Gmt != nil && !tz.Known(*b.Gmt) {
+		return api.UpdateSettings400ApplicationProblemPlusJSONResponse(problem(&apierr.Error{
+			Code:    apierr.Invalid,
+			Message: "gmt: must be one of the supported time zones",
+			Fields:  map[string]string{"gmt": "must be one of the supported time zones"},
+		})), nil
+	}
+	change := store.SettingsChange{GMT: b.Gmt}
+	if b.Language != nil {
+		change.Language = ptr(string(*b.Language))
+	}
+	if b.UnitSystem != nil {
+		change.UnitSystem = ptr(string(*b.UnitSystem))
+	}
+	if b.AutoDelete != nil {
+		change.AutoDelete = ptr(int64(*b.AutoDelete))
+	}
+	st, err := s.store.UpdateGuildSettings(ctx, b.GuildId, p.actor(), change)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateSettings200JSONResponse{Success: api.SuccessTrue, Data: api.SettingsUpdated{Settings: settingsBody(st)}}, nil
+}
+
+func settingsBody(st store.GuildSettings) api.Settings {
+	out := api.Settings{
+		Id:            st.ID,
+		GuildId:       st.GuildID,
+		Language:      api.SettingsLanguage(st.Language),
+		Gmt:           st.GMT,
+		UnitSystem:    api.SettingsUnitSystem(st.UnitSystem),
+		ModuleLogging: st.LoggingEnabled,
+	}
+	if st.AutoDelete != nil {
+		out.AutoDelete = ptr(strconv.FormatInt(*st.AutoDelete, 10))
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
