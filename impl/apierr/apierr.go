@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Code classifies an error independently of any API family's wire format.
@@ -57,7 +59,9 @@ type Error struct {
 	Message string
 	// Fields maps a request field to what is wrong with it.
 	Fields map[string]string
-	Cause  error
+	// RetryAfter, for TooManyRequests, is when the client may try again.
+	RetryAfter time.Duration
+	Cause      error
 }
 
 func (e *Error) Error() string {
@@ -90,4 +94,18 @@ func CodeOf(err error) Code {
 		return ""
 	}
 	return From(err).Code
+}
+
+// SetRetryAfter sets the Retry-After header an error asks for, in whole
+// seconds rounded up.
+func SetRetryAfter(h http.Header, e *Error) {
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
+}
+
+// TooMany is the answer to an address that has failed to authenticate too
+// often.
+func TooMany(wait time.Duration) *Error {
+	return &Error{Code: TooManyRequests, Message: "Too many failed authentications from this address; try again later.", RetryAfter: wait}
 }

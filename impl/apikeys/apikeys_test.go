@@ -167,3 +167,24 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("bad input wrote keys: %s", b)
 	}
 }
+
+func TestUnknownKeysAreRateLimited(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.AuthFailureRate, cfg.AuthFailureBurst = 0.01, 3
+	inst := apptest.Start(t, &cfg)
+	for range 20 {
+		if res, _ := inst.Do(t, "GET", "/apiKeys/getKeys", apptest.SystemKey, nil); res.StatusCode != 200 {
+			t.Fatalf("System key: %d", res.StatusCode)
+		}
+	}
+	for _, auth := range []string{"", "guess-1", "guess-2"} {
+		if res, _ := inst.Do(t, "GET", "/apiKeys/getKeys", auth, nil); res.StatusCode != 403 {
+			t.Fatalf("failure with %q: got %d, want 403", auth, res.StatusCode)
+		}
+	}
+	res, body := inst.Do(t, "GET", "/apiKeys/getKeys", "guess-3", nil)
+	got := decode[errorBody](t, body)
+	if res.StatusCode != 429 || got.Error.Code != 429 || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("got %d (Retry-After %q) %s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+}

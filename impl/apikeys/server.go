@@ -17,6 +17,7 @@ import (
 
 	api "github.com/apikeyd/apikeyd/gen/apikeys"
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
 )
@@ -32,8 +33,9 @@ type Store interface {
 
 // Server implements the generated strict interface.
 type Server struct {
-	store Store
-	log   *slog.Logger
+	store   Store
+	limiter *ratelimit.Limiter
+	log     *slog.Logger
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -48,8 +50,8 @@ const (
 )
 
 // NewHandler returns the http.Handler for every /apiKeys route.
-func NewHandler(st Store, log *slog.Logger) (http.Handler, error) {
-	s := &Server{store: st, log: log}
+func NewHandler(st Store, limiter *ratelimit.Limiter, log *slog.Logger) (http.Handler, error) {
+	s := &Server{store: st, limiter: limiter, log: log}
 	doc, err := api.GetSwagger()
 	if err != nil {
 		return nil, fmt.Errorf("apikeys document: %w", err)
@@ -77,17 +79,24 @@ func NewHandler(st Store, log *slog.Logger) (http.Handler, error) {
 // authenticate admits the System key only. Both schemes read the same
 // header; each answers only for the form (bare or Bearer) it describes.
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
-	header := in.RequestValidationInput.Request.Header.Get("Authorization")
+	r := in.RequestValidationInput.Request
+	header := r.Header.Get("Authorization")
 	token, bearer := validate.CutBearer(header)
-	if bearer != (in.SecuritySchemeName == "systemKeyBearer") && header != "" {
+	if bearer != (in.SecuritySchemeName == "systemKeyBearer") {
 		return validate.ErrSchemeNotUsed
 	}
+	addr := ratelimit.Address(r)
+	if wait, blocked := s.limiter.Blocked(addr); blocked {
+		return apierr.TooMany(wait)
+	}
 	if token == "" {
+		s.limiter.Fail(addr)
 		return apierr.New(apierr.Forbidden, msgNoKey)
 	}
 	owner, err := s.store.UserKeyOwner(ctx, token)
 	switch {
 	case apierr.CodeOf(err) == apierr.NotFound:
+		s.limiter.Fail(addr)
 		return apierr.New(apierr.Forbidden, msgUnknownKey)
 	case err != nil:
 		return err
@@ -114,6 +123,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := apierr.Status(e.Code)
 	body := errorBody(status, e.Message)
+	apierr.SetRetryAfter(w.Header(), e)
 	switch e.Code {
 	case apierr.Internal:
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)

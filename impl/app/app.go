@@ -17,6 +17,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/apikeys"
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	v1 "github.com/apikeyd/apikeyd/impl/v1"
 	"github.com/apikeyd/apikeyd/openapi"
@@ -78,7 +79,8 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) routes() (http.Handler, error) {
-	apiKeys, err := apikeys.NewHandler(s.store, s.log)
+	limiter := ratelimit.New(ratelimit.Config{PerSecond: s.cfg.AuthFailureRate, Burst: s.cfg.AuthFailureBurst})
+	apiKeys, err := apikeys.NewHandler(s.store, limiter, s.log)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +91,7 @@ func (s *Server) routes() (http.Handler, error) {
 			CacheTTL: s.cfg.IdentityTTL,
 		}),
 		MaxKeysPerGuild: s.cfg.MaxKeysPerGuild,
+		Limiter:         limiter,
 		Log:             s.log,
 	})
 	if err != nil {

@@ -21,6 +21,10 @@ type Config struct {
 	// MaxKeysPerGuild bounds the /v1 keys of one guild.
 	MaxKeysPerGuild int
 	LogFormat       string // "text" or "json"
+	// AuthFailureRate and AuthFailureBurst bound failed authentications
+	// per client address: Burst at once, then Rate a second; 0 turns it off.
+	AuthFailureRate  float64
+	AuthFailureBurst int
 	// SystemKey is installed as the System key on first start.
 	SystemKey string
 	// MasterKey is base64 of the 32-byte key that seals stored keys; ""
@@ -61,7 +65,7 @@ func bindFlags(fs *flag.FlagSet, getenv func(string) string, flags ...envFlag) {
 // parseServeFlags reads the serve subcommand's flags and environment.
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config
-	var ttl, maxKeys string
+	var ttl, maxKeys, failRate, failBurst string
 	bindFlags(fs, getenv,
 		stringFlag(&cfg.Addr, "addr", "APIKEYD_ADDR", "127.0.0.1:8080", "address to listen on"),
 		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
@@ -70,6 +74,8 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&ttl, "identity-ttl", "APIKEYD_IDENTITY_TTL", "60s", "how long a Discord token's user is cached"),
 		stringFlag(&maxKeys, "max-keys-per-guild", "APIKEYD_MAX_KEYS_PER_GUILD", "25", "most /v1 API keys one guild may hold"),
 		stringFlag(&cfg.LogFormat, "log-format", "APIKEYD_LOG_FORMAT", "text", "log format: text or json"),
+		stringFlag(&failRate, "auth-failure-rate", "APIKEYD_AUTH_FAILURE_RATE", "1", "failed authentications a second one client address may make after its burst (0: no limit)"),
+		stringFlag(&failBurst, "auth-failure-burst", "APIKEYD_AUTH_FAILURE_BURST", "30", "failed authentications one client address may make at once"),
 	)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -83,6 +89,12 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 	}
 	if cfg.MaxKeysPerGuild, err = strconv.Atoi(maxKeys); err != nil || cfg.MaxKeysPerGuild < 1 {
 		return Config{}, fmt.Errorf("--max-keys-per-guild: want a positive integer, got %q", maxKeys)
+	}
+	if cfg.AuthFailureRate, err = strconv.ParseFloat(failRate, 64); err != nil || cfg.AuthFailureRate < 0 {
+		return Config{}, fmt.Errorf("--auth-failure-rate: want a non-negative number, got %q", failRate)
+	}
+	if cfg.AuthFailureBurst, err = strconv.Atoi(failBurst); err != nil || cfg.AuthFailureBurst < 1 {
+		return Config{}, fmt.Errorf("--auth-failure-burst: want a positive integer, got %q", failBurst)
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return Config{}, errors.New("--log-format: want text or json")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
@@ -40,6 +41,7 @@ const (
 // authState resolves a request's credentials once, however many security
 // schemes the validator tries, and keeps the result for the handler.
 type authState struct {
+	addr      string // the client address failures are counted under
 	once      sync.Once
 	principal Principal
 	bearer    bool
@@ -51,7 +53,7 @@ type authStateKey struct{}
 // withAuthState gives each request a place for its principal.
 func withAuthState(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), authStateKey{}, &authState{})
+		ctx := context.WithValue(r.Context(), authStateKey{}, &authState{addr: ratelimit.Address(r)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -80,7 +82,7 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return errors.New("authenticate: no auth state in the request context")
 	}
 	st.once.Do(func() {
-		st.principal, st.bearer, st.err = s.resolve(r.Context(), r.Header.Get("Authorization"))
+		st.principal, st.bearer, st.err = s.resolveLimited(r.Context(), st.addr, r.Header.Get("Authorization"))
 	})
 	if st.err != nil {
 		return st.err
@@ -100,6 +102,19 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return validate.ErrSchemeNotUsed
 	}
 	return validate.ErrSchemeNotUsed
+}
+
+// resolveLimited is resolve for a client address, which is refused while
+// it has failed too often and charged for each failure.
+func (s *Server) resolveLimited(ctx context.Context, addr, header string) (Principal, bool, error) {
+	if wait, blocked := s.limiter.Blocked(addr); blocked {
+		return Principal{}, false, apierr.TooMany(wait)
+	}
+	p, bearer, err := s.resolve(ctx, header)
+	if apierr.CodeOf(err) == apierr.Unauthorized {
+		s.limiter.Fail(addr)
+	}
+	return p, bearer, err
 }
 
 // resolve finds who an Authorization header speaks for. A guild key may be

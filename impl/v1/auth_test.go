@@ -2,10 +2,12 @@ package v1_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
 
+	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 )
 
@@ -83,6 +85,36 @@ func TestAuthorizationTable(t *testing.T) {
 					t.Errorf("401 without WWW-Authenticate: Bearer")
 				}
 			})
+		}
+	}
+}
+
+func TestFailedAuthenticationsAreRateLimited(t *testing.T) {
+	w := newWorld(t, func(c *app.Config) { c.AuthFailureRate, c.AuthFailureBurst = 0.01, 3 })
+	list := "/v1/auth/api-key?guild_id=" + guild.String()
+
+	// Traffic that authenticates is never counted, however much of it.
+	for range 50 {
+		if res, body := w.call(t, "GET", list, "Bearer "+adminToken, ""); res.StatusCode != 200 {
+			t.Fatalf("admin: %d %s", res.StatusCode, body)
+		}
+	}
+	for i := range 3 {
+		if res, _ := w.call(t, "GET", list, "Bearer guess-"+fmt.Sprint(i), ""); res.StatusCode != 401 {
+			t.Fatalf("failure %d: got %d, want 401", i, res.StatusCode)
+		}
+	}
+	for _, c := range []struct{ method, path, auth, body string }{
+		{"GET", list, "Bearer guess-4", ""},
+		{"POST", "/v1/auth/authorize", "", `{"access_token": "guess-5"}`},
+		// The address is blocked, whatever it sends, until its bucket refills.
+		{"GET", list, "Bearer " + adminToken, ""},
+	} {
+		res, body := w.call(t, c.method, c.path, c.auth, c.body)
+		var p problemBody
+		json.Unmarshal(body, &p)
+		if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || p.Status != 429 {
+			t.Fatalf("%s %s: got %d (Retry-After %q) %s", c.method, c.path, res.StatusCode, res.Header.Get("Retry-After"), body)
 		}
 	}
 }

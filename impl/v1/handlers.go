@@ -90,7 +90,11 @@ func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestOb
 
 func (s *Server) Authorize(ctx context.Context, req api.AuthorizeRequestObject) (api.AuthorizeResponseObject, error) {
 	token := req.Body.AccessToken
-	p, _, err := s.resolve(ctx, "Bearer "+token)
+	st := stateOf(ctx)
+	if st == nil {
+		return nil, errors.New("authorize: no auth state in the request context")
+	}
+	p, _, err := s.resolveLimited(ctx, st.addr, "Bearer "+token)
 	if err != nil {
 		return nil, err
 	}

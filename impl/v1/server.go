@@ -16,6 +16,7 @@ import (
 
 	api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
 )
@@ -33,8 +34,10 @@ type Config struct {
 	Store           *store.Store
 	Identity        Identity
 	MaxKeysPerGuild int
-	Log             *slog.Logger
-	Now             func() time.Time // nil means time.Now
+	// Limiter counts failed authentications per client address.
+	Limiter *ratelimit.Limiter
+	Log     *slog.Logger
+	Now     func() time.Time // nil means time.Now
 }
 
 // Server implements the generated strict interface.
@@ -42,6 +45,7 @@ type Server struct {
 	store    *store.Store
 	identity Identity
 	maxKeys  int
+	limiter  *ratelimit.Limiter
 	log      *slog.Logger
 	uses     *uses
 	handler  http.Handler
@@ -62,6 +66,7 @@ func New(cfg Config) (*Server, error) {
 		store:    cfg.Store,
 		identity: cfg.Identity,
 		maxKeys:  cfg.MaxKeysPerGuild,
+		limiter:  cfg.Limiter,
 		log:      cfg.Log,
 		uses:     newUses(cfg.Store, now, cfg.Log),
 	}
@@ -134,6 +139,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
+	apierr.SetRetryAfter(w.Header(), e)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
