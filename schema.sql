@@ -86,3 +86,10 @@ CREATE TABLE audit_entries (
 );
 -- Pages of a guild's entries, newest first, are range scans of this index.
 CREATE INDEX audit_entries_by_guild ON audit_entries (guild_id, id);
+
+-- migration 4: facts about the database itself, such as which master key
+-- its sealed copies of keys are under.
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;

@@ -55,6 +55,11 @@ type LoggingSetting struct {
 	Flags         string
 }
 
+type Meta struct {
+	Name  string
+	Value string
+}
+
 type UserKey struct {
 	ID        int64
 	UserName  string

@@ -179,3 +179,5 @@ func TestServeStopsGracefullyOnCancel(t *testing.T) {
 		t.Fatal("still accepting after shutdown")
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -7,12 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 
-	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
-	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 const guildAdminUsage = `Usage:
@@ -46,6 +42,7 @@ func guildAdmin(ctx context.Context, env Env, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	cfg.MasterKey = env.Getenv("APIKEYD_MASTER_KEY")
 	guild, user, err := parseGuildAdminIDs(action, guildArg, userArg)
 	if err != nil {
 		return err
@@ -102,23 +99,4 @@ func report(w io.Writer, changed bool, did, already string, user, guild snowflak
 		return
 	}
 	fmt.Fprintf(w, already+"\n", user, guild)
-}
-
-// openStore opens the database of cfg with the master key that seals it.
-func openStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*store.Store, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	master, created, err := keys.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		log.Info("generated a master key", "path", filepath.Join(cfg.DataDir, "master.key"))
-	}
-	sealer, err := keys.NewSealer(master)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	return store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer})
 }

@@ -26,6 +26,7 @@ Usage:
   apikeyd [serve] [flags]     serve the API (the default)
   apikeyd guild-admin add|remove|list --guild G --user U
                               manage who administers a guild through /v1
+  apikeyd rotate-master-key   reseal every stored key under a new master key
   apikeyd version             print the version
 Run "apikeyd serve --help" for the flags.
 `
@@ -43,6 +44,8 @@ func Main(ctx context.Context, env Env) int {
 		err = serve(ctx, env, args)
 	case "guild-admin":
 		err = guildAdmin(ctx, env, args)
+	case "rotate-master-key":
+		err = rotateMasterKey(ctx, env, args)
 	case "version":
 		fmt.Fprintln(env.Stdout, "apikeyd", env.Version)
 	case "help":

@@ -134,3 +134,41 @@ func awaitMasterKey(path string) ([]byte, error) {
 	}
 	return readMasterKey(path)
 }
+
+// NewMasterKey returns a new random master key.
+func NewMasterKey() []byte {
+	key := make([]byte, MasterKeySize)
+	rand.Read(key) // never fails since Go 1.24
+	return key
+}
+
+// EncodeMasterKey is the text form of a master key, as APIKEYD_MASTER_KEY
+// and master.key hold it.
+func EncodeMasterKey(key []byte) string { return base64.StdEncoding.EncodeToString(key) }
+
+// DecodeMasterKey reads the text form of a master key.
+func DecodeMasterKey(text string) ([]byte, error) { return decodeMasterKey(text) }
+
+// ReadMasterKeyFile reads a master key file, refusing one that other users
+// may read.
+func ReadMasterKeyFile(path string) ([]byte, error) { return readMasterKey(path) }
+
+// WriteMasterKeyFile writes key to path (mode 0600) and syncs it to disk
+// before returning, replacing any file there.
+func WriteMasterKeyFile(path string, key []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write master key: %w", err)
+	}
+	_, err = f.WriteString(EncodeMasterKey(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write master key: %w", err)
+	}
+	return nil
+}

@@ -3,6 +3,8 @@ package keys
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -14,7 +16,8 @@ const MasterKeySize = 32
 // the master key reveals no key, while the service can still show keys to
 // their owners.
 type Sealer struct {
-	aead cipher.AEAD
+	aead        cipher.AEAD
+	fingerprint string
 }
 
 // NewSealer returns a Sealer using master as the AES-256 key.
@@ -32,7 +35,16 @@ func NewSealer(master []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys: new sealer: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, fingerprint: fingerprint(master)}, nil
+}
+
+// Fingerprint names the master key without revealing it, so that the
+// database can record which key its copies are sealed under.
+func (s *Sealer) Fingerprint() string { return s.fingerprint }
+
+func fingerprint(master []byte) string {
+	sum := sha256.Sum256(append([]byte("apikeyd master key fingerprint\x00"), master...))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Seal returns nonce||ciphertext for key. Hash(key) is authenticated as

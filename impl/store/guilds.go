@@ -118,6 +118,9 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	now := s.now()
 	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
 	err = s.inTx(ctx, func(q *db.Queries) error {
+		if err := s.sealedUnderOurKey(ctx, q); err != nil {
+			return err
+		}
 		n, err := q.CountGuildKeys(ctx, int64(guild))
 		if err != nil {
 			return err

@@ -58,6 +58,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if err := checkMasterKey(ctx, db.New(sqldb), cfg.Sealer); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	now := cfg.Now
 	if now == nil {
 		now = time.Now

@@ -12,8 +12,9 @@ import (
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
-const testSchema = `-- migration 1: one table
+const testSchema = `-- migration 1: one table, and the meta table Open needs
 CREATE TABLE a (id INTEGER PRIMARY KEY);
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- migration 2: another
 CREATE TABLE b (id INTEGER PRIMARY KEY);
 `
@@ -32,14 +33,15 @@ func TestMigrationsApplyOnceInOrder(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
 	first := testSchema[:strings.Index(testSchema, "-- migration 2")]
+	sealer := sealer(t)
 
-	st, err := Open(ctx, Config{Path: path, Schema: first, Sealer: sealer(t)})
+	st, err := Open(ctx, Config{Path: path, Schema: first, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
 	// A later apikeyd adds migration 2 to a database at version 1.
-	st, err = Open(ctx, Config{Path: path, Schema: testSchema, Sealer: sealer(t)})
+	st, err = Open(ctx, Config{Path: path, Schema: testSchema, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func TestMigrationsApplyOnceInOrder(t *testing.T) {
 	st.Close()
 
 	// An older apikeyd refuses a newer database instead of breaking it.
-	if _, err := Open(ctx, Config{Path: path, Schema: first, Sealer: sealer(t)}); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := Open(ctx, Config{Path: path, Schema: first, Sealer: sealer}); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("older schema on newer database: got %v", err)
 	}
 }

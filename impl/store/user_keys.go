@@ -41,14 +41,19 @@ func (s *Store) insertUserKey(ctx context.Context, user, note, token string) err
 	if err != nil {
 		return err
 	}
-	_, err = s.q.CreateUserKey(ctx, db.CreateUserKeyParams{
-		UserName:  user,
-		Note:      note,
-		KeyHash:   hash,
-		KeySealed: sealed,
-		CreatedAt: s.now().UnixMilli(),
+	return s.inTx(ctx, func(q *db.Queries) error {
+		if err := s.sealedUnderOurKey(ctx, q); err != nil {
+			return err
+		}
+		_, err := q.CreateUserKey(ctx, db.CreateUserKeyParams{
+			UserName:  user,
+			Note:      note,
+			KeyHash:   hash,
+			KeySealed: sealed,
+			CreatedAt: s.now().UnixMilli(),
+		})
+		return err
 	})
-	return err
 }
 
 // InstallSystemKey makes token the System key unless there is one already,

@@ -1,0 +1,161 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store"
+)
+
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := app.Main(context.Background(), app.Env{
+		Args: args, Getenv: func(k string) string { return env[k] },
+		Stdout: &stdout, Stderr: &stderr, Schema: apptest.Schema(t),
+	})
+	return code, stdout.String(), stderr.String()
+}
+
+// keysOf lists every /apiKeys key of a started instance.
+func keysOf(t *testing.T, cfg app.Config) string {
+	t.Helper()
+	inst := apptest.Start(t, &cfg)
+	defer inst.Server.Close()
+	res, body := inst.Do(t, "GET", "/apiKeys/getKeys", apptest.SystemKey, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("getKeys: %d %s", res.StatusCode, body)
+	}
+	return string(body)
+}
+
+func TestRotateTheMasterKeyFile(t *testing.T) {
+	cfg := fileConfig(t)
+	cfg.MasterKey = "" // generated into <data-dir>/master.key
+	inst := apptest.Start(t, &cfg)
+	createKey(t, inst, "alice")
+	createKey(t, inst, "bob")
+	inst.Server.Close()
+	before := keysOf(t, cfg)
+	oldKey, _ := os.ReadFile(filepath.Join(cfg.DataDir, "master.key"))
+
+	code, out, errOut := run(t, nil, "rotate-master-key", "--data-dir", cfg.DataDir)
+	if code != 0 || !strings.Contains(out, "resealed 3 keys") { // alice, bob and System
+		t.Fatalf("rotate: exit %d, %q %q", code, out, errOut)
+	}
+	newKey, _ := os.ReadFile(filepath.Join(cfg.DataDir, "master.key"))
+	if bytes.Equal(oldKey, newKey) {
+		t.Fatal("master.key did not change")
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "master.key.new")); !os.IsNotExist(err) {
+		t.Fatal("master.key.new left behind")
+	}
+	if after := keysOf(t, cfg); after != before {
+		t.Fatalf("keys changed:\n%s\n%s", before, after)
+	}
+	// The old key no longer opens the database.
+	old := cfg
+	old.MasterKey = strings.TrimSpace(string(oldKey))
+	if _, err := app.New(context.Background(), old, apptest.Schema(t), discard()); err == nil || !strings.Contains(err.Error(), "master key") {
+		t.Fatalf("old key: got %v", err)
+	}
+}
+
+func TestRotateAMasterKeyFromTheEnvironment(t *testing.T) {
+	cfg := fileConfig(t)
+	inst := apptest.Start(t, &cfg)
+	createKey(t, inst, "alice")
+	inst.Server.Close()
+	before := keysOf(t, cfg)
+
+	env := map[string]string{"APIKEYD_MASTER_KEY": cfg.MasterKey}
+	if code, _, errOut := run(t, env, "rotate-master-key", "--data-dir", cfg.DataDir); code == 0 || !strings.Contains(errOut, "APIKEYD_NEW_MASTER_KEY") {
+		t.Fatalf("without a new key: exit %d %q", code, errOut)
+	}
+	next := keys.EncodeMasterKey(keys.NewMasterKey())
+	env["APIKEYD_NEW_MASTER_KEY"] = next
+	if code, out, errOut := run(t, env, "rotate-master-key", "--data-dir", cfg.DataDir); code != 0 {
+		t.Fatalf("rotate: exit %d %q %q", code, out, errOut)
+	}
+	if _, err := app.New(context.Background(), cfg, apptest.Schema(t), discard()); err == nil {
+		t.Fatal("the old key still opens the database")
+	}
+	cfg.MasterKey = next
+	if after := keysOf(t, cfg); after != before {
+		t.Fatalf("keys changed:\n%s\n%s", before, after)
+	}
+}
+
+// TestARotationKilledMidwayLosesNoKey: killed before the database commits,
+// the old key still works; killed after it commits but before master.key
+// is replaced, the next start finishes the rotation.
+func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
+	ctx := context.Background()
+	cfg := fileConfig(t)
+	cfg.MasterKey = ""
+	inst := apptest.Start(t, &cfg)
+	createKey(t, inst, "alice")
+	inst.Server.Close()
+	before := keysOf(t, cfg)
+	current := filepath.Join(cfg.DataDir, "master.key")
+	pending := current + ".new"
+
+	// Killed before the commit: only master.key.new was written.
+	if err := keys.WriteMasterKeyFile(pending, keys.NewMasterKey()); err != nil {
+		t.Fatal(err)
+	}
+	if after := keysOf(t, cfg); after != before {
+		t.Fatalf("keys changed after an uncommitted rotation:\n%s\n%s", before, after)
+	}
+
+	// Killed after the commit: the database is sealed under the new key,
+	// which is only in master.key.new.
+	next := keys.NewMasterKey()
+	if err := keys.WriteMasterKeyFile(pending, next); err != nil {
+		t.Fatal(err)
+	}
+	old, err := keys.ReadMasterKeyFile(current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldSealer, _ := keys.NewSealer(old)
+	nextSealer, _ := keys.NewSealer(next)
+	st, err := store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: apptest.Schema(t), Sealer: oldSealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Reseal(ctx, nextSealer); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	if after := keysOf(t, cfg); after != before {
+		t.Fatalf("keys changed after a committed rotation:\n%s\n%s", before, after)
+	}
+	got, err := keys.ReadMasterKeyFile(current)
+	if err != nil || !bytes.Equal(got, next) {
+		t.Fatalf("master.key is not the new key (%v)", err)
+	}
+}
+
+func TestAServerWithARotatedKeyCreatesNoKey(t *testing.T) {
+	cfg := fileConfig(t)
+	cfg.MasterKey = ""
+	inst := apptest.Start(t, &cfg)
+	if code, out, errOut := run(t, nil, "rotate-master-key", "--data-dir", cfg.DataDir); code != 0 {
+		t.Fatalf("rotate: exit %d %q %q", code, out, errOut)
+	}
+	// The running server still holds the old key: sealing with it now
+	// would leave keys no one can open after a restart.
+	res, body := inst.Do(t, "POST", "/apiKeys/new/alice", apptest.SystemKey, nil)
+	if res.StatusCode != 503 {
+		t.Fatalf("got %d %s, want 503", res.StatusCode, body)
+	}
+}

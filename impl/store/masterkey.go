@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/apikeyd/apikeyd/gen/db"
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/keys"
+)
+
+const metaMasterKey = "master_key_fingerprint"
+
+// ErrMasterKeyMismatch means the database's keys are sealed under another
+// master key than the one apikeyd was given.
+var ErrMasterKeyMismatch = errors.New("the master key is not the one the stored keys are sealed under")
+
+// checkMasterKey makes sure the sealer's master key is the database's,
+// recording it on first use.
+func checkMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) error {
+	have, err := q.GetMeta(ctx, metaMasterKey)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: sealer.Fingerprint()})
+	case err != nil:
+		return fmt.Errorf("read master key fingerprint: %w", err)
+	case have != sealer.Fingerprint():
+		return ErrMasterKeyMismatch
+	}
+	return nil
+}
+
+// sealedUnderOurKey is checked inside every transaction that seals a key:
+// if the master key was rotated under a running server, it must not go on
+// sealing with the old one.
+func (s *Store) sealedUnderOurKey(ctx context.Context, q *db.Queries) error {
+	if err := checkMasterKey(ctx, q, s.sealer); errors.Is(err, ErrMasterKeyMismatch) {
+		return &apierr.Error{Code: apierr.Unavailable, Message: "The master key was rotated; this server must be restarted.", Cause: err}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// Reseal seals every stored key under next instead of the current master
+// key, in one transaction: if it fails or the process dies, every key is
+// still sealed under the current one. It returns how many keys it resealed.
+func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		if err := checkMasterKey(ctx, q, s.sealer); err != nil {
+			return err
+		}
+		users, err := q.ListSealedUserKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range users {
+			sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
+			if err != nil {
+				return fmt.Errorf("user key %d: %w", r.ID, err)
+			}
+			if err := q.ResealUserKey(ctx, db.ResealUserKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
+				return err
+			}
+			n++
+		}
+		guilds, err := q.ListSealedGuildKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range guilds {
+			sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
+			if err != nil {
+				return fmt.Errorf("guild key %d: %w", r.ID, err)
+			}
+			if err := q.ResealGuildKey(ctx, db.ResealGuildKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
+				return err
+			}
+			n++
+		}
+		return q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: next.Fingerprint()})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reseal keys: %w", err)
+	}
+	s.sealer = next
+	return n, nil
+}
+
+func (s *Store) reseal(next *keys.Sealer, sealed, hash []byte) ([]byte, error) {
+	token, err := s.sealer.Open(sealed, hash)
+	if err != nil {
+		return nil, err
+	}
+	return next.Seal(token)
+}
