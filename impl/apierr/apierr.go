@@ -22,6 +22,7 @@ const (
 	Conflict         Code = "conflict"          // already in the requested state
 	TooLarge         Code = "too_large"         // body over the limit
 	UnsupportedMedia Code = "unsupported_media" // body that is not JSON
+	HeaderTooLarge   Code = "header_too_large"  // headers over the limit
 	MethodNotAllowed Code = "method_not_allowed"
 	Unprocessable    Code = "unprocessable"     // well-formed, but cannot be done
 	TooManyRequests  Code = "too_many_requests" // rate limited
@@ -38,6 +39,7 @@ var statusOf = map[Code]int{
 	Conflict:         http.StatusConflict,
 	TooLarge:         http.StatusRequestEntityTooLarge,
 	UnsupportedMedia: http.StatusUnsupportedMediaType,
+	HeaderTooLarge:   http.StatusRequestHeaderFieldsTooLarge,
 	Unprocessable:    http.StatusUnprocessableEntity,
 	TooManyRequests:  http.StatusTooManyRequests,
 	Unavailable:      http.StatusServiceUnavailable,

@@ -142,6 +142,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong method", "PUT", "/apiKeys/new/bob", "", 405, ""},
 		{"unknown route", "GET", "/apiKeys/nope", "", 404, ""},
 		{"body over 1 MiB", "POST", "/apiKeys/new/bob", strings.Repeat("x", 1<<20+1), 413, ""},
+		{"headers over 32 KiB", "POST", "/apiKeys/new/bob", "", 431, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -152,6 +153,9 @@ func TestBadInput(t *testing.T) {
 				req, _ = http.NewRequest(c.method, inst.URL+c.path, body)
 			}
 			req.Header.Set("Authorization", sys)
+			if c.want == 431 {
+				req.Header.Set("X-Padding", strings.Repeat("p", 33<<10))
+			}
 			res, b := apptest.Send(t, req)
 			got := decode[errorBody](t, b)
 			if res.StatusCode != c.want || got.Error.Code != c.want || got.CatchError != c.catch {

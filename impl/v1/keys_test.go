@@ -234,6 +234,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong method", "PATCH", "/v1/auth/api-key", "", "", 405, ""},
 		{"unknown path", "GET", "/v1/nothing-here", "", "", 404, ""},
 		{"NUL in token", "POST", "/v1/auth/authorize", "application/json", `{"access_token": "a\u0000b"}`, 401, ""},
+		{"headers over 32 KiB", "GET", "/v1/settings?guild_id=" + g, "", "", 431, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,6 +243,9 @@ func TestBadInput(t *testing.T) {
 				req.Header.Set("Content-Type", c.contentType)
 			}
 			req.Header.Set("Authorization", admin)
+			if c.want == 431 {
+				req.Header.Set("X-Padding", strings.Repeat("p", 33<<10))
+			}
 			res, body := apptest.Send(t, req)
 			if res.StatusCode != c.want {
 				t.Fatalf("got %d, want %d: %s", res.StatusCode, c.want, body)

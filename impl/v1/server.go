@@ -154,6 +154,7 @@ var problemTypes = map[apierr.Code]api.ProblemType{
 	apierr.Conflict:         api.UrnApikeydProblemConflict,
 	apierr.TooLarge:         api.UrnApikeydProblemPayloadTooLarge,
 	apierr.UnsupportedMedia: api.UrnApikeydProblemUnsupportedMediaType,
+	apierr.HeaderTooLarge:   api.UrnApikeydProblemRequestHeaderFieldsTooLarge,
 	apierr.Unprocessable:    api.UrnApikeydProblemUnprocessableEntity,
 	apierr.TooManyRequests:  api.UrnApikeydProblemTooManyRequests,
 	apierr.Unavailable:      api.UrnApikeydProblemUnavailable,

@@ -24,6 +24,11 @@ import (
 // MaxBodyBytes bounds every request body.
 const MaxBodyBytes = 1 << 20
 
+// MaxHeaderBytes bounds a request's headers. The HTTP server refuses far
+// larger ones itself, in plain text; this limit answers in the family's
+// shape well before that.
+const MaxHeaderBytes = 32 << 10
+
 // ErrSchemeNotUsed is what an Authenticate function returns for a security
 // scheme the request does not use (a bare key offered to a Bearer scheme),
 // so that the error of the scheme it does use is the one reported.
@@ -77,6 +82,10 @@ func OperationID(ctx context.Context) string {
 // Middleware validates each request and passes the valid ones to next.
 func (v *Validator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if headerBytes(r.Header) > MaxHeaderBytes {
+			v.cfg.WriteError(w, r, apierr.New(apierr.HeaderTooLarge, "the headers are over %d bytes", MaxHeaderBytes))
+			return
+		}
 		if r.ContentLength > MaxBodyBytes {
 			v.cfg.WriteError(w, r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
 			return
@@ -106,6 +115,16 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func headerBytes(h http.Header) int {
+	n := 0
+	for name, values := range h {
+		for _, v := range values {
+			n += len(name) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	return n
 }
 
 func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]string, error) {

@@ -37,13 +37,20 @@ type Server struct {
 // NewServer starts a fake Discord API; it is closed when the test ends.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake Discord API outside a test, such as for a load or
+// benchmark command; Close stops it.
+func Start() *Server {
 	s := &Server{
 		closed: make(chan struct{}),
 		users:  make(map[string]string),
 		calls:  make(map[string]int),
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 
