@@ -126,7 +126,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	apierr.SetRetryAfter(w.Header(), e)
 	switch e.Code {
 	case apierr.Internal:
-		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		validate.LogFailure(s.log, r, err)
 		body.Error.Message = "Internal server error"
 	case apierr.Invalid:
 		body.Error.Message = "Invalid request"

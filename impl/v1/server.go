@@ -133,7 +133,7 @@ func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error)
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierr.From(err)
 	if e.Code == apierr.Internal {
-		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		validate.LogFailure(s.log, r, err)
 	}
 	p := problem(e)
 	if p.Status == http.StatusUnauthorized {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -303,4 +304,15 @@ func CutBearer(header string) (token string, bearer bool) {
 		return strings.TrimSpace(header[len(prefix):]), true
 	}
 	return strings.TrimSpace(header), false
+}
+
+// LogFailure logs a request that failed on the server's side. A request
+// whose client went away (its context ended) failed because of that: it is
+// logged at info, so that errors mean something is wrong with the server.
+func LogFailure(log *slog.Logger, r *http.Request, err error) {
+	level := slog.LevelError
+	if r.Context().Err() != nil {
+		level = slog.LevelInfo
+	}
+	log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 }

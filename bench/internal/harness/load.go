@@ -1,0 +1,143 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Request makes the next request of a worker; i counts the worker's
+// requests, so that writes can name new things.
+type Request func(worker, i int) (*http.Request, error)
+
+// Result is what a closed-loop run measured.
+type Result struct {
+	Requests int
+	Errors   int           // transport errors and statuses not in OK
+	Statuses map[int]int   // every status seen
+	Elapsed  time.Duration // wall time of the run
+	P50, P99 time.Duration // request latencies
+	Samples  []ErrorSample // a few of the errors
+}
+
+// ErrorSample is one failed request, for the report.
+type ErrorSample struct {
+	Status int
+	Body   string
+	Err    string
+}
+
+// PerSecond is the completed requests per second.
+func (r Result) PerSecond() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+// Client is an HTTP client fit for closed-loop load: one kept-alive
+// connection per worker.
+func Client(workers int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConns:        workers * 2,
+			MaxIdleConnsPerHost: workers * 2,
+			IdleConnTimeout:     time.Minute,
+		},
+	}
+}
+
+// Run drives workers closed-loop clients for d: each sends its next
+// request as soon as the previous answer is read. ok says which statuses
+// count as success.
+func Run(ctx context.Context, client *http.Client, workers int, d time.Duration, next Request, ok func(status int) bool) Result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	tallies := make([]tally, workers)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := &tallies[w]
+			t.statuses = map[int]int{}
+			for i := 0; ctx.Err() == nil; i++ {
+				req, err := next(w, i)
+				if err != nil {
+					t.errors++
+					t.sample(0, "", err)
+					continue
+				}
+				began := time.Now()
+				res, err := client.Do(req.WithContext(ctx))
+				if err != nil {
+					if ctx.Err() != nil {
+						return // the run ended mid-request: not an error
+					}
+					t.errors++
+					t.sample(0, "", err)
+					continue
+				}
+				body, err := io.ReadAll(res.Body)
+				res.Body.Close()
+				if err != nil && ctx.Err() != nil {
+					return
+				}
+				t.latencies = append(t.latencies, time.Since(began))
+				t.statuses[res.StatusCode]++
+				if err != nil || !ok(res.StatusCode) {
+					t.errors++
+					t.sample(res.StatusCode, string(body), err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := Result{Elapsed: time.Since(start), Statuses: map[int]int{}}
+	var all []time.Duration
+	for _, t := range tallies {
+		all = append(all, t.latencies...)
+		r.Errors += t.errors
+		for s, n := range t.statuses {
+			r.Statuses[s] += n
+		}
+		if len(r.Samples) < 5 {
+			r.Samples = append(r.Samples, t.samples...)
+		}
+	}
+	r.Requests = len(all)
+	if len(all) > 0 {
+		slices.Sort(all)
+		r.P50 = all[len(all)/2]
+		r.P99 = all[len(all)*99/100]
+	}
+	return r
+}
+
+// tally is one worker's count, merged when the run ends.
+type tally struct {
+	latencies []time.Duration
+	statuses  map[int]int
+	errors    int
+	samples   []ErrorSample
+}
+
+func (t *tally) sample(status int, body string, err error) {
+	if len(t.samples) >= 3 {
+		return
+	}
+	s := ErrorSample{Status: status, Body: body}
+	if err != nil {
+		s.Err = err.Error()
+	}
+	if len(s.Body) > 300 {
+		s.Body = s.Body[:300]
+	}
+	t.samples = append(t.samples, s)
+}
+
+// String formats a result on one line.
+func (r Result) String() string {
+	return fmt.Sprintf("%8.0f req/s  p50 %-9v p99 %-9v %d requests, %d errors", r.PerSecond(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Requests, r.Errors)
+}
