@@ -94,24 +94,23 @@ func Run(ctx context.Context, client *http.Client, workers int, d time.Duration,
 		}()
 	}
 	wg.Wait()
-	r := Result{Elapsed: time.Since(start), Statuses: map[int]int{}}
+	elapsed := time.Since(start)
 	var all []time.Duration
+	statuses := map[int]int{}
+	var errors int
+	var samples []ErrorSample
 	for _, t := range tallies {
 		all = append(all, t.latencies...)
-		r.Errors += t.errors
+		errors += t.errors
 		for s, n := range t.statuses {
-			r.Statuses[s] += n
+			statuses[s] += n
 		}
-		if len(r.Samples) < 5 {
-			r.Samples = append(r.Samples, t.samples...)
+		if len(samples) < 5 {
+			samples = append(samples, t.samples...)
 		}
 	}
-	r.Requests = len(all)
-	if len(all) > 0 {
-		slices.Sort(all)
-		r.P50 = all[len(all)/2]
-		r.P99 = all[len(all)*99/100]
-	}
+	r := Summarize(all, elapsed)
+	r.Errors, r.Statuses, r.Samples = errors, statuses, samples
 	return r
 }
 
@@ -140,4 +139,15 @@ func (t *tally) sample(status int, body string, err error) {
 // String formats a result on one line.
 func (r Result) String() string {
 	return fmt.Sprintf("%8.0f req/s  p50 %-9v p99 %-9v %d requests, %d errors", r.PerSecond(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Requests, r.Errors)
+}
+
+// Summarize makes a result of latencies measured some other way.
+func Summarize(latencies []time.Duration, elapsed time.Duration) Result {
+	r := Result{Requests: len(latencies), Elapsed: elapsed, Statuses: map[int]int{}}
+	if len(latencies) > 0 {
+		slices.Sort(latencies)
+		r.P50 = latencies[len(latencies)/2]
+		r.P99 = latencies[len(latencies)*99/100]
+	}
+	return r
 }

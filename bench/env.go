@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the raw insert loop and the seeding of entries
+
+	"github.com/apikeyd/apikeyd/bench/internal/harness"
+)
+
+// The guilds of the run: one with a few audit entries, one with many.
+const (
+	smallGuild = "1098765432109876543"
+	largeGuild = "1098765432109876544"
+	smallCount = 1000
+)
+
+// env is a started apikeyd with its fake Discord and seeded data.
+type env struct {
+	dir      string
+	discord  *harness.Discord
+	proc     *harness.Process
+	guildKey string
+}
+
+func setUp(ctx context.Context, largeEntries int) (*env, error) {
+	dir, err := os.MkdirTemp("", "apikeyd-bench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, discord: harness.StartDiscord()}
+	fail := func(err error) (*env, error) {
+		e.close()
+		return nil, err
+	}
+	bin, err := harness.Build(ctx, ".", dir)
+	if err != nil {
+		return fail(err)
+	}
+	data := filepath.Join(dir, "data")
+	master := harness.NewMasterKey()
+	for _, g := range []string{smallGuild, largeGuild} {
+		if err := harness.GuildAdmin(ctx, bin, data, master, g, e.discord.AdminID); err != nil {
+			return fail(err)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "seeding %d + %d audit entries\n", smallCount, largeEntries)
+	if err := seedEntries(ctx, filepath.Join(data, "apikeyd.db"), map[string]int{smallGuild: smallCount, largeGuild: largeEntries}); err != nil {
+		return fail(err)
+	}
+	e.proc, err = harness.Start(ctx, harness.Options{
+		Binary: bin, DataDir: data, DiscordURL: e.discord.URL(), MasterKey: master,
+		Args: []string{"--max-keys-per-guild", "1000000", "--auth-failure-rate", "0"},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if e.guildKey, err = e.createGuildKey(ctx, smallGuild); err != nil {
+		return fail(err)
+	}
+	return e, nil
+}
+
+func (e *env) close() {
+	if e.proc != nil {
+		e.proc.Stop()
+	}
+	e.discord.Close()
+	os.RemoveAll(e.dir)
+}
+
+func (e *env) scenarios() []scenario {
+	admin := "Bearer " + e.discord.AdminToken
+	return []scenario{
+		{name: "GET /v1/settings (API key)", method: "GET", path: "/v1/settings?guild_id=" + smallGuild, auth: "Bearer " + e.guildKey},
+		{name: "GET /v1/auth/api-key (user, token cached)", method: "GET", path: "/v1/auth/api-key?guild_id=" + smallGuild, auth: admin},
+		{name: "POST /v1/auth/authorize (API key)", method: "POST", path: "/v1/auth/authorize", body: `{"access_token": "` + e.guildKey + `"}`},
+		{name: "POST /apiKeys/new/{user}", method: "POST", path: "/apiKeys/new/bench-%d-%d", auth: harness.SystemKey, writes: true},
+	}
+}
+
+func (e *env) createGuildKey(ctx context.Context, guild string) (string, error) {
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.proc.URL+"/v1/auth/api-key", strings.NewReader(`{"guild_id": "`+guild+`"}`))
+	req.Header.Set("Authorization", "Bearer "+e.discord.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var body struct {
+		Data struct {
+			APIKey struct {
+				APIKey string `json:"api_key"`
+			} `json:"api_key"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != 200 {
+		return "", fmt.Errorf("create guild key: %d %v", res.StatusCode, err)
+	}
+	return body.Data.APIKey.APIKey, nil
+}
+
+// seedEntries writes audit entries straight into the database: through
+// the API a million would take an hour of fsyncs.
+func seedEntries(ctx context.Context, path string, counts map[string]int) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_entries (guild_id, created_at, actor_user, action, changes) VALUES (?, ?, ?, 'settings.updated', '{"language":"nl"}')`)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	for guild, n := range counts {
+		for i := range n {
+			if _, err := stmt.ExecContext(ctx, guild, now-int64(n-i), 310987654321098765); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// measureEntries pages through the audit log of both guilds.
+func (e *env) measureEntries(ctx context.Context, d time.Duration) ([]row, error) {
+	var rows []row
+	for _, c := range concurrencies {
+		var results []harness.Result
+		for _, g := range []string{smallGuild, largeGuild} {
+			s := scenario{method: "GET", path: "/v1/modules/logging/entries?guild_id=" + g + "&limit=50", auth: "Bearer " + e.discord.AdminToken}
+			r := harness.Run(ctx, harness.Client(c), c, d, e.request(e.proc.URL, s), is200)
+			if r.Errors > 0 {
+				return nil, fmt.Errorf("entries: %d errors: %+v", r.Errors, r.Samples)
+			}
+			results = append(results, r)
+		}
+		rows = append(rows, row{name: "GET /v1/modules/logging/entries, large guild vs 1,000 entries", clients: c,
+			got: results[1], base: results[0], baseName: "same, 1,000 entries", latency: true})
+	}
+	return rows, nil
+}
+
+// measureInserts compares key creation with a raw SQLite insert loop of
+// rows of the same shape, at the durability apikeyd uses.
+func (e *env) measureInserts(ctx context.Context, d time.Duration) ([]row, error) {
+	s := e.scenarios()[3]
+	var rows []row
+	for _, c := range concurrencies {
+		got := harness.Run(ctx, harness.Client(c), c, d, e.request(e.proc.URL, s), is200)
+		if got.Errors > 0 {
+			return nil, fmt.Errorf("create keys: %d errors: %+v", got.Errors, got.Samples)
+		}
+		base, err := rawInserts(ctx, filepath.Join(e.dir, fmt.Sprintf("raw-%d.db", c)), c, d)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row{name: "POST /apiKeys/new/{user} vs raw insert", clients: c, got: got, base: base, baseName: "raw SQLite insert"})
+	}
+	return rows, nil
+}
+
+// rawInserts inserts rows like user_keys' from c goroutines, one
+// transaction each, with WAL and synchronous=FULL as apikeyd does.
+func rawInserts(ctx context.Context, path string, c int, d time.Duration) (harness.Result, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return harness.Result{}, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE k (id INTEGER PRIMARY KEY, user_name TEXT NOT NULL, note TEXT NOT NULL, key_hash BLOB NOT NULL UNIQUE, key_sealed BLOB NOT NULL, created_at INTEGER NOT NULL)`); err != nil {
+		return harness.Result{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := 0; ctx.Err() == nil; i++ {
+				began := time.Now()
+				hash := fmt.Appendf(nil, "%032d%032d", w, i)
+				if _, err := db.Exec(`INSERT INTO k (user_name, note, key_hash, key_sealed, created_at) VALUES (?, '', ?, ?, ?)`,
+					fmt.Sprintf("bench-%d-%d", w, i), hash, make([]byte, 69), time.Now().UnixMilli()); err != nil {
+					continue
+				}
+				mine = append(mine, time.Since(began))
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return harness.Summarize(latencies, time.Since(start)), nil
+}
+
+// bareServer is the baseline: net/http and nothing else.
+type bareServer struct {
+	URL string
+	srv *http.Server
+}
+
+func newBareServer(h http.Handler) *bareServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	return &bareServer{URL: "http://" + ln.Addr().String(), srv: srv}
+}
+
+func (b *bareServer) Close() { b.srv.Close() }

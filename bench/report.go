@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/apikeyd/apikeyd/bench/internal/harness"
+)
+
+// row compares one measurement with its baseline.
+type row struct {
+	name     string
+	clients  int
+	got      harness.Result
+	base     harness.Result
+	baseName string
+	latency  bool // compare p50 latency rather than throughput
+}
+
+type report struct {
+	machine      string
+	ready        time.Duration
+	idleRSS      int64
+	peakRSS      int64
+	rows         []row
+	entries      []row
+	discordCalls int
+	elapsed      time.Duration
+	largeEntries int
+	errorLogs    int
+}
+
+func (r report) String() string {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("Written by `go run ./bench` (see README.md); every number below comes from that one run.\n")
+	b.WriteString("apikeyd runs as its own process, built from this tree, on a database file (WAL, synchronous=FULL)\n")
+	b.WriteString("with a fake Discord on loopback; each baseline is driven by the same closed-loop clients.\n\n")
+	fmt.Fprintf(&b, "Machine: %s\n\n", r.machine)
+
+	b.WriteString("| scenario | clients | apikeyd req/s | p50 | p99 | baseline | baseline req/s | p50 | p99 | ratio |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
+	for _, x := range append(r.rows, r.entries...) {
+		ratio := fmt.Sprintf("%.2fx req/s", x.got.PerSecond()/x.base.PerSecond())
+		if x.latency {
+			ratio = fmt.Sprintf("%.2fx p50", float64(x.got.P50)/float64(x.base.P50))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %v | %v | %s | %.0f | %v | %v | %s |\n",
+			x.name, x.clients, x.got.PerSecond(), us(x.got.P50), us(x.got.P99),
+			x.baseName, x.base.PerSecond(), us(x.base.P50), us(x.base.P99), ratio)
+	}
+	fmt.Fprintf(&b, "\nThe large guild has %d audit entries.\n\n", r.largeEntries)
+
+	b.WriteString("| measure | value | target |\n|---|---:|---|\n")
+	fmt.Fprintf(&b, "| start to ready (exec to the first 200 of /v1/readyz) | %v | < 100 ms |\n", r.ready.Round(100*time.Microsecond))
+	fmt.Fprintf(&b, "| idle RSS (ready, 1 s later) | %.1f MB | < 30 MB |\n", mb(r.idleRSS))
+	fmt.Fprintf(&b, "| peak RSS (whole run) | %.1f MB | |\n", mb(r.peakRSS))
+	fmt.Fprintf(&b, "| Discord calls for the one user token, over %v of load (cache TTL 60 s) | %d | at most one per TTL: %d |\n",
+		r.elapsed.Round(time.Second), r.discordCalls, 1+int(r.elapsed/time.Minute))
+	fmt.Fprintf(&b, "| errors logged by apikeyd | %d | 0 |\n", r.errorLogs)
+	return b.String()
+}
+
+func us(d time.Duration) string {
+	if d >= time.Millisecond {
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%d µs", d.Microseconds())
+}
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }
+
+// describeMachine names the CPU, cores, memory, OS and Go of this run.
+func describeMachine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if name, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		mem = ", " + strings.Join(strings.Fields(line)[1:], " ") + " memory"
+	}
+	kernel, _ := exec.Command("uname", "-sr").Output()
+	return fmt.Sprintf("%s, %d logical CPUs%s, %s, %s/%s, %s; load generator and servers share the machine",
+		cpu, runtime.NumCPU(), mem, strings.TrimSpace(string(kernel)), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
