@@ -24,7 +24,7 @@ type CreateAuditEntryParams struct {
 }
 
 func (q *Queries) CreateAuditEntry(ctx context.Context, arg CreateAuditEntryParams) error {
-	_, err := q.db.ExecContext(ctx, createAuditEntry,
+	_, err := q.exec(ctx, q.createAuditEntryStmt, createAuditEntry,
 		arg.GuildID,
 		arg.CreatedAt,
 		arg.ActorUser,
@@ -49,7 +49,7 @@ type ListAuditEntriesParams struct {
 }
 
 func (q *Queries) ListAuditEntries(ctx context.Context, arg ListAuditEntriesParams) ([]AuditEntry, error) {
-	rows, err := q.db.QueryContext(ctx, listAuditEntries, arg.GuildID, arg.Before, arg.PageSize)
+	rows, err := q.query(ctx, q.listAuditEntriesStmt, listAuditEntries, arg.GuildID, arg.Before, arg.PageSize)
 	if err != nil {
 		return nil, err
 	}

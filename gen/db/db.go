@@ -7,6 +7,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,388 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.addGuildAdminStmt, err = db.PrepareContext(ctx, addGuildAdmin); err != nil {
+		return nil, fmt.Errorf("error preparing query AddGuildAdmin: %w", err)
+	}
+	if q.countGuildKeysStmt, err = db.PrepareContext(ctx, countGuildKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query CountGuildKeys: %w", err)
+	}
+	if q.countSystemKeysStmt, err = db.PrepareContext(ctx, countSystemKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query CountSystemKeys: %w", err)
+	}
+	if q.createAuditEntryStmt, err = db.PrepareContext(ctx, createAuditEntry); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateAuditEntry: %w", err)
+	}
+	if q.createGuildKeyStmt, err = db.PrepareContext(ctx, createGuildKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateGuildKey: %w", err)
+	}
+	if q.createUserKeyStmt, err = db.PrepareContext(ctx, createUserKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateUserKey: %w", err)
+	}
+	if q.deleteGuildKeyStmt, err = db.PrepareContext(ctx, deleteGuildKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteGuildKey: %w", err)
+	}
+	if q.deleteUserKeysOfUserStmt, err = db.PrepareContext(ctx, deleteUserKeysOfUser); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteUserKeysOfUser: %w", err)
+	}
+	if q.ensureGuildStmt, err = db.PrepareContext(ctx, ensureGuild); err != nil {
+		return nil, fmt.Errorf("error preparing query EnsureGuild: %w", err)
+	}
+	if q.ensureGuildSettingsStmt, err = db.PrepareContext(ctx, ensureGuildSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query EnsureGuildSettings: %w", err)
+	}
+	if q.ensureLoggingSettingsStmt, err = db.PrepareContext(ctx, ensureLoggingSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query EnsureLoggingSettings: %w", err)
+	}
+	if q.getGuildKeyByHashStmt, err = db.PrepareContext(ctx, getGuildKeyByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetGuildKeyByHash: %w", err)
+	}
+	if q.getGuildSettingsStmt, err = db.PrepareContext(ctx, getGuildSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query GetGuildSettings: %w", err)
+	}
+	if q.getLoggingSettingsStmt, err = db.PrepareContext(ctx, getLoggingSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query GetLoggingSettings: %w", err)
+	}
+	if q.getMetaStmt, err = db.PrepareContext(ctx, getMeta); err != nil {
+		return nil, fmt.Errorf("error preparing query GetMeta: %w", err)
+	}
+	if q.getUserKeyByHashStmt, err = db.PrepareContext(ctx, getUserKeyByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserKeyByHash: %w", err)
+	}
+	if q.isGuildAdminStmt, err = db.PrepareContext(ctx, isGuildAdmin); err != nil {
+		return nil, fmt.Errorf("error preparing query IsGuildAdmin: %w", err)
+	}
+	if q.listAllGuildAdminsStmt, err = db.PrepareContext(ctx, listAllGuildAdmins); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAllGuildAdmins: %w", err)
+	}
+	if q.listAuditEntriesStmt, err = db.PrepareContext(ctx, listAuditEntries); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAuditEntries: %w", err)
+	}
+	if q.listGuildAdminsStmt, err = db.PrepareContext(ctx, listGuildAdmins); err != nil {
+		return nil, fmt.Errorf("error preparing query ListGuildAdmins: %w", err)
+	}
+	if q.listGuildKeysStmt, err = db.PrepareContext(ctx, listGuildKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListGuildKeys: %w", err)
+	}
+	if q.listSealedGuildKeysStmt, err = db.PrepareContext(ctx, listSealedGuildKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSealedGuildKeys: %w", err)
+	}
+	if q.listSealedUserKeysStmt, err = db.PrepareContext(ctx, listSealedUserKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSealedUserKeys: %w", err)
+	}
+	if q.listUserKeysStmt, err = db.PrepareContext(ctx, listUserKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUserKeys: %w", err)
+	}
+	if q.listUserKeysOfUserStmt, err = db.PrepareContext(ctx, listUserKeysOfUser); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUserKeysOfUser: %w", err)
+	}
+	if q.removeGuildAdminStmt, err = db.PrepareContext(ctx, removeGuildAdmin); err != nil {
+		return nil, fmt.Errorf("error preparing query RemoveGuildAdmin: %w", err)
+	}
+	if q.resealGuildKeyStmt, err = db.PrepareContext(ctx, resealGuildKey); err != nil {
+		return nil, fmt.Errorf("error preparing query ResealGuildKey: %w", err)
+	}
+	if q.resealUserKeyStmt, err = db.PrepareContext(ctx, resealUserKey); err != nil {
+		return nil, fmt.Errorf("error preparing query ResealUserKey: %w", err)
+	}
+	if q.setLoggingEnabledStmt, err = db.PrepareContext(ctx, setLoggingEnabled); err != nil {
+		return nil, fmt.Errorf("error preparing query SetLoggingEnabled: %w", err)
+	}
+	if q.setMetaStmt, err = db.PrepareContext(ctx, setMeta); err != nil {
+		return nil, fmt.Errorf("error preparing query SetMeta: %w", err)
+	}
+	if q.touchGuildKeyStmt, err = db.PrepareContext(ctx, touchGuildKey); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchGuildKey: %w", err)
+	}
+	if q.updateGuildSettingsStmt, err = db.PrepareContext(ctx, updateGuildSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateGuildSettings: %w", err)
+	}
+	if q.updateLoggingSettingsStmt, err = db.PrepareContext(ctx, updateLoggingSettings); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateLoggingSettings: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.addGuildAdminStmt != nil {
+		if cerr := q.addGuildAdminStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addGuildAdminStmt: %w", cerr)
+		}
+	}
+	if q.countGuildKeysStmt != nil {
+		if cerr := q.countGuildKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countGuildKeysStmt: %w", cerr)
+		}
+	}
+	if q.countSystemKeysStmt != nil {
+		if cerr := q.countSystemKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countSystemKeysStmt: %w", cerr)
+		}
+	}
+	if q.createAuditEntryStmt != nil {
+		if cerr := q.createAuditEntryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createAuditEntryStmt: %w", cerr)
+		}
+	}
+	if q.createGuildKeyStmt != nil {
+		if cerr := q.createGuildKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createGuildKeyStmt: %w", cerr)
+		}
+	}
+	if q.createUserKeyStmt != nil {
+		if cerr := q.createUserKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createUserKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteGuildKeyStmt != nil {
+		if cerr := q.deleteGuildKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteGuildKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteUserKeysOfUserStmt != nil {
+		if cerr := q.deleteUserKeysOfUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteUserKeysOfUserStmt: %w", cerr)
+		}
+	}
+	if q.ensureGuildStmt != nil {
+		if cerr := q.ensureGuildStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ensureGuildStmt: %w", cerr)
+		}
+	}
+	if q.ensureGuildSettingsStmt != nil {
+		if cerr := q.ensureGuildSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ensureGuildSettingsStmt: %w", cerr)
+		}
+	}
+	if q.ensureLoggingSettingsStmt != nil {
+		if cerr := q.ensureLoggingSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ensureLoggingSettingsStmt: %w", cerr)
+		}
+	}
+	if q.getGuildKeyByHashStmt != nil {
+		if cerr := q.getGuildKeyByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getGuildKeyByHashStmt: %w", cerr)
+		}
+	}
+	if q.getGuildSettingsStmt != nil {
+		if cerr := q.getGuildSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getGuildSettingsStmt: %w", cerr)
+		}
+	}
+	if q.getLoggingSettingsStmt != nil {
+		if cerr := q.getLoggingSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getLoggingSettingsStmt: %w", cerr)
+		}
+	}
+	if q.getMetaStmt != nil {
+		if cerr := q.getMetaStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getMetaStmt: %w", cerr)
+		}
+	}
+	if q.getUserKeyByHashStmt != nil {
+		if cerr := q.getUserKeyByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserKeyByHashStmt: %w", cerr)
+		}
+	}
+	if q.isGuildAdminStmt != nil {
+		if cerr := q.isGuildAdminStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing isGuildAdminStmt: %w", cerr)
+		}
+	}
+	if q.listAllGuildAdminsStmt != nil {
+		if cerr := q.listAllGuildAdminsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAllGuildAdminsStmt: %w", cerr)
+		}
+	}
+	if q.listAuditEntriesStmt != nil {
+		if cerr := q.listAuditEntriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAuditEntriesStmt: %w", cerr)
+		}
+	}
+	if q.listGuildAdminsStmt != nil {
+		if cerr := q.listGuildAdminsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listGuildAdminsStmt: %w", cerr)
+		}
+	}
+	if q.listGuildKeysStmt != nil {
+		if cerr := q.listGuildKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listGuildKeysStmt: %w", cerr)
+		}
+	}
+	if q.listSealedGuildKeysStmt != nil {
+		if cerr := q.listSealedGuildKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSealedGuildKeysStmt: %w", cerr)
+		}
+	}
+	if q.listSealedUserKeysStmt != nil {
+		if cerr := q.listSealedUserKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSealedUserKeysStmt: %w", cerr)
+		}
+	}
+	if q.listUserKeysStmt != nil {
+		if cerr := q.listUserKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUserKeysStmt: %w", cerr)
+		}
+	}
+	if q.listUserKeysOfUserStmt != nil {
+		if cerr := q.listUserKeysOfUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUserKeysOfUserStmt: %w", cerr)
+		}
+	}
+	if q.removeGuildAdminStmt != nil {
+		if cerr := q.removeGuildAdminStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing removeGuildAdminStmt: %w", cerr)
+		}
+	}
+	if q.resealGuildKeyStmt != nil {
+		if cerr := q.resealGuildKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resealGuildKeyStmt: %w", cerr)
+		}
+	}
+	if q.resealUserKeyStmt != nil {
+		if cerr := q.resealUserKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resealUserKeyStmt: %w", cerr)
+		}
+	}
+	if q.setLoggingEnabledStmt != nil {
+		if cerr := q.setLoggingEnabledStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setLoggingEnabledStmt: %w", cerr)
+		}
+	}
+	if q.setMetaStmt != nil {
+		if cerr := q.setMetaStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setMetaStmt: %w", cerr)
+		}
+	}
+	if q.touchGuildKeyStmt != nil {
+		if cerr := q.touchGuildKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchGuildKeyStmt: %w", cerr)
+		}
+	}
+	if q.updateGuildSettingsStmt != nil {
+		if cerr := q.updateGuildSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateGuildSettingsStmt: %w", cerr)
+		}
+	}
+	if q.updateLoggingSettingsStmt != nil {
+		if cerr := q.updateLoggingSettingsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateLoggingSettingsStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                        DBTX
+	tx                        *sql.Tx
+	addGuildAdminStmt         *sql.Stmt
+	countGuildKeysStmt        *sql.Stmt
+	countSystemKeysStmt       *sql.Stmt
+	createAuditEntryStmt      *sql.Stmt
+	createGuildKeyStmt        *sql.Stmt
+	createUserKeyStmt         *sql.Stmt
+	deleteGuildKeyStmt        *sql.Stmt
+	deleteUserKeysOfUserStmt  *sql.Stmt
+	ensureGuildStmt           *sql.Stmt
+	ensureGuildSettingsStmt   *sql.Stmt
+	ensureLoggingSettingsStmt *sql.Stmt
+	getGuildKeyByHashStmt     *sql.Stmt
+	getGuildSettingsStmt      *sql.Stmt
+	getLoggingSettingsStmt    *sql.Stmt
+	getMetaStmt               *sql.Stmt
+	getUserKeyByHashStmt      *sql.Stmt
+	isGuildAdminStmt          *sql.Stmt
+	listAllGuildAdminsStmt    *sql.Stmt
+	listAuditEntriesStmt      *sql.Stmt
+	listGuildAdminsStmt       *sql.Stmt
+	listGuildKeysStmt         *sql.Stmt
+	listSealedGuildKeysStmt   *sql.Stmt
+	listSealedUserKeysStmt    *sql.Stmt
+	listUserKeysStmt          *sql.Stmt
+	listUserKeysOfUserStmt    *sql.Stmt
+	removeGuildAdminStmt      *sql.Stmt
+	resealGuildKeyStmt        *sql.Stmt
+	resealUserKeyStmt         *sql.Stmt
+	setLoggingEnabledStmt     *sql.Stmt
+	setMetaStmt               *sql.Stmt
+	touchGuildKeyStmt         *sql.Stmt
+	updateGuildSettingsStmt   *sql.Stmt
+	updateLoggingSettingsStmt *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                        tx,
+		tx:                        tx,
+		addGuildAdminStmt:         q.addGuildAdminStmt,
+		countGuildKeysStmt:        q.countGuildKeysStmt,
+		countSystemKeysStmt:       q.countSystemKeysStmt,
+		createAuditEntryStmt:      q.createAuditEntryStmt,
+		createGuildKeyStmt:        q.createGuildKeyStmt,
+		createUserKeyStmt:         q.createUserKeyStmt,
+		deleteGuildKeyStmt:        q.deleteGuildKeyStmt,
+		deleteUserKeysOfUserStmt:  q.deleteUserKeysOfUserStmt,
+		ensureGuildStmt:           q.ensureGuildStmt,
+		ensureGuildSettingsStmt:   q.ensureGuildSettingsStmt,
+		ensureLoggingSettingsStmt: q.ensureLoggingSettingsStmt,
+		getGuildKeyByHashStmt:     q.getGuildKeyByHashStmt,
+		getGuildSettingsStmt:      q.getGuildSettingsStmt,
+		getLoggingSettingsStmt:    q.getLoggingSettingsStmt,
+		getMetaStmt:               q.getMetaStmt,
+		getUserKeyByHashStmt:      q.getUserKeyByHashStmt,
+		isGuildAdminStmt:          q.isGuildAdminStmt,
+		listAllGuildAdminsStmt:    q.listAllGuildAdminsStmt,
+		listAuditEntriesStmt:      q.listAuditEntriesStmt,
+		listGuildAdminsStmt:       q.listGuildAdminsStmt,
+		listGuildKeysStmt:         q.listGuildKeysStmt,
+		listSealedGuildKeysStmt:   q.listSealedGuildKeysStmt,
+		listSealedUserKeysStmt:    q.listSealedUserKeysStmt,
+		listUserKeysStmt:          q.listUserKeysStmt,
+		listUserKeysOfUserStmt:    q.listUserKeysOfUserStmt,
+		removeGuildAdminStmt:      q.removeGuildAdminStmt,
+		resealGuildKeyStmt:        q.resealGuildKeyStmt,
+		resealUserKeyStmt:         q.resealUserKeyStmt,
+		setLoggingEnabledStmt:     q.setLoggingEnabledStmt,
+		setMetaStmt:               q.setMetaStmt,
+		touchGuildKeyStmt:         q.touchGuildKeyStmt,
+		updateGuildSettingsStmt:   q.updateGuildSettingsStmt,
+		updateLoggingSettingsStmt: q.updateLoggingSettingsStmt,
 	}
 }

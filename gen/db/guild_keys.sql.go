@@ -15,7 +15,7 @@ SELECT count(*) FROM guild_keys WHERE guild_id = ?
 `
 
 func (q *Queries) CountGuildKeys(ctx context.Context, guildID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countGuildKeys, guildID)
+	row := q.queryRow(ctx, q.countGuildKeysStmt, countGuildKeys, guildID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -36,7 +36,7 @@ type CreateGuildKeyParams struct {
 }
 
 func (q *Queries) CreateGuildKey(ctx context.Context, arg CreateGuildKeyParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, createGuildKey,
+	row := q.queryRow(ctx, q.createGuildKeyStmt, createGuildKey,
 		arg.GuildID,
 		arg.KeyHash,
 		arg.KeySealed,
@@ -59,7 +59,7 @@ type DeleteGuildKeyParams struct {
 }
 
 func (q *Queries) DeleteGuildKey(ctx context.Context, arg DeleteGuildKeyParams) (GuildKey, error) {
-	row := q.db.QueryRowContext(ctx, deleteGuildKey, arg.GuildID, arg.KeyHash)
+	row := q.queryRow(ctx, q.deleteGuildKeyStmt, deleteGuildKey, arg.GuildID, arg.KeyHash)
 	var i GuildKey
 	err := row.Scan(
 		&i.ID,
@@ -85,7 +85,7 @@ type GetGuildKeyByHashRow struct {
 }
 
 func (q *Queries) GetGuildKeyByHash(ctx context.Context, keyHash []byte) (GetGuildKeyByHashRow, error) {
-	row := q.db.QueryRowContext(ctx, getGuildKeyByHash, keyHash)
+	row := q.queryRow(ctx, q.getGuildKeyByHashStmt, getGuildKeyByHash, keyHash)
 	var i GetGuildKeyByHashRow
 	err := row.Scan(
 		&i.ID,
@@ -102,7 +102,7 @@ FROM guild_keys WHERE guild_id = ? ORDER BY id
 `
 
 func (q *Queries) ListGuildKeys(ctx context.Context, guildID int64) ([]GuildKey, error) {
-	rows, err := q.db.QueryContext(ctx, listGuildKeys, guildID)
+	rows, err := q.query(ctx, q.listGuildKeysStmt, listGuildKeys, guildID)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +143,6 @@ type TouchGuildKeyParams struct {
 }
 
 func (q *Queries) TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) error {
-	_, err := q.db.ExecContext(ctx, touchGuildKey, arg.LastUse, arg.ID, arg.LastUse_2)
+	_, err := q.exec(ctx, q.touchGuildKeyStmt, touchGuildKey, arg.LastUse, arg.ID, arg.LastUse_2)
 	return err
 }

@@ -21,7 +21,7 @@ type AddGuildAdminParams struct {
 }
 
 func (q *Queries) AddGuildAdmin(ctx context.Context, arg AddGuildAdminParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, addGuildAdmin, arg.GuildID, arg.UserID, arg.CreatedAt)
+	result, err := q.exec(ctx, q.addGuildAdminStmt, addGuildAdmin, arg.GuildID, arg.UserID, arg.CreatedAt)
 	if err != nil {
 		return 0, err
 	}
@@ -38,7 +38,7 @@ type EnsureGuildParams struct {
 }
 
 func (q *Queries) EnsureGuild(ctx context.Context, arg EnsureGuildParams) error {
-	_, err := q.db.ExecContext(ctx, ensureGuild, arg.ID, arg.CreatedAt)
+	_, err := q.exec(ctx, q.ensureGuildStmt, ensureGuild, arg.ID, arg.CreatedAt)
 	return err
 }
 
@@ -47,7 +47,7 @@ INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHI
 `
 
 func (q *Queries) EnsureGuildSettings(ctx context.Context, guildID int64) error {
-	_, err := q.db.ExecContext(ctx, ensureGuildSettings, guildID)
+	_, err := q.exec(ctx, q.ensureGuildSettingsStmt, ensureGuildSettings, guildID)
 	return err
 }
 
@@ -56,7 +56,7 @@ INSERT INTO logging_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOT
 `
 
 func (q *Queries) EnsureLoggingSettings(ctx context.Context, guildID int64) error {
-	_, err := q.db.ExecContext(ctx, ensureLoggingSettings, guildID)
+	_, err := q.exec(ctx, q.ensureLoggingSettingsStmt, ensureLoggingSettings, guildID)
 	return err
 }
 
@@ -70,7 +70,7 @@ type IsGuildAdminParams struct {
 }
 
 func (q *Queries) IsGuildAdmin(ctx context.Context, arg IsGuildAdminParams) (bool, error) {
-	row := q.db.QueryRowContext(ctx, isGuildAdmin, arg.GuildID, arg.UserID)
+	row := q.queryRow(ctx, q.isGuildAdminStmt, isGuildAdmin, arg.GuildID, arg.UserID)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
@@ -81,7 +81,7 @@ SELECT guild_id, user_id, created_at FROM guild_admins ORDER BY guild_id, user_i
 `
 
 func (q *Queries) ListAllGuildAdmins(ctx context.Context) ([]GuildAdmin, error) {
-	rows, err := q.db.QueryContext(ctx, listAllGuildAdmins)
+	rows, err := q.query(ctx, q.listAllGuildAdminsStmt, listAllGuildAdmins)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ WHERE guild_id = ? ORDER BY user_id
 `
 
 func (q *Queries) ListGuildAdmins(ctx context.Context, guildID int64) ([]GuildAdmin, error) {
-	rows, err := q.db.QueryContext(ctx, listGuildAdmins, guildID)
+	rows, err := q.query(ctx, q.listGuildAdminsStmt, listGuildAdmins, guildID)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ type RemoveGuildAdminParams struct {
 }
 
 func (q *Queries) RemoveGuildAdmin(ctx context.Context, arg RemoveGuildAdminParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, removeGuildAdmin, arg.GuildID, arg.UserID)
+	result, err := q.exec(ctx, q.removeGuildAdminStmt, removeGuildAdmin, arg.GuildID, arg.UserID)
 	if err != nil {
 		return 0, err
 	}

@@ -14,7 +14,7 @@ SELECT value FROM meta WHERE name = ?
 `
 
 func (q *Queries) GetMeta(ctx context.Context, name string) (string, error) {
-	row := q.db.QueryRowContext(ctx, getMeta, name)
+	row := q.queryRow(ctx, q.getMetaStmt, getMeta, name)
 	var value string
 	err := row.Scan(&value)
 	return value, err
@@ -31,7 +31,7 @@ type ListSealedGuildKeysRow struct {
 }
 
 func (q *Queries) ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKeysRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSealedGuildKeys)
+	rows, err := q.query(ctx, q.listSealedGuildKeysStmt, listSealedGuildKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ type ListSealedUserKeysRow struct {
 }
 
 func (q *Queries) ListSealedUserKeys(ctx context.Context) ([]ListSealedUserKeysRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSealedUserKeys)
+	rows, err := q.query(ctx, q.listSealedUserKeysStmt, listSealedUserKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ type ResealGuildKeyParams struct {
 }
 
 func (q *Queries) ResealGuildKey(ctx context.Context, arg ResealGuildKeyParams) error {
-	_, err := q.db.ExecContext(ctx, resealGuildKey, arg.KeySealed, arg.ID)
+	_, err := q.exec(ctx, q.resealGuildKeyStmt, resealGuildKey, arg.KeySealed, arg.ID)
 	return err
 }
 
@@ -110,7 +110,7 @@ type ResealUserKeyParams struct {
 }
 
 func (q *Queries) ResealUserKey(ctx context.Context, arg ResealUserKeyParams) error {
-	_, err := q.db.ExecContext(ctx, resealUserKey, arg.KeySealed, arg.ID)
+	_, err := q.exec(ctx, q.resealUserKeyStmt, resealUserKey, arg.KeySealed, arg.ID)
 	return err
 }
 
@@ -125,6 +125,6 @@ type SetMetaParams struct {
 }
 
 func (q *Queries) SetMeta(ctx context.Context, arg SetMetaParams) error {
-	_, err := q.db.ExecContext(ctx, setMeta, arg.Name, arg.Value)
+	_, err := q.exec(ctx, q.setMetaStmt, setMeta, arg.Name, arg.Value)
 	return err
 }

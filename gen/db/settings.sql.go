@@ -27,7 +27,7 @@ type GetGuildSettingsRow struct {
 }
 
 func (q *Queries) GetGuildSettings(ctx context.Context, guildID int64) (GetGuildSettingsRow, error) {
-	row := q.db.QueryRowContext(ctx, getGuildSettings, guildID)
+	row := q.queryRow(ctx, q.getGuildSettingsStmt, getGuildSettings, guildID)
 	var i GetGuildSettingsRow
 	err := row.Scan(
 		&i.ID,
@@ -46,7 +46,7 @@ SELECT id, guild_id, enabled, logs_channel_id, flags FROM logging_settings WHERE
 `
 
 func (q *Queries) GetLoggingSettings(ctx context.Context, guildID int64) (LoggingSetting, error) {
-	row := q.db.QueryRowContext(ctx, getLoggingSettings, guildID)
+	row := q.queryRow(ctx, q.getLoggingSettingsStmt, getLoggingSettings, guildID)
 	var i LoggingSetting
 	err := row.Scan(
 		&i.ID,
@@ -68,7 +68,7 @@ type SetLoggingEnabledParams struct {
 }
 
 func (q *Queries) SetLoggingEnabled(ctx context.Context, arg SetLoggingEnabledParams) error {
-	_, err := q.db.ExecContext(ctx, setLoggingEnabled, arg.Enabled, arg.GuildID)
+	_, err := q.exec(ctx, q.setLoggingEnabledStmt, setLoggingEnabled, arg.Enabled, arg.GuildID)
 	return err
 }
 
@@ -86,7 +86,7 @@ type UpdateGuildSettingsParams struct {
 }
 
 func (q *Queries) UpdateGuildSettings(ctx context.Context, arg UpdateGuildSettingsParams) error {
-	_, err := q.db.ExecContext(ctx, updateGuildSettings,
+	_, err := q.exec(ctx, q.updateGuildSettingsStmt, updateGuildSettings,
 		arg.Language,
 		arg.Gmt,
 		arg.UnitSystem,
@@ -107,6 +107,6 @@ type UpdateLoggingSettingsParams struct {
 }
 
 func (q *Queries) UpdateLoggingSettings(ctx context.Context, arg UpdateLoggingSettingsParams) error {
-	_, err := q.db.ExecContext(ctx, updateLoggingSettings, arg.LogsChannelID, arg.Flags, arg.GuildID)
+	_, err := q.exec(ctx, q.updateLoggingSettingsStmt, updateLoggingSettings, arg.LogsChannelID, arg.Flags, arg.GuildID)
 	return err
 }

@@ -14,7 +14,7 @@ SELECT count(*) FROM user_keys WHERE user_name = 'System'
 `
 
 func (q *Queries) CountSystemKeys(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countSystemKeys)
+	row := q.queryRow(ctx, q.countSystemKeysStmt, countSystemKeys)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -35,7 +35,7 @@ type CreateUserKeyParams struct {
 }
 
 func (q *Queries) CreateUserKey(ctx context.Context, arg CreateUserKeyParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, createUserKey,
+	row := q.queryRow(ctx, q.createUserKeyStmt, createUserKey,
 		arg.UserName,
 		arg.Note,
 		arg.KeyHash,
@@ -52,7 +52,7 @@ DELETE FROM user_keys WHERE user_name = ? AND user_name <> 'System'
 `
 
 func (q *Queries) DeleteUserKeysOfUser(ctx context.Context, userName string) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteUserKeysOfUser, userName)
+	result, err := q.exec(ctx, q.deleteUserKeysOfUserStmt, deleteUserKeysOfUser, userName)
 	if err != nil {
 		return 0, err
 	}
@@ -70,7 +70,7 @@ type GetUserKeyByHashRow struct {
 }
 
 func (q *Queries) GetUserKeyByHash(ctx context.Context, keyHash []byte) (GetUserKeyByHashRow, error) {
-	row := q.db.QueryRowContext(ctx, getUserKeyByHash, keyHash)
+	row := q.queryRow(ctx, q.getUserKeyByHashStmt, getUserKeyByHash, keyHash)
 	var i GetUserKeyByHashRow
 	err := row.Scan(&i.ID, &i.UserName, &i.KeyHash)
 	return i, err
@@ -82,7 +82,7 @@ FROM user_keys WHERE user_name <> 'System' ORDER BY id
 `
 
 func (q *Queries) ListUserKeys(ctx context.Context) ([]UserKey, error) {
-	rows, err := q.db.QueryContext(ctx, listUserKeys)
+	rows, err := q.query(ctx, q.listUserKeysStmt, listUserKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ FROM user_keys WHERE user_name = ? ORDER BY id
 `
 
 func (q *Queries) ListUserKeysOfUser(ctx context.Context, userName string) ([]UserKey, error) {
-	rows, err := q.db.QueryContext(ctx, listUserKeysOfUser, userName)
+	rows, err := q.query(ctx, q.listUserKeysOfUserStmt, listUserKeysOfUser, userName)
 	if err != nil {
 		return nil, err
 	}

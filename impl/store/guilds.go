@@ -150,6 +150,10 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 // none. token must have passed keys.Parse.
 func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef, error) {
 	hash := keys.Hash(token)
+	if ref, ok := s.guildKeys.get(hash); ok {
+		return ref, nil
+	}
+	gen := s.guildKeys.generation()
 	row, err := s.q.GetGuildKeyByHash(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !keys.Equal(row.KeyHash, hash)) {
 		return GuildKeyRef{}, apierr.New(apierr.NotFound, "no such key")
@@ -157,7 +161,9 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 	if err != nil {
 		return GuildKeyRef{}, fmt.Errorf("look up guild key: %w", err)
 	}
-	return GuildKeyRef{ID: row.ID, GuildID: snowflake.ID(row.GuildID), LastUse: millisPtr(row.LastUse)}, nil
+	ref := GuildKeyRef{ID: row.ID, GuildID: snowflake.ID(row.GuildID), LastUse: millisPtr(row.LastUse)}
+	s.guildKeys.put(hash, ref, gen)
+	return ref, nil
 }
 
 // ListGuildKeys returns the keys of guild, oldest first.
@@ -183,7 +189,8 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 	var row db.GuildKey
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		var err error
-		row, err = q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: keys.Hash(token)})
+		hash := keys.Hash(token)
+		row, err = q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: hash})
 		if errors.Is(err, sql.ErrNoRows) {
 			return apierr.New(apierr.NotFound, "This guild has no such API key.")
 		}
@@ -192,6 +199,9 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 		}
 		return s.audit(ctx, q, guild, actor, ActionKeyDeleted, map[string]any{"id": row.ID})
 	})
+	// Forgotten whether or not the delete committed: a cache may only
+	// ever hold less than the database.
+	s.guildKeys.forget(keys.Hash(token))
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("delete guild key: %w", err)
 	}

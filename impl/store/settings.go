@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -50,7 +51,21 @@ func errNoGuild() error {
 // GuildSettings reads a guild's settings: apierr.NotFound for a guild
 // apikeyd does not know.
 func (s *Store) GuildSettings(ctx context.Context, guild snowflake.ID) (GuildSettings, error) {
-	return s.guildSettings(ctx, s.q, guild)
+	id := guildCacheKey(guild)
+	if st, ok := s.settings.get(id); ok {
+		return st, nil
+	}
+	gen := s.settings.generation()
+	st, err := s.guildSettings(ctx, s.q, guild)
+	if err != nil {
+		return GuildSettings{}, err
+	}
+	s.settings.put(id, st, gen)
+	return st, nil
+}
+
+func guildCacheKey(guild snowflake.ID) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(guild))
 }
 
 func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflake.ID) (GuildSettings, error) {
@@ -74,6 +89,7 @@ func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflak
 // UpdateGuildSettings applies change and records what it changed.
 func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, actor Actor, change SettingsChange) (GuildSettings, error) {
 	var out GuildSettings
+	defer s.settings.forget(guildCacheKey(guild))
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		cur, err := s.guildSettings(ctx, q, guild)
 		if err != nil {
@@ -170,6 +186,8 @@ func (s *Store) loggingSettings(ctx context.Context, q *db.Queries, guild snowfl
 // is in that state already.
 func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor Actor, enabled bool) (LoggingSettings, error) {
 	var out LoggingSettings
+	// module_logging of the general settings is this same fact.
+	defer s.settings.forget(guildCacheKey(guild))
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		cur, err := s.loggingSettings(ctx, q, guild)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,10 @@ type Store struct {
 	q      *db.Queries
 	sealer *keys.Sealer
 	now    func() time.Time
+
+	guildKeys *keyCache[GuildKeyRef]
+	userKeys  *keyCache[string]        // key hash -> user name
+	settings  *keyCache[GuildSettings] // guild id -> its settings
 }
 
 // Open opens (creating if needed) and migrates the database.
@@ -48,10 +53,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	// Connections are kept, not reopened: each carries its pragmas and its
+	// prepared statements, and database/sql would otherwise close all but
+	// two idle ones after every burst. Readers run in parallel under WAL;
+	// writers queue on the write lock.
+	conns := max(4, 2*runtime.GOMAXPROCS(0))
 	if cfg.Path == ":memory:" {
 		// Every connection to ":memory:" is a database of its own: keep one.
-		sqldb.SetMaxOpenConns(1)
+		conns = 1
 	}
+	sqldb.SetMaxOpenConns(conns)
+	sqldb.SetMaxIdleConns(conns)
 	sqldb.SetConnMaxIdleTime(0)
 	sqldb.SetConnMaxLifetime(0)
 	if err := migrate(ctx, sqldb, cfg.Schema); err != nil {
@@ -66,7 +78,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: sqldb, q: db.New(sqldb), sealer: cfg.Sealer, now: now}, nil
+	q, err := db.Prepare(ctx, sqldb)
+	if err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open store: prepare queries: %w", err)
+	}
+	return &Store{
+		db: sqldb, q: q, sealer: cfg.Sealer, now: now,
+		guildKeys: newKeyCache[GuildKeyRef](), userKeys: newKeyCache[string](),
+		settings: newKeyCache[GuildSettings](),
+	}, nil
 }
 
 // dsn sets the pragmas on every connection the pool opens:
@@ -92,7 +113,9 @@ func dsn(path string) string {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	return errors.Join(s.q.Close(), s.db.Close())
+}
 
 // Ping reports whether the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {

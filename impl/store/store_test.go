@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"crypto/rand"
 	"os"
 	"path/filepath"
@@ -12,14 +13,13 @@ import (
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
-const testSchema = `-- migration 1: one table, and the meta table Open needs
+const testSchema = `-- migration 1: one table
 CREATE TABLE a (id INTEGER PRIMARY KEY);
-CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- migration 2: another
 CREATE TABLE b (id INTEGER PRIMARY KEY);
 `
 
-func sealer(t *testing.T) *keys.Sealer {
+func sealer(t testing.TB) *keys.Sealer {
 	master := make([]byte, 32)
 	rand.Read(master)
 	s, err := keys.NewSealer(master)
@@ -31,32 +31,33 @@ func sealer(t *testing.T) *keys.Sealer {
 
 func TestMigrationsApplyOnceInOrder(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "m.db")
-	first := testSchema[:strings.Index(testSchema, "-- migration 2")]
-	sealer := sealer(t)
-
-	st, err := Open(ctx, Config{Path: path, Schema: first, Sealer: sealer})
+	sqldb, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "m.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	defer sqldb.Close()
+	first := testSchema[:strings.Index(testSchema, "-- migration 2")]
+	if err := migrate(ctx, sqldb, first); err != nil {
+		t.Fatal(err)
+	}
 	// A later apikeyd adds migration 2 to a database at version 1.
-	st, err = Open(ctx, Config{Path: path, Schema: testSchema, Sealer: sealer})
-	if err != nil {
+	if err := migrate(ctx, sqldb, testSchema); err != nil {
 		t.Fatal(err)
 	}
 	var version int
-	st.db.QueryRow("PRAGMA user_version").Scan(&version)
+	sqldb.QueryRow("PRAGMA user_version").Scan(&version)
 	if version != 2 {
 		t.Fatalf("user_version: got %d, want 2", version)
 	}
-	if _, err := st.db.Exec("INSERT INTO b DEFAULT VALUES"); err != nil {
+	if _, err := sqldb.Exec("INSERT INTO b DEFAULT VALUES"); err != nil {
 		t.Fatalf("migration 2 not applied: %v", err)
 	}
-	st.Close()
-
+	// Applying again changes nothing.
+	if err := migrate(ctx, sqldb, testSchema); err != nil {
+		t.Fatal(err)
+	}
 	// An older apikeyd refuses a newer database instead of breaking it.
-	if _, err := Open(ctx, Config{Path: path, Schema: first, Sealer: sealer}); err == nil || !strings.Contains(err.Error(), "newer") {
+	if err := migrate(ctx, sqldb, first); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("older schema on newer database: got %v", err)
 	}
 }
@@ -74,11 +75,7 @@ func TestParseMigrationsRefusesGaps(t *testing.T) {
 }
 
 func TestPragmasAreSet(t *testing.T) {
-	st, err := Open(context.Background(), Config{Path: filepath.Join(t.TempDir(), "p.db"), Schema: testSchema, Sealer: sealer(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openReal(t, filepath.Join(t.TempDir(), "p.db"))
 	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000"} {
 		var got string
 		if err := st.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
@@ -87,19 +84,26 @@ func TestPragmasAreSet(t *testing.T) {
 	}
 }
 
-// TestAuditPagesUseTheIndex: a page of a guild's entries is a range scan
-// of (guild_id, id), however many entries there are; no table scan and no
-// OFFSET.
-func TestAuditPagesUseTheIndex(t *testing.T) {
+// openReal opens a store with schema.sql.
+func openReal(t testing.TB, path string) *Store {
+	t.Helper()
 	schema, err := os.ReadFile("../../schema.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := Open(context.Background(), Config{Path: ":memory:", Schema: string(schema), Sealer: sealer(t)})
+	st, err := Open(context.Background(), Config{Path: path, Schema: string(schema), Sealer: sealer(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestAuditPagesUseTheIndex: a page of a guild's entries is a range scan
+// of (guild_id, id), however many entries there are; no table scan and no
+// OFFSET.
+func TestAuditPagesUseTheIndex(t *testing.T) {
+	st := openReal(t, ":memory:")
 	// The query as queries/audit.sql has it, with sqlc's named arguments
 	// as plain parameters.
 	queries, err := os.ReadFile("../../queries/audit.sql")

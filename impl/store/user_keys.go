@@ -84,6 +84,10 @@ func (s *Store) HasSystemKey(ctx context.Context) (bool, error) {
 // UserKeyOwner says whose key token is: apierr.NotFound if nobody's.
 func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) {
 	hash := keys.Hash(token)
+	if user, ok := s.userKeys.get(hash); ok {
+		return user, nil
+	}
+	gen := s.userKeys.generation()
 	row, err := s.q.GetUserKeyByHash(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", apierr.New(apierr.NotFound, "no such key")
@@ -96,6 +100,7 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 	if !keys.Equal(row.KeyHash, hash) {
 		return "", apierr.New(apierr.NotFound, "no such key")
 	}
+	s.userKeys.put(hash, row.UserName, gen)
 	return row.UserName, nil
 }
 
@@ -138,6 +143,7 @@ func (s *Store) openUserKeys(rows []db.UserKey) ([]UserKey, error) {
 // returns how many there were.
 func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) {
 	n, err := s.q.DeleteUserKeysOfUser(ctx, user)
+	s.userKeys.forgetWhere(func(owner string) bool { return owner == user })
 	if err != nil {
 		return 0, fmt.Errorf("delete keys of user: %w", err)
 	}

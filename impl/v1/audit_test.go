@@ -190,6 +190,11 @@ func TestPartialSettingsUpdates(t *testing.T) {
 	if got := put(`{"guild_id": "` + g + `", "auto_delete": 0}`); got["auto_delete"] != nil {
 		t.Fatalf("auto_delete 0 did not turn it off: %v", got)
 	}
+	// A read right after a change sees it (settings are cached).
+	_, body := w.call(t, "GET", "/v1/settings?guild_id="+g, admin, "")
+	if !bytes.Contains(body, []byte(`"unit_system":"imperial"`)) || !bytes.Contains(body, []byte(`"auto_delete":null`)) {
+		t.Fatalf("GET after PUT: %s", body)
+	}
 	res, body := w.call(t, "PUT", "/v1/settings", admin, `{"guild_id": "`+g+`", "gmt": "Mars/Olympus_Mons"}`)
 	if res.StatusCode != 400 || !bytes.Contains(body, []byte(`"gmt":"must be one of the supported time zones"`)) {
 		t.Fatalf("unknown time zone: %d %s", res.StatusCode, body)

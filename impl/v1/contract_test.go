@@ -40,7 +40,7 @@ type world struct {
 	discord *discordtest.Server
 }
 
-func newWorld(t *testing.T, options ...func(*app.Config)) *world {
+func newWorld(t testing.TB, options ...func(*app.Config)) *world {
 	t.Helper()
 	fake := discordtest.NewServer(t)
 	fake.AddUser(adminToken, admin.String(), "admin")
@@ -58,7 +58,7 @@ func newWorld(t *testing.T, options ...func(*app.Config)) *world {
 }
 
 // key makes a key for g and returns it.
-func (w *world) key(t *testing.T, g snowflake.ID) string {
+func (w *world) key(t testing.TB, g snowflake.ID) string {
 	t.Helper()
 	k, err := w.Server.Store().CreateGuildKey(context.Background(), g, adminActor, 25)
 	if err != nil {

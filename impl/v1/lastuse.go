@@ -20,6 +20,9 @@ const useInterval = time.Minute
 type uses struct {
 	mu      sync.Mutex
 	pending map[int64]time.Time
+	// recorded is the latest use queued for each key, which a cached
+	// lookup's LastUse does not show.
+	recorded map[int64]time.Time
 	store   interface {
 		TouchGuildKeys(context.Context, map[int64]time.Time) error
 	}
@@ -28,7 +31,7 @@ type uses struct {
 }
 
 func newUses(st *store.Store, now func() time.Time, log *slog.Logger) *uses {
-	return &uses{pending: map[int64]time.Time{}, store: st, now: now, log: log}
+	return &uses{pending: map[int64]time.Time{}, recorded: map[int64]time.Time{}, store: st, now: now, log: log}
 }
 
 // Record notes that the key was used now.
@@ -38,10 +41,12 @@ func (u *uses) Record(ref store.GuildKeyRef) {
 		return
 	}
 	u.mu.Lock()
-	if _, queued := u.pending[ref.ID]; !queued {
-		u.pending[ref.ID] = now
+	defer u.mu.Unlock()
+	if last, ok := u.recorded[ref.ID]; ok && now.Sub(last) < useInterval {
+		return
 	}
-	u.mu.Unlock()
+	u.recorded[ref.ID] = now
+	u.pending[ref.ID] = now
 }
 
 // Flush writes the queued uses.
