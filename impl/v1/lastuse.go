@@ -23,7 +23,7 @@ type uses struct {
 	// recorded is the latest use queued for each key, which a cached
 	// lookup's LastUse does not show.
 	recorded map[int64]time.Time
-	store   interface {
+	store    interface {
 		TouchGuildKeys(context.Context, map[int64]time.Time) error
 	}
 	now func() time.Time
