@@ -13,6 +13,8 @@ import (
 
 //go:generate go tool -modfile=tools/go.mod oapi-codegen -config tools/oapi-codegen/apikeys.yaml -o gen/apikeys/apikeys.gen.go openapi/apikeys.yaml
 //go:generate go tool -modfile=tools/go.mod oapi-codegen -config tools/oapi-codegen/v1.yaml -o gen/v1/v1.gen.go openapi/v1.yaml
+//go:generate go tool -modfile=tools/go.mod oapi-codegen -config tools/oapi-codegen/v1client.yaml -o gen/v1client/v1client.gen.go openapi/v1.yaml
+//go:generate go tool -modfile=tools/go.mod oapi-codegen -config tools/oapi-codegen/apikeysclient.yaml -o gen/apikeysclient/apikeysclient.gen.go openapi/apikeys.yaml
 //go:generate go tool -modfile=tools/go.mod sqlc generate
 //go:generate go run -C tools ./tzlist ../gen/tz/zones.gen.go
 
