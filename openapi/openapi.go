@@ -1,11 +1,29 @@
-// Package openapi embeds the documents byte for byte, as served at
-// /openapi/*.yaml; the generated packages embed the parsed form that the
-// validators use.
+// Package openapi embeds the documents byte for byte: they are served at
+// /openapi/*.yaml, and the validators are built from them. (The copies
+// oapi-codegen embeds have their operationIds rewritten to Go names.)
 package openapi
 
-import "embed"
+import (
+	"embed"
+	"fmt"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
 
 // Documents holds v1.yaml and apikeys.yaml.
 //
 //go:embed *.yaml
 var Documents embed.FS
+
+// Load parses one of the documents, such as "v1.yaml".
+func Load(name string) (*openapi3.T, error) {
+	b, err := Documents.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	return doc, nil
+}

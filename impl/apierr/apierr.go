@@ -63,7 +63,9 @@ type Error struct {
 	Fields map[string]string
 	// RetryAfter, for TooManyRequests, is when the client may try again.
 	RetryAfter time.Duration
-	Cause      error
+	// Reason names why credentials were refused, for metrics.
+	Reason string
+	Cause  error
 }
 
 func (e *Error) Error() string {
@@ -75,17 +77,26 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
+// Because sets the reason credentials were refused, for metrics.
+func (e *Error) Because(reason string) *Error {
+	e.Reason = reason
+	return e
+}
+
 // New returns an error with a client-safe message.
 func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// From returns err as an *Error; anything unclassified becomes an internal
-// error whose message reveals nothing of the cause.
+// From returns err as an *Error; anything unclassified (or classified
+// with a code this package does not know) becomes an internal error whose
+// message reveals nothing of the cause.
 func From(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		return e
+		if _, known := statusOf[e.Code]; known {
+			return e
+		}
 	}
 	return &Error{Code: Internal, Message: "internal error", Cause: err}
 }
@@ -109,5 +120,5 @@ func SetRetryAfter(h http.Header, e *Error) {
 // TooMany is the answer to an address that has failed to authenticate too
 // often.
 func TooMany(wait time.Duration) *Error {
-	return &Error{Code: TooManyRequests, Message: "Too many failed authentications from this address; try again later.", RetryAfter: wait}
+	return &Error{Code: TooManyRequests, Message: "Too many failed authentications from this address; try again later.", RetryAfter: wait, Reason: "rate_limited"}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
@@ -17,9 +16,11 @@ import (
 
 	api "github.com/apikeyd/apikeyd/gen/apikeys"
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
+	"github.com/apikeyd/apikeyd/openapi"
 )
 
 // Store is the storage the family needs.
@@ -33,9 +34,9 @@ type Store interface {
 
 // Server implements the generated strict interface.
 type Server struct {
-	store   Store
-	limiter *ratelimit.Limiter
-	log     *slog.Logger
+	store    Store
+	limiter  *ratelimit.Limiter
+	observer *observe.Observer
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -50,9 +51,9 @@ const (
 )
 
 // NewHandler returns the http.Handler for every /apiKeys route.
-func NewHandler(st Store, limiter *ratelimit.Limiter, log *slog.Logger) (http.Handler, error) {
-	s := &Server{store: st, limiter: limiter, log: log}
-	doc, err := api.GetSwagger()
+func NewHandler(st Store, limiter *ratelimit.Limiter, observer *observe.Observer) (http.Handler, error) {
+	s := &Server{store: st, limiter: limiter, observer: observer}
+	doc, err := openapi.Load("apikeys.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("apikeys document: %w", err)
 	}
@@ -91,17 +92,17 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	}
 	if token == "" {
 		s.limiter.Fail(addr)
-		return apierr.New(apierr.Forbidden, msgNoKey)
+		return apierr.New(apierr.Forbidden, msgNoKey).Because("no_credentials")
 	}
 	owner, err := s.store.UserKeyOwner(ctx, token)
 	switch {
 	case apierr.CodeOf(err) == apierr.NotFound:
 		s.limiter.Fail(addr)
-		return apierr.New(apierr.Forbidden, msgUnknownKey)
+		return apierr.New(apierr.Forbidden, msgUnknownKey).Because("unknown_key")
 	case err != nil:
 		return err
 	case owner != store.SystemUser:
-		return apierr.New(apierr.Forbidden, msgNotSystem)
+		return apierr.New(apierr.Forbidden, msgNotSystem).Because("not_system")
 	}
 	return nil
 }
@@ -124,9 +125,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := apierr.Status(e.Code)
 	body := errorBody(status, e.Message)
 	apierr.SetRetryAfter(w.Header(), e)
+	s.observer.Failed(r, e, store.IsDatabaseError(err))
 	switch e.Code {
 	case apierr.Internal:
-		validate.LogFailure(s.log, r, err)
 		body.Error.Message = "Internal server error"
 	case apierr.Invalid:
 		body.Error.Message = "Invalid request"

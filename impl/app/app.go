@@ -17,6 +17,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/apikeys"
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	v1 "github.com/apikeyd/apikeyd/impl/v1"
@@ -80,7 +81,8 @@ func (s *Server) Close() error {
 
 func (s *Server) routes() (http.Handler, error) {
 	limiter := ratelimit.New(ratelimit.Config{PerSecond: s.cfg.AuthFailureRate, Burst: s.cfg.AuthFailureBurst})
-	apiKeys, err := apikeys.NewHandler(s.store, limiter, s.log)
+	observer := observe.New(s.log)
+	apiKeys, err := apikeys.NewHandler(s.store, limiter, observer)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +94,7 @@ func (s *Server) routes() (http.Handler, error) {
 		}),
 		MaxKeysPerGuild: s.cfg.MaxKeysPerGuild,
 		Limiter:         limiter,
+		Observer:        observer,
 		Log:             s.log,
 	})
 	if err != nil {
@@ -99,7 +102,8 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /openapi/", http.StripPrefix("/openapi/", http.FileServerFS(openapi.Documents)))
-	return byPrefix(map[string]http.Handler{"/apiKeys/": apiKeys, v1.BasePath: s.v1}, mux), nil
+	mux.Handle("GET /metrics", observer.MetricsHandler())
+	return observer.Middleware(byPrefix(map[string]http.Handler{"/apiKeys/": apiKeys, v1.BasePath: s.v1}, mux)), nil
 }
 
 // byPrefix sends each API family its requests untouched. ServeMux would

@@ -309,7 +309,7 @@ func (c *Client) fetch(ctx context.Context, token string) (string, error) {
 	case s >= 400 && s < 500:
 		// 401 (invalid/expired/revoked), 403 (e.g. no "identify" scope) and
 		// the rest: Discord will not identify anyone with this token.
-		return "", &apierr.Error{Code: apierr.Unauthorized, Message: "Discord did not accept the access token", Cause: statusError(resp, body, token)}
+		return "", &apierr.Error{Code: apierr.Unauthorized, Message: "Discord did not accept the access token", Cause: statusError(resp, body, token), Reason: "discord_rejected"}
 	default:
 		// 5xx, and anything else (a 3xx we did not follow, a 2xx that is
 		// not 200): Discord could not answer.
@@ -357,14 +357,14 @@ func truncate(s string) string {
 // for which might otherwise describe the value).
 func checkToken(token string) error {
 	if token == "" {
-		return apierr.New(apierr.Unauthorized, "missing Discord access token")
+		return apierr.New(apierr.Unauthorized, "missing Discord access token").Because("no_credentials")
 	}
 	if len(token) > maxTokenBytes {
-		return apierr.New(apierr.Unauthorized, "malformed Discord access token")
+		return apierr.New(apierr.Unauthorized, "malformed Discord access token").Because("malformed_token")
 	}
 	for i := 0; i < len(token); i++ {
 		if b := token[i]; b <= ' ' || b >= 0x7f {
-			return apierr.New(apierr.Unauthorized, "malformed Discord access token")
+			return apierr.New(apierr.Unauthorized, "malformed Discord access token").Because("malformed_token")
 		}
 	}
 	return nil

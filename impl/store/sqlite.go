@@ -17,7 +17,7 @@ import (
 	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/keys"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Config says where the database is and how to seal keys.
@@ -191,4 +191,13 @@ func inTx(ctx context.Context, sqldb *sql.DB, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// IsDatabaseError reports whether err comes from the database (SQLite, or
+// the connection to it), rather than from a request or a bug.
+func IsDatabaseError(err error) bool {
+	var sqliteErr *sqlite.Error
+	// database/sql's own errors (a closed database or statement, a done
+	// connection) are not all exported; they all read "sql: ...".
+	return errors.As(err, &sqliteErr) || (err != nil && strings.Contains(err.Error(), "sql: "))
 }

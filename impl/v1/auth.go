@@ -92,7 +92,7 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	case schemeDiscord:
 		if isKey {
 			// The key is valid but this operation is for users only.
-			return apierr.New(apierr.Forbidden, "API keys cannot manage API keys.")
+			return apierr.New(apierr.Forbidden, "API keys cannot manage API keys.").Because("keys_cannot_manage_keys")
 		}
 		return nil
 	case schemeKey, schemeKeyBare:
@@ -122,7 +122,7 @@ func (s *Server) resolveLimited(ctx context.Context, addr, header string) (Princ
 func (s *Server) resolve(ctx context.Context, header string) (p Principal, bearer bool, err error) {
 	token, bearer := validate.CutBearer(header)
 	if token == "" {
-		return Principal{}, false, apierr.New(apierr.Unauthorized, "Send a Discord access token or an API key in the Authorization header.")
+		return Principal{}, false, apierr.New(apierr.Unauthorized, "Send a Discord access token or an API key in the Authorization header.").Because("no_credentials")
 	}
 	if strings.HasPrefix(token, keys.Guild.Prefix()+"_") {
 		ref, err := s.keyOf(ctx, token)
@@ -132,7 +132,7 @@ func (s *Server) resolve(ctx context.Context, header string) (p Principal, beare
 		return Principal{Key: &ref}, bearer, nil
 	}
 	if !bearer {
-		return Principal{}, false, apierr.New(apierr.Unauthorized, "The credentials are not valid.")
+		return Principal{}, false, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("bare_token")
 	}
 	id, err := s.userOf(ctx, token)
 	if err != nil {
@@ -145,11 +145,11 @@ func (s *Server) resolve(ctx context.Context, header string) (p Principal, beare
 // refused without a database lookup.
 func (s *Server) keyOf(ctx context.Context, token string) (store.GuildKeyRef, error) {
 	if kind, err := keys.Parse(token); err != nil || kind != keys.Guild {
-		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.")
+		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("bad_checksum")
 	}
 	ref, err := s.store.GuildKeyByToken(ctx, token)
 	if apierr.CodeOf(err) == apierr.NotFound {
-		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.")
+		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("unknown_key")
 	}
 	if err != nil {
 		return store.GuildKeyRef{}, err
@@ -180,7 +180,7 @@ func (s *Server) authorizeGuild(ctx context.Context, guild snowflake.ID) (Princi
 	}
 	if p.Key != nil {
 		if p.Key.GuildID != guild {
-			return Principal{}, apierr.New(apierr.Forbidden, "This API key belongs to another guild.")
+			return Principal{}, apierr.New(apierr.Forbidden, "This API key belongs to another guild.").Because("wrong_guild")
 		}
 		return p, nil
 	}
@@ -189,7 +189,7 @@ func (s *Server) authorizeGuild(ctx context.Context, guild snowflake.ID) (Princi
 		return Principal{}, err
 	}
 	if !ok {
-		return Principal{}, apierr.New(apierr.Forbidden, "You do not administer this guild.")
+		return Principal{}, apierr.New(apierr.Forbidden, "You do not administer this guild.").Because("not_admin")
 	}
 	return p, nil
 }

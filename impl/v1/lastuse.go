@@ -28,10 +28,12 @@ type uses struct {
 	}
 	now func() time.Time
 	log *slog.Logger
+	// failed counts a flush that the database refused.
+	failed func()
 }
 
-func newUses(st *store.Store, now func() time.Time, log *slog.Logger) *uses {
-	return &uses{pending: map[int64]time.Time{}, recorded: map[int64]time.Time{}, store: st, now: now, log: log}
+func newUses(st *store.Store, now func() time.Time, log *slog.Logger, failed func()) *uses {
+	return &uses{pending: map[int64]time.Time{}, recorded: map[int64]time.Time{}, store: st, now: now, log: log, failed: failed}
 }
 
 // Record notes that the key was used now.
@@ -81,11 +83,13 @@ func (u *uses) Run(ctx context.Context) {
 		case <-ctx.Done():
 			if err := u.Flush(context.WithoutCancel(ctx)); err != nil {
 				u.log.Error("record key uses", "err", err)
+				u.failed()
 			}
 			return
 		case <-t.C:
 			if err := u.Flush(ctx); err != nil {
 				u.log.Error("record key uses", "err", err)
+				u.failed()
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func TestKeyUseIsWrittenAtMostOncePerMinute(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
-	u := newUses(st, func() time.Time { return now }, nil)
+	u := newUses(st, func() time.Time { return now }, nil, func() {})
 	// Lookups may come from the store's cache, with a stale LastUse.
 	lookup := func() store.GuildKeyRef {
 		ref, err := st.GuildKeyByToken(ctx, key.Token)

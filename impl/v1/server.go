@@ -16,9 +16,11 @@ import (
 
 	api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
+	"github.com/apikeyd/apikeyd/openapi"
 )
 
 // BasePath is where the family is mounted.
@@ -35,9 +37,10 @@ type Config struct {
 	Identity        Identity
 	MaxKeysPerGuild int
 	// Limiter counts failed authentications per client address.
-	Limiter *ratelimit.Limiter
-	Log     *slog.Logger
-	Now     func() time.Time // nil means time.Now
+	Limiter  *ratelimit.Limiter
+	Observer *observe.Observer
+	Log      *slog.Logger
+	Now      func() time.Time // nil means time.Now
 }
 
 // Server implements the generated strict interface.
@@ -46,6 +49,7 @@ type Server struct {
 	identity Identity
 	maxKeys  int
 	limiter  *ratelimit.Limiter
+	observer *observe.Observer
 	log      *slog.Logger
 	uses     *uses
 	handler  http.Handler
@@ -67,10 +71,11 @@ func New(cfg Config) (*Server, error) {
 		identity: cfg.Identity,
 		maxKeys:  cfg.MaxKeysPerGuild,
 		limiter:  cfg.Limiter,
+		observer: cfg.Observer,
 		log:      cfg.Log,
-		uses:     newUses(cfg.Store, now, cfg.Log),
+		uses:     newUses(cfg.Store, now, cfg.Log, cfg.Observer.DatabaseError),
 	}
-	doc, err := api.GetSwagger()
+	doc, err := openapi.Load("v1.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("v1 document: %w", err)
 	}
@@ -132,9 +137,7 @@ func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error)
 // writeError is the one place where an error becomes this family's body.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierr.From(err)
-	if e.Code == apierr.Internal {
-		validate.LogFailure(s.log, r, err)
-	}
+	s.observer.Failed(r, e, store.IsDatabaseError(err))
 	p := problem(e)
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")

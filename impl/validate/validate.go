@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/observe"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -102,6 +102,7 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 			v.cfg.WriteError(w, r, apierr.New(apierr.NotFound, "no such route"))
 			return
 		}
+		observe.SetOperation(r.Context(), route.Operation.OperationID)
 		ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
 		r = r.WithContext(ctx)
 		input := &openapi3filter.RequestValidationInput{
@@ -175,7 +176,7 @@ func classify(err error) *apierr.Error {
 		if unexpected != nil {
 			return apierr.From(unexpected)
 		}
-		return apierr.New(apierr.Unauthorized, "credentials are missing or invalid")
+		return apierr.New(apierr.Unauthorized, "credentials are missing or invalid").Because("no_credentials")
 	}
 	var reqErr *openapi3filter.RequestError
 	if !errors.As(err, &reqErr) {
@@ -304,15 +305,4 @@ func CutBearer(header string) (token string, bearer bool) {
 		return strings.TrimSpace(header[len(prefix):]), true
 	}
 	return strings.TrimSpace(header), false
-}
-
-// LogFailure logs a request that failed on the server's side. A request
-// whose client went away (its context ended) failed because of that: it is
-// logged at info, so that errors mean something is wrong with the server.
-func LogFailure(log *slog.Logger, r *http.Request, err error) {
-	level := slog.LevelError
-	if r.Context().Err() != nil {
-		level = slog.LevelInfo
-	}
-	log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 }

@@ -1,0 +1,184 @@
+// Package observe gives every request an id, logs it, and counts it for
+// Prometheus: requests by operation and status, their latency,
+// authentication failures by reason, and database errors.
+package observe
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// RequestIDHeader carries a request's id, from the client if it sent a
+// usable one, back in every answer.
+const RequestIDHeader = "X-Request-Id"
+
+// Observer holds the metrics of one server; it is not global, so that
+// tests can run servers side by side.
+type Observer struct {
+	log          *slog.Logger
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	authFailures *prometheus.CounterVec
+	dbErrors     prometheus.Counter
+}
+
+// New registers apikeyd's metrics, and Go's and the process's.
+func New(log *slog.Logger) *Observer {
+	o := &Observer{
+		log:      log,
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apikeyd_http_requests_total",
+			Help: "HTTP requests answered, by operationId (\"unmatched\" for no route) and status.",
+		}, []string{"operation", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "apikeyd_http_request_duration_seconds",
+			Help:    "Time from a request's arrival to its answer, by operationId.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"operation"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apikeyd_auth_failures_total",
+			Help: "Requests refused for their credentials, by reason.",
+		}, []string{"reason"}),
+		dbErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "apikeyd_database_errors_total",
+			Help: "Database operations that failed, answered with 500 or logged by background work.",
+		}),
+	}
+	o.registry.MustRegister(o.requests, o.latency, o.authFailures, o.dbErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return o
+}
+
+// MetricsHandler serves the metrics in Prometheus's text format.
+func (o *Observer) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{Registry: o.registry})
+}
+
+// AuthFailure counts a request refused for its credentials.
+func (o *Observer) AuthFailure(reason string) {
+	if reason == "" {
+		reason = "other"
+	}
+	o.authFailures.WithLabelValues(reason).Inc()
+}
+
+// DatabaseError counts a failed database operation.
+func (o *Observer) DatabaseError() { o.dbErrors.Inc() }
+
+// info is what the layers below tell the middleware about a request.
+type info struct {
+	id        string
+	operation string
+}
+
+type infoKey struct{}
+
+// SetOperation records which operation a request matched.
+func SetOperation(ctx context.Context, operationID string) {
+	if in, ok := ctx.Value(infoKey{}).(*info); ok {
+		in.operation = operationID
+	}
+}
+
+// RequestID is the id of the request ctx belongs to, "" outside one.
+func RequestID(ctx context.Context) string {
+	if in, ok := ctx.Value(infoKey{}).(*info); ok {
+		return in.id
+	}
+	return ""
+}
+
+// Middleware gives each request its id, and logs and counts its answer.
+func (o *Observer) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		in := &info{id: requestID(r.Header.Get(RequestIDHeader)), operation: "unmatched"}
+		w.Header().Set(RequestIDHeader, in.id)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, in)))
+		elapsed := time.Since(start)
+		o.requests.WithLabelValues(in.operation, strconv.Itoa(sw.status)).Inc()
+		o.latency.WithLabelValues(in.operation).Observe(elapsed.Seconds())
+		// The query is left out: it is the caller's, and may be long.
+		o.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", in.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("operation", in.operation), slog.Int("status", sw.status), slog.Duration("duration", elapsed))
+	})
+}
+
+// requestID keeps a client's id if it is short and plain, so that it can
+// be followed across services, and makes one otherwise.
+func requestID(sent string) string {
+	if n := len(sent); n > 0 && n <= 64 {
+		ok := true
+		for i := 0; i < n && ok; i++ {
+			c := sent[i]
+			ok = c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		}
+		if ok {
+			return sent
+		}
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Failed logs and counts an error a family is about to answer with:
+// refused credentials by reason, and server-side failures, which are
+// database errors when isDatabase says so. A request whose client went
+// away (its context ended) failed because of that: it is logged at info,
+// so that errors mean something is wrong with the server.
+func (o *Observer) Failed(r *http.Request, e *apierr.Error, isDatabase bool) {
+	switch e.Code {
+	case apierr.Unauthorized, apierr.Forbidden, apierr.TooManyRequests:
+		o.AuthFailure(e.Reason)
+	case apierr.Internal, apierr.Unavailable:
+		if isDatabase {
+			o.DatabaseError()
+		}
+		if e.Code == apierr.Unavailable && !isDatabase {
+			return // Discord failing is logged where it is seen
+		}
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			level = slog.LevelInfo
+		}
+		o.log.Log(r.Context(), level, "request failed", "request_id", RequestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "err", e)
+	}
+}
