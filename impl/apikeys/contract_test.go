@@ -4,15 +4,15 @@ import (
 	"context"
 	"testing"
 
-	api "github.com/apikeyd/apikeyd/gen/apikeys"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/contract"
+	"github.com/apikeyd/apikeyd/openapi"
 )
 
 // TestContract replays every example of openapi/apikeys.yaml against the
 // real handler stack on a fresh SQLite database.
 func TestContract(t *testing.T) {
-	doc, err := api.GetSwagger()
+	doc, err := openapi.Load("apikeys.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
