@@ -218,12 +218,7 @@ func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor
 // UpdateLoggingSettings applies change; flags must be names the document
 // declares.
 func (s *Store) UpdateLoggingSettings(ctx context.Context, guild snowflake.ID, actor Actor, change LoggingChange, defaults map[string]bool) (LoggingSettings, error) {
-	var out LoggingSettings
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		cur, err := s.loggingSettings(ctx, q, guild)
-		if err != nil {
-			return err
-		}
+	out, err := s.changeLogging(ctx, guild, actor, ActionLoggingSettingsUpdated, func(cur *LoggingSettings) map[string]any {
 		changes := map[string]any{}
 		if change.LogsChannelID != nil && *change.LogsChannelID != cur.LogsChannelID {
 			cur.LogsChannelID = *change.LogsChannelID
@@ -239,14 +234,7 @@ func (s *Store) UpdateLoggingSettings(ctx context.Context, guild snowflake.ID, a
 				changes[name] = v
 			}
 		}
-		out = cur
-		if len(changes) == 0 {
-			return nil
-		}
-		if err := s.writeLogging(ctx, q, cur); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, guild, actor, ActionLoggingSettingsUpdated, changes)
+		return changes
 	})
 	if err != nil {
 		return LoggingSettings{}, fmt.Errorf("update logging settings: %w", err)
@@ -257,12 +245,7 @@ func (s *Store) UpdateLoggingSettings(ctx context.Context, guild snowflake.ID, a
 // ResetLoggingSettings puts the settings back to the defaults; the module
 // stays on or off.
 func (s *Store) ResetLoggingSettings(ctx context.Context, guild snowflake.ID, actor Actor, defaults map[string]bool) (LoggingSettings, error) {
-	var out LoggingSettings
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		cur, err := s.loggingSettings(ctx, q, guild)
-		if err != nil {
-			return err
-		}
+	out, err := s.changeLogging(ctx, guild, actor, ActionLoggingSettingsReset, func(cur *LoggingSettings) map[string]any {
 		changes := map[string]any{}
 		if cur.LogsChannelID != 0 {
 			changes["logs_channel_id"] = ""
@@ -273,6 +256,25 @@ func (s *Store) ResetLoggingSettings(ctx context.Context, guild snowflake.ID, ac
 			}
 		}
 		cur.LogsChannelID, cur.Flags = 0, map[string]bool{}
+		return changes
+	})
+	if err != nil {
+		return LoggingSettings{}, fmt.Errorf("reset logging settings: %w", err)
+	}
+	return out, nil
+}
+
+// changeLogging applies a change to a guild's logging settings in one
+// transaction: apply edits them and says what changed; if anything did,
+// they are written with their audit entry.
+func (s *Store) changeLogging(ctx context.Context, guild snowflake.ID, actor Actor, action string, apply func(*LoggingSettings) map[string]any) (LoggingSettings, error) {
+	var out LoggingSettings
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		cur, err := s.loggingSettings(ctx, q, guild)
+		if err != nil {
+			return err
+		}
+		changes := apply(&cur)
 		out = cur
 		if len(changes) == 0 {
 			return nil
@@ -280,12 +282,9 @@ func (s *Store) ResetLoggingSettings(ctx context.Context, guild snowflake.ID, ac
 		if err := s.writeLogging(ctx, q, cur); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, guild, actor, ActionLoggingSettingsReset, changes)
+		return s.audit(ctx, q, guild, actor, action, changes)
 	})
-	if err != nil {
-		return LoggingSettings{}, fmt.Errorf("reset logging settings: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 func (s *Store) writeLogging(ctx context.Context, q *db.Queries, l LoggingSettings) error {
