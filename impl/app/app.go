@@ -16,6 +16,7 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/apikeys"
 	"github.com/apikeyd/apikeyd/impl/discord"
+	"github.com/apikeyd/apikeyd/impl/docs"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
@@ -103,6 +104,10 @@ func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /openapi/", http.StripPrefix("/openapi/", http.FileServerFS(openapi.Documents)))
 	mux.Handle("GET /metrics", observer.MetricsHandler())
+	// No method in the pattern: the docs answer 405 themselves.
+	docsHandler := docs.Handler()
+	mux.Handle("/docs", docsHandler)
+	mux.Handle("/docs/", docsHandler)
 	return observer.Middleware(byPrefix(map[string]http.Handler{"/apiKeys/": apiKeys, v1.BasePath: s.v1}, mux)), nil
 }
 

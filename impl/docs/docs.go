@@ -1,0 +1,236 @@
+// Package docs serves GET /docs: an API reference page for each of the two
+// OpenAPI documents, rendered in the browser by Redoc. Redoc's standalone
+// bundle is embedded in the binary (assets/, refreshed from the version
+// pinned in tools/package.json by .ci/docs-assets), so the page loads
+// nothing from anywhere but this server, and its Content-Security-Policy
+// says so.
+//
+//	GET /docs                   the /v1 document (openapi/v1.yaml)
+//	GET /docs?doc=apikeys       the /apiKeys document (openapi/apikeys.yaml)
+//	GET /docs/assets/{file}     the embedded scripts and style sheet
+//
+// The page links its assets and the documents by relative URLs, so it also
+// works behind a proxy that serves apikeyd under a path prefix.
+package docs
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed assets
+var embedded embed.FS
+
+// document is one OpenAPI document the page can show.
+type document struct {
+	Key   string // the value of ?doc=
+	Title string // what the page calls it
+	URL   string // where apikeyd serves it, relative to /docs
+}
+
+// documents are the documents /docs shows, the default first.
+var documents = []document{
+	{Key: "v1", Title: "/v1", URL: "openapi/v1.yaml"},
+	{Key: "apikeys", Title: "/apiKeys", URL: "openapi/apikeys.yaml"},
+}
+
+// contentSecurityPolicy allows scripts, style sheets, images, fonts and
+// fetches from this server only, and nothing else: no inline script, no
+// eval, no frames, no workers. Redoc's CSS-in-JS adds <style> elements,
+// which carry the page's nonce (Redoc's `nonce` option), and draws its
+// link icons as data: images, which cannot run script. Three things Redoc
+// tries are refused, harmlessly: its search worker, from a blob: URL
+// (search is off, see docs.js); perfect-scrollbar's style sheet, added
+// before the nonce is known (native scroll bars are on instead); and the
+// Redocly logo in the side menu, from cdn.redoc.ly, which hides itself
+// when it fails to load.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-%s'; " +
+	"img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>apikeyd {{.Doc.Title}} API reference</title>
+<link rel="stylesheet" href="docs/assets/docs.css">
+</head>
+<body>
+<header class="docs-header">
+<span class="docs-brand">apikeyd API reference</span>
+<nav aria-label="Documents">
+{{- range .Docs}}
+<a href="docs?doc={{.Key}}"{{if eq .Key $.Doc.Key}} aria-current="page"{{end}}>{{.Title}}</a>
+{{- end}}
+</nav>
+<a class="docs-source" href="{{.Doc.URL}}">{{.Doc.URL}}</a>
+</header>
+<main id="redoc" data-spec-url="{{.Doc.URL}}" data-nonce="{{.Nonce}}">
+<noscript><p>This page needs JavaScript. The document itself is at <a href="{{.Doc.URL}}">{{.Doc.URL}}</a>.</p></noscript>
+</main>
+<script src="docs/assets/redoc.standalone.js"></script>
+<script src="docs/assets/docs.js"></script>
+</body>
+</html>
+`))
+
+// Handler serves /docs and /docs/assets/. Mount it at both "/docs" and
+// "/docs/"; methods other than GET and HEAD get 405.
+func Handler() http.Handler {
+	assets := loadAssets()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /docs", servePage)
+	// A trailing slash would make the page's relative URLs point elsewhere.
+	mux.Handle("GET /docs/{$}", http.RedirectHandler("../docs", http.StatusMovedPermanently))
+	mux.HandleFunc("GET /docs/assets/{file}", func(w http.ResponseWriter, r *http.Request) {
+		a, ok := assets[r.PathValue("file")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		a.serve(w, r)
+	})
+	return mux
+}
+
+func servePage(w http.ResponseWriter, r *http.Request) {
+	doc, ok := documents[0], true
+	if key := r.URL.Query().Get("doc"); key != "" {
+		doc, ok = lookup(key)
+	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	if !ok {
+		h.Set("Cache-Control", "no-store")
+		var keys []string
+		for _, d := range documents {
+			keys = append(keys, "?doc="+d.Key)
+		}
+		http.Error(w, "No such document: try "+strings.Join(keys, " or ")+".", http.StatusNotFound)
+		return
+	}
+	nonce := newNonce()
+	var body bytes.Buffer
+	if err := page.Execute(&body, struct {
+		Doc   document
+		Docs  []document
+		Nonce string
+	}{doc, documents, nonce}); err != nil {
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy, "%s", nonce, 1))
+	// The nonce is new on each response: never reuse a stored page.
+	h.Set("Cache-Control", "no-store")
+	w.Write(body.Bytes())
+}
+
+func lookup(key string) (document, bool) {
+	for _, d := range documents {
+		if d.Key == key {
+			return d, true
+		}
+	}
+	return document{}, false
+}
+
+func newNonce() string {
+	b := make([]byte, 18)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24 and later)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// asset is one embedded file, served with a strong ETag (so that a reload
+// costs a 304) and, when the client takes it, gzip, made on first use.
+type asset struct {
+	name        string
+	contentType string
+	body        []byte
+	etag        string
+	gzipped     func() []byte
+}
+
+var contentTypes = map[string]string{
+	".js":  "text/javascript; charset=utf-8",
+	".css": "text/css; charset=utf-8",
+	".txt": "text/plain; charset=utf-8",
+}
+
+// loadAssets reads assets/ once. Files of other types than those in
+// contentTypes are not served.
+func loadAssets() map[string]*asset {
+	out := map[string]*asset{}
+	entries, err := fs.ReadDir(embedded, "assets")
+	if err != nil {
+		panic(err) // the directory is embedded: cannot happen
+	}
+	for _, e := range entries {
+		ct, ok := contentTypes[path.Ext(e.Name())]
+		if e.IsDir() || !ok {
+			continue
+		}
+		body, err := embedded.ReadFile("assets/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(body)
+		a := &asset{name: e.Name(), contentType: ct, body: body, etag: hex.EncodeToString(sum[:16])}
+		a.gzipped = sync.OnceValue(func() []byte {
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+			zw.Write(body)
+			zw.Close()
+			return buf.Bytes()
+		})
+		out[e.Name()] = a
+	}
+	return out
+}
+
+func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Revalidate every time: the same URL serves a new bundle after an
+	// upgrade of apikeyd, and the answer is a 304 until then.
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Vary", "Accept-Encoding")
+	body, etag := a.body, a.etag
+	if acceptsGzip(r) && len(a.body) > 1024 {
+		body, etag = a.gzipped(), etag+"-gzip"
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", `"`+etag+`"`)
+	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(body))
+}
+
+// acceptsGzip reports whether Accept-Encoding lists gzip without q=0.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+				continue
+			}
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
