@@ -105,6 +105,8 @@ func TestUserNamesAreDecodedOnce(t *testing.T) {
 		{"%E4%BD%A0%E5%A5%BD", "你好"},
 		{strings.Repeat("%C3%A9", 64), strings.Repeat("é", 64)}, // 64 characters, 128 bytes
 		{"x%20y", "x y"},
+		{"%2Fetc%2Fpasswd", "/etc/passwd"}, // escaped slashes are no empty segments
+		{"a%2F%2Fb", "a//b"},
 	}
 	for _, c := range cases {
 		res, body := inst.Do(t, "POST", "/apiKeys/new/"+c.path, apptest.SystemKey, nil)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -117,7 +118,7 @@ func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error)
 // writeError is the one place where an error becomes this family's body.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierr.From(err)
-	if e.Code == apierr.NotFound && emptyUserSegment(r.URL.Path) {
+	if e.Code == apierr.NotFound && emptyUserSegment(r.URL) {
 		// The router cannot match an empty segment; the seed calls this
 		// an empty user name.
 		e = &apierr.Error{Code: apierr.Invalid, Fields: map[string]string{"user": "must be 1 to 64 characters"}}
@@ -141,7 +142,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
-func emptyUserSegment(path string) bool {
+// emptyUserSegment reads the escaped path, where an escaped "/" inside a
+// name is no empty segment.
+func emptyUserSegment(u *url.URL) bool {
+	path := u.EscapedPath()
 	return path == "/apiKeys/new/" || strings.HasPrefix(path, "/apiKeys/new//")
 }
 

@@ -2,6 +2,7 @@ package v1_test
 
 import (
 	"context"
+	"io"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -222,6 +223,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed JSON", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": `, 400, ""},
 		{"not an object", "POST", "/v1/auth/api-key", "application/json", `[1, 2]`, 400, ""},
+		{"data after the JSON value", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "` + g + `"}x`, 400, "body"},
+		{"two JSON values", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "` + g + `"} {"guild_id": "` + g + `"}`, 400, "body"},
 		{"unknown field", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "` + g + `", "x": 1}`, 400, "x"},
 		{"guild id not digits", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": "12a"}`, 400, "guild_id"},
 		{"guild id negative", "POST", "/v1/auth/api-key", "application/json", `{"guild_id": -5}`, 400, "guild_id"},
@@ -264,5 +267,18 @@ func TestBadInput(t *testing.T) {
 	}
 	if got := w.listKeys(t); len(got) != 0 {
 		t.Fatalf("bad input wrote keys: %+v", got)
+	}
+}
+
+// A body over the limit is refused however it is sent, even chunked with
+// no length given.
+func TestChunkedBodyOverTheLimit(t *testing.T) {
+	w := newWorld(t)
+	body := io.MultiReader(strings.NewReader(`{"guild_id": "`), strings.NewReader(strings.Repeat("1", 1<<20)), strings.NewReader(`"}`))
+	req, _ := http.NewRequest("POST", w.URL+"/v1/auth/api-key", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	if res, b := apptest.Send(t, req); res.StatusCode != 413 {
+		t.Fatalf("got %d %s, want 413", res.StatusCode, b)
 	}
 }

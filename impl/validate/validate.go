@@ -5,9 +5,13 @@
 package validate
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -105,6 +109,10 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		observe.SetOperation(r.Context(), route.Operation.OperationID)
 		ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
 		r = r.WithContext(ctx)
+		if err := checkJSONBody(r, route); err != nil {
+			v.cfg.WriteError(w, r, err)
+			return
+		}
 		input := &openapi3filter.RequestValidationInput{
 			Request:    r,
 			PathParams: params,
@@ -117,6 +125,40 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkJSONBody refuses a JSON body with anything but white space after
+// its value: kin-openapi and the generated handlers read the first value
+// and would act on it, ignoring the rest. The body is read once here (up to
+// the limit) and put back for them.
+func checkJSONBody(r *http.Request, route *routers.Route) error {
+	if route.Operation.RequestBody == nil || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType != "application/json" {
+		return nil // the validator answers 415
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes)
+	}
+	if err != nil {
+		return &apierr.Error{Code: apierr.Invalid, Message: "body: could not be read", Fields: map[string]string{"body": "could not be read"}, Cause: err}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var value json.RawMessage
+	if err := dec.Decode(&value); err != nil {
+		return nil // not JSON at all: the validator says so
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &apierr.Error{Code: apierr.Invalid, Message: "body: must be one JSON value, with nothing after it",
+			Fields: map[string]string{"body": "must be one JSON value, with nothing after it"}}
+	}
+	return nil
 }
 
 func headerBytes(h http.Header) int {
@@ -135,8 +177,8 @@ func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]strin
 	rel.URL = &u
 	var ok bool
 	// An empty segment is no route: the router would clean it away and
-	// match another one.
-	if strings.Contains(u.Path, "//") {
+	// match another one. (An escaped "/" inside a segment is no empty one.)
+	if strings.Contains(r.URL.EscapedPath(), "//") {
 		return nil, nil, routers.ErrPathNotFound
 	}
 	if u.Path, ok = strings.CutPrefix(u.Path, v.basePath); !ok {
@@ -161,6 +203,12 @@ func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]strin
 
 // classify turns what openapi3filter reports into the error vocabulary.
 func classify(err error) *apierr.Error {
+	// The security check reads the body too, and may be the one to find it
+	// too large.
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes)
+	}
 	var secErr *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &secErr) {
 		var unexpected error
@@ -181,10 +229,6 @@ func classify(err error) *apierr.Error {
 	var reqErr *openapi3filter.RequestError
 	if !errors.As(err, &reqErr) {
 		return &apierr.Error{Code: apierr.Invalid, Message: "invalid request", Cause: err}
-	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(reqErr.Err, &tooLarge) {
-		return apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes)
 	}
 	switch {
 	case reqErr.Parameter != nil:
