@@ -136,7 +136,13 @@ func seedEntries(ctx context.Context, path string, counts map[string]int) error 
 			}
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// Leave the entries in the database file, as a running apikeyd's
+	// checkpoints would, not in a write-ahead log it must index at start.
+	_, err = db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
 }
 
 // measureEntries pages through the audit log of both guilds.
