@@ -39,6 +39,8 @@ type Store struct {
 	sealer *keys.Sealer
 	now    func() time.Time
 
+	writes *groupCommit
+
 	guildKeys *keyCache[GuildKeyRef]
 	userKeys  *keyCache[string]        // key hash -> user name
 	settings  *keyCache[GuildSettings] // guild id -> its settings
@@ -84,7 +86,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open store: prepare queries: %w", err)
 	}
 	return &Store{
-		db: sqldb, q: q, sealer: cfg.Sealer, now: now,
+		db: sqldb, q: q, sealer: cfg.Sealer, now: now, writes: newGroupCommit(sqldb, q),
 		guildKeys: newKeyCache[GuildKeyRef](), userKeys: newKeyCache[string](),
 		settings: newKeyCache[GuildSettings](),
 	}, nil
@@ -114,6 +116,7 @@ func dsn(path string) string {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.writes.close()
 	return errors.Join(s.q.Close(), s.db.Close())
 }
 

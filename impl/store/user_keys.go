@@ -29,19 +29,26 @@ func (s *Store) CreateUserKey(ctx context.Context, user, note string) (string, e
 	if err != nil {
 		return "", fmt.Errorf("create user key: %w", err)
 	}
-	if err := s.insertUserKey(ctx, user, note, token); err != nil {
+	insert, err := s.userKeyInsert(user, note, token)
+	if err != nil {
+		return "", fmt.Errorf("create user key: %w", err)
+	}
+	// Keys created together share a commit, and so a disk flush.
+	if err := s.writes.do(ctx, insert); err != nil {
 		return "", fmt.Errorf("create user key: %w", err)
 	}
 	return token, nil
 }
 
-func (s *Store) insertUserKey(ctx context.Context, user, note, token string) error {
+// userKeyInsert is the write that stores a user key, to run in a
+// transaction.
+func (s *Store) userKeyInsert(user, note, token string) (func(context.Context, *db.Queries) error, error) {
 	hash := keys.Hash(token)
 	sealed, err := s.sealer.Seal(token)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.inTx(ctx, func(q *db.Queries) error {
+	return func(ctx context.Context, q *db.Queries) error {
 		if err := s.sealedUnderOurKey(ctx, q); err != nil {
 			return err
 		}
@@ -53,7 +60,7 @@ func (s *Store) insertUserKey(ctx context.Context, user, note, token string) err
 			CreatedAt: s.now().UnixMilli(),
 		})
 		return err
-	})
+	}, nil
 }
 
 // InstallSystemKey makes token the System key unless there is one already,
@@ -66,7 +73,11 @@ func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error
 	if n > 0 {
 		return false, nil
 	}
-	if err := s.insertUserKey(ctx, SystemUser, "", token); err != nil {
+	insert, err := s.userKeyInsert(SystemUser, "", token)
+	if err == nil {
+		err = s.inTx(ctx, func(q *db.Queries) error { return insert(ctx, q) })
+	}
+	if err != nil {
 		return false, fmt.Errorf("install system key: %w", err)
 	}
 	return true, nil

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/apikeyd/apikeyd/gen/db"
+)
+
+// maxBatch bounds how many writes share one commit.
+const maxBatch = 256
+
+var errStoreClosed = errors.New("the store is closed")
+
+// groupCommit runs the writes of concurrent requests in one transaction,
+// so that they share one fsync. Each acknowledged write must be on disk
+// (synchronous=FULL), and a commit per write makes every request wait for
+// its own disk flush; while one commit is flushing, the writes that arrive
+// queue up and go together in the next. A lone write is committed at once.
+//
+// A write that fails leaves the others alone: a failed SQLite statement
+// undoes only itself, and its caller gets its error. Every caller is
+// answered only after the commit that holds its write.
+type groupCommit struct {
+	db    *sql.DB
+	q     *db.Queries
+	queue chan *groupWrite
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+type groupWrite struct {
+	ctx    context.Context
+	write  func(context.Context, *db.Queries) error
+	result chan error
+}
+
+func newGroupCommit(sqldb *sql.DB, q *db.Queries) *groupCommit {
+	g := &groupCommit{db: sqldb, q: q, queue: make(chan *groupWrite), stop: make(chan struct{}), done: make(chan struct{})}
+	go g.run()
+	return g
+}
+
+// do runs write in the next group commit and returns once it is on disk
+// (or failed). If ctx ends first, do returns its error; the write may
+// still be committed, unacknowledged.
+func (g *groupCommit) do(ctx context.Context, write func(context.Context, *db.Queries) error) error {
+	w := &groupWrite{ctx: ctx, write: write, result: make(chan error, 1)}
+	select {
+	case g.queue <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.stop:
+		return errStoreClosed
+	}
+	select {
+	case err := <-w.result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *groupCommit) run() {
+	defer close(g.done)
+	for {
+		var batch []*groupWrite
+		select {
+		case w := <-g.queue:
+			batch = append(batch, w)
+		case <-g.stop:
+			return
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case w := <-g.queue:
+				batch = append(batch, w)
+			default:
+				break gather
+			}
+		}
+		g.commit(batch)
+	}
+}
+
+func (g *groupCommit) commit(batch []*groupWrite) {
+	results := make([]error, len(batch))
+	err := inTx(context.Background(), g.db, func(tx *sql.Tx) error {
+		q := g.q.WithTx(tx)
+		for i, w := range batch {
+			if err := w.ctx.Err(); err != nil {
+				results[i] = err // its caller has gone: write nothing
+				continue
+			}
+			results[i] = w.write(w.ctx, q)
+		}
+		return nil
+	})
+	for i, w := range batch {
+		if err != nil {
+			results[i] = fmt.Errorf("group commit: %w", err)
+		}
+		w.result <- results[i]
+	}
+}
+
+// close waits for the commit under way and refuses further writes.
+func (g *groupCommit) close() {
+	select {
+	case <-g.stop:
+	default:
+		close(g.stop)
+	}
+	<-g.done
+}
