@@ -87,12 +87,19 @@ func OperationID(ctx context.Context) string {
 // Middleware validates each request and passes the valid ones to next.
 func (v *Validator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := r.Body
+		fail := func(r *http.Request, e *apierr.Error) {
+			if e.Code == apierr.TooLarge {
+				drain(body)
+			}
+			v.cfg.WriteError(w, r, e)
+		}
 		if headerBytes(r.Header) > MaxHeaderBytes {
-			v.cfg.WriteError(w, r, apierr.New(apierr.HeaderTooLarge, "the headers are over %d bytes", MaxHeaderBytes))
+			fail(r, apierr.New(apierr.HeaderTooLarge, "the headers are over %d bytes", MaxHeaderBytes))
 			return
 		}
 		if r.ContentLength > MaxBodyBytes {
-			v.cfg.WriteError(w, r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
+			fail(r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
@@ -100,17 +107,17 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		route, params, err := v.findRoute(r)
 		if err != nil {
 			if errors.Is(err, routers.ErrMethodNotAllowed) {
-				v.cfg.WriteError(w, r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
+				fail(r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
 				return
 			}
-			v.cfg.WriteError(w, r, apierr.New(apierr.NotFound, "no such route"))
+			fail(r, apierr.New(apierr.NotFound, "no such route"))
 			return
 		}
 		observe.SetOperation(r.Context(), route.Operation.OperationID)
 		ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
 		r = r.WithContext(ctx)
 		if err := checkJSONBody(r, route); err != nil {
-			v.cfg.WriteError(w, r, err)
+			fail(r, err)
 			return
 		}
 		input := &openapi3filter.RequestValidationInput{
@@ -120,18 +127,30 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 			Options:    v.options,
 		}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
-			v.cfg.WriteError(w, r, classify(err))
+			fail(r, classify(err))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
+// maxDrainBytes bounds how much of a refused body is read and thrown away.
+const maxDrainBytes = 8 << 20
+
+// drain reads what is left of a body that is too large (up to a bound),
+// so that a client still sending it reads the 413 instead of a reset
+// connection; the server closes the connection after the answer.
+func drain(body io.ReadCloser) {
+	if body != nil {
+		io.CopyN(io.Discard, body, maxDrainBytes)
+	}
+}
+
 // checkJSONBody refuses a JSON body with anything but white space after
 // its value: kin-openapi and the generated handlers read the first value
 // and would act on it, ignoring the rest. The body is read once here (up to
 // the limit) and put back for them.
-func checkJSONBody(r *http.Request, route *routers.Route) error {
+func checkJSONBody(r *http.Request, route *routers.Route) *apierr.Error {
 	if route.Operation.RequestBody == nil || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
