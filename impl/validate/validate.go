@@ -158,8 +158,9 @@ func checkJSONBody(r *http.Request, route *routers.Route) *apierr.Error {
 	if mediaType != "application/json" {
 		return nil // the validator answers 415
 	}
+	// Not closed: a body refused as too large is drained, from the
+	// request's own reader, before the answer.
 	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes)
