@@ -102,7 +102,10 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 			fail(r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if r.Body != http.NoBody {
+			// A bodiless request keeps NoBody, which the validator skips.
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
 
 		route, params, err := v.findRoute(r)
 		if err != nil {
