@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the raw insert loop and the seeding of entries
@@ -194,33 +193,17 @@ func rawInserts(ctx context.Context, path string, c int, d time.Duration) (harne
 	if _, err := db.ExecContext(ctx, `CREATE TABLE k (id INTEGER PRIMARY KEY, user_name TEXT NOT NULL, note TEXT NOT NULL, key_hash BLOB NOT NULL UNIQUE, key_sealed BLOB NOT NULL, created_at INTEGER NOT NULL)`); err != nil {
 		return harness.Result{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var mu sync.Mutex
-	var latencies []time.Duration
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for i := 0; ctx.Err() == nil; i++ {
-				began := time.Now()
-				hash := fmt.Appendf(nil, "%032d%032d", w, i)
-				if _, err := db.Exec(`INSERT INTO k (user_name, note, key_hash, key_sealed, created_at) VALUES (?, '', ?, ?, ?)`,
-					fmt.Sprintf("bench-%d-%d", w, i), hash, make([]byte, 69), time.Now().UnixMilli()); err != nil {
-					continue
-				}
-				mine = append(mine, time.Since(began))
-			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
-		}()
+	insert := func(ctx context.Context, w, i int) (int, string, error) {
+		hash := fmt.Appendf(nil, "%032d%032d", w, i)
+		_, err := db.ExecContext(ctx, `INSERT INTO k (user_name, note, key_hash, key_sealed, created_at) VALUES (?, '', ?, ?, ?)`,
+			fmt.Sprintf("bench-%d-%d", w, i), hash, make([]byte, 69), time.Now().UnixMilli())
+		return 0, "", err
 	}
-	wg.Wait()
-	return harness.Summarize(latencies, time.Since(start)), nil
+	r := harness.Loop(ctx, c, d, insert, func(int) bool { return true })
+	if r.Errors > 0 {
+		return harness.Result{}, fmt.Errorf("raw inserts: %d errors: %+v", r.Errors, r.Samples)
+	}
+	return r, nil
 }
 
 // bareServer is the baseline: net/http and nothing else.

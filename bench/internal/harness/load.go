@@ -47,10 +47,35 @@ func Client(workers int) *http.Client {
 	}
 }
 
-// Run drives workers closed-loop clients for d: each sends its next
+// Op is one operation of a closed-loop worker: i counts the worker's
+// operations. It returns the answer's status (and body, for the report),
+// or err when there was no answer.
+type Op func(ctx context.Context, worker, i int) (status int, body string, err error)
+
+// Run drives workers closed-loop HTTP clients for d: each sends its next
 // request as soon as the previous answer is read. ok says which statuses
 // count as success.
 func Run(ctx context.Context, client *http.Client, workers int, d time.Duration, next Request, ok func(status int) bool) Result {
+	return Loop(ctx, workers, d, func(ctx context.Context, worker, i int) (int, string, error) {
+		req, err := next(worker, i)
+		if err != nil {
+			return 0, "", err
+		}
+		res, err := client.Do(req.WithContext(ctx))
+		if err != nil {
+			return 0, "", err
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res.StatusCode, string(body), err
+	}, ok)
+}
+
+// Loop runs op from workers goroutines for d, each starting its next
+// operation when the last one ends, and measures them: an operation that
+// returned an error or a status ok refuses counts as an error; one cut
+// short by the end of the run does not count at all.
+func Loop(ctx context.Context, workers int, d time.Duration, op Op, ok func(status int) bool) Result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	tallies := make([]tally, workers)
@@ -63,32 +88,18 @@ func Run(ctx context.Context, client *http.Client, workers int, d time.Duration,
 			t := &tallies[w]
 			t.statuses = map[int]int{}
 			for i := 0; ctx.Err() == nil; i++ {
-				req, err := next(w, i)
-				if err != nil {
-					t.errors++
-					t.sample(0, "", err)
-					continue
-				}
 				began := time.Now()
-				res, err := client.Do(req.WithContext(ctx))
-				if err != nil {
-					if ctx.Err() != nil {
-						return // the run ended mid-request: not an error
-					}
-					t.errors++
-					t.sample(0, "", err)
-					continue
+				status, body, err := op(ctx, w, i)
+				if ctx.Err() != nil {
+					return // the run ended mid-operation: not an error
 				}
-				body, err := io.ReadAll(res.Body)
-				res.Body.Close()
-				if err != nil && ctx.Err() != nil {
-					return
+				if err == nil {
+					t.latencies = append(t.latencies, time.Since(began))
+					t.statuses[status]++
 				}
-				t.latencies = append(t.latencies, time.Since(began))
-				t.statuses[res.StatusCode]++
-				if err != nil || !ok(res.StatusCode) {
+				if err != nil || !ok(status) {
 					t.errors++
-					t.sample(res.StatusCode, string(body), err)
+					t.sample(status, body, err)
 				}
 			}
 		}()
