@@ -107,6 +107,8 @@ func TestUserNamesAreDecodedOnce(t *testing.T) {
 		{"x%20y", "x y"},
 		{"%2Fetc%2Fpasswd", "/etc/passwd"}, // escaped slashes are no empty segments
 		{"a%2F%2Fb", "a//b"},
+		{"%2F", "/"}, // net/http's ServeMux took this for a trailing slash
+		{"%2F%2F", "//"},
 	}
 	for _, c := range cases {
 		res, body := inst.Do(t, "POST", "/apiKeys/new/"+c.path, apptest.SystemKey, nil)
@@ -118,6 +120,29 @@ func TestUserNamesAreDecodedOnce(t *testing.T) {
 		if got := decode[keyList](t, body); len(got.Keys) != 1 || got.Keys[0].User != c.want {
 			t.Errorf("getUserKeys %q: got %s, want user %q", c.path, body, c.want)
 		}
+	}
+}
+
+// TestEscapedSlashAlone: a name or note that is exactly "/" is served
+// like any other, on every route (net/http's ServeMux answered a
+// plain-text 404 when a segment was exactly "%2F").
+func TestEscapedSlashAlone(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	sys := apptest.SystemKey
+	res, body := inst.Do(t, "POST", "/apiKeys/new/%2F/%2f", sys, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("create: %d %s", res.StatusCode, body)
+	}
+	_, body = inst.Do(t, "GET", "/apiKeys/getUserKeys/%2F", sys, nil)
+	if got := decode[keyList](t, body); len(got.Keys) != 1 || got.Keys[0].User != "/" || got.Keys[0].Note != "/" {
+		t.Fatalf("getUserKeys: %s", body)
+	}
+	if res, body = inst.Do(t, "DELETE", "/apiKeys/remove/%2F", sys, nil); res.StatusCode != 200 {
+		t.Fatalf("remove: %d %s", res.StatusCode, body)
+	}
+	_, body = inst.Do(t, "GET", "/apiKeys/getUserKeys/%2F", sys, nil)
+	if got := decode[keyList](t, body); len(got.Keys) != 0 {
+		t.Fatalf("getUserKeys after remove: %s", body)
 	}
 }
 

@@ -70,12 +70,15 @@ func NewHandler(st Store, limiter *ratelimit.Limiter, observer *observe.Observer
 		RequestErrorHandlerFunc:  s.writeInvalid,
 		ResponseErrorHandlerFunc: s.writeError,
 	})
-	mux := http.NewServeMux()
-	h := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+	mux := v.Mux()
+	api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
 		BaseRouter:       mux,
 		ErrorHandlerFunc: s.writeInvalid,
 	})
-	return v.Middleware(h), nil
+	if err := mux.Check(); err != nil {
+		return nil, fmt.Errorf("apikeys: %w", err)
+	}
+	return mux, nil
 }
 
 // authenticate admits the System key only. Both schemes read the same

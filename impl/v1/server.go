@@ -95,12 +95,16 @@ func New(cfg Config) (*Server, error) {
 		RequestErrorHandlerFunc:  s.writeInvalid,
 		ResponseErrorHandlerFunc: s.writeError,
 	})
-	h := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+	mux := v.Mux()
+	api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
 		BaseURL:          BasePath,
-		BaseRouter:       http.NewServeMux(),
+		BaseRouter:       mux,
 		ErrorHandlerFunc: s.writeInvalid,
 	})
-	s.handler = trimTrailingSlash(withAuthState(v.Middleware(h)))
+	if err := mux.Check(); err != nil {
+		return nil, fmt.Errorf("v1: %w", err)
+	}
+	s.handler = trimTrailingSlash(withAuthState(mux))
 	return s, nil
 }
 

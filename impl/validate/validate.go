@@ -84,57 +84,64 @@ func OperationID(ctx context.Context) string {
 	return id
 }
 
-// Middleware validates each request and passes the valid ones to next.
-func (v *Validator) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := r.Body
-		fail := func(r *http.Request, e *apierr.Error) {
-			if e.Code == apierr.TooLarge {
-				drain(body)
-			}
-			v.cfg.WriteError(w, r, e)
+// serve validates a request and passes a valid one to the handler of its
+// operation, with its path parameters set.
+func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*openapi3.Operation]http.Handler) {
+	body := r.Body
+	fail := func(r *http.Request, e *apierr.Error) {
+		if e.Code == apierr.TooLarge {
+			drain(body)
 		}
-		if headerBytes(r.Header) > MaxHeaderBytes {
-			fail(r, apierr.New(apierr.HeaderTooLarge, "the headers are over %d bytes", MaxHeaderBytes))
-			return
-		}
-		if r.ContentLength > MaxBodyBytes {
-			fail(r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
-			return
-		}
-		if r.Body != http.NoBody {
-			// A bodiless request keeps NoBody, which the validator skips.
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		}
+		v.cfg.WriteError(w, r, e)
+	}
+	if headerBytes(r.Header) > MaxHeaderBytes {
+		fail(r, apierr.New(apierr.HeaderTooLarge, "the headers are over %d bytes", MaxHeaderBytes))
+		return
+	}
+	if r.ContentLength > MaxBodyBytes {
+		fail(r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
+		return
+	}
+	if r.Body != http.NoBody {
+		// A bodiless request keeps NoBody, which the validator skips.
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	}
 
-		route, params, err := v.findRoute(r)
-		if err != nil {
-			if errors.Is(err, routers.ErrMethodNotAllowed) {
-				fail(r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
-				return
-			}
-			fail(r, apierr.New(apierr.NotFound, "no such route"))
+	route, params, err := v.findRoute(r)
+	if err != nil {
+		if errors.Is(err, routers.ErrMethodNotAllowed) {
+			fail(r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
 			return
 		}
-		observe.SetOperation(r.Context(), route.Operation.OperationID)
-		ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
-		r = r.WithContext(ctx)
-		if err := checkJSONBody(r, route); err != nil {
-			fail(r, err)
-			return
-		}
-		input := &openapi3filter.RequestValidationInput{
-			Request:    r,
-			PathParams: params,
-			Route:      route,
-			Options:    v.options,
-		}
-		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
-			fail(r, classify(err))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+		fail(r, apierr.New(apierr.NotFound, "no such route"))
+		return
+	}
+	observe.SetOperation(r.Context(), route.Operation.OperationID)
+	ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
+	r = r.WithContext(ctx)
+	if err := checkJSONBody(r, route); err != nil {
+		fail(r, err)
+		return
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: params,
+		Route:      route,
+		Options:    v.options,
+	}
+	if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+		fail(r, classify(err))
+		return
+	}
+	next := handlers[route.Operation]
+	if next == nil { // Mux.Check reports it at start
+		fail(r, apierr.New(apierr.Internal, "%s %s has no handler", route.Method, route.Path))
+		return
+	}
+	for name, value := range params {
+		r.SetPathValue(name, value)
+	}
+	next.ServeHTTP(w, r)
 }
 
 // maxDrainBytes bounds how much of a refused body is read and thrown away.

@@ -1,0 +1,116 @@
+package validate_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/apikeyd/apikeyd/impl/validate"
+)
+
+const muxDoc = `
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /:
+    get:
+      operationId: home
+      responses: {"200": {description: ok}}
+  /things/{name}:
+    parameters:
+      - {name: name, in: path, required: true, schema: {type: string, minLength: 1}}
+    get:
+      operationId: getThing
+      responses: {"200": {description: ok}}
+    delete:
+      operationId: deleteThing
+      responses: {"204": {description: gone}}
+`
+
+func newValidator(t *testing.T) *validate.Validator {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(muxDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v, err := validate.New(validate.Config{
+		Doc:      doc,
+		BasePath: "/base",
+		WriteError: func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, "refused: "+err.Error(), 418)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func echo(w http.ResponseWriter, r *http.Request) { w.Write([]byte("name=" + r.PathValue("name"))) }
+
+func TestMuxCheckFindsWhatDisagrees(t *testing.T) {
+	mux := newValidator(t).Mux()
+	mux.HandleFunc("GET /base/{$}", echo)
+	mux.HandleFunc("GET /base/things/{name}", echo)
+	mux.HandleFunc("GET /base/things/{name}", echo)
+	mux.HandleFunc("PUT /base/things/{name}", echo)
+	mux.HandleFunc("GET /elsewhere/things/{name}", echo)
+	err := mux.Check()
+	if err == nil {
+		t.Fatal("Check: no error")
+	}
+	for _, want := range []string{
+		`"GET /base/things/{name}" registered twice`,
+		`"PUT /base/things/{name}" is no operation of the document`,
+		`"GET /elsewhere/things/{name}" is no operation of the document`,
+		`DELETE /base/things/{name} (deleteThing) has no handler`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Check: %v\nwant it to say %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "(home)") || strings.Contains(err.Error(), "(getThing)") {
+		t.Errorf("Check reports a registered operation: %v", err)
+	}
+}
+
+// TestMuxRoutesByTheDocument: each segment is one path parameter, decoded
+// once, whatever it holds; what the document does not have is refused by
+// the family's error writer, never by a plain-text 404.
+func TestMuxRoutesByTheDocument(t *testing.T) {
+	mux := newValidator(t).Mux()
+	mux.HandleFunc("GET /base/{$}", echo)
+	mux.HandleFunc("GET /base/things/{name}", echo)
+	mux.HandleFunc("DELETE /base/things/{name}", echo)
+	if err := mux.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ method, path, want string }{
+		{"GET", "/base/", "name="},
+		{"GET", "/base/things/a", "name=a"},
+		{"DELETE", "/base/things/a", "name=a"},
+		{"GET", "/base/things/%2F", "name=/"},
+		{"GET", "/base/things/%2f%2F", "name=//"},
+		{"GET", "/base/things/a%2Fb", "name=a/b"},
+		{"GET", "/base/things/%252F", "name=%2F"},
+		{"GET", "/base/things/", "refused: "},
+		{"GET", "/base/things//x", "refused: "},
+		{"GET", "/base/things/a/b", "refused: "},
+		{"PUT", "/base/things/a", "refused: "},
+		{"GET", "/things/a", "refused: "},
+	} {
+		req := httptest.NewRequest(c.method, "http://x"+c.path, nil)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		if got := w.Body.String(); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s %s: %d %q, want %q", c.method, c.path, w.Code, got, c.want)
+		}
+	}
+}
