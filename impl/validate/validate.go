@@ -51,7 +51,7 @@ type Config struct {
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// Validator is an http middleware for one API family.
+// Validator checks the requests of one API family; its Mux serves them.
 type Validator struct {
 	router   routers.Router
 	cfg      Config
