@@ -205,3 +205,41 @@ func TestPartialSettingsUpdates(t *testing.T) {
 		t.Fatalf("other guild's key: got %d, want 403", res.StatusCode)
 	}
 }
+
+// TestSettingsReadFollowsEveryChange: GET /settings answers from encoded
+// bodies it remembers; after every kind of change it shows the change.
+func TestSettingsReadFollowsEveryChange(t *testing.T) {
+	w := newWorld(t)
+	g := guild.String()
+	admin := "Bearer " + adminToken
+	read := func() map[string]any {
+		res, body := w.call(t, "GET", "/v1/settings?guild_id="+g, admin, "")
+		if res.StatusCode != 200 {
+			t.Fatalf("GET: %d %s", res.StatusCode, body)
+		}
+		return decodeData[struct{ Settings map[string]any }](t, body).Settings
+	}
+	read() // remembered before the first change
+	for _, c := range []struct{ method, path, body, field string }{
+		{"PUT", "/v1/settings", `"language": "fr"`, "language"},
+		{"PUT", "/v1/settings", `"gmt": "Asia/Tokyo"`, "gmt"},
+		{"PUT", "/v1/settings", `"unit_system": "imperial"`, "unit_system"},
+		{"PUT", "/v1/settings", `"auto_delete": 60`, "auto_delete"},
+		{"PUT", "/v1/settings", `"auto_delete": 120`, "auto_delete"},
+		{"PUT", "/v1/settings", `"auto_delete": 0`, "auto_delete"},
+		{"POST", "/v1/modules/logging/enable", "", "module_logging"},
+		{"POST", "/v1/modules/logging/disable", "", "module_logging"},
+	} {
+		before := read()[c.field]
+		body := `{"guild_id": "` + g + `"}`
+		if c.body != "" {
+			body = `{"guild_id": "` + g + `", ` + c.body + `}`
+		}
+		if res, b := w.call(t, c.method, c.path, admin, body); res.StatusCode != 200 {
+			t.Fatalf("%s %s %s: %d %s", c.method, c.path, body, res.StatusCode, b)
+		}
+		if after := read()[c.field]; after == before {
+			t.Errorf("%s %s %s: GET still shows %s = %v", c.method, c.path, body, c.field, after)
+		}
+	}
+}

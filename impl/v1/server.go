@@ -53,6 +53,8 @@ type Server struct {
 	log      *slog.Logger
 	uses     *uses
 	handler  http.Handler
+	// settingsBodies are GET /settings' answers, encoded.
+	settingsBodies *settingsBodies
 	// loggingDefaults are the log_* flags of the logging module and their
 	// defaults, as the document declares them.
 	loggingDefaults map[string]bool
@@ -74,6 +76,8 @@ func New(cfg Config) (*Server, error) {
 		observer: cfg.Observer,
 		log:      cfg.Log,
 		uses:     newUses(cfg.Store, now, cfg.Log, cfg.Observer.DatabaseError),
+
+		settingsBodies: newSettingsBodies(),
 	}
 	doc, err := openapi.Load("v1.yaml")
 	if err != nil {

@@ -18,13 +18,7 @@ func (s *Server) GetSettings(ctx context.Context, req api.GetSettingsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.GetSettings200JSONResponse{Success: api.SuccessTrue, Data: api.GuildSettings{
-		// apikeyd is no Discord bot: it knows no guild names or icons,
-		// and sells nothing.
-		Metadata:     api.Guild{Id: st.GuildID, Name: "", Icon: nil, Active: true},
-		Settings:     settingsBody(st),
-		Entitlements: []api.Entitlement{},
-	}}, nil
+	return s.settingsBodies.answer(st)
 }
 
 func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsRequestObject) (api.UpdateSettingsResponseObject, error) {
@@ -55,10 +49,10 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateSettings200JSONResponse{Success: api.SuccessTrue, Data: api.SettingsUpdated{Settings: settingsBody(st)}}, nil
+	return api.UpdateSettings200JSONResponse{Success: api.SuccessTrue, Data: api.SettingsUpdated{Settings: settingsFields(st)}}, nil
 }
 
-func settingsBody(st store.GuildSettings) api.Settings {
+func settingsFields(st store.GuildSettings) api.Settings {
 	out := api.Settings{
 		Id:            st.ID,
 		GuildId:       st.GuildID,
