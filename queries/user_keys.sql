@@ -19,3 +19,6 @@ DELETE FROM user_keys WHERE user_name = ? AND user_name <> 'System';
 
 -- name: CountSystemKeys :one
 SELECT count(*) FROM user_keys WHERE user_name = 'System';
+
+-- name: DeleteSystemKeys :execrows
+DELETE FROM user_keys WHERE user_name = 'System';

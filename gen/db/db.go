@@ -45,6 +45,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteGuildKeyStmt, err = db.PrepareContext(ctx, deleteGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteGuildKey: %w", err)
 	}
+	if q.deleteSystemKeysStmt, err = db.PrepareContext(ctx, deleteSystemKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSystemKeys: %w", err)
+	}
 	if q.deleteUserKeysOfUserStmt, err = db.PrepareContext(ctx, deleteUserKeysOfUser); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUserKeysOfUser: %w", err)
 	}
@@ -161,6 +164,11 @@ func (q *Queries) Close() error {
 	if q.deleteGuildKeyStmt != nil {
 		if cerr := q.deleteGuildKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteGuildKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteSystemKeysStmt != nil {
+		if cerr := q.deleteSystemKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSystemKeysStmt: %w", cerr)
 		}
 	}
 	if q.deleteUserKeysOfUserStmt != nil {
@@ -339,6 +347,7 @@ type Queries struct {
 	createGuildKeyStmt        *sql.Stmt
 	createUserKeyStmt         *sql.Stmt
 	deleteGuildKeyStmt        *sql.Stmt
+	deleteSystemKeysStmt      *sql.Stmt
 	deleteUserKeysOfUserStmt  *sql.Stmt
 	ensureGuildStmt           *sql.Stmt
 	ensureGuildSettingsStmt   *sql.Stmt
@@ -378,6 +387,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createGuildKeyStmt:        q.createGuildKeyStmt,
 		createUserKeyStmt:         q.createUserKeyStmt,
 		deleteGuildKeyStmt:        q.deleteGuildKeyStmt,
+		deleteSystemKeysStmt:      q.deleteSystemKeysStmt,
 		deleteUserKeysOfUserStmt:  q.deleteUserKeysOfUserStmt,
 		ensureGuildStmt:           q.ensureGuildStmt,
 		ensureGuildSettingsStmt:   q.ensureGuildSettingsStmt,

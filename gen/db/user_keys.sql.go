@@ -47,6 +47,18 @@ func (q *Queries) CreateUserKey(ctx context.Context, arg CreateUserKeyParams) (i
 	return id, err
 }
 
+const deleteSystemKeys = `-- name: DeleteSystemKeys :execrows
+DELETE FROM user_keys WHERE user_name = 'System'
+`
+
+func (q *Queries) DeleteSystemKeys(ctx context.Context) (int64, error) {
+	result, err := q.exec(ctx, q.deleteSystemKeysStmt, deleteSystemKeys)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const deleteUserKeysOfUser = `-- name: DeleteUserKeysOfUser :execrows
 DELETE FROM user_keys WHERE user_name = ? AND user_name <> 'System'
 `

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/apikeyd/apikeyd/impl/apikeys"
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/docs"
-	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
@@ -36,22 +34,37 @@ type Server struct {
 	// stop ends the background work; done is closed once it has ended.
 	stop context.CancelFunc
 	done chan struct{}
+	// unlock releases the database for another server (lockDatabase).
+	unlock func() error
 }
+
+// errDatabaseInUse is what a second server on one database gets.
+var errDatabaseInUse = errors.New("the database is in use by another apikeyd server: stop it first")
 
 // New opens the store, installs the System key on first start and builds
 // the handler. schema is schema.sql.
 func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Server, error) {
-	st, err := openStore(ctx, cfg, schema, log)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	unlock, err := lockDatabase(cfg.DBPath())
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st}
+	st, err := openStore(ctx, cfg, schema, log)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, unlock: unlock}
 	if err := s.installSystemKey(ctx); err != nil {
 		st.Close()
+		unlock()
 		return nil, err
 	}
 	if s.handler, err = s.routes(); err != nil {
 		st.Close()
+		unlock()
 		return nil, err
 	}
 	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
@@ -76,12 +89,18 @@ func (s *Server) Store() *store.Store { return s.store }
 // server otherwise does every half second.
 func (s *Server) FlushKeyUses(ctx context.Context) error { return s.v1.FlushKeyUses(ctx) }
 
-// Close ends the background work, writing what it holds, and closes the
-// database. It is safe to call more than once.
+// Close ends the background work, writing what it holds, closes the
+// database and releases it for another server. It is safe to call more
+// than once.
 func (s *Server) Close() error {
 	s.stop()
 	<-s.done
-	return s.store.Close()
+	err := s.store.Close()
+	if s.unlock != nil {
+		err = errors.Join(err, s.unlock())
+		s.unlock = nil
+	}
+	return err
 }
 
 func (s *Server) routes() (http.Handler, error) {
@@ -128,77 +147,6 @@ func byPrefix(families map[string]http.Handler, rest http.Handler) http.Handler 
 		}
 		rest.ServeHTTP(w, r)
 	})
-}
-
-// installSystemKey installs the System key on first start: the one from
-// the environment, else the one in <data-dir>/system.key, else a new one
-// written there. Its value is never logged; only the file's path is.
-func (s *Server) installSystemKey(ctx context.Context) error {
-	has, err := s.store.HasSystemKey(ctx)
-	if err != nil || has {
-		if has && s.cfg.SystemKey != "" {
-			s.log.Warn("APIKEYD_SYSTEM_KEY is ignored: a System key is installed already")
-		}
-		return err
-	}
-	token := s.cfg.SystemKey
-	if token != "" && len(token) < 16 {
-		return errors.New("APIKEYD_SYSTEM_KEY: want at least 16 characters")
-	}
-	if token == "" {
-		path := filepath.Join(s.cfg.DataDir, "system.key")
-		var created bool
-		if token, created, err = loadOrCreateSystemKey(path); err != nil {
-			return err
-		}
-		if created {
-			s.log.Info("generated the System key; it is in this file, readable only by you", "path", path)
-		}
-	}
-	if _, err := s.store.InstallSystemKey(ctx, token); err != nil {
-		return err
-	}
-	return nil
-}
-
-func loadOrCreateSystemKey(path string) (token string, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		token = string(trimNewline(b))
-		if len(token) < 16 {
-			return "", false, fmt.Errorf("system key file %s: want at least 16 characters", path)
-		}
-		return token, false, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", false, fmt.Errorf("read system key: %w", err)
-	}
-	if token, err = keys.Generate(keys.User); err != nil {
-		return "", false, fmt.Errorf("generate system key: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", false, fmt.Errorf("create data dir: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", false, fmt.Errorf("write system key: %w", err)
-	}
-	if _, err := f.WriteString(token + "\n"); err != nil {
-		f.Close()
-		return "", false, fmt.Errorf("write system key: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", false, fmt.Errorf("write system key: %w", err)
-	}
-	return token, true, f.Close()
-}
-
-func trimNewline(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // Serve answers on ln until ctx is done, then stops accepting, lets

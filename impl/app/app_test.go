@@ -25,7 +25,13 @@ func fileConfig(t *testing.T) app.Config {
 
 func createKey(t *testing.T, inst *apptest.Instance, user string) string {
 	t.Helper()
-	res, body := inst.Do(t, "POST", "/apiKeys/new/"+user, apptest.SystemKey, nil)
+	return createKeyWith(t, inst, apptest.SystemKey, user)
+}
+
+// createKeyWith creates a key for user with the System key system.
+func createKeyWith(t *testing.T, inst *apptest.Instance, system, user string) string {
+	t.Helper()
+	res, body := inst.Do(t, "POST", "/apiKeys/new/"+user, system, nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("create key: %d %s", res.StatusCode, body)
 	}
@@ -181,3 +187,42 @@ func TestServeStopsGracefullyOnCancel(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestASecondServerOnOneDatabaseIsRefused: each server caches keys that
+// only it invalidates, so a second one on the same database would keep
+// accepting keys the first deletes; it must not start.
+func TestASecondServerOnOneDatabaseIsRefused(t *testing.T) {
+	cfg := fileConfig(t)
+	first, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = app.New(context.Background(), cfg, apptest.Schema(t), discard())
+	if err == nil || !strings.Contains(err.Error(), "in use by another apikeyd server") {
+		t.Fatalf("second server: %v, want refused", err)
+	}
+	// The same database under another data dir is still the same database.
+	other := cfg
+	other.DataDir = t.TempDir()
+	other.DB = cfg.DBPath()
+	if _, err := app.New(context.Background(), other, apptest.Schema(t), discard()); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second server through --db: %v, want refused", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	again.Close()
+	// In-memory databases are each their own.
+	mem := apptest.Config(t)
+	for range 2 {
+		srv, err := app.New(context.Background(), mem, apptest.Schema(t), discard())
+		if err != nil {
+			t.Fatalf("in-memory: %v", err)
+		}
+		defer srv.Close()
+	}
+}

@@ -27,6 +27,7 @@ Usage:
   apikeyd guild-admin add|remove|list --guild G --user U
                               manage who administers a guild through /v1
   apikeyd rotate-master-key   reseal every stored key under a new master key
+  apikeyd rotate-system-key   replace the System key of the /apiKeys routes
   apikeyd version             print the version
 Run "apikeyd serve --help" for the flags.
 `
@@ -46,6 +47,8 @@ func Main(ctx context.Context, env Env) int {
 		err = guildAdmin(ctx, env, args)
 	case "rotate-master-key":
 		err = rotateMasterKey(ctx, env, args)
+	case "rotate-system-key":
+		err = rotateSystemKey(ctx, env, args)
 	case "version":
 		fmt.Fprintln(env.Stdout, "apikeyd", env.Version)
 	case "help":

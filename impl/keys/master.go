@@ -156,19 +156,30 @@ func ReadMasterKeyFile(path string) ([]byte, error) { return readMasterKey(path)
 // WriteMasterKeyFile writes key to path (mode 0600) and syncs it to disk
 // before returning, replacing any file there.
 func WriteMasterKeyFile(path string, key []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	if err := WriteSecretFile(path, EncodeMasterKey(key), false); err != nil {
 		return fmt.Errorf("write master key: %w", err)
 	}
-	_, err = f.WriteString(EncodeMasterKey(key) + "\n")
+	return nil
+}
+
+// WriteSecretFile writes text and a newline into a file only its owner
+// may read, and syncs it. With exclusive, an existing file is an error
+// rather than replaced.
+func WriteSecretFile(path, text string, exclusive bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if exclusive {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text + "\n")
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("write master key: %w", err)
-	}
-	return nil
+	return err
 }

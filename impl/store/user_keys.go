@@ -83,6 +83,33 @@ func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error
 	return true, nil
 }
 
+// ReplaceSystemKey makes token the System key in place of the installed
+// one, in one transaction: the old key stops working, every other key is
+// kept.
+func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
+	switch owner, err := s.UserKeyOwner(ctx, token); {
+	case err == nil && owner != SystemUser:
+		return errors.New("replace system key: the new key is already another user's key")
+	case err != nil && apierr.CodeOf(err) != apierr.NotFound:
+		return fmt.Errorf("replace system key: %w", err)
+	}
+	insert, err := s.userKeyInsert(SystemUser, "", token)
+	if err != nil {
+		return fmt.Errorf("replace system key: %w", err)
+	}
+	err = s.inTx(ctx, func(q *db.Queries) error {
+		if _, err := q.DeleteSystemKeys(ctx); err != nil {
+			return err
+		}
+		return insert(ctx, q)
+	})
+	s.userKeys.forgetWhere(func(owner string) bool { return owner == SystemUser })
+	if err != nil {
+		return fmt.Errorf("replace system key: %w", err)
+	}
+	return nil
+}
+
 // HasSystemKey reports whether the System key is installed.
 func (s *Store) HasSystemKey(ctx context.Context) (bool, error) {
 	n, err := s.q.CountSystemKeys(ctx)
