@@ -98,15 +98,7 @@ func TestSystemKeyIsGeneratedOnceIntoAPrivateFile(t *testing.T) {
 	srv.Close()
 
 	path := filepath.Join(cfg.DataDir, "system.key")
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Mode().Perm() != 0o600 {
-		t.Errorf("system.key mode: got %v, want 0600", info.Mode().Perm())
-	}
-	b, _ := os.ReadFile(path)
-	key := strings.TrimSpace(string(b))
+	key := readSystemKeyFile(t, cfg.DataDir)
 	if !strings.Contains(logs.String(), path) {
 		t.Errorf("the log does not say where the System key is: %s", logs.String())
 	}

@@ -62,6 +62,21 @@ func bindFlags(fs *flag.FlagSet, getenv func(string) string, flags ...envFlag) {
 	}
 }
 
+// dataCommandFlags is the flag set of a command that works on a server's
+// data directly: --data-dir and --db, with the master key from the
+// environment.
+func dataCommandFlags(name, usage string, env Env, cfg *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(env.Stderr, usage) }
+	bindFlags(fs, env.Getenv,
+		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
+		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", "database file (default <data-dir>/apikeyd.db)"),
+	)
+	cfg.MasterKey = env.Getenv("APIKEYD_MASTER_KEY")
+	return fs
+}
+
 // parseServeFlags reads the serve subcommand's flags and environment.
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config

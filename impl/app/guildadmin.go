@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,21 +27,14 @@ func guildAdmin(ctx context.Context, env Env, args []string) error {
 		return errUsage
 	}
 	action := args[0]
-	fs := flag.NewFlagSet("apikeyd guild-admin "+action, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, guildAdminUsage) }
 	var cfg Config
 	var guildArg, userArg string
-	bindFlags(fs, env.Getenv,
-		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
-		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", "database file (default <data-dir>/apikeyd.db)"),
-	)
+	fs := dataCommandFlags("apikeyd guild-admin "+action, guildAdminUsage, env, &cfg)
 	fs.StringVar(&guildArg, "guild", "", "guild id")
 	fs.StringVar(&userArg, "user", "", "Discord user id")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	cfg.MasterKey = env.Getenv("APIKEYD_MASTER_KEY")
 	guild, user, err := parseGuildAdminIDs(action, guildArg, userArg)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,18 +29,11 @@ old key refuses to create keys until it is restarted.
 
 // rotateMasterKey runs `apikeyd rotate-master-key`.
 func rotateMasterKey(ctx context.Context, env Env, args []string) error {
-	fs := flag.NewFlagSet("apikeyd rotate-master-key", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, rotateUsage) }
 	var cfg Config
-	bindFlags(fs, env.Getenv,
-		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
-		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", "database file (default <data-dir>/apikeyd.db)"),
-	)
+	fs := dataCommandFlags("apikeyd rotate-master-key", rotateUsage, env, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg.MasterKey = env.Getenv("APIKEYD_MASTER_KEY")
 	fromEnv := cfg.MasterKey != ""
 	var next []byte
 	switch text := env.Getenv("APIKEYD_NEW_MASTER_KEY"); {

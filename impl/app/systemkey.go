@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -35,18 +34,11 @@ would go on accepting the old key from memory): stop it, rotate, start it.
 
 // rotateSystemKey runs `apikeyd rotate-system-key`.
 func rotateSystemKey(ctx context.Context, env Env, args []string) error {
-	fs := flag.NewFlagSet("apikeyd rotate-system-key", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, rotateSystemUsage) }
 	var cfg Config
-	bindFlags(fs, env.Getenv,
-		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
-		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", "database file (default <data-dir>/apikeyd.db)"),
-	)
+	fs := dataCommandFlags("apikeyd rotate-system-key", rotateSystemUsage, env, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg.MasterKey = env.Getenv("APIKEYD_MASTER_KEY")
 	token := env.Getenv("APIKEYD_NEW_SYSTEM_KEY")
 	generate := token == ""
 	if !generate && len(token) < minSystemKeyLength {
