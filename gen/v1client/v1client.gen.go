@@ -285,9 +285,10 @@ type ApiKey struct {
 	// Id The key's number, unique across guilds.
 	Id int64 `json:"id"`
 
-	// LastUse When the key was last used, or null if never. A use shows here
-	// within a second; after that it is refreshed at most once a
-	// minute.
+	// LastUse When the key was last used, or null if never: any request the
+	// key authenticated counts, even one then refused for its input.
+	// A use shows here within a second; after that it is refreshed at
+	// most once a minute.
 	//
 	//
 	// Example: 2026-11-23T07:05:00Z
