@@ -2,7 +2,9 @@ package apikeys_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -217,5 +219,44 @@ func TestUnknownKeysAreRateLimited(t *testing.T) {
 	got := decode[errorBody](t, body)
 	if res.StatusCode != 429 || got.Error.Code != 429 || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("got %d (Retry-After %q) %s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+}
+
+// TestFailuresBehindATrustedProxyCountPerClient: behind a proxy given in
+// --trusted-proxies, one client's failures block that client only, as
+// X-Forwarded-For names it.
+func TestFailuresBehindATrustedProxyCountPerClient(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.AuthFailureRate, cfg.AuthFailureBurst = 0.01, 3
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	inst := apptest.Start(t, &cfg)
+	send := func(client, auth string) int {
+		req, err := http.NewRequest("GET", inst.URL+"/apiKeys/getKeys", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Forwarded-For", client)
+		req.Header.Set("Authorization", auth)
+		res, _ := apptest.Send(t, req)
+		return res.StatusCode
+	}
+	for i := range 3 {
+		if got := send("198.51.100.1", fmt.Sprintf("guess-%d", i)); got != 403 {
+			t.Fatalf("failure %d: got %d, want 403", i, got)
+		}
+	}
+	if got := send("198.51.100.1", "guess-3"); got != 429 {
+		t.Fatalf("the guessing client after its burst: got %d, want 429", got)
+	}
+	// A forged start of the header changes nothing: the proxy appended
+	// the client's real address last.
+	if got := send("203.0.113.9, 198.51.100.1", apptest.SystemKey); got != 429 {
+		t.Fatalf("the guessing client with a forged header: got %d, want 429", got)
+	}
+	if got := send("198.51.100.2", apptest.SystemKey); got != 200 {
+		t.Fatalf("another client behind the proxy: got %d, want 200", got)
+	}
+	if got := send("198.51.100.2", "guess-other"); got != 403 {
+		t.Fatalf("another client's first failure: got %d, want 403", got)
 	}
 }

@@ -90,7 +90,7 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if bearer != (in.SecuritySchemeName == "systemKeyBearer") {
 		return validate.ErrSchemeNotUsed
 	}
-	addr := ratelimit.Address(r)
+	addr := s.limiter.Address(r)
 	if wait, blocked := s.limiter.Blocked(addr); blocked {
 		return apierr.TooMany(wait)
 	}

@@ -104,7 +104,9 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) routes() (http.Handler, error) {
-	limiter := ratelimit.New(ratelimit.Config{PerSecond: s.cfg.AuthFailureRate, Burst: s.cfg.AuthFailureBurst})
+	limiter := ratelimit.New(ratelimit.Config{
+		PerSecond: s.cfg.AuthFailureRate, Burst: s.cfg.AuthFailureBurst, TrustedProxies: s.cfg.TrustedProxies,
+	})
 	observer := observe.New(s.log)
 	apiKeys, err := apikeys.NewHandler(s.store, limiter, observer)
 	if err != nil {

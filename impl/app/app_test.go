@@ -135,6 +135,8 @@ func TestMainSubcommands(t *testing.T) {
 		{[]string{"frobnicate"}, 2, ""},
 		{[]string{"serve", "--max-keys-per-guild", "0"}, 1, ""},
 		{[]string{"serve", "--log-format", "xml"}, 1, ""},
+		{[]string{"serve", "--trusted-proxies", "10.0.0.0/8,proxy.example"}, 1, ""},
+		{[]string{"serve", "--trusted-proxies", "fe80::1%eth0"}, 1, ""},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,6 +27,9 @@ type Config struct {
 	// per client address: Burst at once, then Rate a second; 0 turns it off.
 	AuthFailureRate  float64
 	AuthFailureBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client address that failures are counted under.
+	TrustedProxies []netip.Prefix
 	// SystemKey is installed as the System key on first start.
 	SystemKey string
 	// MasterKey is base64 of the 32-byte key that seals stored keys; ""
@@ -80,7 +85,7 @@ func dataCommandFlags(name, usage string, env Env, cfg *Config) *flag.FlagSet {
 // parseServeFlags reads the serve subcommand's flags and environment.
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config
-	var ttl, maxKeys, failRate, failBurst string
+	var ttl, maxKeys, failRate, failBurst, proxies string
 	bindFlags(fs, getenv,
 		stringFlag(&cfg.Addr, "addr", "APIKEYD_ADDR", "127.0.0.1:8080", "address to listen on"),
 		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
@@ -91,6 +96,7 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&cfg.LogFormat, "log-format", "APIKEYD_LOG_FORMAT", "text", "log format: text or json"),
 		stringFlag(&failRate, "auth-failure-rate", "APIKEYD_AUTH_FAILURE_RATE", "1", "failed authentications a second one client address may make after its burst (0: no limit)"),
 		stringFlag(&failBurst, "auth-failure-burst", "APIKEYD_AUTH_FAILURE_BURST", "30", "failed authentications one client address may make at once"),
+		stringFlag(&proxies, "trusted-proxies", "APIKEYD_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client"),
 	)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -111,10 +117,35 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 	if cfg.AuthFailureBurst, err = strconv.Atoi(failBurst); err != nil || cfg.AuthFailureBurst < 1 {
 		return Config{}, fmt.Errorf("--auth-failure-burst: want a positive integer, got %q", failBurst)
 	}
+	if cfg.TrustedProxies, err = parsePrefixes(proxies); err != nil {
+		return Config{}, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return Config{}, errors.New("--log-format: want text or json")
 	}
 	cfg.SystemKey = getenv("APIKEYD_SYSTEM_KEY")
 	cfg.MasterKey = getenv("APIKEYD_MASTER_KEY")
 	return cfg, nil
+}
+
+// parsePrefixes reads a comma-separated list of IPs and CIDRs; an IP is a
+// prefix of its full length.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("want IP addresses or CIDR prefixes, got %q", item)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +21,10 @@ import (
 type Config struct {
 	PerSecond float64
 	Burst     int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client (see Address); none by default, since anyone can send the
+	// header.
+	TrustedProxies []netip.Prefix
 	// MaxAddresses bounds memory; 0 means 100000.
 	MaxAddresses int
 	Now          func() time.Time // nil means time.Now
@@ -43,13 +49,71 @@ func New(cfg Config) *Limiter {
 }
 
 // Address is the client address a request is counted under: the peer's
-// IP, without its port.
-func Address(r *http.Request) string {
+// IP, unless the peer is one of Config.TrustedProxies. Then it is the
+// nearest address in X-Forwarded-For that is not a trusted proxy: a client
+// can write anything at the start of that header, but not after what the
+// proxies append to it. An IPv6 address counts as its /64, the block one
+// client usually holds.
+func (l *Limiter) Address(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr := peer.Unmap().WithZone("")
+	if l != nil && l.trusted(addr) {
+		addr = l.forwardedClient(addr, r.Header.Values("X-Forwarded-For"))
+	}
+	if addr.Is4() && addr == peer {
+		return host // no allocation for the common case
+	}
+	if addr.Is6() {
+		return netip.PrefixFrom(addr, 64).Masked().String()
+	}
+	return addr.String()
+}
+
+func (l *Limiter) trusted(addr netip.Addr) bool {
+	for _, p := range l.cfg.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedClient walks X-Forwarded-For from its end while the hop that
+// added each entry is trusted, and stops at the first address that is not
+// a trusted proxy, or at an entry that is no address.
+func (l *Limiter) forwardedClient(peer netip.Addr, headers []string) netip.Addr {
+	var hops []string
+	for _, h := range headers {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	addr := peer
+	for i := len(hops) - 1; i >= 0 && l.trusted(addr); i-- {
+		next, ok := parseHop(strings.TrimSpace(hops[i]))
+		if !ok {
+			break
+		}
+		addr = next
+	}
+	return addr
+}
+
+// parseHop reads one X-Forwarded-For entry: an IP, possibly with a port
+// (IPv6 then in brackets).
+func parseHop(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone(""), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	return netip.Addr{}, false
 }
 
 // Blocked reports whether addr has used up its failures, and for how long

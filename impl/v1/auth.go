@@ -11,7 +11,6 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
-	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
@@ -51,9 +50,9 @@ type authState struct {
 type authStateKey struct{}
 
 // withAuthState gives each request a place for its principal.
-func withAuthState(next http.Handler) http.Handler {
+func (s *Server) withAuthState(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), authStateKey{}, &authState{addr: ratelimit.Address(r)})
+		ctx := context.WithValue(r.Context(), authStateKey{}, &authState{addr: s.limiter.Address(r)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

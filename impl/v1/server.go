@@ -108,7 +108,7 @@ func New(cfg Config) (*Server, error) {
 	if err := mux.Check(); err != nil {
 		return nil, fmt.Errorf("v1: %w", err)
 	}
-	s.handler = trimTrailingSlash(withAuthState(mux))
+	s.handler = trimTrailingSlash(s.withAuthState(mux))
 	return s, nil
 }
 
