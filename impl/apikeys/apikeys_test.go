@@ -148,6 +148,36 @@ func TestEscapedSlashAlone(t *testing.T) {
 	}
 }
 
+// TestEscapedSlashBesideOddBytes: a request line with "%2F" and a byte
+// net/url would have escaped itself ("|", non-ASCII) names one user.
+// net/url's EscapedPath re-escaped such a path, turning %2F into "/".
+func TestEscapedSlashBesideOddBytes(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	send := func(method, path string) []byte {
+		req, err := http.NewRequest(method, inst.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.URL.Opaque = path // sent as it is
+		req.Header.Set("Authorization", apptest.SystemKey)
+		res, body := apptest.Send(t, req)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, body)
+		}
+		return body
+	}
+	for _, c := range []struct{ raw, want string }{
+		{"a%2Fb|", "a/b|"},
+		{"na\u00efve%2Fbar", "na\u00efve/bar"},
+	} {
+		send("POST", "/apiKeys/new/"+c.raw)
+		got := decode[keyList](t, send("GET", "/apiKeys/getUserKeys/"+c.raw))
+		if len(got.Keys) != 1 || got.Keys[0].User != c.want || got.Keys[0].Note != "" {
+			t.Errorf("%q: got %+v, want one key of user %q", c.raw, got.Keys, c.want)
+		}
+	}
+}
+
 // TestBadInput: every malformed request gets a 4xx in this family's shape
 // and writes nothing.
 func TestBadInput(t *testing.T) {

@@ -148,7 +148,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // emptyUserSegment reads the escaped path, where an escaped "/" inside a
 // name is no empty segment.
 func emptyUserSegment(u *url.URL) bool {
-	path := u.EscapedPath()
+	path := validate.EscapedPath(u)
 	return path == "/apiKeys/new/" || strings.HasPrefix(path, "/apiKeys/new//")
 }
 

@@ -150,22 +150,28 @@ func TestMainSubcommands(t *testing.T) {
 	}
 }
 
-func TestServeStopsGracefullyOnCancel(t *testing.T) {
-	cfg := fileConfig(t)
-	srv, err := app.New(context.Background(), cfg, apptest.Schema(t), slog.New(slog.DiscardHandler))
+// serve builds apikeyd from cfg and serves it on a real http.Server (as
+// `apikeyd serve` does) until cancel; done then says how Serve ended.
+func serve(t *testing.T, cfg app.Config) (addr string, cancel func(), done <-chan error) {
+	t.Helper()
+	srv, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ctx, ln) }()
+	return ln.Addr().String(), cancel, errc
+}
 
-	url := "http://" + ln.Addr().String() + "/v1/livez"
+func TestServeStopsGracefullyOnCancel(t *testing.T) {
+	addr, cancel, done := serve(t, fileConfig(t))
+	url := "http://" + addr + "/v1/livez"
 	res, err := http.Get(url)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("livez: %v %v", res, err)
@@ -218,5 +224,26 @@ func TestASecondServerOnOneDatabaseIsRefused(t *testing.T) {
 			t.Fatalf("in-memory: %v", err)
 		}
 		defer srv.Close()
+	}
+}
+
+// TestLargeHeadersGetTheFamilysShape: through the real http.Server (not
+// httptest's), headers well over the 32 KiB limit still get each family's
+// 431, not net/http's plain text.
+func TestLargeHeadersGetTheFamilysShape(t *testing.T) {
+	addr, cancel, done := serve(t, apptest.Config(t))
+	defer func() { cancel(); <-done }()
+	for _, c := range []struct{ path, wantType string }{
+		{"/apiKeys/getKeys", "application/json"},
+		{"/v1/settings?guild_id=1", "application/problem+json"},
+	} {
+		for _, size := range []int{40 << 10, 100 << 10, 512 << 10} {
+			req, _ := http.NewRequest("GET", "http://"+addr+c.path, nil)
+			req.Header.Set("X-Padding", strings.Repeat("p", size))
+			res, body := apptest.Send(t, req)
+			if res.StatusCode != 431 || res.Header.Get("Content-Type") != c.wantType {
+				t.Errorf("%s with %d KiB of headers: %d %s %.80s", c.path, size>>10, res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+		}
 	}
 }

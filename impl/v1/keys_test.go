@@ -1,9 +1,12 @@
 package v1_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -280,5 +283,57 @@ func TestChunkedBodyOverTheLimit(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+adminToken)
 	if res, b := apptest.Send(t, req); res.StatusCode != 413 {
 		t.Fatalf("got %d %s, want 413", res.StatusCode, b)
+	}
+}
+
+// TestUnreadableBodiesAreTheClients: a body that breaks off (here an
+// invalid chunk) is a 400 in each family's shape, whoever sends it, and
+// not a 500 from whichever check read it first.
+func TestUnreadableBodiesAreTheClients(t *testing.T) {
+	w := newWorld(t)
+	addr := strings.TrimPrefix(w.URL, "http://")
+	for _, c := range []struct{ request, wantType string }{
+		{"GET /apiKeys/getKeys HTTP/1.1\r\nHost: x\r\nAuthorization: " + apptest.SystemKey + "\r\n", "application/json"},
+		{"GET /apiKeys/getKeys HTTP/1.1\r\nHost: x\r\n", "application/json"},
+		{"GET /v1/settings?guild_id=" + guild.String() + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + adminToken + "\r\n", "application/problem+json"},
+		{"PUT /v1/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " + adminToken + "\r\n", "application/problem+json"},
+		{"PUT /v1/settings HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n", "application/problem+json"},
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprint(conn, c.request+"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n\r\n")
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		conn.Close()
+		line, _, _ := strings.Cut(c.request, "\r\n")
+		if res.StatusCode != 400 || res.Header.Get("Content-Type") != c.wantType {
+			t.Errorf("%s: %d %s %s, want 400 %s", line, res.StatusCode, res.Header.Get("Content-Type"), body, c.wantType)
+		}
+	}
+}
+
+// TestTrailingDataWhateverTheContentTypeParameters: a media type with odd
+// parameters is still read as JSON by the validator, so the check for data
+// after the JSON value must see it as JSON too.
+func TestTrailingDataWhateverTheContentTypeParameters(t *testing.T) {
+	w := newWorld(t)
+	for _, ct := range []string{"application/json; a=1; a=2", "Application/JSON ;charset=utf-8", "application/json;"} {
+		req, _ := http.NewRequest("PUT", w.URL+"/v1/settings",
+			strings.NewReader(`{"guild_id": "`+guild.String()+`", "language": "nl"} {"language": "de"} garbage`))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		res, body := apptest.Send(t, req)
+		if res.StatusCode != 400 && res.StatusCode != 415 {
+			t.Errorf("%q: got %d %s, want 400 or 415", ct, res.StatusCode, body)
+		}
+	}
+	_, body := w.call(t, "GET", "/v1/settings?guild_id="+guild.String(), "Bearer "+adminToken, "")
+	if strings.Contains(string(body), `"language":"nl"`) {
+		t.Fatalf("a refused body changed the settings: %s", body)
 	}
 }

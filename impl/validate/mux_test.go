@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -113,4 +114,37 @@ func TestMuxRoutesByTheDocument(t *testing.T) {
 			t.Errorf("%s %s: %d %q, want %q", c.method, c.path, w.Code, got, c.want)
 		}
 	}
+}
+
+// TestMuxKeepsEscapedSlashesBesideOddBytes: a raw path with a byte that
+// net/url would have escaped ("|", a quote, non-ASCII) still keeps "%2F"
+// inside its segment.
+func TestMuxKeepsEscapedSlashesBesideOddBytes(t *testing.T) {
+	mux := newValidator(t).Mux()
+	mux.HandleFunc("GET /base/{$}", echo)
+	mux.HandleFunc("GET /base/things/{name}", echo)
+	mux.HandleFunc("DELETE /base/things/{name}", echo)
+	for _, c := range []struct{ raw, want string }{
+		{"/base/things/a%2Fb|", "name=a/b|"},
+		{"/base/things/na\xc3\xafve%2Fbar", "name=naïve/bar"},
+		{"/base/things/%2F\"", "name=/\""},
+		{"/base/things/a|/b", "refused: "},
+	} {
+		req := httptest.NewRequest("GET", "http://x/", nil)
+		req.URL.Path, req.URL.RawPath = mustUnescape(t, c.raw), c.raw
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		if got := w.Body.String(); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%q: %d %q, want %q", c.raw, w.Code, got, c.want)
+		}
+	}
+}
+
+func mustUnescape(t *testing.T, s string) string {
+	t.Helper()
+	p, err := url.PathUnescape(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -102,9 +101,27 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		fail(r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
 		return
 	}
-	if r.Body != http.NoBody {
+	if r.Body != nil && r.Body != http.NoBody {
 		// A bodiless request keeps NoBody, which the validator skips.
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		// Any other body is read here, whole, so that a body that cannot
+		// be read (a broken chunk, a client gone) is the client's 400
+		// and not a failure of whichever check reads it first.
+		// Not closed: a body refused as too large is drained, from the
+		// request's own reader, before the answer.
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			fail(r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
+			return
+		case err != nil:
+			fail(r, &apierr.Error{Code: apierr.Invalid, Message: "body: could not be read", Fields: map[string]string{"body": "could not be read"}, Cause: err})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		if len(data) == 0 {
+			r.Body = http.NoBody
+		}
 	}
 
 	route, params, err := v.findRoute(r)
@@ -158,23 +175,18 @@ func drain(body io.ReadCloser) {
 
 // checkJSONBody refuses a JSON body with anything but white space after
 // its value: kin-openapi and the generated handlers read the first value
-// and would act on it, ignoring the rest. The body is read once here (up to
-// the limit) and put back for them.
+// and would act on it, ignoring the rest. The body is in memory by now
+// (serve read it); it is read here and put back for them.
 func checkJSONBody(r *http.Request, route *routers.Route) *apierr.Error {
 	if route.Operation.RequestBody == nil || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mediaType != "application/json" {
+	// As kin-openapi reads it: the part before ";", whatever follows.
+	mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	if !strings.EqualFold(strings.TrimSpace(mediaType), "application/json") {
 		return nil // the validator answers 415
 	}
-	// Not closed: a body refused as too large is drained, from the
-	// request's own reader, before the answer.
 	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes)
-	}
 	if err != nil {
 		return &apierr.Error{Code: apierr.Invalid, Message: "body: could not be read", Fields: map[string]string{"body": "could not be read"}, Cause: err}
 	}
@@ -208,14 +220,16 @@ func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]strin
 	var ok bool
 	// An empty segment is no route: the router would clean it away and
 	// match another one. (An escaped "/" inside a segment is no empty one.)
-	if strings.Contains(r.URL.EscapedPath(), "//") {
+	escaped := EscapedPath(r.URL)
+	if strings.Contains(escaped, "//") {
 		return nil, nil, routers.ErrPathNotFound
 	}
 	if u.Path, ok = strings.CutPrefix(u.Path, v.basePath); !ok {
 		return nil, nil, routers.ErrPathNotFound
 	}
 	if u.RawPath != "" {
-		u.RawPath = strings.TrimPrefix(u.RawPath, v.basePath)
+		// The router reads EscapedPath, which now keeps this spelling.
+		u.RawPath = strings.TrimPrefix(escaped, v.basePath)
 	}
 	route, params, err := v.router.FindRoute(&rel)
 	if err != nil {
