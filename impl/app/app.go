@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/apikeys"
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/docs"
@@ -127,13 +129,37 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /openapi/", http.StripPrefix("/openapi/", http.FileServerFS(openapi.Documents)))
+	mux.HandleFunc("GET /openapi/{name}", s.serveDocument)
 	mux.Handle("GET /metrics", observer.MetricsHandler())
+	// Beside the two families too, errors are JSON: a problem body, as /v1
+	// writes it, rather than net/http's plain text.
+	mux.Handle("/openapi/", s.methodNotAllowed("GET, HEAD"))
+	mux.Handle("/metrics", s.methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.v1.WriteError(w, r, apierr.New(apierr.NotFound, "no such route"))
+	})
 	// No method in the pattern: the docs answer 405 themselves.
 	docsHandler := docs.Handler()
 	mux.Handle("/docs", docsHandler)
 	mux.Handle("/docs/", docsHandler)
-	return observer.Middleware(byPrefix(map[string]http.Handler{"/apiKeys/": apiKeys, v1.BasePath: s.v1}, mux)), nil
+	return observer.Middleware(byPrefix(map[string]http.Handler{"/apiKeys": apiKeys, v1.BasePath: s.v1}, mux)), nil
+}
+
+// serveDocument serves an embedded OpenAPI document by its file name.
+func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, err := fs.Stat(openapi.Documents, name); err != nil || !strings.HasSuffix(name, ".yaml") {
+		s.v1.WriteError(w, r, apierr.New(apierr.NotFound, "no such document"))
+		return
+	}
+	http.ServeFileFS(w, r, openapi.Documents, name)
+}
+
+func (s *Server) methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.v1.WriteError(w, r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
+	})
 }
 
 // byPrefix sends each API family its requests untouched. ServeMux would

@@ -247,3 +247,34 @@ func TestLargeHeadersGetTheFamilysShape(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutesBesideTheFamiliesAnswerJSON: no route answers in net/http's
+// plain text; what is outside both families gets /v1's problem body.
+func TestRoutesBesideTheFamiliesAnswerJSON(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	for _, c := range []struct {
+		method, path string
+		want         int
+		wantType     string
+	}{
+		{"GET", "/", 404, "application/problem+json"},
+		{"GET", "/nope", 404, "application/problem+json"},
+		{"GET", "/openapi/nope.yaml", 404, "application/problem+json"},
+		{"GET", "/openapi/openapi.go", 404, "application/problem+json"},
+		{"POST", "/metrics", 405, "application/problem+json"},
+		{"DELETE", "/openapi/v1.yaml", 405, "application/problem+json"},
+		{"POST", "/apiKeys", 404, "application/json"},
+		{"GET", "/apiKeys?x=1", 404, "application/json"},
+		{"GET", "/openapi/v1.yaml", 200, ""},
+		{"GET", "/openapi/apikeys.yaml", 200, ""},
+		{"GET", "/metrics", 200, ""},
+	} {
+		res, body := inst.Do(t, c.method, c.path, "", nil)
+		if res.StatusCode != c.want || c.wantType != "" && res.Header.Get("Content-Type") != c.wantType {
+			t.Errorf("%s %s: %d %s %.100s", c.method, c.path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+		if res.StatusCode == 405 && res.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s %s: Allow %q", c.method, c.path, res.Header.Get("Allow"))
+		}
+	}
+}

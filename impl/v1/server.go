@@ -142,6 +142,12 @@ func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error)
 	s.writeError(w, r, apierr.From(&apierr.Error{Code: apierr.Invalid, Message: "The request does not match the API document", Cause: err}))
 }
 
+// WriteError writes err as this family's problem body: also the body of
+// routes outside both families.
+func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeError(w, r, err)
+}
+
 // writeError is the one place where an error becomes this family's body.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierr.From(err)
