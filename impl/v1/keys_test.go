@@ -337,3 +337,31 @@ func TestTrailingDataWhateverTheContentTypeParameters(t *testing.T) {
 		t.Fatalf("a refused body changed the settings: %s", body)
 	}
 }
+
+// TestV1PathsAreReadAsSpelled: the seed's one trailing slash is accepted;
+// an empty segment or an escaped "/" is no route.
+func TestV1PathsAreReadAsSpelled(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/v1", 200},
+		{"/v1/", 200},
+		{"/v1/livez/", 200},
+		{"/v1/helpers/get-supported-unit-systems/", 200},
+		{"/v1//", 404},
+		{"/v1/%2F", 404},
+		{"/v1/livez//", 404},
+		{"/v1/helpers%2Fget-supported-unit-systems", 404},
+		{"/v1/helpers%2fget-supported-unit-systems/", 404},
+	} {
+		req, _ := http.NewRequest("GET", w.URL, nil)
+		req.URL.Opaque = c.path // sent as it is
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		res, body := apptest.Send(t, req)
+		if res.StatusCode != c.want {
+			t.Errorf("GET %s: %d %.100s, want %d", c.path, res.StatusCode, body, c.want)
+		}
+	}
+}

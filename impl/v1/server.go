@@ -130,10 +130,12 @@ func trimTrailingSlash(next http.Handler) http.Handler {
 		switch {
 		case p == BasePath:
 			r.URL.Path = BasePath + "/"
-		case len(p) > len(BasePath)+1 && strings.HasSuffix(p, "/"):
+		case len(p) > len(BasePath)+1 && strings.HasSuffix(p, "/") && !strings.HasSuffix(p, "//"):
+			// One slash only: an empty segment is no route. The raw
+			// path keeps its spelling, so that %2F stays no separator.
 			r.URL.Path = strings.TrimSuffix(p, "/")
+			r.URL.RawPath = strings.TrimSuffix(r.URL.RawPath, "/")
 		}
-		r.URL.RawPath = ""
 		next.ServeHTTP(w, r)
 	})
 }
