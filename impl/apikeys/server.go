@@ -58,25 +58,22 @@ func NewHandler(st Store, limiter *ratelimit.Limiter, observer *observe.Observer
 	if err != nil {
 		return nil, fmt.Errorf("apikeys document: %w", err)
 	}
-	v, err := validate.New(validate.Config{
-		Doc:          doc,
-		Authenticate: s.authenticate,
-		WriteError:   s.writeError,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("apikeys validator: %w", err)
-	}
 	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.writeInvalid,
 		ResponseErrorHandlerFunc: s.writeError,
 	})
-	mux := v.Mux()
-	api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
-		BaseRouter:       mux,
-		ErrorHandlerFunc: s.writeInvalid,
+	mux, err := validate.NewMux(validate.Config{
+		Doc:          doc,
+		Authenticate: s.authenticate,
+		WriteError:   s.writeError,
+	}, func(mux *validate.Mux) {
+		api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+			BaseRouter:       mux,
+			ErrorHandlerFunc: s.writeInvalid,
+		})
 	})
-	if err := mux.Check(); err != nil {
-		return nil, fmt.Errorf("apikeys: %w", err)
+	if err != nil {
+		return nil, fmt.Errorf("apikeys routes: %w", err)
 	}
 	return mux, nil
 }

@@ -86,27 +86,24 @@ func New(cfg Config) (*Server, error) {
 	if s.loggingDefaults, err = loggingDefaults(doc); err != nil {
 		return nil, fmt.Errorf("v1 document: %w", err)
 	}
-	v, err := validate.New(validate.Config{
-		Doc:          doc,
-		BasePath:     BasePath,
-		Authenticate: s.authenticate,
-		WriteError:   s.writeError,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("v1 validator: %w", err)
-	}
 	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.writeInvalid,
 		ResponseErrorHandlerFunc: s.writeError,
 	})
-	mux := v.Mux()
-	api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
-		BaseURL:          BasePath,
-		BaseRouter:       mux,
-		ErrorHandlerFunc: s.writeInvalid,
+	mux, err := validate.NewMux(validate.Config{
+		Doc:          doc,
+		BasePath:     BasePath,
+		Authenticate: s.authenticate,
+		WriteError:   s.writeError,
+	}, func(mux *validate.Mux) {
+		api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+			BaseURL:          BasePath,
+			BaseRouter:       mux,
+			ErrorHandlerFunc: s.writeInvalid,
+		})
 	})
-	if err := mux.Check(); err != nil {
-		return nil, fmt.Errorf("v1: %w", err)
+	if err != nil {
+		return nil, fmt.Errorf("v1 routes: %w", err)
 	}
 	s.handler = trimTrailingSlash(s.withAuthState(mux))
 	return s, nil

@@ -25,16 +25,27 @@ type Mux struct {
 	problems []error
 }
 
-// Mux returns an empty Mux for this validator's document.
-func (v *Validator) Mux() *Mux {
-	return &Mux{v: v, handlers: make(map[*openapi3.Operation]http.Handler)}
+// NewMux builds the validator of one API family and its Mux, on which
+// register registers the generated server's handlers. It fails when the
+// document and the generated code disagree (see check), so that they fail
+// at start rather than on a request.
+func NewMux(cfg Config, register func(*Mux)) (*Mux, error) {
+	v, err := newValidator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Mux{v: v, handlers: make(map[*openapi3.Operation]http.Handler)}
+	register(m)
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // HandleFunc registers the handler of the operation at pattern, "METHOD
 // PATH" with PATH the base path followed by the document's path template,
 // as oapi-codegen's std-http servers write it (in net/http's pattern
-// syntax). A pattern the document
-// does not have is reported by Check.
+// syntax). A pattern the document does not have makes NewMux fail.
 func (m *Mux) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
 	op := m.operation(pattern)
 	switch {
@@ -65,11 +76,9 @@ func (m *Mux) operation(pattern string) *openapi3.Operation {
 	return item.GetOperation(method)
 }
 
-// Check reports what the generated server and the document disagree on:
-// an operation without a handler, or a handler for no operation. A server
-// calls it once it has registered its handlers, so that a document and
-// generated code out of step fail at start, not on a request.
-func (m *Mux) Check() error {
+// check reports what the generated server and the document disagree on:
+// an operation without a handler, or a handler for no operation.
+func (m *Mux) check() error {
 	problems := slices.Clone(m.problems)
 	for path, item := range m.v.cfg.Doc.Paths.Map() {
 		for method, op := range item.Operations() {

@@ -32,7 +32,8 @@ paths:
       responses: {"204": {description: gone}}
 `
 
-func newValidator(t *testing.T) *validate.Validator {
+// newMux builds the Mux of muxDoc, with register registering handlers.
+func newMux(t *testing.T, register func(*validate.Mux)) (*validate.Mux, error) {
 	t.Helper()
 	doc, err := openapi3.NewLoader().LoadFromData([]byte(muxDoc))
 	if err != nil {
@@ -41,31 +42,41 @@ func newValidator(t *testing.T) *validate.Validator {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v, err := validate.New(validate.Config{
+	return validate.NewMux(validate.Config{
 		Doc:      doc,
 		BasePath: "/base",
 		WriteError: func(w http.ResponseWriter, r *http.Request, err error) {
 			http.Error(w, "refused: "+err.Error(), 418)
 		},
+	}, register)
+}
+
+// completeMux has a handler for every operation of muxDoc.
+func completeMux(t *testing.T) *validate.Mux {
+	t.Helper()
+	mux, err := newMux(t, func(mux *validate.Mux) {
+		mux.HandleFunc("GET /base/{$}", echo)
+		mux.HandleFunc("GET /base/things/{name}", echo)
+		mux.HandleFunc("DELETE /base/things/{name}", echo)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return mux
 }
 
 func echo(w http.ResponseWriter, r *http.Request) { w.Write([]byte("name=" + r.PathValue("name"))) }
 
-func TestMuxCheckFindsWhatDisagrees(t *testing.T) {
-	mux := newValidator(t).Mux()
-	mux.HandleFunc("GET /base/{$}", echo)
-	mux.HandleFunc("GET /base/things/{name}", echo)
-	mux.HandleFunc("GET /base/things/{name}", echo)
-	mux.HandleFunc("PUT /base/things/{name}", echo)
-	mux.HandleFunc("GET /elsewhere/things/{name}", echo)
-	err := mux.Check()
+func TestNewMuxFindsWhatDisagrees(t *testing.T) {
+	_, err := newMux(t, func(mux *validate.Mux) {
+		mux.HandleFunc("GET /base/{$}", echo)
+		mux.HandleFunc("GET /base/things/{name}", echo)
+		mux.HandleFunc("GET /base/things/{name}", echo)
+		mux.HandleFunc("PUT /base/things/{name}", echo)
+		mux.HandleFunc("GET /elsewhere/things/{name}", echo)
+	})
 	if err == nil {
-		t.Fatal("Check: no error")
+		t.Fatal("NewMux: no error")
 	}
 	for _, want := range []string{
 		`"GET /base/things/{name}" registered twice`,
@@ -74,11 +85,11 @@ func TestMuxCheckFindsWhatDisagrees(t *testing.T) {
 		`DELETE /base/things/{name} (deleteThing) has no handler`,
 	} {
 		if !strings.Contains(err.Error(), want) {
-			t.Errorf("Check: %v\nwant it to say %s", err, want)
+			t.Errorf("NewMux: %v\nwant it to say %s", err, want)
 		}
 	}
 	if strings.Contains(err.Error(), "(home)") || strings.Contains(err.Error(), "(getThing)") {
-		t.Errorf("Check reports a registered operation: %v", err)
+		t.Errorf("NewMux reports a registered operation: %v", err)
 	}
 }
 
@@ -86,13 +97,7 @@ func TestMuxCheckFindsWhatDisagrees(t *testing.T) {
 // once, whatever it holds; what the document does not have is refused by
 // the family's error writer, never by a plain-text 404.
 func TestMuxRoutesByTheDocument(t *testing.T) {
-	mux := newValidator(t).Mux()
-	mux.HandleFunc("GET /base/{$}", echo)
-	mux.HandleFunc("GET /base/things/{name}", echo)
-	mux.HandleFunc("DELETE /base/things/{name}", echo)
-	if err := mux.Check(); err != nil {
-		t.Fatal(err)
-	}
+	mux := completeMux(t)
 	for _, c := range []struct{ method, path, want string }{
 		{"GET", "/base/", "name="},
 		{"GET", "/base/things/a", "name=a"},
@@ -120,10 +125,7 @@ func TestMuxRoutesByTheDocument(t *testing.T) {
 // net/url would have escaped ("|", a quote, non-ASCII) still keeps "%2F"
 // inside its segment.
 func TestMuxKeepsEscapedSlashesBesideOddBytes(t *testing.T) {
-	mux := newValidator(t).Mux()
-	mux.HandleFunc("GET /base/{$}", echo)
-	mux.HandleFunc("GET /base/things/{name}", echo)
-	mux.HandleFunc("DELETE /base/things/{name}", echo)
+	mux := completeMux(t)
 	for _, c := range []struct{ raw, want string }{
 		{"/base/things/a%2Fb|", "name=a/b|"},
 		{"/base/things/na\xc3\xafve%2Fbar", "name=naïve/bar"},

@@ -58,8 +58,9 @@ type Validator struct {
 	basePath string
 }
 
-// New builds a validator from a document; the document is not modified.
-func New(cfg Config) (*Validator, error) {
+// newValidator builds a validator from a document; the document is not
+// modified.
+func newValidator(cfg Config) (*Validator, error) {
 	doc := *cfg.Doc
 	// Routes are matched on paths relative to BasePath, whatever servers
 	// the document advertises to clients.
@@ -101,6 +102,7 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		fail(r, apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes))
 		return
 	}
+	var data []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		// A bodiless request keeps NoBody, which the validator skips.
 		// Any other body is read here, whole, so that a body that cannot
@@ -108,7 +110,8 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		// and not a failure of whichever check reads it first.
 		// Not closed: a body refused as too large is drained, from the
 		// request's own reader, before the answer.
-		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		var err error
+		data, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
@@ -136,7 +139,7 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 	observe.SetOperation(r.Context(), route.Operation.OperationID)
 	ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
 	r = r.WithContext(ctx)
-	if err := checkJSONBody(r, route); err != nil {
+	if err := checkJSONBody(r, route, data); err != nil {
 		fail(r, err)
 		return
 	}
@@ -151,7 +154,7 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		return
 	}
 	next := handlers[route.Operation]
-	if next == nil { // Mux.Check reports it at start
+	if next == nil { // NewMux refuses to build such a Mux
 		fail(r, apierr.New(apierr.Internal, "%s %s has no handler", route.Method, route.Path))
 		return
 	}
@@ -175,10 +178,10 @@ func drain(body io.ReadCloser) {
 
 // checkJSONBody refuses a JSON body with anything but white space after
 // its value: kin-openapi and the generated handlers read the first value
-// and would act on it, ignoring the rest. The body is in memory by now
-// (serve read it); it is read here and put back for them.
-func checkJSONBody(r *http.Request, route *routers.Route) *apierr.Error {
-	if route.Operation.RequestBody == nil || r.Body == nil || r.Body == http.NoBody {
+// and would act on it, ignoring the rest. body is the request's, as serve
+// read it.
+func checkJSONBody(r *http.Request, route *routers.Route, body []byte) *apierr.Error {
+	if route.Operation.RequestBody == nil || len(body) == 0 {
 		return nil
 	}
 	// As kin-openapi reads it: the part before ";", whatever follows.
@@ -186,11 +189,6 @@ func checkJSONBody(r *http.Request, route *routers.Route) *apierr.Error {
 	if !strings.EqualFold(strings.TrimSpace(mediaType), "application/json") {
 		return nil // the validator answers 415
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return &apierr.Error{Code: apierr.Invalid, Message: "body: could not be read", Fields: map[string]string{"body": "could not be read"}, Cause: err}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var value json.RawMessage
 	if err := dec.Decode(&value); err != nil {
@@ -247,12 +245,6 @@ func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]strin
 
 // classify turns what openapi3filter reports into the error vocabulary.
 func classify(err error) *apierr.Error {
-	// The security check reads the body too, and may be the one to find it
-	// too large.
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return apierr.New(apierr.TooLarge, "the body is over %d bytes", MaxBodyBytes)
-	}
 	var secErr *openapi3filter.SecurityRequirementsError
 	if errors.As(err, &secErr) {
 		var unexpected error
