@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -46,25 +45,16 @@ var errDatabaseInUse = errors.New("the database is in use by another apikeyd ser
 // New opens the store, installs the System key on first start and builds
 // the handler. schema is schema.sql.
 func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Server, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	unlock, err := lockDatabase(cfg.DBPath())
+	st, unlock, err := openLockedStore(ctx, cfg, schema, log)
 	if err != nil {
-		return nil, err
-	}
-	st, err := openStore(ctx, cfg, schema, log)
-	if err != nil {
-		unlock()
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st, unlock: unlock}
-	if err := s.installSystemKey(ctx); err != nil {
-		st.Close()
-		unlock()
-		return nil, err
+	err = s.installSystemKey(ctx)
+	if err == nil {
+		s.handler, err = s.routes()
 	}
-	if s.handler, err = s.routes(); err != nil {
+	if err != nil {
 		st.Close()
 		unlock()
 		return nil, err

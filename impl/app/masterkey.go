@@ -116,6 +116,23 @@ func replaceFile(from, to string) error {
 	return nil
 }
 
+// openLockedStore opens the store as the one process that may serve it
+// (lockDatabase); unlock releases it once the store is closed.
+func openLockedStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (st *store.Store, unlock func() error, err error) {
+	// The lock file lives beside the database, in the data dir by default.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if unlock, err = lockDatabase(cfg.DBPath()); err != nil {
+		return nil, nil, err
+	}
+	if st, err = openStore(ctx, cfg, schema, log); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return st, unlock, nil
+}
+
 // openStore opens the database of cfg with the master key that seals it,
 // finishing a key rotation that was interrupted after the database had
 // switched to the new key.

@@ -44,19 +44,12 @@ func rotateSystemKey(ctx context.Context, env Env, args []string) error {
 	if !generate && len(token) < minSystemKeyLength {
 		return fmt.Errorf("APIKEYD_NEW_SYSTEM_KEY: want at least %d characters", minSystemKeyLength)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
-	}
-	unlock, err := lockDatabase(cfg.DBPath())
+	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	st, unlock, err := openLockedStore(ctx, cfg, env.Schema, log)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	st, err := openStore(ctx, cfg, env.Schema, log)
-	if err != nil {
-		return err
-	}
 	defer st.Close()
 	if err := finishSystemKeyRotation(ctx, st, cfg.DataDir, log); err != nil {
 		return err
