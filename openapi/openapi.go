@@ -1,6 +1,6 @@
 // Package openapi embeds the documents byte for byte: they are served at
-// /openapi/*.yaml, and the validators are built from them. (The copies
-// oapi-codegen embeds have their operationIds rewritten to Go names.)
+// /openapi/*.yaml, and the validators and the tests that read the
+// documents are built from them. The generated packages embed no copy.
 package openapi
 
 import (

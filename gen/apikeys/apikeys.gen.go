@@ -7,18 +7,12 @@ package apikeysapi
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -882,158 +876,4 @@ func (sh *strictHandler) RemoveUserKeys(w http.ResponseWriter, r *http.Request, 
 	} else if response != nil {
 		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
 	}
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7Frvcts4kn+VXt5UrXNFSZTkOInyyXHsXY8Tby52KpeNvEOIbIkYkYAGAC1zUn6ge4ir+3APdK9w1QAo",
-	"UX/8RzOumpm79YdEEvGn0f3r7l83+C1IZDGTAoXRweBbgDesmOVoPx8XM1N90qjoiy6LgqkqGASHApCe",
-	"QKlRgWAFBmFwzfISaVzCTJIdKyVVMAhoxACKUhsYIXTBSDjYhyRjiiUGlQ7CAN1QkiPFYLAfRWFQoNZs",
-	"gsEgOJJlnoKQBhKFzCAwEDgHVpoMplgFt7e3YXAuz7BalfFcwmFpMqn4z8xwKSBDlqJqCrqxcb+58Ycc",
-	"mUbQM0z4uAIm7J7L9aZY/SmgzW9aicIUheEsDwaBkAIDK5O5qLTBYk13cM1yntJ0kGNgTofSZKjAZEyA",
-	"n/RoOU+FW3BVurM7pKPdSLpPYirkXGyo7dAKZjKuQaO65gmCwGtUwLUuMf21Yt2ltNKJYyXTqI6kMErm",
-	"RzVM1mU0bARcgMlwZwh+ujxpvQSDNwbm3GSyNJC43RqoDC3gRjkT06cBKB3qUsp3UkzWz7I4AMHh4Pmq",
-	"b/x2TnUbBjOmWIF2wcE3wrOVJEWdKD4jc1r5hTQIU5w5fVqbTLEaOLF6zw8actEJN/U/FJsGaA8FHaIR",
-	"ilIcszI39NErJUhxlssKRtIQbkiOlpGylXsl18PEP//u+QvIF7lz1mBgVIlkek62nTGTBWFgnWtg9RuE",
-	"gcKfSq7Qjw0DnWRYMNL3dwrHwSD4l84yn3TcU92x4KkdYRNFl01HHmxB9Hbk1J47FI2Re0dRCG+P34Vw",
-	"1H3Whg+oEhSmhYI8AbipAwed7rX9rociRXqaghQJtiF2MTgOaSwTFSRMczEJgWtQOC41ppsA9bK0kmbQ",
-	"qjHI8qHhCW5Rdhg4F0xXh9Pg5bNWacYvmwMSNv7v/6ABDbdo5ucKyE6oDeUUA6lEbd3dxhkmXLrx0i/D",
-	"zHJfm96bG26VPOf6LsFtFmw8GMmRd9KMi0nLyJbCQl5vG+MebF9WW8O0HCSXz/UXfYnvacC2AMB+7d+j",
-	"fcRm11/qI+Qa57SODb4K9UwK7bD1hqW14xDMUFiDs9ks54lNrJ0fNTnSKntr6uK3zjg1HfCw9BnmcYpx",
-	"QtgJ94QNck6COEsSnBk2yvE1xMtDxKBZpWGeVW3CyZF1rI/OmXfU61ZP33aAelJnK6dputm9s5csfA3g",
-	"D+5ZU47fg6531vJy1jo9HUsFLiQ08GrkFElQNk3LH/LrT5MKP2cvvhzNRj9N/nJp2LvP7978rSc+VcW0",
-	"/+O7fPqj1cp6gF1u9ak+rAamPG+8c7+fP7x4/0J0v3x/IM8u/u2jOp1E3bd/6/Pz8w+XRz91L8r88yzY",
-	"AfLnOL+0699hCWJrU6zacEr5C6SAlOspjHAsFTr6zoSeW94OGoWxhjiRasTTFMWOphCyNcWHceqqMBfl",
-	"W3pR+zwwp66SbsO6CnjUZo0C5onQTcjiGgquXbL30oBUFuvEGZyoVvMr+jz3+eh3qNO1jLnE94ZDuzlr",
-	"nGf3go+WC92iCRO2jqoV9yen+j+QmUP6eaXMHIqFqogD3obBqTCoBMuPl+p5NApSZtiIaWylVP1u2Kd+",
-	"3NCkQpZk9xbiz9czrxPP1vPE+rxyiNNM+DUFg69rclw9kaoX4o8ZzzFtw7mjfzBnmsiDmGD6GhQaVUHO",
-	"DKp2w8iuAVUfjaUpp5VZ/kHJGSrDSYFjlmsMg1njp1Xisl5ofM4qYAtuTGJ4Ph/CPEMbOulfwocNpJIy",
-	"WTsIg4LdvEMxMZnXr6lmlngaRU5y26A/D2rrLRrG88CRvJoofvULXC2WlqMfMbGVbXPWjqqwgNhWbf31",
-	"8vIDaMNMqf3xeFEWweD5q1dhUHDhvu03jsqFwYnjIAtwfWvqpbdFL2tntPIs5287rO9I7XJIl8J/YNbj",
-	"xlIV9IkgjS3DbWNow1piazPDZlZp0Ho9q5ucbpYjHTZ61NWnFLgGjd7zgy2beaZwPzR8ug9dDbGq2YN9",
-	"a5P6a/chNbsNw7oc8ZV7Q093KP4d12ZH5U+xsv9zg4V+6Iw+lRXs5tQN70b2byENU4pVG8exe2wTecGS",
-	"dpN5F3ts1exWWTyi1tGwarcZMxSNg0Hwj6//GA5voqg1HN50T4bDmxcn9PHVyf/8139e/WvjYS9ae3jv",
-	"xO820E5x3m/bWmaFX9wOvQ2Dj8sCfQetp5ij5/OrXvdXOYeCGAfZeZlsM5aSdy38mQtzsB80gtOW0LRm",
-	"rXrLbfZaAGe9n2k3t9z6IiNewAWMyzwHLV0vhRvKxqS7RM44pmshYL+7YvP9VaPbYuFr1Hp12Po7a/18",
-	"9a1/cPvdtgC1aAY8FAn+DyCKUj4mpeKmuiDvc3hxxNWng8043eRoI6awDfSr5zhcaMPyXJOxpABuNIy5",
-	"0oYynjKwFx9+OD07/vL2h4svF5fH7384O/4Sh4C5Rh/iJyhQUbQELoyEeFhGUT8hPtNKubLfsOMkbE+x",
-	"ip+9hpjN+BSrFJQ0lHo88aanoHCWswRJHoKL7Rwt7qN872jltmqpczbjPmwuFPIGmbqri7pUC7CxQQWx",
-	"Gw0xbWyDm221uSUWu2TG+PqUi7GsSSxLbDrwAvrzUV5RuZ+jB53OhJusHLUTWXT8kPr/YIMVfvLOpd3d",
-	"l8ZEihS0rzwKJtgEU3eRQEYrmDZuQlhfLIAcD8UiSNSd2jYcX6OqQMnSUHWMqXbeatm+a/jGKxqOh8JZ",
-	"wMHHZvxVhb22ZZBrlfqiwZNFJ+B+1G8PxZBqEw25lFPI+RQhtj4ew1jmuZxjCqMK+gdAPPigt+ICJFTO",
-	"CJX8ZijkGOYZTzLbbWBw9PGoT8MxmeqyaMMFJgoNaKoEUGkbgwpiurRMYSUainhbfImtlG9Q89TyW0/7",
-	"UAOVEl5lOddGh/bENTsuGPmBgf1oH/aEHApd1sOfhbAfPYe9uZJiAgWaTKb0W7cPewxGMq1Akh924T1/",
-	"84x0u9/vDsWe07h2D/s9OKOn3jyaKkZLgkFnbIak/hQYJDlHYYClqUKth2JvhBm3T2ZK3lRurnN7o0p7",
-	"CvpJCoT431snUs2ZSjGlTzFQwaOfEYAsNnBmuyMp8bu6DrTo3OtHwIy9DrDLCbteDdgQRtVQ+Nb7M1KS",
-	"hv3eKweL+CPVM61DAlMMpTA8pzCUMQ1zxo29OhiKY18EutNzDalMysIelOoO0j9Fm4E9i42fLDH2d+2i",
-	"STW097KVZaEQN+9TY9+2qj1mWfD4ZpBHy14spMA4hFjX9x0xeVXc4Lr3XFGHQxF7pcXPQmut2JeUTQkI",
-	"bbiwEk9sdUVJlQKyu0bJeYJCYyPWvD+93IgzcoZCy1Il2JZq0vGTOgW3+dxwkzeiFHRc4LQtbVTahZ9u",
-	"O2pHNJrWYjMeDIJ+O2r3A5tHM5t36omdCZozz24naDbDrYs4pJs/a4uaEGSekprd0WAtHvueqbs0GQA3",
-	"tpVQx7yRQzIxJmakCn0zQslykjmEHH44depyY7gUp2kwCP7ixVy7MuhF0Y69CJbnqx0I22L1Z7PmTZiS",
-	"+Z9Xbgkc//+6WoUFvah30Op2W73+ZfRiEEWDKPp7XYjYu6Tdm7V1YbS4C3pwy25jy8ZVcfgLOre7b967",
-	"57z75fXsy2GVm+9Pzk56X3oTjq8OXl6fnl6cTw5PevLV9/3uckur9OD2arVhYwVpZUy3ps74dpj9gdnG",
-	"2lXzemFpUyE9u5Z5qr2PV2i2mPRqh3Z1XTtu6QMd5rkFkG2Y7kf9u5ZagLez7FLfhsFzB+P7Z6x24KzY",
-	"iwOTXOAiJaklDAyb6GVVSYObHk8ExX7+Rmq6vdP56+7pVtcPXWZd0BjCQXub49a7BasvW3zdfuDlkI67",
-	"Dbr61T6/vMHddHszl+DB9f/c3e/3vavGdfdSiyM5sjlf3KnEJ3KwNSR6P3uE19SXyjv7pbukfirf9CxF",
-	"L6nG/U4qcN5wzpnUW7zT3TjqtX4dc44IvsYnfkth0JJeURYjIjljr8R1Z3UrntkI8oSuer/u6ovTx1p0",
-	"9VL7t7PrUf1S2eKydie7dr6RnR5tXsvlE6YUtz+5Bq6tVYhy+5YN1yTIPXb9zE127hqlv8S+4YPj3CtQ",
-	"T4SDP8rbChsv5TWv8u2bg3IMvecvHvMOCg1fewdl9fXCp3lV8/fxgoW7jdzxRYvfl7uHjgA5j7zf990r",
-	"X42w7jq3m57/1v6ul4SO8LPoBlGNYhWS1S1ld503R4WvvVRDUacDm3RsQwBi3ykeQBRTfvCvoK23fVyN",
-	"NhR2c4E3pi6sN2q95n2tW8qWcHNWbSvhXEP9NyeDW1/OexSjWfT2o9vVF/jWWCVkLN3KKxcL9B6gWo/2",
-	"s/qS4mHGZDsuE3uZ98ehTu54wHx1dS95avTXLZwanfWvV5S5NjrLX68ITq6r5iC4qsG6yWLb6XU/NJ5I",
-	"UKWAdrzSuhl0Ot3ei3bUjtrdwcvoZWSh6mXcntlD2ySx7uywtLiUsczM94js8W6vbv83AAD//w==",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

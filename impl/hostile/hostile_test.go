@@ -26,13 +26,12 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	apikeysapi "github.com/apikeyd/apikeyd/gen/apikeys"
-	v1api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/openapi"
 
 	_ "modernc.org/sqlite" // the snapshot's read-only connection
 )
@@ -685,11 +684,11 @@ func (g *gen) add(r hostileRequest) {
 
 func generate(t *testing.T, fx *fixture) []hostileRequest {
 	g := &gen{t: t, fx: fx, unknownKey: wellFormedKey(keys.Guild)}
-	v1doc, err := v1api.GetSwagger()
+	v1doc, err := openapi.Load("v1.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	akdoc, err := apikeysapi.GetSwagger()
+	akdoc, err := openapi.Load("apikeys.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

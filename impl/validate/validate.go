@@ -6,7 +6,6 @@ package validate
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,14 +75,6 @@ func newValidator(cfg Config) (*Validator, error) {
 	return &Validator{router: router, cfg: cfg, options: opts, basePath: cfg.BasePath}, nil
 }
 
-type operationKey struct{}
-
-// OperationID is the operationId of the request's route, once matched.
-func OperationID(ctx context.Context) string {
-	id, _ := ctx.Value(operationKey{}).(string)
-	return id
-}
-
 // serve validates a request and passes a valid one to the handler of its
 // operation, with its path parameters set.
 func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*openapi3.Operation]http.Handler) {
@@ -137,8 +128,6 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		return
 	}
 	observe.SetOperation(r.Context(), route.Operation.OperationID)
-	ctx := context.WithValue(r.Context(), operationKey{}, route.Operation.OperationID)
-	r = r.WithContext(ctx)
 	if err := checkJSONBody(r, route, data); err != nil {
 		fail(r, err)
 		return
@@ -149,7 +138,7 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		Route:      route,
 		Options:    v.options,
 	}
-	if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 		fail(r, classify(err))
 		return
 	}
