@@ -1,7 +1,6 @@
 package apikeys_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/apikeyd/apikeyd/impl/apptest"
@@ -58,13 +57,4 @@ func given(t *testing.T, inst *apptest.Instance, state string) {
 	default:
 		t.Fatalf("unknown x-given %q", state)
 	}
-}
-
-func createKey(t *testing.T, inst *apptest.Instance, user, note string) string {
-	t.Helper()
-	token, err := inst.Server.Store().CreateUserKey(context.Background(), user, note)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
 }

@@ -6,66 +6,11 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/apikeyd/apikeyd/impl/app"
-	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/contract"
-	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/openapi"
 )
-
-// The people and guilds of openapi/v1.yaml's examples.
-const (
-	guild      snowflake.ID = 1098765432109876543
-	otherGuild snowflake.ID = 1098765432109876544
-	admin      snowflake.ID = 310987654321098765
-	user       snowflake.ID = 310987654321098766
-	adminToken              = "example-admin-token"
-	userToken               = "example-user-token"
-)
-
-var adminActor = store.Actor{UserID: admin}
-
-// exampleKeys are the document's guild keys, in the order of their ids.
-var exampleKeys = []string{
-	"akdg_XpgGghSv9UQRtOEt6X31MRtELzaIPv3o1kKK",
-	"akdg_6zmVrBi5vmkbsEyVpOdwsPaKxqg3ZL04RtBn",
-}
-
-// world is a started apikeyd with a fake Discord, in the state every
-// example starts from: admin administers guild.
-type world struct {
-	*apptest.Instance
-	discord *discordtest.Server
-}
-
-func newWorld(t testing.TB, options ...func(*app.Config)) *world {
-	t.Helper()
-	fake := discordtest.NewServer(t)
-	fake.AddUser(adminToken, admin.String(), "admin")
-	fake.AddUser(userToken, user.String(), "someone")
-	cfg := apptest.Config(t)
-	cfg.DiscordAPIURL = fake.URL()
-	for _, o := range options {
-		o(&cfg)
-	}
-	w := &world{Instance: apptest.Start(t, &cfg), discord: fake}
-	if _, err := w.Server.Store().AddGuildAdmin(context.Background(), guild, admin); err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// key makes a key for g and returns it.
-func (w *world) key(t testing.TB, g snowflake.ID) string {
-	t.Helper()
-	k, err := w.Server.Store().CreateGuildKey(context.Background(), g, adminActor, 25)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k.Token
-}
 
 // TestContract replays every example of openapi/v1.yaml against the real
 // handler stack on a fresh SQLite database and a fake Discord, and checks
@@ -114,15 +59,6 @@ func (w *world) credential(t *testing.T, name string) string {
 	}
 	t.Fatalf("unknown x-credential %q", name)
 	return ""
-}
-
-// keyOf makes a key for g, unless the database is down: then any
-// well-formed key will do, as the request fails before it is looked up.
-func (w *world) keyOf(t *testing.T, g snowflake.ID) string {
-	if err := w.Server.Store().Ping(context.Background()); err != nil {
-		return exampleKeys[0]
-	}
-	return w.key(t, g)
 }
 
 // given puts the service in a named state of the document's examples.

@@ -10,33 +10,6 @@ import (
 	"github.com/apikeyd/apikeyd/impl/store"
 )
 
-func (s *Server) GetHome(context.Context, api.GetHomeRequestObject) (api.GetHomeResponseObject, error) {
-	return api.GetHome200JSONResponse{
-		Success: api.SuccessTrue,
-		Data:    api.HomeResponse{Message: "apikeyd /v1 is serving. Its description is at /openapi/v1.yaml."},
-	}, nil
-}
-
-func (s *Server) GetLivez(context.Context, api.GetLivezRequestObject) (api.GetLivezResponseObject, error) {
-	return api.GetLivez200JSONResponse{Success: api.SuccessTrue, Data: api.LivezResponse{Status: api.LivezResponseStatusOk}}, nil
-}
-
-func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
-	if p, ready := s.readiness(ctx); !ready {
-		return api.GetReadyz503ApplicationProblemPlusJSONResponse(p), nil
-	}
-	return api.GetReadyz200JSONResponse{Success: api.SuccessTrue, Data: api.ReadyzResponse{Status: api.ReadyzResponseStatusOk}}, nil
-}
-
-// readiness says whether the database answers, and the problem when not.
-func (s *Server) readiness(ctx context.Context) (api.Problem, bool) {
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready", "err", err)
-		return problem(apierr.New(apierr.Unavailable, "The database does not answer.")), false
-	}
-	return api.Problem{}, true
-}
-
 func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObject) (api.ListApiKeysResponseObject, error) {
 	if _, err := s.authorizeGuild(ctx, req.Params.GuildId); err != nil {
 		return nil, err
@@ -86,34 +59,6 @@ func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestOb
 		return nil, err
 	}
 	return api.DeleteApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyDeleted{ApiKey: apiKey(k)}}, nil
-}
-
-func (s *Server) Authorize(ctx context.Context, req api.AuthorizeRequestObject) (api.AuthorizeResponseObject, error) {
-	token := req.Body.AccessToken
-	st := stateOf(ctx)
-	if st == nil {
-		return nil, errors.New("authorize: no auth state in the request context")
-	}
-	p, _, err := s.resolveLimited(ctx, st.addr, "Bearer "+token)
-	if err != nil {
-		return nil, err
-	}
-	out := api.Authorization{AccessToken: token, Sub: p.UserID, Target: api.AuthorizationTargetUser}
-	if p.Key != nil {
-		out.Sub, out.Target = p.Key.GuildID, api.AuthorizationTargetApiKey
-	}
-	return api.Authorize200JSONResponse{Success: api.SuccessTrue, Data: out}, nil
-}
-
-func (s *Server) ValidateUserPermissions(ctx context.Context, req api.ValidateUserPermissionsRequestObject) (api.ValidateUserPermissionsResponseObject, error) {
-	if _, err := s.authorizeGuild(ctx, req.Body.GuildId); err != nil {
-		return nil, err
-	}
-	ok, err := s.store.IsGuildAdmin(ctx, req.Body.GuildId, req.Body.Target)
-	if err != nil {
-		return nil, err
-	}
-	return api.ValidateUserPermissions200JSONResponse{Success: api.SuccessTrue, Data: api.UserPermissions{HasAccess: ok}}, nil
 }
 
 func apiKey(k store.GuildKey) api.ApiKey {

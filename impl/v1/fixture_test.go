@@ -1,0 +1,116 @@
+package v1_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store"
+)
+
+// The people and guilds of openapi/v1.yaml's examples.
+const (
+	guild      snowflake.ID = 1098765432109876543
+	otherGuild snowflake.ID = 1098765432109876544
+	admin      snowflake.ID = 310987654321098765
+	user       snowflake.ID = 310987654321098766
+	adminToken              = "example-admin-token"
+	userToken               = "example-user-token"
+)
+
+var adminActor = store.Actor{UserID: admin}
+
+// exampleKeys are the document's guild keys, in the order of their ids.
+var exampleKeys = []string{
+	"akdg_XpgGghSv9UQRtOEt6X31MRtELzaIPv3o1kKK",
+	"akdg_6zmVrBi5vmkbsEyVpOdwsPaKxqg3ZL04RtBn",
+}
+
+// world is a started apikeyd with a fake Discord, in the state every
+// example starts from: admin administers guild.
+type world struct {
+	*apptest.Instance
+	discord *discordtest.Server
+}
+
+func newWorld(t testing.TB, options ...func(*app.Config)) *world {
+	t.Helper()
+	fake := discordtest.NewServer(t)
+	fake.AddUser(adminToken, admin.String(), "admin")
+	fake.AddUser(userToken, user.String(), "someone")
+	cfg := apptest.Config(t)
+	cfg.DiscordAPIURL = fake.URL()
+	for _, o := range options {
+		o(&cfg)
+	}
+	w := &world{Instance: apptest.Start(t, &cfg), discord: fake}
+	if _, err := w.Server.Store().AddGuildAdmin(context.Background(), guild, admin); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// key makes a key for g and returns it.
+func (w *world) key(t testing.TB, g snowflake.ID) string {
+	t.Helper()
+	k, err := w.Server.Store().CreateGuildKey(context.Background(), g, adminActor, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Token
+}
+
+// keyOf makes a key for g, unless the database is down: then any
+// well-formed key will do, as the request fails before it is looked up.
+func (w *world) keyOf(t *testing.T, g snowflake.ID) string {
+	if err := w.Server.Store().Ping(context.Background()); err != nil {
+		return exampleKeys[0]
+	}
+	return w.key(t, g)
+}
+
+type problemBody struct {
+	Type, Title, Detail, Message string
+	Status                       int
+	Errors                       map[string]string
+	Success                      bool
+	Data                         map[string]any
+	Error                        struct {
+		Code    int
+		Message string
+	}
+}
+
+func (w *world) call(t *testing.T, method, path, auth, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, w.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	return apptest.Send(t, req)
+}
+
+func decodeData[T any](t *testing.T, body []byte) T {
+	t.Helper()
+	var env struct {
+		Success bool
+		Data    T
+		Error   any
+	}
+	if err := json.Unmarshal(body, &env); err != nil || !env.Success || env.Error != nil {
+		t.Fatalf("not a success body (%v): %s", err, body)
+	}
+	return env.Data
+}
