@@ -2,6 +2,21 @@
 // System key. Handlers implement the strict interface generated from
 // openapi/apikeys.yaml; requests reach them only after kin-openapi has
 // validated them and authenticated the System key.
+//
+// Layout: the document has one tag, keys, whose operations are in
+// keys.go with their tests in keys_test.go. server.go wires the family,
+// authenticates and writes its errors (server_test.go); contract_test.go
+// replays the document's examples on the fixture of fixture_test.go.
+//
+// Errors, one way each:
+//   - An error the document declares for the operation is returned by its
+//     handler as the operation's typed response (api.CreateKey403JSONResponse).
+//   - A Go error leaves a handler only for the unexpected (the database
+//     failing, a bug): the answer is the declared 500, written by
+//     writeError.
+//   - Errors decided before a handler runs (routing, limits, validation,
+//     authentication) and requests the generated code cannot read are
+//     written by writeError, the family's one writer.
 package apikeys
 
 import (
@@ -21,7 +36,6 @@ import (
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
-	"github.com/apikeyd/apikeyd/openapi"
 )
 
 // Store is the storage the family needs.
@@ -54,26 +68,23 @@ const (
 // NewHandler returns the http.Handler for every /apiKeys route.
 func NewHandler(st Store, limiter *ratelimit.Limiter, observer *observe.Observer) (http.Handler, error) {
 	s := &Server{store: st, limiter: limiter, observer: observer}
-	doc, err := openapi.Load("apikeys.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("apikeys document: %w", err)
-	}
-	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc:  s.writeInvalid,
-		ResponseErrorHandlerFunc: s.writeError,
-	})
-	mux, err := validate.NewMux(validate.Config{
-		Doc:          doc,
-		Authenticate: s.authenticate,
-		WriteError:   s.writeError,
-	}, func(mux *validate.Mux) {
+	mux, _, err := validate.NewFamily(validate.Family{
+		Document:       "apikeys.yaml",
+		Authenticate:   s.authenticate,
+		WriteError:     s.writeError,
+		InvalidMessage: "invalid request",
+	}, func(mux *validate.Mux, errs validate.ErrorHandlers) {
+		strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
+			RequestErrorHandlerFunc:  errs.Invalid,
+			ResponseErrorHandlerFunc: errs.Failed,
+		})
 		api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
 			BaseRouter:       mux,
-			ErrorHandlerFunc: s.writeInvalid,
+			ErrorHandlerFunc: errs.Invalid,
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("apikeys routes: %w", err)
+		return nil, fmt.Errorf("apikeys: %w", err)
 	}
 	return mux, nil
 }
@@ -87,37 +98,34 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if bearer != (in.SecuritySchemeName == "systemKeyBearer") {
 		return validate.ErrSchemeNotUsed
 	}
-	addr := s.limiter.Address(r)
-	if wait, blocked := s.limiter.Blocked(addr); blocked {
-		return apierr.TooMany(wait)
-	}
+	return s.limiter.Guard(s.limiter.Address(r), func() (bool, error) { return s.checkSystemKey(ctx, token) })
+}
+
+// checkSystemKey admits the System key; failed says whether the refusal
+// counts against the client address (a missing or unknown key: guessing).
+func (s *Server) checkSystemKey(ctx context.Context, token string) (failed bool, err error) {
 	if token == "" {
-		s.limiter.Fail(addr)
-		return apierr.New(apierr.Forbidden, msgNoKey).Because("no_credentials")
+		return true, apierr.New(apierr.Forbidden, msgNoKey).Because("no_credentials")
 	}
 	owner, err := s.store.UserKeyOwner(ctx, token)
 	switch {
 	case apierr.CodeOf(err) == apierr.NotFound:
-		s.limiter.Fail(addr)
-		return apierr.New(apierr.Forbidden, msgUnknownKey).Because("unknown_key")
+		return true, apierr.New(apierr.Forbidden, msgUnknownKey).Because("unknown_key")
 	case err != nil:
-		return err
+		return false, err
 	case owner != store.SystemUser:
-		return apierr.New(apierr.Forbidden, msgNotSystem).Because("not_system")
+		return false, apierr.New(apierr.Forbidden, msgNotSystem).Because("not_system")
 	}
-	return nil
+	return false, nil
 }
 
 // isSystemName refuses "System" in any casing, Unicode folding included.
 func isSystemName(user string) bool { return strings.EqualFold(user, store.SystemUser) }
 
-func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error) {
-	s.writeError(w, r, &apierr.Error{Code: apierr.Invalid, Message: "invalid request", Cause: err})
-}
-
-// writeError is the one place where an error becomes this family's body.
+// writeError is the family's one writer of errors (see the package
+// comment).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := apierr.From(err)
+	e := validate.BeginError(w, r, s.observer, err)
 	if e.Code == apierr.NotFound && emptyUserSegment(r.URL) {
 		// The router cannot match an empty segment; the seed calls this
 		// an empty user name.
@@ -125,8 +133,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := apierr.Status(e.Code)
 	body := errorBody(status, e.Message)
-	apierr.SetRetryAfter(w.Header(), e)
-	s.observer.Failed(r, e, store.IsDatabaseError(err))
 	switch e.Code {
 	case apierr.Internal:
 		body.Error.Message = "Internal server error"

@@ -79,8 +79,8 @@ func (o *Observer) DatabaseError() { o.dbErrors.Inc() }
 
 // info is what the layers below tell the middleware about a request.
 type info struct {
-	id        string
-	operation string
+	id, method, path string
+	operation        string
 }
 
 type infoKey struct{}
@@ -104,7 +104,7 @@ func RequestID(ctx context.Context) string {
 func (o *Observer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		in := &info{id: requestID(r.Header.Get(RequestIDHeader)), operation: "unmatched"}
+		in := &info{id: requestID(r.Header.Get(RequestIDHeader)), method: r.Method, path: r.URL.Path, operation: "unmatched"}
 		w.Header().Set(RequestIDHeader, in.id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, in)))
@@ -158,12 +158,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Failed logs and counts an error a family is about to answer with:
-// refused credentials by reason, and server-side failures, which are
-// database errors when isDatabase says so. A request whose client went
+// Failed logs and counts an error a family is about to answer with,
+// whether its writer writes it or a handler returns it as a typed
+// response: refused credentials by reason, and server-side failures, which
+// are database errors when isDatabase says so. A request whose client went
 // away (its context ended) failed because of that: it is logged at info,
 // so that errors mean something is wrong with the server.
-func (o *Observer) Failed(r *http.Request, e *apierr.Error, isDatabase bool) {
+func (o *Observer) Failed(ctx context.Context, e *apierr.Error, isDatabase bool) {
 	switch e.Code {
 	case apierr.Unauthorized, apierr.Forbidden, apierr.TooManyRequests:
 		o.AuthFailure(e.Reason)
@@ -175,10 +176,14 @@ func (o *Observer) Failed(r *http.Request, e *apierr.Error, isDatabase bool) {
 			return // Discord failing is logged where it is seen
 		}
 		level := slog.LevelError
-		if r.Context().Err() != nil {
+		if ctx.Err() != nil {
 			level = slog.LevelInfo
 		}
-		o.log.Log(r.Context(), level, "request failed", "request_id", RequestID(r.Context()),
-			"method", r.Method, "path", r.URL.Path, "err", e)
+		var method, path string
+		if in, ok := ctx.Value(infoKey{}).(*info); ok {
+			method, path = in.method, in.path
+		}
+		o.log.Log(ctx, level, "request failed", "request_id", RequestID(ctx),
+			"method", method, "path", path, "err", e)
 	}
 }

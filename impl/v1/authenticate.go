@@ -105,14 +105,11 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 
 // resolveLimited is resolve for a client address, which is refused while
 // it has failed too often and charged for each failure.
-func (s *Server) resolveLimited(ctx context.Context, addr, header string) (Principal, bool, error) {
-	if wait, blocked := s.limiter.Blocked(addr); blocked {
-		return Principal{}, false, apierr.TooMany(wait)
-	}
-	p, bearer, err := s.resolve(ctx, header)
-	if apierr.CodeOf(err) == apierr.Unauthorized {
-		s.limiter.Fail(addr)
-	}
+func (s *Server) resolveLimited(ctx context.Context, addr, header string) (p Principal, bearer bool, err error) {
+	err = s.limiter.Guard(addr, func() (bool, error) {
+		p, bearer, err = s.resolve(ctx, header)
+		return apierr.CodeOf(err) == apierr.Unauthorized, err
+	})
 	return p, bearer, err
 }
 

@@ -2,7 +2,25 @@
 // managed by Discord-authenticated guild administrators. Handlers
 // implement the strict interface generated from openapi/v1.yaml; requests
 // reach them only after kin-openapi has validated them and authenticated
-// their credentials (see auth.go).
+// their credentials (authenticate.go).
+//
+// Layout: the operations of each tag of the document are in the file
+// named after the tag (api-keys.go, auth.go, helpers.go, logging.go,
+// service.go, settings.go), their tests beside them (api-keys_test.go,
+// ...). server.go wires the family and writes its errors; authenticate.go
+// says who a request acts for; contract_test.go replays the document's
+// examples on the fixture of fixture_test.go.
+//
+// Errors, one way each:
+//   - An error the document declares for the operation is returned by its
+//     handler as the operation's typed response (api.X403...Response),
+//     made by problem, so that the handler reads as its spec.
+//   - A Go error leaves a handler only for the unexpected (the database
+//     failing, a bug): the answer is the declared 500 (or 503), written by
+//     WriteError.
+//   - Errors decided before a handler runs (routing, limits, validation,
+//     authentication) and requests the generated code cannot read are
+//     written by WriteError, the family's one writer.
 package v1
 
 import (
@@ -20,7 +38,6 @@ import (
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
-	"github.com/apikeyd/apikeyd/openapi"
 )
 
 // BasePath is where the family is mounted.
@@ -79,31 +96,28 @@ func New(cfg Config) (*Server, error) {
 
 		settingsBodies: newSettingsBodies(),
 	}
-	doc, err := openapi.Load("v1.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("v1 document: %w", err)
-	}
-	if s.loggingDefaults, err = loggingDefaults(doc); err != nil {
-		return nil, fmt.Errorf("v1 document: %w", err)
-	}
-	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc:  s.writeInvalid,
-		ResponseErrorHandlerFunc: s.writeError,
-	})
-	mux, err := validate.NewMux(validate.Config{
-		Doc:          doc,
-		BasePath:     BasePath,
-		Authenticate: s.authenticate,
-		WriteError:   s.writeError,
-	}, func(mux *validate.Mux) {
+	mux, doc, err := validate.NewFamily(validate.Family{
+		Document:       "v1.yaml",
+		BasePath:       BasePath,
+		Authenticate:   s.authenticate,
+		WriteError:     s.WriteError,
+		InvalidMessage: "The request does not match the API document",
+	}, func(mux *validate.Mux, errs validate.ErrorHandlers) {
+		strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
+			RequestErrorHandlerFunc:  errs.Invalid,
+			ResponseErrorHandlerFunc: errs.Failed,
+		})
 		api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
 			BaseURL:          BasePath,
 			BaseRouter:       mux,
-			ErrorHandlerFunc: s.writeInvalid,
+			ErrorHandlerFunc: errs.Invalid,
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("v1 routes: %w", err)
+		return nil, fmt.Errorf("v1: %w", err)
+	}
+	if s.loggingDefaults, err = loggingDefaults(doc); err != nil {
+		return nil, fmt.Errorf("v1 document: %w", err)
 	}
 	s.handler = trimTrailingSlash(s.withAuthState(mux))
 	return s, nil
@@ -137,25 +151,13 @@ func trimTrailingSlash(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) writeInvalid(w http.ResponseWriter, r *http.Request, err error) {
-	s.writeError(w, r, apierr.From(&apierr.Error{Code: apierr.Invalid, Message: "The request does not match the API document", Cause: err}))
-}
-
-// WriteError writes err as this family's problem body: also the body of
-// routes outside both families.
+// WriteError is the family's one writer of errors (see the package
+// comment); app answers the routes outside both families with it too.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	s.writeError(w, r, err)
-}
-
-// writeError is the one place where an error becomes this family's body.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := apierr.From(err)
-	s.observer.Failed(r, e, store.IsDatabaseError(err))
-	p := problem(e)
+	p := problem(validate.BeginError(w, r, s.observer, err))
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	apierr.SetRetryAfter(w.Header(), e)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
