@@ -21,8 +21,11 @@ type uses struct {
 	mu      sync.Mutex
 	pending map[int64]time.Time
 	// recorded is the latest use queued for each key, which a cached
-	// lookup's LastUse does not show.
+	// lookup's LastUse does not show. A use older than useInterval decides
+	// nothing, so Flush forgets those once an interval: the map holds the
+	// keys used in the last two intervals, not every key ever used.
 	recorded map[int64]time.Time
+	pruned   time.Time // when recorded was last pruned
 	store    interface {
 		TouchGuildKeys(context.Context, map[int64]time.Time) error
 	}
@@ -56,6 +59,7 @@ func (u *uses) Flush(ctx context.Context) error {
 	u.mu.Lock()
 	batch := u.pending
 	u.pending = map[int64]time.Time{}
+	u.forgetOldUses(u.now())
 	u.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
@@ -72,6 +76,21 @@ func (u *uses) Flush(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// forgetOldUses drops the uses too old to matter to Record, at most once
+// an interval so that a flush does not walk the map every time. u.mu is
+// held.
+func (u *uses) forgetOldUses(now time.Time) {
+	if now.Sub(u.pruned) < useInterval {
+		return
+	}
+	u.pruned = now
+	for id, at := range u.recorded {
+		if now.Sub(at) >= useInterval {
+			delete(u.recorded, id)
+		}
+	}
 }
 
 // Run flushes every half second until ctx is done, then once more.

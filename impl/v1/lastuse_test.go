@@ -86,3 +86,31 @@ func TestKeyUseIsWrittenAtMostOncePerMinute(t *testing.T) {
 		t.Fatalf("last use after a minute: got %v, want %v", got, now)
 	}
 }
+
+// TestRecordedUsesAreForgotten: the memory of recent uses holds the keys
+// used in the last two minutes, however many keys were ever used.
+func TestRecordedUsesAreForgotten(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
+	u := newUses(openStore(t), func() time.Time { return now }, nil, func() {})
+	const perMinute = 100
+	var id int64
+	for minute := range 10 {
+		for range perMinute {
+			id++
+			u.Record(store.GuildKeyRef{ID: id})
+		}
+		if err := u.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(u.recorded); n > 2*perMinute {
+			t.Fatalf("minute %d: %d uses remembered, want at most %d", minute, n, 2*perMinute)
+		}
+		now = now.Add(useInterval)
+	}
+	// A key used again after its use was forgotten is written again.
+	u.Record(store.GuildKeyRef{ID: 1})
+	if _, ok := u.pending[1]; !ok {
+		t.Fatal("a use after the interval queued no write")
+	}
+}
