@@ -2,16 +2,30 @@ package v1
 
 import (
 	"context"
-	"errors"
 
 	api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 )
 
+// API keys cannot manage API keys: the three operations of this file
+// accept only the discordToken scheme (their security list in the
+// document), and authenticate refuses a valid guild key offered to that
+// scheme with keysCannotManageKeys, before the handler runs or the body
+// is read. A key reaches these handlers only if that check is gone, so
+// they never see one.
+func keysCannotManageKeys() *apierr.Error {
+	return apierr.New(apierr.Forbidden, "API keys cannot manage API keys.").Because("keys_cannot_manage_keys")
+}
+
 func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObject) (api.ListApiKeysResponseObject, error) {
-	if _, err := s.authorizeGuild(ctx, req.Params.GuildId); err != nil {
+	_, err := s.authorizeGuild(ctx, req.Params.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return keysForbidden[api.ListApiKeys403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	list, err := s.store.ListGuildKeys(ctx, req.Params.GuildId)
@@ -26,39 +40,52 @@ func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObje
 }
 
 func (s *Server) CreateApiKey(ctx context.Context, req api.CreateApiKeyRequestObject) (api.CreateApiKeyResponseObject, error) {
-	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	k, err := s.createApiKey(ctx, req.Body.GuildId)
+	switch apierr.CodeOf(err) {
+	case "":
+		return api.CreateApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyCreated{ApiKey: apiKey(k)}}, nil
+	case apierr.Forbidden:
+		return keysForbidden[api.CreateApiKey403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	case apierr.Unprocessable:
+		return api.CreateApiKey422ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
+	}
+	return nil, err
+}
+
+func (s *Server) createApiKey(ctx context.Context, guild snowflake.ID) (store.GuildKey, error) {
+	p, err := s.authorizeGuild(ctx, guild)
 	if err != nil {
-		return nil, err
+		return store.GuildKey{}, err
 	}
-	k, err := s.store.CreateGuildKey(ctx, req.Body.GuildId, p.actor(), s.maxKeys)
-	if e := (*apierr.Error)(nil); errors.As(err, &e) && e.Code == apierr.Unprocessable {
-		return api.CreateApiKey422ApplicationProblemPlusJSONResponse(problem(e)), nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return api.CreateApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyCreated{ApiKey: apiKey(k)}}, nil
+	return s.store.CreateGuildKey(ctx, guild, p.actor(), s.maxKeys)
 }
 
 func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestObject) (api.DeleteApiKeyResponseObject, error) {
+	k, err := s.deleteApiKey(ctx, req.Body.GuildId, req.Body.ApiKey)
+	switch apierr.CodeOf(err) {
+	case "":
+		return api.DeleteApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyDeleted{ApiKey: apiKey(k)}}, nil
+	case apierr.Forbidden:
+		return keysForbidden[api.DeleteApiKey403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	case apierr.NotFound:
+		return api.DeleteApiKey404ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
+	case apierr.Unprocessable:
+		return api.DeleteApiKey422ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
+	}
+	return nil, err
+}
+
+func (s *Server) deleteApiKey(ctx context.Context, guild snowflake.ID, token string) (store.GuildKey, error) {
 	// A mistyped key is refused before the database is touched, even to
 	// check the caller's rights: a checksum is no secret.
-	if kind, err := keys.Parse(req.Body.ApiKey); err != nil || kind != keys.Guild {
-		return api.DeleteApiKey422ApplicationProblemPlusJSONResponse(problem(
-			apierr.New(apierr.Unprocessable, "This API key is mistyped: its checksum does not match."))), nil
+	if kind, err := keys.Parse(token); err != nil || kind != keys.Guild {
+		return store.GuildKey{}, apierr.New(apierr.Unprocessable, "This API key is mistyped: its checksum does not match.")
 	}
-	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	p, err := s.authorizeGuild(ctx, guild)
 	if err != nil {
-		return nil, err
+		return store.GuildKey{}, err
 	}
-	k, err := s.store.DeleteGuildKey(ctx, req.Body.GuildId, p.actor(), req.Body.ApiKey)
-	if apierr.CodeOf(err) == apierr.NotFound {
-		return api.DeleteApiKey404ApplicationProblemPlusJSONResponse(problem(apierr.From(err))), nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return api.DeleteApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyDeleted{ApiKey: apiKey(k)}}, nil
+	return s.store.DeleteGuildKey(ctx, guild, p.actor(), token)
 }
 
 func apiKey(k store.GuildKey) api.ApiKey {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/apikeyd/apikeyd/impl/apierr"
+
 	api "github.com/apikeyd/apikeyd/gen/v1"
 )
 
@@ -14,7 +16,16 @@ func (s *Server) Authorize(ctx context.Context, req api.AuthorizeRequestObject) 
 		return nil, errors.New("authorize: no auth state in the request context")
 	}
 	p, _, err := s.resolveLimited(ctx, st.addr, "Bearer "+token)
-	if err != nil {
+	switch apierr.CodeOf(err) {
+	case "":
+	case apierr.Unauthorized:
+		return api.Authorize401ApplicationProblemPlusJSONResponse{
+			Body:    s.declared(ctx, err),
+			Headers: api.Authorize401ResponseHeaders{WWWAuthenticate: "Bearer"},
+		}, nil
+	case apierr.Unavailable:
+		return api.Authorize503ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
+	default: // 429 is a limit, 500 the unexpected: WriteError's
 		return nil, err
 	}
 	out := api.Authorization{AccessToken: token, Sub: p.UserID, Target: api.AuthorizationTargetUser}
@@ -25,7 +36,11 @@ func (s *Server) Authorize(ctx context.Context, req api.AuthorizeRequestObject) 
 }
 
 func (s *Server) ValidateUserPermissions(ctx context.Context, req api.ValidateUserPermissionsRequestObject) (api.ValidateUserPermissionsResponseObject, error) {
-	if _, err := s.authorizeGuild(ctx, req.Body.GuildId); err != nil {
+	_, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return api.ValidateUserPermissions403ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	ok, err := s.store.IsGuildAdmin(ctx, req.Body.GuildId, req.Body.Target)

@@ -90,8 +90,9 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	switch in.SecuritySchemeName {
 	case schemeDiscord:
 		if isKey {
-			// The key is valid but this operation is for users only.
-			return apierr.New(apierr.Forbidden, "API keys cannot manage API keys.").Because("keys_cannot_manage_keys")
+			// The key is valid but this operation is for users only:
+			// the key operations (api-keys.go).
+			return keysCannotManageKeys()
 		}
 		return nil
 	case schemeKey, schemeKeyBare:

@@ -38,6 +38,9 @@ func loggingDefaults(doc *openapi3.T) (map[string]bool, error) {
 
 func (s *Server) GetLoggingStatus(ctx context.Context, req api.GetLoggingStatusRequestObject) (api.GetLoggingStatusResponseObject, error) {
 	l, err := s.loggingOf(ctx, req.Params.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return guildForbidden[api.GetLoggingStatus403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -45,48 +48,50 @@ func (s *Server) GetLoggingStatus(ctx context.Context, req api.GetLoggingStatusR
 }
 
 func (s *Server) EnableLogging(ctx context.Context, req api.EnableLoggingRequestObject) (api.EnableLoggingResponseObject, error) {
-	body, conflict, err := s.setLogging(ctx, req.Body.GuildId, true)
-	switch {
-	case conflict != nil:
-		return api.EnableLogging409ApplicationProblemPlusJSONResponse(*conflict), nil
-	case err != nil:
-		return nil, err
+	body, err := s.setLogging(ctx, req.Body.GuildId, true)
+	switch apierr.CodeOf(err) {
+	case "":
+		return api.EnableLogging200JSONResponse(body), nil
+	case apierr.Forbidden:
+		return guildForbidden[api.EnableLogging403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	case apierr.Conflict:
+		return api.EnableLogging409ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
 	}
-	return api.EnableLogging200JSONResponse(body), nil
+	return nil, err
 }
 
 func (s *Server) DisableLogging(ctx context.Context, req api.DisableLoggingRequestObject) (api.DisableLoggingResponseObject, error) {
-	body, conflict, err := s.setLogging(ctx, req.Body.GuildId, false)
-	switch {
-	case conflict != nil:
-		return api.DisableLogging409ApplicationProblemPlusJSONResponse(*conflict), nil
-	case err != nil:
-		return nil, err
+	body, err := s.setLogging(ctx, req.Body.GuildId, false)
+	switch apierr.CodeOf(err) {
+	case "":
+		return api.DisableLogging200JSONResponse(body), nil
+	case apierr.Forbidden:
+		return guildForbidden[api.DisableLogging403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	case apierr.Conflict:
+		return api.DisableLogging409ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
 	}
-	return api.DisableLogging200JSONResponse(body), nil
+	return nil, err
 }
 
-// setLogging turns the module on or off; conflict is the answer when it
-// is in that state already.
-func (s *Server) setLogging(ctx context.Context, guild api.Snowflake, enabled bool) (body api.LoggingSettingsEnvelope, conflict *api.Problem, err error) {
+// setLogging turns the module on or off: apierr.Conflict when it is in
+// that state already.
+func (s *Server) setLogging(ctx context.Context, guild api.Snowflake, enabled bool) (api.LoggingSettingsEnvelope, error) {
 	p, err := s.authorizeGuild(ctx, guild)
 	if err != nil {
-		return body, nil, err
+		return api.LoggingSettingsEnvelope{}, err
 	}
 	l, err := s.store.SetLoggingEnabled(ctx, guild, p.actor(), enabled)
-	if apierr.CodeOf(err) == apierr.Conflict {
-		pr := problem(apierr.From(err))
-		return body, &pr, nil
-	}
 	if err != nil {
-		return body, nil, err
+		return api.LoggingSettingsEnvelope{}, err
 	}
-	body, err = s.loggingBody(l)
-	return body, nil, err
+	return s.loggingBody(l)
 }
 
 func (s *Server) GetLoggingSettings(ctx context.Context, req api.GetLoggingSettingsRequestObject) (api.GetLoggingSettingsResponseObject, error) {
 	l, err := s.loggingOf(ctx, req.Params.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return guildForbidden[api.GetLoggingSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +104,9 @@ func (s *Server) GetLoggingSettings(ctx context.Context, req api.GetLoggingSetti
 
 func (s *Server) UpdateLoggingSettings(ctx context.Context, req api.UpdateLoggingSettingsRequestObject) (api.UpdateLoggingSettingsResponseObject, error) {
 	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return guildForbidden[api.UpdateLoggingSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +127,9 @@ func (s *Server) UpdateLoggingSettings(ctx context.Context, req api.UpdateLoggin
 
 func (s *Server) ResetLoggingSettings(ctx context.Context, req api.ResetLoggingSettingsRequestObject) (api.ResetLoggingSettingsResponseObject, error) {
 	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return guildForbidden[api.ResetLoggingSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +210,11 @@ const (
 
 func (s *Server) ListAuditEntries(ctx context.Context, req api.ListAuditEntriesRequestObject) (api.ListAuditEntriesResponseObject, error) {
 	q := req.Params
-	if _, err := s.authorizeGuild(ctx, q.GuildId); err != nil {
+	_, err := s.authorizeGuild(ctx, q.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return guildForbidden[api.ListAuditEntries403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	limit := defaultPageSize
@@ -210,7 +225,7 @@ func (s *Server) ListAuditEntries(ctx context.Context, req api.ListAuditEntriesR
 	if q.Cursor != nil {
 		var ok bool
 		if before, ok = parseCursor(*q.Cursor); !ok {
-			return api.ListAuditEntries400ApplicationProblemPlusJSONResponse(problem(&apierr.Error{
+			return api.ListAuditEntries400ApplicationProblemPlusJSONResponse(s.declared(ctx, &apierr.Error{
 				Code:    apierr.Invalid,
 				Message: "cursor: must be the next_cursor of a previous page",
 				Fields:  map[string]string{"cursor": "must be the next_cursor of a previous page"},

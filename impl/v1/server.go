@@ -163,6 +163,28 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
+// declared is the body of an error its operation declares, for the
+// handler to return as the operation's typed response; it is logged and
+// counted as WriteError would.
+func (s *Server) declared(ctx context.Context, err error) api.Problem {
+	return problem(validate.Classify(ctx, s.observer, err))
+}
+
+// keysForbidden and guildForbidden are the typed 403 of an operation whose
+// 403 is a shared response of the document (components/responses), which
+// oapi-codegen generates as a struct around the shared one.
+func keysForbidden[R ~struct {
+	api.ApiKeysForbiddenApplicationProblemPlusJSONResponse
+}](p api.Problem) R {
+	return R{api.ApiKeysForbiddenApplicationProblemPlusJSONResponse(p)}
+}
+
+func guildForbidden[R ~struct {
+	api.GuildForbiddenApplicationProblemPlusJSONResponse
+}](p api.Problem) R {
+	return R{api.GuildForbiddenApplicationProblemPlusJSONResponse(p)}
+}
+
 var problemTypes = map[apierr.Code]api.ProblemType{
 	apierr.Invalid:          api.UrnApikeydProblemBadRequest,
 	apierr.Unauthorized:     api.UrnApikeydProblemUnauthorized,

@@ -11,7 +11,11 @@ import (
 )
 
 func (s *Server) GetSettings(ctx context.Context, req api.GetSettingsRequestObject) (api.GetSettingsResponseObject, error) {
-	if _, err := s.authorizeGuild(ctx, req.Params.GuildId); err != nil {
+	_, err := s.authorizeGuild(ctx, req.Params.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return guildForbidden[api.GetSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	st, err := s.store.GuildSettings(ctx, req.Params.GuildId)
@@ -24,12 +28,15 @@ func (s *Server) GetSettings(ctx context.Context, req api.GetSettingsRequestObje
 func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsRequestObject) (api.UpdateSettingsResponseObject, error) {
 	b := req.Body
 	p, err := s.authorizeGuild(ctx, b.GuildId)
+	if apierr.CodeOf(err) == apierr.Forbidden {
+		return guildForbidden[api.UpdateSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	// The document bounds the name's shape; the list is too long for it.
 	if b.Gmt != nil && !tz.Known(*b.Gmt) {
-		return api.UpdateSettings400ApplicationProblemPlusJSONResponse(problem(&apierr.Error{
+		return api.UpdateSettings400ApplicationProblemPlusJSONResponse(s.declared(ctx, &apierr.Error{
 			Code:    apierr.Invalid,
 			Message: "gmt: must be one of the supported time zones",
 			Fields:  map[string]string{"gmt": "must be one of the supported time zones"},
