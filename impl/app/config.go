@@ -67,6 +67,15 @@ func bindFlags(fs *flag.FlagSet, getenv func(string) string, flags ...envFlag) {
 	}
 }
 
+// dataFlags say where a server's data is: the flags of serve and of every
+// command that works on that data.
+func dataFlags(cfg *Config) []envFlag {
+	return []envFlag{
+		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
+		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", `database file, or ":memory:" (default <data-dir>/apikeyd.db)`),
+	}
+}
+
 // dataCommandFlags is the flag set of a command that works on a server's
 // data directly: --data-dir and --db, with the master key from the
 // environment.
@@ -74,10 +83,7 @@ func dataCommandFlags(name, usage string, env Env, cfg *Config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() { fmt.Fprint(env.Stderr, usage) }
-	bindFlags(fs, env.Getenv,
-		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
-		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", "database file (default <data-dir>/apikeyd.db)"),
-	)
+	bindFlags(fs, env.Getenv, dataFlags(cfg)...)
 	cfg.MasterKey = env.Getenv("APIKEYD_MASTER_KEY")
 	return fs
 }
@@ -86,10 +92,9 @@ func dataCommandFlags(name, usage string, env Env, cfg *Config) *flag.FlagSet {
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config
 	var ttl, maxKeys, failRate, failBurst, proxies string
+	bindFlags(fs, getenv, dataFlags(&cfg)...)
 	bindFlags(fs, getenv,
 		stringFlag(&cfg.Addr, "addr", "APIKEYD_ADDR", "127.0.0.1:8080", "address to listen on"),
-		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
-		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", `database file, or ":memory:" (default <data-dir>/apikeyd.db)`),
 		stringFlag(&cfg.DiscordAPIURL, "discord-api-url", "APIKEYD_DISCORD_API_URL", "https://discord.com/api/v10", "Discord API base URL"),
 		stringFlag(&ttl, "identity-ttl", "APIKEYD_IDENTITY_TTL", "60s", "how long a Discord token's user is cached"),
 		stringFlag(&maxKeys, "max-keys-per-guild", "APIKEYD_MAX_KEYS_PER_GUILD", "25", "most /v1 API keys one guild may hold"),
