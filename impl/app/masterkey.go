@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 
+	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
 )
@@ -70,12 +70,12 @@ func rotateMasterKey(ctx context.Context, env Env, args []string) error {
 
 // rotate reseals the keys of st under next. With a master key file, the
 // new key is on disk (as master.key.new) before the database depends on
-// it, and replaces master.key once the database does: openStore finishes
-// a rotation that died in between.
+// it, and replaces master.key once the database does: the next openStore
+// finishes a rotation that died in between (finishMasterKeyRotation).
 func rotate(ctx context.Context, st *store.Store, sealer *keys.Sealer, next []byte, dataDir string, keyFile bool) (int, error) {
-	current, pending := masterKeyPaths(dataDir)
+	current, pending := datadir.MasterKeyPaths(dataDir)
 	if keyFile {
-		if err := keys.WriteMasterKeyFile(pending, next); err != nil {
+		if err := datadir.WriteMasterKeyFile(pending, next); err != nil {
 			return 0, err
 		}
 	}
@@ -87,91 +87,32 @@ func rotate(ctx context.Context, st *store.Store, sealer *keys.Sealer, next []by
 		return 0, err
 	}
 	if keyFile {
-		if err := replaceFile(pending, current); err != nil {
+		if err := datadir.Rename(pending, current); err != nil {
 			return 0, err
 		}
 	}
 	return n, nil
 }
 
-func masterKeyPaths(dataDir string) (current, pending string) {
-	current = filepath.Join(dataDir, "master.key")
-	return current, current + ".new"
-}
-
-// replaceFile renames from over to and syncs the directory, so that the
-// rename survives a power cut.
-func replaceFile(from, to string) error {
-	if err := os.Rename(from, to); err != nil {
-		return fmt.Errorf("replace %s: %w", to, err)
-	}
-	dir, err := os.Open(filepath.Dir(to))
+// finishMasterKeyRotation finishes a rotation that was interrupted after
+// the database had switched to the new key, which master.key.new then
+// still holds: it opens the store with that key and makes it the current
+// one. mismatch is the error of opening with the current key, returned if
+// there is no such rotation to finish.
+func finishMasterKeyRotation(ctx context.Context, cfg Config, schema string, log *slog.Logger, mismatch error) (*store.Store, error) {
+	current, pending := datadir.MasterKeyPaths(cfg.DataDir)
+	next, err := datadir.ReadMasterKeyFile(pending)
 	if err != nil {
-		return fmt.Errorf("sync %s: %w", filepath.Dir(to), err)
+		return nil, mismatch
 	}
-	defer dir.Close()
-	if err := dir.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", filepath.Dir(to), err)
-	}
-	return nil
-}
-
-// openLockedStore opens the store as the one process that may serve it
-// (lockDatabase); unlock releases it once the store is closed.
-func openLockedStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (st *store.Store, unlock func() error, err error) {
-	// The lock file lives beside the database, in the data dir by default.
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create data dir: %w", err)
-	}
-	if unlock, err = lockDatabase(cfg.DBPath()); err != nil {
-		return nil, nil, err
-	}
-	if st, err = openStore(ctx, cfg, schema, log); err != nil {
-		unlock()
-		return nil, nil, err
-	}
-	return st, unlock, nil
-}
-
-// openStore opens the database of cfg with the master key that seals it,
-// finishing a key rotation that was interrupted after the database had
-// switched to the new key.
-func openStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*store.Store, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	master, created, err := keys.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
+	st, err := openWithKey(ctx, cfg, schema, next)
 	if err != nil {
 		return nil, err
 	}
-	current, pending := masterKeyPaths(cfg.DataDir)
-	if created {
-		log.Info("generated a master key", "path", current)
-	}
-	st, err := openWithKey(ctx, cfg, schema, master)
-	if !errors.Is(err, store.ErrMasterKeyMismatch) || cfg.MasterKey != "" {
-		return st, err
-	}
-	next, rerr := keys.ReadMasterKeyFile(pending)
-	if rerr != nil {
-		return nil, err
-	}
-	st, err = openWithKey(ctx, cfg, schema, next)
-	if err != nil {
-		return nil, err
-	}
-	if err := replaceFile(pending, current); err != nil {
+	if err := datadir.Rename(pending, current); err != nil {
 		st.Close()
 		return nil, err
 	}
 	log.Info("finished an interrupted master key rotation", "path", current)
 	return st, nil
-}
-
-func openWithKey(ctx context.Context, cfg Config, schema string, master []byte) (*store.Store, error) {
-	sealer, err := keys.NewSealer(master)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	return store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer})
 }

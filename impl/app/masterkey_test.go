@@ -10,6 +10,7 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
 )
@@ -108,7 +109,7 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 	pending := current + ".new"
 
 	// Killed before the commit: only master.key.new was written.
-	if err := keys.WriteMasterKeyFile(pending, keys.NewMasterKey()); err != nil {
+	if err := datadir.WriteMasterKeyFile(pending, keys.NewMasterKey()); err != nil {
 		t.Fatal(err)
 	}
 	if after := keysOf(t, cfg); after != before {
@@ -118,10 +119,10 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 	// Killed after the commit: the database is sealed under the new key,
 	// which is only in master.key.new.
 	next := keys.NewMasterKey()
-	if err := keys.WriteMasterKeyFile(pending, next); err != nil {
+	if err := datadir.WriteMasterKeyFile(pending, next); err != nil {
 		t.Fatal(err)
 	}
-	old, err := keys.ReadMasterKeyFile(current)
+	old, err := datadir.ReadMasterKeyFile(current)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 	if after := keysOf(t, cfg); after != before {
 		t.Fatalf("keys changed after a committed rotation:\n%s\n%s", before, after)
 	}
-	got, err := keys.ReadMasterKeyFile(current)
+	got, err := datadir.ReadMasterKeyFile(current)
 	if err != nil || !bytes.Equal(got, next) {
 		t.Fatalf("master.key is not the new key (%v)", err)
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
 )
@@ -54,14 +55,14 @@ func rotateSystemKey(ctx context.Context, env Env, args []string) error {
 	if err := finishSystemKeyRotation(ctx, st, cfg.DataDir, log); err != nil {
 		return err
 	}
-	current, pending := systemKeyPaths(cfg.DataDir)
+	current, pending := datadir.SystemKeyPaths(cfg.DataDir)
 	if generate {
 		if token, err = keys.Generate(keys.User); err != nil {
 			return fmt.Errorf("generate system key: %w", err)
 		}
 		// On disk before the database depends on it; the next start
 		// finishes the rotation if this process dies in between.
-		if err := keys.WriteSecretFile(pending, token, true); err != nil {
+		if err := datadir.Create(pending, token); err != nil {
 			return fmt.Errorf("write system key: %w", err)
 		}
 	}
@@ -72,7 +73,7 @@ func rotateSystemKey(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if generate {
-		if err := replaceFile(pending, current); err != nil {
+		if err := datadir.Rename(pending, current); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "replaced the System key; the new one is in %s\n", current)
@@ -88,17 +89,12 @@ func rotateSystemKey(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func systemKeyPaths(dataDir string) (current, pending string) {
-	current = filepath.Join(dataDir, "system.key")
-	return current, current + ".new"
-}
-
 // finishSystemKeyRotation settles a rotation that died between the
 // database and the key file, which system.key.new then still holds: if
 // the database has that key, the file replaces system.key; if not, the
 // rotation never happened and the file goes.
 func finishSystemKeyRotation(ctx context.Context, st *store.Store, dataDir string, log *slog.Logger) error {
-	current, pending := systemKeyPaths(dataDir)
+	current, pending := datadir.SystemKeyPaths(dataDir)
 	b, err := os.ReadFile(pending)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -109,7 +105,7 @@ func finishSystemKeyRotation(ctx context.Context, st *store.Store, dataDir strin
 	owner, err := st.UserKeyOwner(ctx, string(trimNewline(b)))
 	switch {
 	case err == nil && owner == store.SystemUser:
-		if err := replaceFile(pending, current); err != nil {
+		if err := datadir.Rename(pending, current); err != nil {
 			return err
 		}
 		log.Info("finished an interrupted System key rotation", "path", current)
@@ -144,7 +140,7 @@ func (s *Server) installSystemKey(ctx context.Context) error {
 		return fmt.Errorf("APIKEYD_SYSTEM_KEY: want at least %d characters", minSystemKeyLength)
 	}
 	if token == "" {
-		path, _ := systemKeyPaths(s.cfg.DataDir)
+		path, _ := datadir.SystemKeyPaths(s.cfg.DataDir)
 		var created bool
 		if token, created, err = loadOrCreateSystemKey(path); err != nil {
 			return err
@@ -159,28 +155,37 @@ func (s *Server) installSystemKey(ctx context.Context) error {
 	return nil
 }
 
+// loadOrCreateSystemKey reads the System key file at path, or creates it
+// (the data directory exists: the store is open). Of processes creating it
+// at once, one does and the others use its key.
 func loadOrCreateSystemKey(path string) (token string, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		token = string(trimNewline(b))
-		if len(token) < minSystemKeyLength {
-			return "", false, fmt.Errorf("system key file %s: want at least %d characters", path, minSystemKeyLength)
-		}
-		return token, false, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", false, fmt.Errorf("read system key: %w", err)
+	token, err = readSystemKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return token, false, err
 	}
 	if token, err = keys.Generate(keys.User); err != nil {
 		return "", false, fmt.Errorf("generate system key: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", false, fmt.Errorf("create data dir: %w", err)
-	}
-	if err := keys.WriteSecretFile(path, token, true); err != nil {
+	switch err := datadir.Create(path, token); {
+	case errors.Is(err, fs.ErrExist):
+		token, err = readSystemKey(path) // another process created it first
+		return token, false, err
+	case err != nil:
 		return "", false, fmt.Errorf("write system key: %w", err)
 	}
 	return token, true, nil
+}
+
+func readSystemKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read system key: %w", err)
+	}
+	token := string(trimNewline(b))
+	if len(token) < minSystemKeyLength {
+		return "", fmt.Errorf("system key file %s: want at least %d characters", path, minSystemKeyLength)
+	}
+	return token, nil
 }
 
 func trimNewline(b []byte) []byte {

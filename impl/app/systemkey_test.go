@@ -9,6 +9,7 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
@@ -140,7 +141,7 @@ func TestARotationKilledBeforeTheKeyFileIsFinishedAtStart(t *testing.T) {
 			}
 		}
 		srv.Close()
-		if err := keys.WriteSecretFile(filepath.Join(cfg.DataDir, "system.key.new"), next, true); err != nil {
+		if err := datadir.Create(filepath.Join(cfg.DataDir, "system.key.new"), next); err != nil {
 			t.Fatal(err)
 		}
 

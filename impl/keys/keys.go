@@ -13,9 +13,9 @@
 //
 // At rest a key is never stored in the clear. Its row holds Hash(key), the
 // SHA-256 looked up through a unique index when a request presents a key,
-// and a copy sealed with AES-256-GCM under the master key (see Sealer and
-// LoadMasterKey), so that key lists can show keys for copying while a stolen
-// database alone reveals none.
+// and a copy sealed with AES-256-GCM under the master key (see Sealer; the
+// master key's file is package datadir's), so that key lists can show keys
+// for copying while a stolen database alone reveals none.
 package keys
 
 import (
