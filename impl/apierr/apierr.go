@@ -61,7 +61,8 @@ type Error struct {
 	Message string
 	// Fields maps a request field to what is wrong with it.
 	Fields map[string]string
-	// RetryAfter, for TooManyRequests, is when the client may try again.
+	// RetryAfter, for TooManyRequests and Unavailable, is when the client
+	// may try again.
 	RetryAfter time.Duration
 	// Reason names why credentials were refused, for metrics.
 	Reason string

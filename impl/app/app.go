@@ -32,6 +32,8 @@ type Server struct {
 	store   *store.Store
 	v1      *v1.Server
 	handler http.Handler
+	// discordLimiter is the one gate of every call to Discord.
+	discordLimiter *discord.Limiter
 	// stop ends the background work; done is closed once it has ended.
 	stop context.CancelFunc
 	done chan struct{}
@@ -49,7 +51,7 @@ func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, unlock: unlock}
+	s := &Server{cfg: cfg, log: log, store: st, unlock: unlock, discordLimiter: discord.NewLimiter(discord.LimiterConfig{})}
 	err = s.installSystemKey(ctx)
 	if err == nil {
 		s.handler, err = s.routes()
@@ -109,6 +111,7 @@ func (s *Server) routes() (http.Handler, error) {
 		Identity: discord.NewClient(discord.Config{
 			BaseURL:  s.cfg.DiscordAPIURL,
 			CacheTTL: s.cfg.IdentityTTL,
+			Limiter:  s.discordLimiter,
 		}),
 		MaxKeysPerGuild: s.cfg.MaxKeysPerGuild,
 		Limiter:         limiter,

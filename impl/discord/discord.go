@@ -75,6 +75,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// MaxEntries bounds the number of cached identities (0: 10000).
 	MaxEntries int
+	// Limiter holds calls back under Discord's rate limits; share the
+	// process's one (nil: a Limiter of this client's own).
+	Limiter *Limiter
 	// Now is the clock used for cache expiry (nil: time.Now); tests set it
 	// to move time without sleeping.
 	Now func() time.Time
@@ -131,6 +134,11 @@ func NewClient(cfg Config) *Client {
 	if c.http == nil {
 		c.http = defaultHTTPClient()
 	}
+	limiter := cfg.Limiter
+	if limiter == nil {
+		limiter = NewLimiter(LimiterConfig{Now: cfg.Now})
+	}
+	c.http = limiter.Client(c.http)
 	if c.http.Timeout <= 0 {
 		c.ctxTimeout = DefaultTimeout
 	}
@@ -273,6 +281,9 @@ func (c *Client) fetch(ctx context.Context, token string) (string, error) {
 	req.Header.Set("Accept", "application/json")
 
 	resp, err := c.http.Do(req)
+	if wait, limited := errRateLimited(err); limited {
+		return "", &apierr.Error{Code: apierr.Unavailable, Message: "Discord is rate limiting apikeyd; try again later", RetryAfter: wait, Cause: err}
+	}
 	if err != nil {
 		// *url.Error names the method and URL, never headers: no token.
 		msg := "Discord is unreachable"
@@ -304,8 +315,10 @@ func (c *Client) fetch(ctx context.Context, token string) (string, error) {
 		}
 		return u.ID, nil
 	case s == http.StatusTooManyRequests:
-		// Rate limited: says nothing about the token, so not the user's fault.
-		return "", unavailable("Discord is rate limiting apikeyd", statusError(resp, body, token))
+		// Rate limited: says nothing about the token, so not the user's
+		// fault. The wait Discord asks for is passed on to the client.
+		wait, _ := rateLimitOf(resp.Header, body)
+		return "", &apierr.Error{Code: apierr.Unavailable, Message: "Discord is rate limiting apikeyd; try again later", RetryAfter: wait, Cause: statusError(resp, body, token)}
 	case s >= 400 && s < 500:
 		// 401 (invalid/expired/revoked), 403 (e.g. no "identify" scope) and
 		// the rest: Discord will not identify anyone with this token.

@@ -18,3 +18,10 @@ func Waiters(c *Client, token string) int {
 	}
 	return 0
 }
+
+// LimitsHeld is how many limits l keeps.
+func LimitsHeld(l *Limiter) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets) + len(l.shared)
+}

@@ -7,6 +7,7 @@ package discordtest
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,6 +33,25 @@ type Server struct {
 	hold   chan struct{} // non-nil while held; closed on release
 	served int           // all requests to /users/@me, any token
 	last   http.Header   // headers of the latest request to /users/@me
+
+	// limited, when set, answers every request 429 as Discord does.
+	limited *rateLimit
+	// routeLimit, when set, is the per-token bucket of /users/@me.
+	routeLimit *routeLimit
+}
+
+// rateLimit is a 429 to answer: its scope ("" sends none) and wait.
+type rateLimit struct {
+	scope      string
+	retryAfter time.Duration
+}
+
+// routeLimit is a bucket of limit requests per window for each token,
+// announced in X-RateLimit-* headers as Discord does.
+type routeLimit struct {
+	limit  int
+	window time.Duration
+	used   map[string][]time.Time // token -> times of its requests
 }
 
 // NewServer starts a fake Discord API; it is closed when the test ends.
@@ -118,6 +138,30 @@ func (s *Server) FailWith(status int) {
 	s.fail = status
 }
 
+// RateLimit makes every request answer 429 as Discord does when a limit of
+// that scope ("user", "shared" or "global"; "" sends no X-RateLimit-Scope)
+// is exceeded, asking to retry after retryAfter; a zero retryAfter stops it.
+func (s *Server) RateLimit(scope string, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limited = nil
+	if retryAfter > 0 {
+		s.limited = &rateLimit{scope: scope, retryAfter: retryAfter}
+	}
+}
+
+// LimitRoute gives /users/@me a bucket of limit requests per window for
+// each token, announced in Discord's X-RateLimit-* headers on every answer;
+// a request over it is answered 429 with scope "user". limit 0 removes it.
+func (s *Server) LimitRoute(limit int, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routeLimit = nil
+	if limit > 0 {
+		s.routeLimit = &routeLimit{limit: limit, window: window, used: make(map[string][]time.Time)}
+	}
+}
+
 // Delay makes every request wait d before answering (or until the client
 // gives up), to test timeouts.
 func (s *Server) Delay(d time.Duration) {
@@ -157,6 +201,8 @@ func (s *Server) Reset() {
 	s.last = nil
 	s.fail = 0
 	s.delay = 0
+	s.limited = nil
+	s.routeLimit = nil
 	if s.hold != nil {
 		close(s.hold)
 		s.hold = nil
@@ -204,9 +250,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	fail := s.fail
 	body, known := s.users[token]
+	limited := s.limited
+	if limited == nil && s.routeLimit != nil {
+		limited = s.routeLimit.take(w.Header(), token, time.Now())
+	}
 	s.mu.Unlock()
 
 	switch {
+	case limited != nil:
+		writeRateLimited(w, limited)
 	case fail == http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("X-RateLimit-Scope", "user")
@@ -224,6 +276,51 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(body))
 	}
+}
+
+// take counts a request of token against the bucket and sets the bucket's
+// headers; over the limit, it returns the 429 to answer.
+func (l *routeLimit) take(h http.Header, token string, now time.Time) *rateLimit {
+	var recent []time.Time
+	for _, t := range l.used[token] {
+		if now.Sub(t) < l.window {
+			recent = append(recent, t)
+		}
+	}
+	resetAfter := l.window
+	if len(recent) > 0 {
+		resetAfter = l.window - now.Sub(recent[0])
+	}
+	h.Set("X-RateLimit-Bucket", "4a1cc5e6d3c8b1f2users@me")
+	h.Set("X-RateLimit-Limit", fmt.Sprint(l.limit))
+	// Rounded up, as a client that waits exactly this long must find the
+	// window passed.
+	h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", math.Ceil(resetAfter.Seconds()*1000)/1000))
+	h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(now.Add(resetAfter).UnixMilli())/1000))
+	if len(recent) >= l.limit {
+		l.used[token] = recent
+		h.Set("X-RateLimit-Remaining", "0")
+		return &rateLimit{scope: "user", retryAfter: resetAfter}
+	}
+	l.used[token] = append(recent, now)
+	h.Set("X-RateLimit-Remaining", fmt.Sprint(l.limit-len(recent)-1))
+	return nil
+}
+
+// writeRateLimited answers 429 in Discord's shape: Retry-After in whole
+// seconds rounded up, retry_after in the body to the millisecond.
+func writeRateLimited(w http.ResponseWriter, l *rateLimit) {
+	w.Header().Set("Retry-After", fmt.Sprint(int((l.retryAfter+time.Second-1)/time.Second)))
+	if l.scope != "" {
+		w.Header().Set("X-RateLimit-Scope", l.scope)
+	}
+	global := l.scope == "global"
+	if global {
+		w.Header().Set("X-RateLimit-Global", "true")
+	}
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{
+		"message": "You are being rate limited.", "retry_after": l.retryAfter.Seconds(), "global": global,
+	})
 }
 
 // userObject is a user as /users/@me returns it for the "identify" scope
