@@ -333,7 +333,9 @@ type ApiKeyDeletedEnvelope struct {
 type ApiKeysCreateRequest struct {
 	// GuildId A Discord id (guild or user). As an integer or, better, a string of
 	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
-	// are larger than that.
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
 	GuildId Snowflake `json:"guild_id"`
 }
 
@@ -345,7 +347,9 @@ type ApiKeysDeleteRequest struct {
 
 	// GuildId A Discord id (guild or user). As an integer or, better, a string of
 	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
-	// are larger than that.
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
 	GuildId Snowflake `json:"guild_id"`
 }
 
@@ -491,7 +495,9 @@ type GuildKey = string
 type GuildRequest struct {
 	// GuildId A Discord id (guild or user). As an integer or, better, a string of
 	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
-	// are larger than that.
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
 	GuildId Snowflake `json:"guild_id"`
 }
 
@@ -764,7 +770,9 @@ type ModuleLogging struct {
 type ModuleLoggingUpdate struct {
 	// GuildId A Discord id (guild or user). As an integer or, better, a string of
 	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
-	// are larger than that.
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
 	GuildId                            Snowflake `json:"guild_id"`
 	LogAutoresponderResponseCreated    *bool     `json:"log_autoresponder_response_created,omitempty"`
 	LogAutoresponderResponseDeleted    *bool     `json:"log_autoresponder_response_deleted,omitempty"`
@@ -912,7 +920,9 @@ type ModuleLoggingUpdate struct {
 	LogWelcomingTimedroleCreate        *bool     `json:"log_welcoming_timedrole_create,omitempty"`
 	LogWelcomingTimedroleDelete        *bool     `json:"log_welcoming_timedrole_delete,omitempty"`
 
-	// LogsChannelId The channel to log to; 0 clears it.
+	// LogsChannelId The channel to log to, a Discord id as everywhere (a positive
+	// integer below 2^63 without leading zeros, as a number or a
+	// string); 0 clears it.
 	LogsChannelId *snowflake.ID `json:"logs_channel_id,omitempty"`
 }
 
@@ -1047,7 +1057,9 @@ type SettingsUpdate struct {
 
 	// GuildId A Discord id (guild or user). As an integer or, better, a string of
 	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
-	// are larger than that.
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
 	GuildId Snowflake `json:"guild_id"`
 
 	// Language One of `GET /helpers/get-supported-languages`.
@@ -1085,7 +1097,9 @@ type SettingsUpdatedEnvelope struct {
 
 // Snowflake A Discord id (guild or user). As an integer or, better, a string of
 // digits: JavaScript numbers lose digits above 2^53, and Discord ids
-// are larger than that.
+// are larger than that. Either way the same rule holds, in the body
+// as in the query: a positive integer below 2^63, written without
+// leading zeros.
 type Snowflake = snowflake.ID
 
 // SnowflakeString A Discord id as a string of digits; an empty string when unset.
@@ -1172,12 +1186,16 @@ type ValidateUserPermissionsEnvelope struct {
 type ValidateUserPermissionsRequest struct {
 	// GuildId A Discord id (guild or user). As an integer or, better, a string of
 	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
-	// are larger than that.
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
 	GuildId Snowflake `json:"guild_id"`
 
 	// Target A Discord id (guild or user). As an integer or, better, a string of
 	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
-	// are larger than that.
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
 	Target Snowflake `json:"target"`
 }
 

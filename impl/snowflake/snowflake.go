@@ -14,11 +14,14 @@ import (
 // ID is a Discord snowflake. The zero ID means unset and is written as "".
 type ID int64
 
-var errNotSnowflake = errors.New("must be a non-negative integer below 2^63, as a number or a digit string")
+var errNotSnowflake = errors.New("must be an integer below 2^63 without leading zeros, as a number or a digit string")
 
-// Parse reads a snowflake from its decimal digits.
+// Parse reads a snowflake from its decimal digits, written as Go and JSON
+// write the number: no sign and no leading zeros, so that one id has one
+// spelling ("042" is not guild 42). Zero parses, as the unset id; where
+// an id is required, the document refuses it.
 func Parse(s string) (ID, error) {
-	if s == "" || len(s) > 19 {
+	if s == "" || len(s) > 19 || (s[0] == '0' && len(s) > 1) {
 		return 0, errNotSnowflake
 	}
 	for i := 0; i < len(s); i++ {
