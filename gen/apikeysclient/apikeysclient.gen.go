@@ -65,13 +65,23 @@ type Removed struct {
 // Token A user key. Shown in full so that it can be copied.
 type Token = string
 
-// UserName defines model for UserName.
+// UserName UTF-8 text without control characters (C0, DEL, C1) or invisible
+// format characters (Unicode category Cf, such as zero-width spaces
+// and direction marks), and not blank. A name that reads as
+// `System` once folded (Unicode NFKC_Casefold, which also maps
+// fullwidth letters and drops default-ignorable characters) is
+// refused with 403.
 type UserName = string
 
 // NoteParameter defines model for Note.
 type NoteParameter = Note
 
-// User defines model for User.
+// User UTF-8 text without control characters (C0, DEL, C1) or invisible
+// format characters (Unicode category Cf, such as zero-width spaces
+// and direction marks), and not blank. A name that reads as
+// `System` once folded (Unicode NFKC_Casefold, which also maps
+// fullwidth letters and drops default-ignorable characters) is
+// refused with 403.
 type User = UserName
 
 // BadUser defines model for BadUser.

@@ -54,7 +54,11 @@ func TestSystemNameRefusedInAnyCasing(t *testing.T) {
 		{"GET", "/apiKeys/getUserKeys/%s"},
 	}
 	// "ſ" (long s) folds to "s" in Unicode: it is System too.
-	for _, name := range []string{"System", "system", "SYSTEM", "sYsTeM", "ſystem"} {
+	// Fullwidth and mathematical letters (compatibility forms) are System
+	// too, and so are names with default-ignorable characters inside (a
+	// combining grapheme joiner, a Hangul filler, a variation selector).
+	for _, name := range []string{"System", "system", "SYSTEM", "sYsTeM", "ſystem",
+		"\uff33\uff59\uff53\uff54\uff45\uff4d", "Sys\u034ftem", "Sys\u3164tem", "System\ufe0f", "\U0001d412ystem"} {
 		for _, r := range routes {
 			path := strings.Replace(r.path, "%s", url.PathEscape(name), 1)
 			path = strings.ReplaceAll(path, "%%", "%")

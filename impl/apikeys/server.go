@@ -119,9 +119,6 @@ func (s *Server) checkSystemKey(ctx context.Context, token string) (failed bool,
 	return false, nil
 }
 
-// isSystemName refuses "System" in any casing, Unicode folding included.
-func isSystemName(user string) bool { return strings.EqualFold(user, store.SystemUser) }
-
 // writeError is the family's one writer of errors (see the package
 // comment).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
