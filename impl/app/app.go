@@ -135,7 +135,7 @@ func (s *Server) routes() (http.Handler, error) {
 	docsHandler := docs.Handler()
 	mux.Handle("/docs", docsHandler)
 	mux.Handle("/docs/", docsHandler)
-	return observer.Middleware(byPrefix(map[string]http.Handler{"/apiKeys": apiKeys, v1.BasePath: s.v1}, mux)), nil
+	return observer.Middleware(apiHeaders(byPrefix(map[string]http.Handler{"/apiKeys": apiKeys, v1.BasePath: s.v1}, mux))), nil
 }
 
 // serveDocument serves an embedded OpenAPI document by its file name.
