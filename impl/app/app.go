@@ -126,8 +126,8 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("GET /metrics", observer.MetricsHandler())
 	// Beside the two families too, errors are JSON: a problem body, as /v1
 	// writes it, rather than net/http's plain text.
-	mux.Handle("/openapi/", s.methodNotAllowed("GET, HEAD"))
-	mux.Handle("/metrics", s.methodNotAllowed("GET, HEAD"))
+	mux.Handle("/openapi/", s.getOnly())
+	mux.Handle("/metrics", s.getOnly())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.v1.WriteError(w, r, apierr.New(apierr.NotFound, "no such route"))
 	})
@@ -148,9 +148,16 @@ func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request) {
 	http.ServeFileFS(w, r, openapi.Documents, name)
 }
 
-func (s *Server) methodNotAllowed(allow string) http.Handler {
+// getOnly answers what a GET route beside it did not match: 404 to a GET
+// or HEAD (GET /openapi/ names no document), 405 with Allow to any other
+// method.
+func (s *Server) getOnly() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			s.v1.WriteError(w, r, apierr.New(apierr.NotFound, "no such route"))
+			return
+		}
+		w.Header().Set("Allow", "GET, HEAD")
 		s.v1.WriteError(w, r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
 	})
 }

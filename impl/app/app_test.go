@@ -263,6 +263,10 @@ func TestRoutesBesideTheFamiliesAnswerJSON(t *testing.T) {
 		{"GET", "/openapi/openapi.go", 404, "application/problem+json"},
 		{"POST", "/metrics", 405, "application/problem+json"},
 		{"DELETE", "/openapi/v1.yaml", 405, "application/problem+json"},
+		{"GET", "/openapi/", 404, "application/problem+json"},
+		{"HEAD", "/openapi/", 404, "application/problem+json"},
+		{"HEAD", "/openapi/v1.yaml", 200, ""},
+		{"HEAD", "/metrics", 200, ""},
 		{"POST", "/apiKeys", 404, "application/json"},
 		{"GET", "/apiKeys?x=1", 404, "application/json"},
 		{"GET", "/openapi/v1.yaml", 200, ""},
@@ -275,6 +279,38 @@ func TestRoutesBesideTheFamiliesAnswerJSON(t *testing.T) {
 		}
 		if res.StatusCode == 405 && res.Header.Get("Allow") != "GET, HEAD" {
 			t.Errorf("%s %s: Allow %q", c.method, c.path, res.Header.Get("Allow"))
+		}
+	}
+}
+
+// Inside both families, a 405 names the methods its path answers (RFC
+// 9110), and HEAD is answered wherever GET is, without a body.
+func TestMethodsInsideTheFamilies(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	for _, c := range []struct {
+		method, path, auth string
+		want               int
+		allow              string
+	}{
+		{"PUT", "/v1/auth/api-key", "", 405, "GET, HEAD, POST, DELETE"},
+		{"PATCH", "/v1/auth/api-key/", "", 405, "GET, HEAD, POST, DELETE"},
+		{"DELETE", "/v1/settings", "", 405, "GET, HEAD, PUT"},
+		{"GET", "/v1/auth/authorize", "", 405, "POST"},
+		{"HEAD", "/v1/auth/authorize", "", 405, "POST"},
+		{"GET", "/apiKeys/new/bob", apptest.SystemKey, 405, "POST"},
+		{"PUT", "/apiKeys/getKeys", apptest.SystemKey, 405, "GET, HEAD"},
+		{"HEAD", "/v1/livez", "", 200, ""},
+		{"HEAD", "/v1/", "", 200, ""},
+		{"HEAD", "/apiKeys/getKeys", apptest.SystemKey, 200, ""},
+		{"HEAD", "/apiKeys/getKeys", "", 403, ""},
+		{"HEAD", "/v1/settings?guild_id=1098765432109876543", "", 401, ""},
+	} {
+		res, body := inst.Do(t, c.method, c.path, c.auth, nil)
+		if res.StatusCode != c.want || res.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d Allow %q, want %d Allow %q (%.100s)", c.method, c.path, res.StatusCode, res.Header.Get("Allow"), c.want, c.allow, body)
+		}
+		if c.method == "HEAD" && (len(body) != 0 || res.Header.Get("Content-Type") == "") {
+			t.Errorf("HEAD %s: %d bytes of body, Content-Type %q; want none and GET's type", c.path, len(body), res.Header.Get("Content-Type"))
 		}
 	}
 }

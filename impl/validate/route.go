@@ -43,6 +43,28 @@ func (v *Validator) findRoute(r *http.Request) (*routers.Route, map[string]strin
 	return route, params, nil
 }
 
+// allowedMethods lists the methods the request's path answers, for the
+// Allow header of a 405 (RFC 9110 requires it): HEAD wherever GET.
+func (v *Validator) allowedMethods(r *http.Request) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if _, _, err := v.findRoute(withMethod(r, m)); err == nil {
+			allowed = append(allowed, m)
+			if m == http.MethodGet {
+				allowed = append(allowed, http.MethodHead)
+			}
+		}
+	}
+	return allowed
+}
+
+// withMethod is a shallow copy of r with another method.
+func withMethod(r *http.Request, method string) *http.Request {
+	c := r.WithContext(r.Context())
+	c.Method = method
+	return c
+}
+
 // EscapedPath is the request path as the client escaped it, so that an
 // escaped "/" stays inside its segment. url.URL.EscapedPath gives up on a
 // raw path holding a byte it would have escaped itself (such as "|", a

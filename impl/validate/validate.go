@@ -77,8 +77,15 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 	}
 
 	route, params, err := v.findRoute(r)
+	if errors.Is(err, routers.ErrMethodNotAllowed) && r.Method == http.MethodHead {
+		// HEAD is answered wherever GET is, as GET: net/http sends no
+		// body to a HEAD request, whatever the handler writes.
+		r = withMethod(r, http.MethodGet)
+		route, params, err = v.findRoute(r)
+	}
 	if err != nil {
 		if errors.Is(err, routers.ErrMethodNotAllowed) {
+			w.Header().Set("Allow", strings.Join(v.allowedMethods(r), ", "))
 			fail(r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
 			return
 		}
