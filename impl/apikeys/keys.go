@@ -8,6 +8,9 @@ import (
 )
 
 func (s *Server) CreateKey(ctx context.Context, req api.CreateKeyRequestObject) (api.CreateKeyResponseObject, error) {
+	if hasWideFormatCharacter(req.User) {
+		return api.CreateKey400JSONResponse{CreateRefusedJSONResponse: api.CreateRefusedJSONResponse(badUserName(msgNotCreated))}, nil
+	}
 	if isSystemName(req.User) {
 		return api.CreateKey403JSONResponse{ForbiddenNameJSONResponse: systemNameRefused()}, nil
 	}
@@ -19,6 +22,9 @@ func (s *Server) CreateKey(ctx context.Context, req api.CreateKeyRequestObject) 
 }
 
 func (s *Server) CreateKeyWithNote(ctx context.Context, req api.CreateKeyWithNoteRequestObject) (api.CreateKeyWithNoteResponseObject, error) {
+	if hasWideFormatCharacter(req.User) {
+		return api.CreateKeyWithNote400JSONResponse(badUserName(msgNotCreated)), nil
+	}
 	if isSystemName(req.User) {
 		return api.CreateKeyWithNote403JSONResponse{ForbiddenNameJSONResponse: systemNameRefused()}, nil
 	}
@@ -30,6 +36,9 @@ func (s *Server) CreateKeyWithNote(ctx context.Context, req api.CreateKeyWithNot
 }
 
 func (s *Server) RemoveUserKeys(ctx context.Context, req api.RemoveUserKeysRequestObject) (api.RemoveUserKeysResponseObject, error) {
+	if hasWideFormatCharacter(req.User) {
+		return api.RemoveUserKeys400JSONResponse{BadUserJSONResponse: api.BadUserJSONResponse(badUserName(msgInvalid))}, nil
+	}
 	if isSystemName(req.User) {
 		return api.RemoveUserKeys403JSONResponse{ForbiddenNameJSONResponse: systemNameRefused()}, nil
 	}
@@ -41,6 +50,9 @@ func (s *Server) RemoveUserKeys(ctx context.Context, req api.RemoveUserKeysReque
 }
 
 func (s *Server) GetUserKeys(ctx context.Context, req api.GetUserKeysRequestObject) (api.GetUserKeysResponseObject, error) {
+	if hasWideFormatCharacter(req.User) {
+		return api.GetUserKeys400JSONResponse{BadUserJSONResponse: api.BadUserJSONResponse(badUserName(msgInvalid))}, nil
+	}
 	if isSystemName(req.User) {
 		return api.GetUserKeys403JSONResponse{ForbiddenNameJSONResponse: systemNameRefused()}, nil
 	}
@@ -57,6 +69,15 @@ func (s *Server) GetKeys(ctx context.Context, _ api.GetKeysRequestObject) (api.G
 		return nil, err
 	}
 	return api.GetKeys200JSONResponse{Keys: toKeys(keys)}, nil
+}
+
+// badUserName is the 400 of a name with a format character beyond U+FFFF,
+// in the words the document's pattern gives the others.
+func badUserName(message string) api.Error {
+	body := errorBody(400, message)
+	catch := "user: " + userNameRule
+	body.CatchError = &catch
+	return body
 }
 
 func systemNameRefused() api.ForbiddenNameJSONResponse {

@@ -63,6 +63,8 @@ const (
 	msgNotSystem  = "Invalid authorization Key!"
 	msgSystemName = "Invalid name, name cannot be System!"
 	msgNotCreated = "Could not create a new auth key"
+	// msgInvalid is the message of the other routes' 400s.
+	msgInvalid = "Invalid request"
 )
 
 // NewHandler returns the http.Handler for every /apiKeys route.
@@ -134,7 +136,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case apierr.Internal:
 		body.Error.Message = "Internal server error"
 	case apierr.Invalid:
-		body.Error.Message = "Invalid request"
+		body.Error.Message = msgInvalid
 		if strings.HasPrefix(r.URL.Path, "/apiKeys/new/") {
 			body.Error.Message = msgNotCreated
 		}

@@ -85,6 +85,9 @@ func TestBadInput(t *testing.T) {
 		{"zero-width space", "POST", "/apiKeys/new/Sys%E2%80%8Btem", "", 400, "user: must be UTF-8 text without control or format characters, not blank"},
 		{"right-to-left override", "POST", "/apiKeys/new/%E2%80%AEmetsyS", "", 400, "user: must be UTF-8 text without control or format characters, not blank"},
 		{"byte order mark", "POST", "/apiKeys/new/%EF%BB%BFalice", "", 400, "user: must be UTF-8 text without control or format characters, not blank"},
+		{"tag character", "POST", "/apiKeys/new/System%F3%A0%80%A0", "", 400, "user: must be UTF-8 text without control or format characters, not blank"},
+		{"tag character with note", "POST", "/apiKeys/new/alice%F3%A0%81%A1/n", "", 400, "user: must be UTF-8 text without control or format characters, not blank"},
+		{"musical format character", "POST", "/apiKeys/new/alice%F0%9D%85%B3", "", 400, "user: must be UTF-8 text without control or format characters, not blank"},
 		{"empty user with note", "POST", "/apiKeys/new//note", "", 400, "user: must be 1 to 64 characters"},
 		{"wrong method", "PUT", "/apiKeys/new/bob", "", 405, ""},
 		{"unknown route", "GET", "/apiKeys/nope", "", 404, ""},
@@ -176,5 +179,24 @@ func TestFailuresBehindATrustedProxyCountPerClient(t *testing.T) {
 	}
 	if got := send("198.51.100.2", "guess-other"); got != 403 {
 		t.Fatalf("another client's first failure: got %d, want 403", got)
+	}
+}
+
+// Format characters beyond U+FFFF, which the document's pattern cannot
+// name, are refused by every route that takes a user name, in the
+// pattern's words.
+func TestWideFormatCharactersAreRefused(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	for _, c := range []struct{ method, path, message string }{
+		{"POST", "/apiKeys/new/bob%F3%A0%80%A0", "Could not create a new auth key"},
+		{"POST", "/apiKeys/new/bob%F3%A0%80%A0/note", "Could not create a new auth key"},
+		{"GET", "/apiKeys/getUserKeys/bob%F3%A0%80%A0", "Invalid request"},
+		{"DELETE", "/apiKeys/remove/bob%F3%A0%80%A0", "Invalid request"},
+	} {
+		res, b := inst.Do(t, c.method, c.path, apptest.SystemKey, nil)
+		got := decode[errorBody](t, b)
+		if res.StatusCode != 400 || got.Error.Message != c.message || got.CatchError != "user: must be UTF-8 text without control or format characters, not blank" {
+			t.Errorf("%s %s: %d %s", c.method, c.path, res.StatusCode, b)
+		}
 	}
 }

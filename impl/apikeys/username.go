@@ -10,6 +10,21 @@ import (
 	"github.com/apikeyd/apikeyd/impl/store"
 )
 
+// userNameRule is the document's x-pattern-message for a user name.
+const userNameRule = "must be UTF-8 text without control or format characters, not blank"
+
+// hasWideFormatCharacter reports a format character (Unicode category Cf)
+// beyond U+FFFF, such as a tag character: the document's pattern refuses
+// the others, but cannot name these in a way every regex dialect reads.
+func hasWideFormatCharacter(user string) bool {
+	for _, r := range user {
+		if r > 0xFFFF && unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
+}
+
 // isSystemName says whether a user name reads as "System": in any casing,
 // in fullwidth or other compatibility letters, or with invisible
 // characters inside. It compares the name's NFKC_Casefold (Unicode's
