@@ -3776,6 +3776,11 @@ type DeleteApiKeyResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// DeleteApiKeyResponse503Headers the declared response headers of an HTTP 503 response for DeleteApiKey
+type DeleteApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3797,6 +3802,8 @@ type DeleteApiKeyResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteApiKeyResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3873,6 +3880,11 @@ type ListApiKeysResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListApiKeysResponse503Headers the declared response headers of an HTTP 503 response for ListApiKeys
+type ListApiKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3890,6 +3902,8 @@ type ListApiKeysResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListApiKeysResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListApiKeysResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3956,6 +3970,11 @@ type CreateApiKeyResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// CreateApiKeyResponse503Headers the declared response headers of an HTTP 503 response for CreateApiKey
+type CreateApiKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3975,6 +3994,8 @@ type CreateApiKeyResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateApiKeyResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateApiKeyResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4046,6 +4067,11 @@ type AuthorizeResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// AuthorizeResponse503Headers the declared response headers of an HTTP 503 response for Authorize
+type AuthorizeResponse503Headers struct {
+	RetryAfter *int
+}
+
 type AuthorizeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4061,6 +4087,8 @@ type AuthorizeResponse struct {
 	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AuthorizeResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AuthorizeResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4122,6 +4150,11 @@ type ValidateUserPermissionsResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// ValidateUserPermissionsResponse503Headers the declared response headers of an HTTP 503 response for ValidateUserPermissions
+type ValidateUserPermissionsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ValidateUserPermissionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4139,6 +4172,8 @@ type ValidateUserPermissionsResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ValidateUserPermissionsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ValidateUserPermissionsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4205,6 +4240,11 @@ type GetSupportedLanguagesResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetSupportedLanguagesResponse503Headers the declared response headers of an HTTP 503 response for GetSupportedLanguages
+type GetSupportedLanguagesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetSupportedLanguagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4218,6 +4258,8 @@ type GetSupportedLanguagesResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSupportedLanguagesResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSupportedLanguagesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4274,6 +4316,11 @@ type GetSupportedTimezonesResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetSupportedTimezonesResponse503Headers the declared response headers of an HTTP 503 response for GetSupportedTimezones
+type GetSupportedTimezonesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetSupportedTimezonesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4287,6 +4334,8 @@ type GetSupportedTimezonesResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSupportedTimezonesResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSupportedTimezonesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4343,6 +4392,11 @@ type GetSupportedUnitSystemsResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetSupportedUnitSystemsResponse503Headers the declared response headers of an HTTP 503 response for GetSupportedUnitSystems
+type GetSupportedUnitSystemsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetSupportedUnitSystemsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4356,6 +4410,8 @@ type GetSupportedUnitSystemsResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSupportedUnitSystemsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSupportedUnitSystemsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4494,6 +4550,11 @@ type DisableLoggingResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// DisableLoggingResponse503Headers the declared response headers of an HTTP 503 response for DisableLogging
+type DisableLoggingResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DisableLoggingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4513,6 +4574,8 @@ type DisableLoggingResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DisableLoggingResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DisableLoggingResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4584,6 +4647,11 @@ type EnableLoggingResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// EnableLoggingResponse503Headers the declared response headers of an HTTP 503 response for EnableLogging
+type EnableLoggingResponse503Headers struct {
+	RetryAfter *int
+}
+
 type EnableLoggingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4603,6 +4671,8 @@ type EnableLoggingResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *EnableLoggingResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EnableLoggingResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4674,6 +4744,11 @@ type ListAuditEntriesResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListAuditEntriesResponse503Headers the declared response headers of an HTTP 503 response for ListAuditEntries
+type ListAuditEntriesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListAuditEntriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4691,6 +4766,8 @@ type ListAuditEntriesResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAuditEntriesResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAuditEntriesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4846,6 +4923,11 @@ type ResetLoggingSettingsResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// ResetLoggingSettingsResponse503Headers the declared response headers of an HTTP 503 response for ResetLoggingSettings
+type ResetLoggingSettingsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ResetLoggingSettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4863,6 +4945,8 @@ type ResetLoggingSettingsResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ResetLoggingSettingsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResetLoggingSettingsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4929,6 +5013,11 @@ type GetLoggingSettingsResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetLoggingSettingsResponse503Headers the declared response headers of an HTTP 503 response for GetLoggingSettings
+type GetLoggingSettingsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLoggingSettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4946,6 +5035,8 @@ type GetLoggingSettingsResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetLoggingSettingsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLoggingSettingsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5012,6 +5103,11 @@ type UpdateLoggingSettingsResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// UpdateLoggingSettingsResponse503Headers the declared response headers of an HTTP 503 response for UpdateLoggingSettings
+type UpdateLoggingSettingsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateLoggingSettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5029,6 +5125,8 @@ type UpdateLoggingSettingsResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateLoggingSettingsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateLoggingSettingsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5095,6 +5193,11 @@ type GetLoggingStatusResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetLoggingStatusResponse503Headers the declared response headers of an HTTP 503 response for GetLoggingStatus
+type GetLoggingStatusResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetLoggingStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5112,6 +5215,8 @@ type GetLoggingStatusResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetLoggingStatusResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLoggingStatusResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5226,6 +5331,11 @@ type GetSettingsResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetSettingsResponse503Headers the declared response headers of an HTTP 503 response for GetSettings
+type GetSettingsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetSettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5243,6 +5353,8 @@ type GetSettingsResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSettingsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSettingsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5309,6 +5421,11 @@ type UpdateSettingsResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// UpdateSettingsResponse503Headers the declared response headers of an HTTP 503 response for UpdateSettings
+type UpdateSettingsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateSettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5326,6 +5443,8 @@ type UpdateSettingsResponse struct {
 	ApplicationproblemJSON503 *DiscordUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateSettingsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateSettingsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6076,6 +6195,16 @@ func ParseDeleteApiKeyResponse(rsp *http.Response) (*DeleteApiKeyResponse, error
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6150,6 +6279,16 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListApiKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6231,6 +6370,16 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateApiKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6298,6 +6447,16 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers AuthorizeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6372,6 +6531,16 @@ func ParseValidateUserPermissionsResponse(rsp *http.Response) (*ValidateUserPerm
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ValidateUserPermissionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6432,6 +6601,16 @@ func ParseGetSupportedLanguagesResponse(rsp *http.Response) (*GetSupportedLangua
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSupportedLanguagesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6492,6 +6671,16 @@ func ParseGetSupportedTimezonesResponse(rsp *http.Response) (*GetSupportedTimezo
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSupportedTimezonesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6552,6 +6741,16 @@ func ParseGetSupportedUnitSystemsResponse(rsp *http.Response) (*GetSupportedUnit
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSupportedUnitSystemsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6685,6 +6884,16 @@ func ParseDisableLoggingResponse(rsp *http.Response) (*DisableLoggingResponse, e
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DisableLoggingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6766,6 +6975,16 @@ func ParseEnableLoggingResponse(rsp *http.Response) (*EnableLoggingResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers EnableLoggingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6840,6 +7059,16 @@ func ParseListAuditEntriesResponse(rsp *http.Response) (*ListAuditEntriesRespons
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAuditEntriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6973,6 +7202,16 @@ func ParseResetLoggingSettingsResponse(rsp *http.Response) (*ResetLoggingSetting
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResetLoggingSettingsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7047,6 +7286,16 @@ func ParseGetLoggingSettingsResponse(rsp *http.Response) (*GetLoggingSettingsRes
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLoggingSettingsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7121,6 +7370,16 @@ func ParseUpdateLoggingSettingsResponse(rsp *http.Response) (*UpdateLoggingSetti
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateLoggingSettingsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7195,6 +7454,16 @@ func ParseGetLoggingStatusResponse(rsp *http.Response) (*GetLoggingStatusRespons
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLoggingStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7302,6 +7571,16 @@ func ParseGetSettingsResponse(rsp *http.Response) (*GetSettingsResponse, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSettingsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -7376,6 +7655,16 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateSettingsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

@@ -110,12 +110,20 @@ func CodeOf(err error) Code {
 	return From(err).Code
 }
 
-// SetRetryAfter sets the Retry-After header an error asks for, in whole
-// seconds rounded up.
+// SetRetryAfter sets the Retry-After header an error asks for.
 func SetRetryAfter(h http.Header, e *Error) {
-	if e.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	if secs, ok := e.RetryAfterSeconds(); ok {
+		h.Set("Retry-After", strconv.Itoa(secs))
 	}
+}
+
+// RetryAfterSeconds is the wait the error asks for in whole seconds,
+// rounded up, as Retry-After carries it; false when it asks for none.
+func (e *Error) RetryAfterSeconds() (int, bool) {
+	if e.RetryAfter <= 0 {
+		return 0, false
+	}
+	return int((e.RetryAfter + time.Second - 1) / time.Second), true
 }
 
 // TooMany is the answer to an address that has failed to authenticate too

@@ -24,7 +24,14 @@ func (s *Server) Authorize(ctx context.Context, req api.AuthorizeRequestObject) 
 			Headers: api.Authorize401ResponseHeaders{WWWAuthenticate: "Bearer"},
 		}, nil
 	case apierr.Unavailable:
-		return api.Authorize503ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
+		var wait *int
+		if secs, ok := apierr.From(err).RetryAfterSeconds(); ok {
+			wait = &secs
+		}
+		return api.Authorize503ApplicationProblemPlusJSONResponse{
+			Body:    s.declared(ctx, err),
+			Headers: api.Authorize503ResponseHeaders{RetryAfter: wait},
+		}, nil
 	default: // 429 is a limit, 500 the unexpected: WriteError's
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
@@ -116,5 +117,29 @@ func TestFailedAuthenticationsAreRateLimited(t *testing.T) {
 		if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || p.Status != 429 {
 			t.Fatalf("%s %s: got %d (Retry-After %q) %s", c.method, c.path, res.StatusCode, res.Header.Get("Retry-After"), body)
 		}
+	}
+}
+
+// Discord answering 429 gives 503 with the wait Discord asked for, on the
+// operations authentication guards and on authorize alike; and the calls
+// after it wait too: twenty tokens make one call to Discord, not
+// twenty-one.
+func TestDiscordRateLimitIsPassedOn(t *testing.T) {
+	w := newWorld(t)
+	w.discord.RateLimit("global", time.Minute)
+	for i := range 20 {
+		tok := fmt.Sprint("rate-limited-token-", i)
+		w.discord.AddUser(tok, user.String(), "someone")
+		path, method, body := "/v1/auth/api-key?guild_id="+guild.String(), "GET", ""
+		if i%2 == 1 {
+			path, method, body = "/v1/auth/authorize", "POST", `{"access_token": "`+tok+`"}`
+		}
+		res, b := w.call(t, method, path, "Bearer "+tok, body)
+		if res.StatusCode != 503 || res.Header.Get("Retry-After") != "60" {
+			t.Fatalf("%s %s: %d Retry-After %q, want 503 with 60 (%s)", method, path, res.StatusCode, res.Header.Get("Retry-After"), b)
+		}
+	}
+	if n := w.discord.TotalCalls(); n != 1 {
+		t.Fatalf("%d calls reached Discord, want 1", n)
 	}
 }
