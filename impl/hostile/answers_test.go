@@ -25,6 +25,12 @@ func check(fx *fixture, req hostileRequest, r result) string {
 	if req.want != 0 && r.status != req.want {
 		return fmt.Sprintf("status %d, want %d", r.status, req.want)
 	}
+	if r.header.Get("Cache-Control") != "no-store" || r.header.Get("X-Content-Type-Options") != "nosniff" {
+		return "the answer may be stored or sniffed: no Cache-Control: no-store or X-Content-Type-Options: nosniff"
+	}
+	if r.status == http.StatusMethodNotAllowed && r.header.Get("Allow") == "" {
+		return "a 405 without Allow"
+	}
 	for _, secret := range append(slices.Clone(fx.userKeys), fx.guildKeys...) {
 		if bytes.Contains(r.body, []byte(secret)) {
 			return "the answer holds a key"

@@ -83,7 +83,7 @@ func (g *gen) apiKeys(doc *openapi3.T) {
 					vals["user"] = "carol"
 				}
 				want := http.StatusBadRequest
-				if strings.EqualFold(v, store.SystemUser) {
+				if strings.EqualFold(v, store.SystemUser) || slices.Contains(systemLookalikes, v) {
 					want = http.StatusForbidden
 				}
 				g.add(hostileRequest{family: famAPIKeys, kind: "invalid name, System key", method: o.method, target: fill(o, vals),
@@ -169,6 +169,11 @@ func isHex(c byte) bool {
 
 // invalidNames are values of a name or note parameter that its schema
 // refuses, and System in several casings.
+// systemLookalikes are names that read as System once folded by
+// NFKC_Casefold: fullwidth and mathematical letters, default-ignorable
+// characters inside. They are refused as System is, with 403.
+var systemLookalikes = []string{"\uff33\uff39\uff33\uff34\uff25\uff2d", "Sys\u034ftem", "Sys\u3164tem", "\U0001d412ystem", "System\ufe0f"}
+
 func invalidNames(p *openapi3.Parameter) []string {
 	s := p.Schema.Value
 	max := 64
@@ -191,6 +196,10 @@ func invalidNames(p *openapi3.Parameter) []string {
 	}
 	if p.Name == "user" {
 		out = append(out, "System", "system", "SYSTEM", "sYsTeM", "ſystem", "ſyſtem")
+		out = append(out, systemLookalikes...)
+		// Invisible format characters, within the pattern's reach and
+		// beyond U+FFFF.
+		out = append(out, "Sys\u200btem", "\u202emetsyS", "\ufeffalice", "alice\u2060", "System\U000e0020", "bob\U0001d173")
 	}
 	if len(out) < 15 {
 		panic(fmt.Sprintf("only %d invalid values for %s", len(out), p.Name))

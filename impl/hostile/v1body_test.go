@@ -83,11 +83,16 @@ func rejects(s *openapi3.Schema, text string) bool {
 // properties of these names (given the base body of their operation).
 func semantic(prop string, schema *openapi3.Schema) []string {
 	beyond := []string{`9223372036854775808`, `"9223372036854775808"`, `"9999999999999999999"`, `1e19`}
+	// One spelling per id: leading zeros are refused, not read as the
+	// id they pad (the guild itself, behind a zero).
+	padded := []string{`"00"`, `"042"`, `"0` + guild.String() + `"`, `"00` + guild.String() + `"`}
 	switch prop {
 	case "guild_id":
-		return append(beyond, `0`, `"0"`, `1234`, `"1234"`, `"`+otherGuild.String()+`"`, otherGuild.String(), `1.0`, `-0`)
-	case "target", "logs_channel_id":
-		return beyond
+		return slices.Concat(beyond, padded, []string{`0`, `"0"`, `1234`, `"1234"`, `"` + otherGuild.String() + `"`, otherGuild.String(), `1.0`, `-0`})
+	case "target":
+		return slices.Concat(beyond, padded, []string{`0`, `"0"`})
+	case "logs_channel_id":
+		return slices.Concat(beyond, padded)
 	case "gmt":
 		return []string{`"Europe/Nowhere"`, `"../../etc/passwd"`, `"Etc/GMT+99"`, `"utc"`}
 	case "api_key", "access_token":
