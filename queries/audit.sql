@@ -1,6 +1,6 @@
 -- name: CreateAuditEntry :exec
 INSERT INTO audit_entries (guild_id, created_at, actor_user, action, changes)
-VALUES (?, ?, ?, ?, ?);
+VALUES (sqlc.arg(guild_id), sqlc.arg(created_at), sqlc.arg(actor_user), sqlc.arg(action), sqlc.arg(changes));
 
 -- name: ListAuditEntries :many
 SELECT id, guild_id, created_at, actor_user, action, changes

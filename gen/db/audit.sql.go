@@ -12,7 +12,7 @@ import (
 
 const createAuditEntry = `-- name: CreateAuditEntry :exec
 INSERT INTO audit_entries (guild_id, created_at, actor_user, action, changes)
-VALUES (?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5)
 `
 
 type CreateAuditEntryParams struct {

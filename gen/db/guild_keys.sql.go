@@ -11,7 +11,7 @@ import (
 )
 
 const countGuildKeys = `-- name: CountGuildKeys :one
-SELECT count(*) FROM guild_keys WHERE guild_id = ?
+SELECT count(*) FROM guild_keys WHERE guild_id = ?1
 `
 
 func (q *Queries) CountGuildKeys(ctx context.Context, guildID int64) (int64, error) {
@@ -23,7 +23,7 @@ func (q *Queries) CountGuildKeys(ctx context.Context, guildID int64) (int64, err
 
 const createGuildKey = `-- name: CreateGuildKey :one
 INSERT INTO guild_keys (guild_id, key_hash, key_sealed, created_at, created_by)
-VALUES (?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5)
 RETURNING id
 `
 
@@ -49,7 +49,7 @@ func (q *Queries) CreateGuildKey(ctx context.Context, arg CreateGuildKeyParams) 
 }
 
 const deleteGuildKey = `-- name: DeleteGuildKey :one
-DELETE FROM guild_keys WHERE guild_id = ? AND key_hash = ?
+DELETE FROM guild_keys WHERE guild_id = ?1 AND key_hash = ?2
 RETURNING id, guild_id, key_hash, key_sealed, created_at, created_by, last_use
 `
 
@@ -74,7 +74,7 @@ func (q *Queries) DeleteGuildKey(ctx context.Context, arg DeleteGuildKeyParams) 
 }
 
 const getGuildKeyByHash = `-- name: GetGuildKeyByHash :one
-SELECT id, guild_id, key_hash, last_use FROM guild_keys WHERE key_hash = ?
+SELECT id, guild_id, key_hash, last_use FROM guild_keys WHERE key_hash = ?1
 `
 
 type GetGuildKeyByHashRow struct {
@@ -98,7 +98,7 @@ func (q *Queries) GetGuildKeyByHash(ctx context.Context, keyHash []byte) (GetGui
 
 const listGuildKeys = `-- name: ListGuildKeys :many
 SELECT id, guild_id, key_hash, key_sealed, created_at, created_by, last_use
-FROM guild_keys WHERE guild_id = ? ORDER BY id
+FROM guild_keys WHERE guild_id = ?1 ORDER BY id
 `
 
 func (q *Queries) ListGuildKeys(ctx context.Context, guildID int64) ([]GuildKey, error) {
@@ -132,17 +132,64 @@ func (q *Queries) ListGuildKeys(ctx context.Context, guildID int64) ([]GuildKey,
 	return items, nil
 }
 
+const listSealedGuildKeys = `-- name: ListSealedGuildKeys :many
+SELECT id, key_hash, key_sealed FROM guild_keys ORDER BY id
+`
+
+type ListSealedGuildKeysRow struct {
+	ID        int64
+	KeyHash   []byte
+	KeySealed []byte
+}
+
+func (q *Queries) ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKeysRow, error) {
+	rows, err := q.query(ctx, q.listSealedGuildKeysStmt, listSealedGuildKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListSealedGuildKeysRow
+	for rows.Next() {
+		var i ListSealedGuildKeysRow
+		if err := rows.Scan(&i.ID, &i.KeyHash, &i.KeySealed); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const resealGuildKey = `-- name: ResealGuildKey :exec
+UPDATE guild_keys SET key_sealed = ?1 WHERE id = ?2
+`
+
+type ResealGuildKeyParams struct {
+	KeySealed []byte
+	ID        int64
+}
+
+func (q *Queries) ResealGuildKey(ctx context.Context, arg ResealGuildKeyParams) error {
+	_, err := q.exec(ctx, q.resealGuildKeyStmt, resealGuildKey, arg.KeySealed, arg.ID)
+	return err
+}
+
 const touchGuildKey = `-- name: TouchGuildKey :exec
-UPDATE guild_keys SET last_use = ? WHERE id = ? AND (last_use IS NULL OR last_use < ?)
+UPDATE guild_keys SET last_use = ?1
+WHERE id = ?2 AND (last_use IS NULL OR last_use < ?1)
 `
 
 type TouchGuildKeyParams struct {
-	LastUse   sql.NullInt64
-	ID        int64
-	LastUse_2 sql.NullInt64
+	LastUse sql.NullInt64
+	ID      int64
 }
 
 func (q *Queries) TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) error {
-	_, err := q.exec(ctx, q.touchGuildKeyStmt, touchGuildKey, arg.LastUse, arg.ID, arg.LastUse_2)
+	_, err := q.exec(ctx, q.touchGuildKeyStmt, touchGuildKey, arg.LastUse, arg.ID)
 	return err
 }

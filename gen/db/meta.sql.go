@@ -10,7 +10,7 @@ import (
 )
 
 const getMeta = `-- name: GetMeta :one
-SELECT value FROM meta WHERE name = ?
+SELECT value FROM meta WHERE name = ?1
 `
 
 func (q *Queries) GetMeta(ctx context.Context, name string) (string, error) {
@@ -20,102 +20,8 @@ func (q *Queries) GetMeta(ctx context.Context, name string) (string, error) {
 	return value, err
 }
 
-const listSealedGuildKeys = `-- name: ListSealedGuildKeys :many
-SELECT id, key_hash, key_sealed FROM guild_keys ORDER BY id
-`
-
-type ListSealedGuildKeysRow struct {
-	ID        int64
-	KeyHash   []byte
-	KeySealed []byte
-}
-
-func (q *Queries) ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKeysRow, error) {
-	rows, err := q.query(ctx, q.listSealedGuildKeysStmt, listSealedGuildKeys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ListSealedGuildKeysRow
-	for rows.Next() {
-		var i ListSealedGuildKeysRow
-		if err := rows.Scan(&i.ID, &i.KeyHash, &i.KeySealed); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listSealedUserKeys = `-- name: ListSealedUserKeys :many
-SELECT id, key_hash, key_sealed FROM user_keys ORDER BY id
-`
-
-type ListSealedUserKeysRow struct {
-	ID        int64
-	KeyHash   []byte
-	KeySealed []byte
-}
-
-func (q *Queries) ListSealedUserKeys(ctx context.Context) ([]ListSealedUserKeysRow, error) {
-	rows, err := q.query(ctx, q.listSealedUserKeysStmt, listSealedUserKeys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ListSealedUserKeysRow
-	for rows.Next() {
-		var i ListSealedUserKeysRow
-		if err := rows.Scan(&i.ID, &i.KeyHash, &i.KeySealed); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const resealGuildKey = `-- name: ResealGuildKey :exec
-UPDATE guild_keys SET key_sealed = ? WHERE id = ?
-`
-
-type ResealGuildKeyParams struct {
-	KeySealed []byte
-	ID        int64
-}
-
-func (q *Queries) ResealGuildKey(ctx context.Context, arg ResealGuildKeyParams) error {
-	_, err := q.exec(ctx, q.resealGuildKeyStmt, resealGuildKey, arg.KeySealed, arg.ID)
-	return err
-}
-
-const resealUserKey = `-- name: ResealUserKey :exec
-UPDATE user_keys SET key_sealed = ? WHERE id = ?
-`
-
-type ResealUserKeyParams struct {
-	KeySealed []byte
-	ID        int64
-}
-
-func (q *Queries) ResealUserKey(ctx context.Context, arg ResealUserKeyParams) error {
-	_, err := q.exec(ctx, q.resealUserKeyStmt, resealUserKey, arg.KeySealed, arg.ID)
-	return err
-}
-
 const setMeta = `-- name: SetMeta :exec
-INSERT INTO meta (name, value) VALUES (?, ?)
+INSERT INTO meta (name, value) VALUES (?1, ?2)
 ON CONFLICT (name) DO UPDATE SET value = excluded.value
 `
 

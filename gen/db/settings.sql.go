@@ -10,10 +10,34 @@ import (
 	"database/sql"
 )
 
+const ensureGuild = `-- name: EnsureGuild :exec
+INSERT INTO guilds (id, created_at) VALUES (?1, ?2)
+ON CONFLICT (id) DO NOTHING
+`
+
+type EnsureGuildParams struct {
+	ID        int64
+	CreatedAt int64
+}
+
+func (q *Queries) EnsureGuild(ctx context.Context, arg EnsureGuildParams) error {
+	_, err := q.exec(ctx, q.ensureGuildStmt, ensureGuild, arg.ID, arg.CreatedAt)
+	return err
+}
+
+const ensureGuildSettings = `-- name: EnsureGuildSettings :exec
+INSERT INTO guild_settings (guild_id) VALUES (?1) ON CONFLICT (guild_id) DO NOTHING
+`
+
+func (q *Queries) EnsureGuildSettings(ctx context.Context, guildID int64) error {
+	_, err := q.exec(ctx, q.ensureGuildSettingsStmt, ensureGuildSettings, guildID)
+	return err
+}
+
 const getGuildSettings = `-- name: GetGuildSettings :one
 SELECT g.id, g.guild_id, g.language, g.gmt, g.unit_system, g.auto_delete, l.enabled AS logging_enabled
 FROM guild_settings g JOIN logging_settings l ON l.guild_id = g.guild_id
-WHERE g.guild_id = ?
+WHERE g.guild_id = ?1
 `
 
 type GetGuildSettingsRow struct {
@@ -41,40 +65,10 @@ func (q *Queries) GetGuildSettings(ctx context.Context, guildID int64) (GetGuild
 	return i, err
 }
 
-const getLoggingSettings = `-- name: GetLoggingSettings :one
-SELECT id, guild_id, enabled, logs_channel_id, flags FROM logging_settings WHERE guild_id = ?
-`
-
-func (q *Queries) GetLoggingSettings(ctx context.Context, guildID int64) (LoggingSetting, error) {
-	row := q.queryRow(ctx, q.getLoggingSettingsStmt, getLoggingSettings, guildID)
-	var i LoggingSetting
-	err := row.Scan(
-		&i.ID,
-		&i.GuildID,
-		&i.Enabled,
-		&i.LogsChannelID,
-		&i.Flags,
-	)
-	return i, err
-}
-
-const setLoggingEnabled = `-- name: SetLoggingEnabled :exec
-UPDATE logging_settings SET enabled = ? WHERE guild_id = ?
-`
-
-type SetLoggingEnabledParams struct {
-	Enabled int64
-	GuildID int64
-}
-
-func (q *Queries) SetLoggingEnabled(ctx context.Context, arg SetLoggingEnabledParams) error {
-	_, err := q.exec(ctx, q.setLoggingEnabledStmt, setLoggingEnabled, arg.Enabled, arg.GuildID)
-	return err
-}
-
 const updateGuildSettings = `-- name: UpdateGuildSettings :exec
-UPDATE guild_settings SET language = ?, gmt = ?, unit_system = ?, auto_delete = ?
-WHERE guild_id = ?
+UPDATE guild_settings
+SET language = ?1, gmt = ?2, unit_system = ?3, auto_delete = ?4
+WHERE guild_id = ?5
 `
 
 type UpdateGuildSettingsParams struct {
@@ -93,20 +87,5 @@ func (q *Queries) UpdateGuildSettings(ctx context.Context, arg UpdateGuildSettin
 		arg.AutoDelete,
 		arg.GuildID,
 	)
-	return err
-}
-
-const updateLoggingSettings = `-- name: UpdateLoggingSettings :exec
-UPDATE logging_settings SET logs_channel_id = ?, flags = ? WHERE guild_id = ?
-`
-
-type UpdateLoggingSettingsParams struct {
-	LogsChannelID sql.NullInt64
-	Flags         string
-	GuildID       int64
-}
-
-func (q *Queries) UpdateLoggingSettings(ctx context.Context, arg UpdateLoggingSettingsParams) error {
-	_, err := q.exec(ctx, q.updateLoggingSettingsStmt, updateLoggingSettings, arg.LogsChannelID, arg.Flags, arg.GuildID)
 	return err
 }

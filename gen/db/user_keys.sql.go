@@ -22,7 +22,7 @@ func (q *Queries) CountSystemKeys(ctx context.Context) (int64, error) {
 
 const createUserKey = `-- name: CreateUserKey :one
 INSERT INTO user_keys (user_name, note, key_hash, key_sealed, created_at)
-VALUES (?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5)
 RETURNING id
 `
 
@@ -60,7 +60,7 @@ func (q *Queries) DeleteSystemKeys(ctx context.Context) (int64, error) {
 }
 
 const deleteUserKeysOfUser = `-- name: DeleteUserKeysOfUser :execrows
-DELETE FROM user_keys WHERE user_name = ? AND user_name <> 'System'
+DELETE FROM user_keys WHERE user_name = ?1 AND user_name <> 'System'
 `
 
 func (q *Queries) DeleteUserKeysOfUser(ctx context.Context, userName string) (int64, error) {
@@ -72,7 +72,7 @@ func (q *Queries) DeleteUserKeysOfUser(ctx context.Context, userName string) (in
 }
 
 const getUserKeyByHash = `-- name: GetUserKeyByHash :one
-SELECT id, user_name, key_hash FROM user_keys WHERE key_hash = ?
+SELECT id, user_name, key_hash FROM user_keys WHERE key_hash = ?1
 `
 
 type GetUserKeyByHashRow struct {
@@ -86,6 +86,39 @@ func (q *Queries) GetUserKeyByHash(ctx context.Context, keyHash []byte) (GetUser
 	var i GetUserKeyByHashRow
 	err := row.Scan(&i.ID, &i.UserName, &i.KeyHash)
 	return i, err
+}
+
+const listSealedUserKeys = `-- name: ListSealedUserKeys :many
+SELECT id, key_hash, key_sealed FROM user_keys ORDER BY id
+`
+
+type ListSealedUserKeysRow struct {
+	ID        int64
+	KeyHash   []byte
+	KeySealed []byte
+}
+
+func (q *Queries) ListSealedUserKeys(ctx context.Context) ([]ListSealedUserKeysRow, error) {
+	rows, err := q.query(ctx, q.listSealedUserKeysStmt, listSealedUserKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListSealedUserKeysRow
+	for rows.Next() {
+		var i ListSealedUserKeysRow
+		if err := rows.Scan(&i.ID, &i.KeyHash, &i.KeySealed); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listUserKeys = `-- name: ListUserKeys :many
@@ -125,7 +158,7 @@ func (q *Queries) ListUserKeys(ctx context.Context) ([]UserKey, error) {
 
 const listUserKeysOfUser = `-- name: ListUserKeysOfUser :many
 SELECT id, user_name, note, key_hash, key_sealed, created_at
-FROM user_keys WHERE user_name = ? ORDER BY id
+FROM user_keys WHERE user_name = ?1 ORDER BY id
 `
 
 func (q *Queries) ListUserKeysOfUser(ctx context.Context, userName string) ([]UserKey, error) {
@@ -156,4 +189,18 @@ func (q *Queries) ListUserKeysOfUser(ctx context.Context, userName string) ([]Us
 		return nil, err
 	}
 	return items, nil
+}
+
+const resealUserKey = `-- name: ResealUserKey :exec
+UPDATE user_keys SET key_sealed = ?1 WHERE id = ?2
+`
+
+type ResealUserKeyParams struct {
+	KeySealed []byte
+	ID        int64
+}
+
+func (q *Queries) ResealUserKey(ctx context.Context, arg ResealUserKeyParams) error {
+	_, err := q.exec(ctx, q.resealUserKeyStmt, resealUserKey, arg.KeySealed, arg.ID)
+	return err
 }

@@ -184,6 +184,9 @@ func parseMigrations(schema string) ([]string, error) {
 	return steps, nil
 }
 
+// inTx runs fn in a transaction and commits it if fn succeeds. Every
+// transaction of the store goes through it; with _txlock=immediate it
+// takes the write lock at once.
 func inTx(ctx context.Context, sqldb *sql.DB, fn func(*sql.Tx) error) error {
 	tx, err := sqldb.BeginTx(ctx, nil)
 	if err != nil {

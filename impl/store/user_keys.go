@@ -75,7 +75,7 @@ func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error
 	}
 	insert, err := s.userKeyInsert(SystemUser, "", token)
 	if err == nil {
-		err = s.inTx(ctx, func(q *db.Queries) error { return insert(ctx, q) })
+		err = inTx(ctx, s.db, func(tx *sql.Tx) error { return insert(ctx, s.q.WithTx(tx)) })
 	}
 	if err != nil {
 		return false, fmt.Errorf("install system key: %w", err)
@@ -97,7 +97,8 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 	if err != nil {
 		return fmt.Errorf("replace system key: %w", err)
 	}
-	err = s.inTx(ctx, func(q *db.Queries) error {
+	err = inTx(ctx, s.db, func(tx *sql.Tx) error {
+		q := s.q.WithTx(tx)
 		if _, err := q.DeleteSystemKeys(ctx); err != nil {
 			return err
 		}
@@ -186,4 +187,22 @@ func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) 
 		return 0, fmt.Errorf("delete keys of user: %w", err)
 	}
 	return n, nil
+}
+
+// resealUserKeys seals every user key under next, for Reseal.
+func (s *Store) resealUserKeys(ctx context.Context, q *db.Queries, next *keys.Sealer) (int, error) {
+	rows, err := q.ListSealedUserKeys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
+		if err != nil {
+			return 0, fmt.Errorf("user key %d: %w", r.ID, err)
+		}
+		if err := q.ResealUserKey(ctx, db.ResealUserKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
+			return 0, err
+		}
+	}
+	return len(rows), nil
 }

@@ -13,69 +13,6 @@ import (
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 )
 
-// GuildAdmin is a user who administers a guild.
-type GuildAdmin struct {
-	GuildID   snowflake.ID
-	UserID    snowflake.ID
-	CreatedAt time.Time
-}
-
-// AddGuildAdmin lets user administer guild, registering the guild if it is
-// new. It reports false when the user was an administrator already.
-func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
-	var added int64
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		if err := s.ensureGuild(ctx, q, guild); err != nil {
-			return err
-		}
-		var err error
-		added, err = q.AddGuildAdmin(ctx, db.AddGuildAdminParams{GuildID: int64(guild), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("add guild admin: %w", err)
-	}
-	return added > 0, nil
-}
-
-// RemoveGuildAdmin takes the right away; false if the user did not have it.
-func (s *Store) RemoveGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
-	n, err := s.q.RemoveGuildAdmin(ctx, db.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
-	if err != nil {
-		return false, fmt.Errorf("remove guild admin: %w", err)
-	}
-	return n > 0, nil
-}
-
-// ListGuildAdmins lists the administrators of guild, or of every guild
-// when guild is zero.
-func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]GuildAdmin, error) {
-	var rows []db.GuildAdmin
-	var err error
-	if guild == 0 {
-		rows, err = s.q.ListAllGuildAdmins(ctx)
-	} else {
-		rows, err = s.q.ListGuildAdmins(ctx, int64(guild))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list guild admins: %w", err)
-	}
-	out := make([]GuildAdmin, len(rows))
-	for i, r := range rows {
-		out[i] = GuildAdmin{GuildID: snowflake.ID(r.GuildID), UserID: snowflake.ID(r.UserID), CreatedAt: time.UnixMilli(r.CreatedAt).UTC()}
-	}
-	return out, nil
-}
-
-// IsGuildAdmin reports whether user administers guild.
-func (s *Store) IsGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
-	ok, err := s.q.IsGuildAdmin(ctx, db.IsGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
-	if err != nil {
-		return false, fmt.Errorf("check guild admin: %w", err)
-	}
-	return ok, nil
-}
-
 // GuildKey is a /v1 API key, opened for display.
 type GuildKey struct {
 	ID        int64
@@ -117,7 +54,8 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	}
 	now := s.now()
 	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
-	err = s.inTx(ctx, func(q *db.Queries) error {
+	err = inTx(ctx, s.db, func(tx *sql.Tx) error {
+		q := s.q.WithTx(tx)
 		if err := s.sealedUnderOurKey(ctx, q); err != nil {
 			return err
 		}
@@ -187,7 +125,8 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 // apierr.NotFound if the guild has no such key.
 func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Actor, token string) (GuildKey, error) {
 	var row db.GuildKey
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+		q := s.q.WithTx(tx)
 		var err error
 		hash := keys.Hash(token)
 		row, err = q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: hash})
@@ -226,10 +165,10 @@ func (s *Store) openGuildKey(r db.GuildKey) (GuildKey, error) {
 // TouchGuildKeys records when keys were last used, in one transaction;
 // a recorded use is never moved back in time.
 func (s *Store) TouchGuildKeys(ctx context.Context, uses map[int64]time.Time) error {
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+		q := s.q.WithTx(tx)
 		for id, at := range uses {
-			ms := at.UnixMilli()
-			if err := q.TouchGuildKey(ctx, db.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: ms, Valid: true}, ID: id, LastUse_2: sql.NullInt64{Int64: ms, Valid: true}}); err != nil {
+			if err := q.TouchGuildKey(ctx, db.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: at.UnixMilli(), Valid: true}, ID: id}); err != nil {
 				return err
 			}
 		}
@@ -249,7 +188,20 @@ func millisPtr(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-// inTx runs fn in a transaction that takes the write lock at once.
-func (s *Store) inTx(ctx context.Context, fn func(*db.Queries) error) error {
-	return inTx(ctx, s.db, func(tx *sql.Tx) error { return fn(s.q.WithTx(tx)) })
+// resealGuildKeys seals every guild key under next, for Reseal.
+func (s *Store) resealGuildKeys(ctx context.Context, q *db.Queries, next *keys.Sealer) (int, error) {
+	rows, err := q.ListSealedGuildKeys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
+		if err != nil {
+			return 0, fmt.Errorf("guild key %d: %w", r.ID, err)
+		}
+		if err := q.ResealGuildKey(ctx, db.ResealGuildKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
+			return 0, err
+		}
+	}
+	return len(rows), nil
 }

@@ -49,38 +49,20 @@ func (s *Store) sealedUnderOurKey(ctx context.Context, q *db.Queries) error {
 // still sealed under the current one. It returns how many keys it resealed.
 func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+		q := s.q.WithTx(tx)
 		if err := checkMasterKey(ctx, q, s.sealer); err != nil {
 			return err
 		}
-		users, err := q.ListSealedUserKeys(ctx)
+		users, err := s.resealUserKeys(ctx, q, next)
 		if err != nil {
 			return err
 		}
-		for _, r := range users {
-			sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
-			if err != nil {
-				return fmt.Errorf("user key %d: %w", r.ID, err)
-			}
-			if err := q.ResealUserKey(ctx, db.ResealUserKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
-				return err
-			}
-			n++
-		}
-		guilds, err := q.ListSealedGuildKeys(ctx)
+		guilds, err := s.resealGuildKeys(ctx, q, next)
 		if err != nil {
 			return err
 		}
-		for _, r := range guilds {
-			sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
-			if err != nil {
-				return fmt.Errorf("guild key %d: %w", r.ID, err)
-			}
-			if err := q.ResealGuildKey(ctx, db.ResealGuildKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
-				return err
-			}
-			n++
-		}
+		n = users + guilds
 		return q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: next.Fingerprint()})
 	})
 	if err != nil {

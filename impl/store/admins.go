@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/apikeyd/apikeyd/gen/db"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+)
+
+// GuildAdmin is a user who administers a guild.
+type GuildAdmin struct {
+	GuildID   snowflake.ID
+	UserID    snowflake.ID
+	CreatedAt time.Time
+}
+
+// AddGuildAdmin lets user administer guild, registering the guild if it is
+// new. It reports false when the user was an administrator already.
+func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
+	var added int64
+	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+		q := s.q.WithTx(tx)
+		if err := s.ensureGuild(ctx, q, guild); err != nil {
+			return err
+		}
+		var err error
+		added, err = q.AddGuildAdmin(ctx, db.AddGuildAdminParams{GuildID: int64(guild), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("add guild admin: %w", err)
+	}
+	return added > 0, nil
+}
+
+// RemoveGuildAdmin takes the right away; false if the user did not have it.
+func (s *Store) RemoveGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
+	n, err := s.q.RemoveGuildAdmin(ctx, db.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
+	if err != nil {
+		return false, fmt.Errorf("remove guild admin: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ListGuildAdmins lists the administrators of guild, or of every guild
+// when guild is zero.
+func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]GuildAdmin, error) {
+	var rows []db.GuildAdmin
+	var err error
+	if guild == 0 {
+		rows, err = s.q.ListAllGuildAdmins(ctx)
+	} else {
+		rows, err = s.q.ListGuildAdmins(ctx, int64(guild))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list guild admins: %w", err)
+	}
+	out := make([]GuildAdmin, len(rows))
+	for i, r := range rows {
+		out[i] = GuildAdmin{GuildID: snowflake.ID(r.GuildID), UserID: snowflake.ID(r.UserID), CreatedAt: time.UnixMilli(r.CreatedAt).UTC()}
+	}
+	return out, nil
+}
+
+// IsGuildAdmin reports whether user administers guild.
+func (s *Store) IsGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
+	ok, err := s.q.IsGuildAdmin(ctx, db.IsGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
+	if err != nil {
+		return false, fmt.Errorf("check guild admin: %w", err)
+	}
+	return ok, nil
+}
