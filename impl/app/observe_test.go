@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
 func TestMetricsCountRequestsAndFailures(t *testing.T) {
@@ -58,6 +59,19 @@ func TestDatabaseErrorsAreCounted(t *testing.T) {
 	_, body := inst.Do(t, "GET", "/metrics", "", nil)
 	if !strings.Contains(string(body), "apikeyd_database_errors_total 1") {
 		t.Errorf("database error not counted:\n%s", grep(string(body), "database_errors"))
+	}
+	// /v1 counts them too, and its 500 says nothing of the database.
+	key, err := keys.Generate(keys.Guild)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, problem := inst.Do(t, "GET", "/v1/auth/api-key?guild_id=1", "Bearer "+key, nil)
+	if res.StatusCode != 500 || strings.Contains(strings.ToLower(string(problem)), "sql") {
+		t.Errorf("v1 with the database down: %d %s", res.StatusCode, problem)
+	}
+	_, body = inst.Do(t, "GET", "/metrics", "", nil)
+	if !strings.Contains(string(body), "apikeyd_database_errors_total 2") {
+		t.Errorf("v1 database error not counted:\n%s", grep(string(body), "database_errors"))
 	}
 }
 

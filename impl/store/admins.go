@@ -28,7 +28,7 @@ func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bo
 		}
 		var err error
 		added, err = q.AddGuildAdmin(ctx, db.AddGuildAdminParams{GuildID: int64(guild), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
-		return err
+		return dbError(err)
 	})
 	if err != nil {
 		return false, fmt.Errorf("add guild admin: %w", err)
@@ -40,7 +40,7 @@ func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bo
 func (s *Store) RemoveGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
 	n, err := s.q.RemoveGuildAdmin(ctx, db.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
 	if err != nil {
-		return false, fmt.Errorf("remove guild admin: %w", err)
+		return false, fmt.Errorf("remove guild admin: %w", dbError(err))
 	}
 	return n > 0, nil
 }
@@ -56,7 +56,7 @@ func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]Guil
 		rows, err = s.q.ListGuildAdmins(ctx, int64(guild))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list guild admins: %w", err)
+		return nil, fmt.Errorf("list guild admins: %w", dbError(err))
 	}
 	out := make([]GuildAdmin, len(rows))
 	for i, r := range rows {
@@ -69,7 +69,7 @@ func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]Guil
 func (s *Store) IsGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
 	ok, err := s.q.IsGuildAdmin(ctx, db.IsGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
 	if err != nil {
-		return false, fmt.Errorf("check guild admin: %w", err)
+		return false, fmt.Errorf("check guild admin: %w", dbError(err))
 	}
 	return ok, nil
 }

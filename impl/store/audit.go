@@ -60,9 +60,9 @@ func (s *Store) audit(ctx context.Context, q *db.Queries, guild snowflake.ID, ac
 	if actor.UserID != 0 {
 		user = sql.NullInt64{Int64: int64(actor.UserID), Valid: true}
 	}
-	return q.CreateAuditEntry(ctx, db.CreateAuditEntryParams{
+	return dbError(q.CreateAuditEntry(ctx, db.CreateAuditEntryParams{
 		GuildID: int64(guild), CreatedAt: s.now().UnixMilli(), ActorUser: user, Action: action, Changes: string(b),
-	})
+	}))
 }
 
 // AuditEntries returns up to limit entries of guild older than entry
@@ -73,7 +73,7 @@ func (s *Store) AuditEntries(ctx context.Context, guild snowflake.ID, before int
 	}
 	rows, err := s.q.ListAuditEntries(ctx, db.ListAuditEntriesParams{GuildID: int64(guild), Before: before, PageSize: int64(limit)})
 	if err != nil {
-		return nil, fmt.Errorf("list audit entries: %w", err)
+		return nil, fmt.Errorf("list audit entries: %w", dbError(err))
 	}
 	out := make([]AuditEntry, len(rows))
 	for i, r := range rows {

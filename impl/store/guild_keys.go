@@ -61,7 +61,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 		}
 		n, err := q.CountGuildKeys(ctx, int64(guild))
 		if err != nil {
-			return err
+			return dbError(err)
 		}
 		if n >= int64(max) {
 			return apierr.New(apierr.Unprocessable, "This guild holds its maximum of %d API keys.", max)
@@ -74,7 +74,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 			CreatedAt: now.UnixMilli(), CreatedBy: int64(createdBy.UserID),
 		})
 		if err != nil {
-			return err
+			return dbError(err)
 		}
 		return s.audit(ctx, q, guild, createdBy, ActionKeyCreated, map[string]any{"id": key.ID})
 	})
@@ -97,7 +97,7 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 		return GuildKeyRef{}, apierr.New(apierr.NotFound, "no such key")
 	}
 	if err != nil {
-		return GuildKeyRef{}, fmt.Errorf("look up guild key: %w", err)
+		return GuildKeyRef{}, fmt.Errorf("look up guild key: %w", dbError(err))
 	}
 	ref := GuildKeyRef{ID: row.ID, GuildID: snowflake.ID(row.GuildID), LastUse: millisPtr(row.LastUse)}
 	s.guildKeys.put(hash, ref, gen)
@@ -108,7 +108,7 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildKey, error) {
 	rows, err := s.q.ListGuildKeys(ctx, int64(guild))
 	if err != nil {
-		return nil, fmt.Errorf("list guild keys: %w", err)
+		return nil, fmt.Errorf("list guild keys: %w", dbError(err))
 	}
 	out := make([]GuildKey, 0, len(rows))
 	for _, r := range rows {
@@ -134,7 +134,7 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 			return apierr.New(apierr.NotFound, "This guild has no such API key.")
 		}
 		if err != nil {
-			return err
+			return dbError(err)
 		}
 		return s.audit(ctx, q, guild, actor, ActionKeyDeleted, map[string]any{"id": row.ID})
 	})
@@ -169,7 +169,7 @@ func (s *Store) TouchGuildKeys(ctx context.Context, uses map[int64]time.Time) er
 		q := s.q.WithTx(tx)
 		for id, at := range uses {
 			if err := q.TouchGuildKey(ctx, db.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: at.UnixMilli(), Valid: true}, ID: id}); err != nil {
-				return err
+				return dbError(err)
 			}
 		}
 		return nil
@@ -192,7 +192,7 @@ func millisPtr(v sql.NullInt64) *time.Time {
 func (s *Store) resealGuildKeys(ctx context.Context, q *db.Queries, next *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedGuildKeys(ctx)
 	if err != nil {
-		return 0, err
+		return 0, dbError(err)
 	}
 	for _, r := range rows {
 		sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
@@ -200,7 +200,7 @@ func (s *Store) resealGuildKeys(ctx context.Context, q *db.Queries, next *keys.S
 			return 0, fmt.Errorf("guild key %d: %w", r.ID, err)
 		}
 		if err := q.ResealGuildKey(ctx, db.ResealGuildKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
-			return 0, err
+			return 0, dbError(err)
 		}
 	}
 	return len(rows), nil

@@ -41,7 +41,7 @@ func (s *Store) loggingSettings(ctx context.Context, q *db.Queries, guild snowfl
 		return LoggingSettings{}, errNoGuild()
 	}
 	if err != nil {
-		return LoggingSettings{}, fmt.Errorf("read logging settings: %w", err)
+		return LoggingSettings{}, fmt.Errorf("read logging settings: %w", dbError(err))
 	}
 	out := LoggingSettings{ID: r.ID, GuildID: snowflake.ID(r.GuildID), Enabled: r.Enabled != 0, Flags: map[string]bool{}}
 	if r.LogsChannelID.Valid {
@@ -75,7 +75,7 @@ func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor
 			v, action = 1, ActionLoggingEnabled
 		}
 		if err := q.SetLoggingEnabled(ctx, db.SetLoggingEnabledParams{Enabled: v, GuildID: int64(guild)}); err != nil {
-			return err
+			return dbError(err)
 		}
 		cur.Enabled = enabled
 		out = cur
@@ -169,5 +169,5 @@ func (s *Store) writeLogging(ctx context.Context, q *db.Queries, l LoggingSettin
 	if l.LogsChannelID != 0 {
 		channel = sql.NullInt64{Int64: int64(l.LogsChannelID), Valid: true}
 	}
-	return q.UpdateLoggingSettings(ctx, db.UpdateLoggingSettingsParams{LogsChannelID: channel, Flags: string(flags), GuildID: int64(l.GuildID)})
+	return dbError(q.UpdateLoggingSettings(ctx, db.UpdateLoggingSettingsParams{LogsChannelID: channel, Flags: string(flags), GuildID: int64(l.GuildID)}))
 }

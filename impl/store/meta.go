@@ -23,9 +23,9 @@ func checkMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) err
 	have, err := q.GetMeta(ctx, metaMasterKey)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: sealer.Fingerprint()})
+		return dbError(q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: sealer.Fingerprint()}))
 	case err != nil:
-		return fmt.Errorf("read master key fingerprint: %w", err)
+		return fmt.Errorf("read master key fingerprint: %w", dbError(err))
 	case have != sealer.Fingerprint():
 		return ErrMasterKeyMismatch
 	}
@@ -63,7 +63,7 @@ func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 			return err
 		}
 		n = users + guilds
-		return q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: next.Fingerprint()})
+		return dbError(q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: next.Fingerprint()}))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reseal keys: %w", err)

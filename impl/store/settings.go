@@ -35,12 +35,12 @@ type SettingsChange struct {
 // ensureGuild registers guild with default settings, if it is new.
 func (s *Store) ensureGuild(ctx context.Context, q *db.Queries, guild snowflake.ID) error {
 	if err := q.EnsureGuild(ctx, db.EnsureGuildParams{ID: int64(guild), CreatedAt: s.now().UnixMilli()}); err != nil {
-		return err
+		return dbError(err)
 	}
 	if err := q.EnsureGuildSettings(ctx, int64(guild)); err != nil {
-		return err
+		return dbError(err)
 	}
-	return q.EnsureLoggingSettings(ctx, int64(guild))
+	return dbError(q.EnsureLoggingSettings(ctx, int64(guild)))
 }
 
 func errNoGuild() error {
@@ -73,7 +73,7 @@ func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflak
 		return GuildSettings{}, errNoGuild()
 	}
 	if err != nil {
-		return GuildSettings{}, fmt.Errorf("read settings: %w", err)
+		return GuildSettings{}, fmt.Errorf("read settings: %w", dbError(err))
 	}
 	out := GuildSettings{
 		ID: r.ID, GuildID: snowflake.ID(r.GuildID), Language: r.Language, GMT: r.Gmt,
@@ -120,7 +120,7 @@ func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, act
 		if err := q.UpdateGuildSettings(ctx, db.UpdateGuildSettingsParams{
 			Language: cur.Language, Gmt: cur.GMT, UnitSystem: cur.UnitSystem, AutoDelete: autoDelete, GuildID: int64(guild),
 		}); err != nil {
-			return err
+			return dbError(err)
 		}
 		return s.audit(ctx, q, guild, actor, ActionSettingsUpdated, changes)
 	})

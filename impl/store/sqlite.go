@@ -17,7 +17,7 @@ import (
 	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/keys"
 
-	"modernc.org/sqlite" // registers the "sqlite" driver
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Config says where the database is and how to seal keys.
@@ -53,7 +53,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	sqldb, err := sql.Open("sqlite", dsn(cfg.Path))
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store: %w", dbError(err))
 	}
 	// Connections are kept, not reopened: each carries its pragmas and its
 	// prepared statements, and database/sql would otherwise close all but
@@ -83,7 +83,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	q, err := db.Prepare(ctx, sqldb)
 	if err != nil {
 		sqldb.Close()
-		return nil, fmt.Errorf("open store: prepare queries: %w", err)
+		return nil, fmt.Errorf("open store: prepare queries: %w", dbError(err))
 	}
 	return &Store{
 		db: sqldb, q: q, sealer: cfg.Sealer, now: now, writes: newGroupCommit(sqldb, q),
@@ -124,7 +124,7 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("ping: %w", err)
+		return fmt.Errorf("ping: %w", dbError(err))
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func migrate(ctx context.Context, sqldb *sql.DB, schema string) error {
 	}
 	var current int
 	if err := sqldb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return fmt.Errorf("read schema version: %w", dbError(err))
 	}
 	if current > len(steps) {
 		return fmt.Errorf("database schema version %d is newer than this apikeyd (%d): upgrade apikeyd", current, len(steps))
@@ -145,10 +145,10 @@ func migrate(ctx context.Context, sqldb *sql.DB, schema string) error {
 	for i := current; i < len(steps); i++ {
 		if err := inTx(ctx, sqldb, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
-				return err
+				return dbError(err)
 			}
 			_, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(i+1))
-			return err
+			return dbError(err)
 		}); err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
@@ -190,20 +190,21 @@ func parseMigrations(schema string) ([]string, error) {
 func inTx(ctx context.Context, sqldb *sql.DB, fn func(*sql.Tx) error) error {
 	tx, err := sqldb.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return dbError(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	return dbError(tx.Commit())
 }
 
-// IsDatabaseError reports whether err comes from the database (SQLite, or
-// the connection to it), rather than from a request or a bug.
-func IsDatabaseError(err error) bool {
-	var sqliteErr *sqlite.Error
-	// database/sql's own errors (a closed database or statement, a done
-	// connection) are not all exported; they all read "sql: ...".
-	return errors.As(err, &sqliteErr) || (err != nil && strings.Contains(err.Error(), "sql: "))
+// dbError marks an error that a call to database/sql returned as
+// ErrDatabase. sql.ErrNoRows is an answer rather than a failure, and a
+// context's error means that the caller gave up: both stay as they are.
+func dbError(err error) error {
+	if err == nil || errors.Is(err, sql.ErrNoRows) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrDatabase, err)
 }

@@ -59,7 +59,7 @@ func (s *Store) userKeyInsert(user, note, token string) (func(context.Context, *
 			KeySealed: sealed,
 			CreatedAt: s.now().UnixMilli(),
 		})
-		return err
+		return dbError(err)
 	}, nil
 }
 
@@ -68,7 +68,7 @@ func (s *Store) userKeyInsert(user, note, token string) (func(context.Context, *
 func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error) {
 	n, err := s.q.CountSystemKeys(ctx)
 	if err != nil {
-		return false, fmt.Errorf("install system key: %w", err)
+		return false, fmt.Errorf("install system key: %w", dbError(err))
 	}
 	if n > 0 {
 		return false, nil
@@ -100,7 +100,7 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 	err = inTx(ctx, s.db, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		if _, err := q.DeleteSystemKeys(ctx); err != nil {
-			return err
+			return dbError(err)
 		}
 		return insert(ctx, q)
 	})
@@ -115,7 +115,7 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 func (s *Store) HasSystemKey(ctx context.Context) (bool, error) {
 	n, err := s.q.CountSystemKeys(ctx)
 	if err != nil {
-		return false, fmt.Errorf("count system keys: %w", err)
+		return false, fmt.Errorf("count system keys: %w", dbError(err))
 	}
 	return n > 0, nil
 }
@@ -132,7 +132,7 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 		return "", apierr.New(apierr.NotFound, "no such key")
 	}
 	if err != nil {
-		return "", fmt.Errorf("look up user key: %w", err)
+		return "", fmt.Errorf("look up user key: %w", dbError(err))
 	}
 	// The index found the row by hash; comparing again in constant time
 	// keeps the decision itself free of timing differences.
@@ -147,7 +147,7 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 func (s *Store) ListUserKeys(ctx context.Context, user string) ([]UserKey, error) {
 	rows, err := s.q.ListUserKeysOfUser(ctx, user)
 	if err != nil {
-		return nil, fmt.Errorf("list keys of user: %w", err)
+		return nil, fmt.Errorf("list keys of user: %w", dbError(err))
 	}
 	return s.openUserKeys(rows)
 }
@@ -156,7 +156,7 @@ func (s *Store) ListUserKeys(ctx context.Context, user string) ([]UserKey, error
 func (s *Store) ListAllUserKeys(ctx context.Context) ([]UserKey, error) {
 	rows, err := s.q.ListUserKeys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list user keys: %w", err)
+		return nil, fmt.Errorf("list user keys: %w", dbError(err))
 	}
 	return s.openUserKeys(rows)
 }
@@ -184,7 +184,7 @@ func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) 
 	n, err := s.q.DeleteUserKeysOfUser(ctx, user)
 	s.userKeys.forgetWhere(func(owner string) bool { return owner == user })
 	if err != nil {
-		return 0, fmt.Errorf("delete keys of user: %w", err)
+		return 0, fmt.Errorf("delete keys of user: %w", dbError(err))
 	}
 	return n, nil
 }
@@ -193,7 +193,7 @@ func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) 
 func (s *Store) resealUserKeys(ctx context.Context, q *db.Queries, next *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedUserKeys(ctx)
 	if err != nil {
-		return 0, err
+		return 0, dbError(err)
 	}
 	for _, r := range rows {
 		sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
@@ -201,7 +201,7 @@ func (s *Store) resealUserKeys(ctx context.Context, q *db.Queries, next *keys.Se
 			return 0, fmt.Errorf("user key %d: %w", r.ID, err)
 		}
 		if err := q.ResealUserKey(ctx, db.ResealUserKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
-			return 0, err
+			return 0, dbError(err)
 		}
 	}
 	return len(rows), nil

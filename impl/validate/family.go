@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -73,7 +74,7 @@ func NewFamily(f Family, register func(mux *Mux, errs ErrorHandlers)) (*Mux, *op
 // vocabulary, logged and counted.
 func Classify(ctx context.Context, o *observe.Observer, err error) *apierr.Error {
 	e := apierr.From(err)
-	o.Failed(ctx, e, store.IsDatabaseError(err))
+	o.Failed(ctx, e, errors.Is(err, store.ErrDatabase))
 	return e
 }
 

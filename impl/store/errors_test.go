@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+)
+
+// Every method that reaches a database that fails says so with
+// ErrDatabase, which is all the HTTP writers look at.
+func TestDatabaseFailuresAreErrDatabase(t *testing.T) {
+	ctx := context.Background()
+	st := openReal(t, t.TempDir()+"/e.db")
+	guild := snowflake.ID(1)
+	key, err := st.CreateGuildKey(ctx, guild, Actor{UserID: 2}, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guildToken, _ := keys.Generate(keys.Guild)
+	userToken, _ := keys.Generate(keys.User)
+	flags := map[string]bool{"log_errors": true}
+	lang := "nl"
+	st.db.Close()
+	calls := map[string]func() error{
+		"Ping":             func() error { return st.Ping(ctx) },
+		"AddGuildAdmin":    func() error { _, err := st.AddGuildAdmin(ctx, guild, 3); return err },
+		"RemoveGuildAdmin": func() error { _, err := st.RemoveGuildAdmin(ctx, guild, 3); return err },
+		"ListGuildAdmins":  func() error { _, err := st.ListGuildAdmins(ctx, 0); return err },
+		"IsGuildAdmin":     func() error { _, err := st.IsGuildAdmin(ctx, guild, 3); return err },
+		"CreateGuildKey":   func() error { _, err := st.CreateGuildKey(ctx, guild, APIKeyActor, 25); return err },
+		"GuildKeyByToken":  func() error { _, err := st.GuildKeyByToken(ctx, guildToken); return err },
+		"ListGuildKeys":    func() error { _, err := st.ListGuildKeys(ctx, guild); return err },
+		"DeleteGuildKey":   func() error { _, err := st.DeleteGuildKey(ctx, guild, APIKeyActor, key.Token); return err },
+		"TouchGuildKeys":   func() error { return st.TouchGuildKeys(ctx, map[int64]time.Time{key.ID: time.Now()}) },
+		"GuildSettings":    func() error { _, err := st.GuildSettings(ctx, guild); return err },
+		"UpdateGuildSettings": func() error {
+			_, err := st.UpdateGuildSettings(ctx, guild, APIKeyActor, SettingsChange{Language: &lang})
+			return err
+		},
+		"LoggingSettings":   func() error { _, err := st.LoggingSettings(ctx, guild); return err },
+		"SetLoggingEnabled": func() error { _, err := st.SetLoggingEnabled(ctx, guild, APIKeyActor, true); return err },
+		"UpdateLoggingSettings": func() error {
+			_, err := st.UpdateLoggingSettings(ctx, guild, APIKeyActor, LoggingChange{Flags: flags}, flags)
+			return err
+		},
+		"ResetLoggingSettings": func() error { _, err := st.ResetLoggingSettings(ctx, guild, APIKeyActor, flags); return err },
+		"AuditEntries":         func() error { _, err := st.AuditEntries(ctx, guild, 0, 50); return err },
+		"CreateUserKey":        func() error { _, err := st.CreateUserKey(ctx, "alice", ""); return err },
+		"InstallSystemKey":     func() error { _, err := st.InstallSystemKey(ctx, userToken); return err },
+		"ReplaceSystemKey":     func() error { return st.ReplaceSystemKey(ctx, userToken) },
+		"HasSystemKey":         func() error { _, err := st.HasSystemKey(ctx); return err },
+		"UserKeyOwner":         func() error { _, err := st.UserKeyOwner(ctx, userToken); return err },
+		"ListUserKeys":         func() error { _, err := st.ListUserKeys(ctx, "alice"); return err },
+		"ListAllUserKeys":      func() error { _, err := st.ListAllUserKeys(ctx); return err },
+		"DeleteUserKeys":       func() error { _, err := st.DeleteUserKeys(ctx, "alice"); return err },
+		"Reseal":               func() error { _, err := st.Reseal(ctx, sealer(t)); return err },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, ErrDatabase) {
+			t.Errorf("%s: got %v, want ErrDatabase", name, err)
+		}
+	}
+}
+
+// What a database call returns that is no failure of the database is
+// not marked: no row is an answer, and a context's error is the caller's.
+func TestDBErrorLeavesAnswersAndCallers(t *testing.T) {
+	for _, err := range []error{nil, sql.ErrNoRows, context.Canceled, context.DeadlineExceeded} {
+		if got := dbError(err); errors.Is(got, ErrDatabase) || got != err {
+			t.Errorf("dbError(%v) = %v", err, got)
+		}
+	}
+}
