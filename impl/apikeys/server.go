@@ -22,6 +22,7 @@ package apikeys
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -111,7 +112,7 @@ func (s *Server) checkSystemKey(ctx context.Context, token string) (failed bool,
 	}
 	owner, err := s.store.UserKeyOwner(ctx, token)
 	switch {
-	case apierr.CodeOf(err) == apierr.NotFound:
+	case errors.Is(err, store.ErrKeyNotFound):
 		return true, apierr.New(apierr.Forbidden, msgUnknownKey).Because("unknown_key")
 	case err != nil:
 		return false, err
@@ -124,7 +125,7 @@ func (s *Server) checkSystemKey(ctx context.Context, token string) (failed bool,
 // writeError is the family's one writer of errors (see the package
 // comment).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := validate.BeginError(w, r, s.observer, err)
+	e := validate.BeginError(w, r, s.observer, storeRefusal(err))
 	if e.Code == apierr.NotFound && emptyUserSegment(r.URL) {
 		// The router cannot match an empty segment; the seed calls this
 		// an empty user name.
@@ -145,6 +146,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	writeJSON(w, status, body)
+}
+
+// storeRefusal words the store's refusal that reaches the writer: a
+// master key rotated under the running server.
+func storeRefusal(err error) error {
+	if errors.Is(err, store.ErrMasterKeyRotated) {
+		return &apierr.Error{Code: apierr.Unavailable, Message: "The master key was rotated; this server must be restarted.", Cause: err}
+	}
+	return err
 }
 
 // emptyUserSegment reads the escaped path, where an escaped "/" inside a

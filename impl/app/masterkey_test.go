@@ -156,7 +156,7 @@ func TestAServerWithARotatedKeyCreatesNoKey(t *testing.T) {
 	// The running server still holds the old key: sealing with it now
 	// would leave keys no one can open after a restart.
 	res, body := inst.Do(t, "POST", "/apiKeys/new/alice", apptest.SystemKey, nil)
-	if res.StatusCode != 503 {
-		t.Fatalf("got %d %s, want 503", res.StatusCode, body)
+	if res.StatusCode != 503 || !strings.Contains(string(body), "The master key was rotated; this server must be restarted.") {
+		t.Fatalf("got %d %s, want 503 saying why", res.StatusCode, body)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
@@ -110,7 +109,7 @@ func finishSystemKeyRotation(ctx context.Context, st *store.Store, dataDir strin
 		}
 		log.Info("finished an interrupted System key rotation", "path", current)
 		return nil
-	case err == nil || apierr.CodeOf(err) == apierr.NotFound:
+	case err == nil || errors.Is(err, store.ErrKeyNotFound):
 		if err := os.Remove(pending); err != nil {
 			return fmt.Errorf("remove %s: %w", pending, err)
 		}

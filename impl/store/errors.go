@@ -7,3 +7,27 @@ import "errors"
 // engine wraps it around its driver's errors where it calls the driver, so
 // that callers classify with errors.Is instead of reading driver messages.
 var ErrDatabase = errors.New("database")
+
+// The store's refusals: states of the data that a request can run into.
+// They say what is so, not what a client reads: each family words them
+// in its own error body.
+var (
+	// ErrKeyNotFound: no key has the token looked up, or the guild has no
+	// such key to delete.
+	ErrKeyNotFound = errors.New("no such key")
+	// ErrGuildNotFound: apikeyd does not know the guild.
+	ErrGuildNotFound = errors.New("no such guild")
+	// ErrGuildKeyLimit: the guild holds as many keys as it may already.
+	ErrGuildKeyLimit = errors.New("the guild holds its maximum of keys")
+	// ErrLoggingAlreadyEnabled and ErrLoggingAlreadyDisabled: the logging
+	// module is in the state asked for already.
+	ErrLoggingAlreadyEnabled  = errors.New("the logging module is already enabled")
+	ErrLoggingAlreadyDisabled = errors.New("the logging module is already disabled")
+	// ErrMasterKeyRotated: the master key was rotated while this process
+	// ran with the old one, which must seal nothing more; it needs a
+	// restart.
+	ErrMasterKeyRotated = errors.New("the master key was rotated under this process")
+	// ErrMasterKeyMismatch means the database's keys are sealed under
+	// another master key than the one apikeyd was given.
+	ErrMasterKeyMismatch = errors.New("the master key is not the one the stored keys are sealed under")
+)

@@ -76,3 +76,38 @@ func TestDBErrorLeavesAnswersAndCallers(t *testing.T) {
 		}
 	}
 }
+
+// The store refuses with its sentinels, which the families word.
+func TestRefusalsAreSentinels(t *testing.T) {
+	ctx := context.Background()
+	st := openReal(t, ":memory:")
+	guild := snowflake.ID(1)
+	if _, err := st.CreateGuildKey(ctx, guild, APIKeyActor, 1); err != nil {
+		t.Fatal(err)
+	}
+	unknownGuildKey, _ := keys.Generate(keys.Guild)
+	unknownUserKey, _ := keys.Generate(keys.User)
+	for name, c := range map[string]struct {
+		err, want error
+	}{
+		"one key too many":   {second(st.CreateGuildKey(ctx, guild, APIKeyActor, 1)), ErrGuildKeyLimit},
+		"unknown guild key":  {second(st.GuildKeyByToken(ctx, unknownGuildKey)), ErrKeyNotFound},
+		"delete unknown key": {second(st.DeleteGuildKey(ctx, guild, APIKeyActor, unknownGuildKey)), ErrKeyNotFound},
+		"unknown user key":   {second(st.UserKeyOwner(ctx, unknownUserKey)), ErrKeyNotFound},
+		"unknown guild":      {second(st.GuildSettings(ctx, 2)), ErrGuildNotFound},
+		"no logging module":  {second(st.LoggingSettings(ctx, 2)), ErrGuildNotFound},
+		"disabled twice":     {second(st.SetLoggingEnabled(ctx, guild, APIKeyActor, false)), ErrLoggingAlreadyDisabled},
+	} {
+		if !errors.Is(c.err, c.want) || errors.Is(c.err, ErrDatabase) {
+			t.Errorf("%s: got %v, want %v", name, c.err, c.want)
+		}
+	}
+	if _, err := st.SetLoggingEnabled(ctx, guild, APIKeyActor, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetLoggingEnabled(ctx, guild, APIKeyActor, true); !errors.Is(err, ErrLoggingAlreadyEnabled) {
+		t.Errorf("enabled twice: got %v", err)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/apikeyd/apikeyd/gen/db"
-	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 )
@@ -31,7 +30,7 @@ type GuildKeyRef struct {
 }
 
 // CreateGuildKey issues a key for guild unless it holds max already
-// (apierr.Unprocessable).
+// (ErrGuildKeyLimit).
 func (s *Store) CreateGuildKey(ctx context.Context, guild snowflake.ID, createdBy Actor, max int) (GuildKey, error) {
 	token, err := keys.Generate(keys.Guild)
 	if err != nil {
@@ -45,7 +44,7 @@ func (s *Store) CreateGuildKey(ctx context.Context, guild snowflake.ID, createdB
 // use it for keys they know in advance.
 func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdBy Actor, token string, max int) (GuildKey, error) {
 	if kind, err := keys.Parse(token); err != nil || kind != keys.Guild {
-		return GuildKey{}, apierr.New(apierr.Invalid, "not a guild key")
+		return GuildKey{}, errors.New("import guild key: the token is not a guild key")
 	}
 	hash := keys.Hash(token)
 	sealed, err := s.sealer.Seal(token)
@@ -64,7 +63,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 			return dbError(err)
 		}
 		if n >= int64(max) {
-			return apierr.New(apierr.Unprocessable, "This guild holds its maximum of %d API keys.", max)
+			return ErrGuildKeyLimit
 		}
 		if err := s.ensureGuild(ctx, q, guild); err != nil {
 			return err
@@ -84,7 +83,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	return key, nil
 }
 
-// GuildKeyByToken finds the key a request carries: apierr.NotFound if
+// GuildKeyByToken finds the key a request carries: ErrKeyNotFound if
 // none. token must have passed keys.Parse.
 func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef, error) {
 	hash := keys.Hash(token)
@@ -94,7 +93,7 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 	gen := s.guildKeys.generation()
 	row, err := s.q.GetGuildKeyByHash(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !keys.Equal(row.KeyHash, hash)) {
-		return GuildKeyRef{}, apierr.New(apierr.NotFound, "no such key")
+		return GuildKeyRef{}, ErrKeyNotFound
 	}
 	if err != nil {
 		return GuildKeyRef{}, fmt.Errorf("look up guild key: %w", dbError(err))
@@ -122,7 +121,7 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 }
 
 // DeleteGuildKey deletes the key token of guild and returns it:
-// apierr.NotFound if the guild has no such key.
+// ErrKeyNotFound if the guild has no such key.
 func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Actor, token string) (GuildKey, error) {
 	var row db.GuildKey
 	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
@@ -131,7 +130,7 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 		hash := keys.Hash(token)
 		row, err = q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: hash})
 		if errors.Is(err, sql.ErrNoRows) {
-			return apierr.New(apierr.NotFound, "This guild has no such API key.")
+			return ErrKeyNotFound
 		}
 		if err != nil {
 			return dbError(err)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/apikeyd/apikeyd/gen/db"
-	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 )
 
@@ -38,7 +37,7 @@ func (s *Store) LoggingSettings(ctx context.Context, guild snowflake.ID) (Loggin
 func (s *Store) loggingSettings(ctx context.Context, q *db.Queries, guild snowflake.ID) (LoggingSettings, error) {
 	r, err := q.GetLoggingSettings(ctx, int64(guild))
 	if errors.Is(err, sql.ErrNoRows) {
-		return LoggingSettings{}, errNoGuild()
+		return LoggingSettings{}, ErrGuildNotFound
 	}
 	if err != nil {
 		return LoggingSettings{}, fmt.Errorf("read logging settings: %w", dbError(err))
@@ -53,8 +52,8 @@ func (s *Store) loggingSettings(ctx context.Context, q *db.Queries, guild snowfl
 	return out, nil
 }
 
-// SetLoggingEnabled turns the module on or off: apierr.Conflict when it
-// is in that state already.
+// SetLoggingEnabled turns the module on or off: ErrLoggingAlreadyEnabled
+// or ErrLoggingAlreadyDisabled when it is in that state already.
 func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor Actor, enabled bool) (LoggingSettings, error) {
 	var out LoggingSettings
 	// module_logging of the general settings is this same fact.
@@ -65,9 +64,11 @@ func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor
 		if err != nil {
 			return err
 		}
-		if cur.Enabled == enabled {
-			state := map[bool]string{true: "enabled", false: "disabled"}[enabled]
-			return apierr.New(apierr.Conflict, "The logging module is already %s.", state)
+		switch {
+		case enabled && cur.Enabled:
+			return ErrLoggingAlreadyEnabled
+		case !enabled && !cur.Enabled:
+			return ErrLoggingAlreadyDisabled
 		}
 		v := int64(0)
 		action := ActionLoggingDisabled

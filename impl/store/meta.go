@@ -7,15 +7,10 @@ import (
 	"fmt"
 
 	"github.com/apikeyd/apikeyd/gen/db"
-	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
 const metaMasterKey = "master_key_fingerprint"
-
-// ErrMasterKeyMismatch means the database's keys are sealed under another
-// master key than the one apikeyd was given.
-var ErrMasterKeyMismatch = errors.New("the master key is not the one the stored keys are sealed under")
 
 // checkMasterKey makes sure the sealer's master key is the database's,
 // recording it on first use.
@@ -37,7 +32,7 @@ func checkMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) err
 // sealing with the old one.
 func (s *Store) sealedUnderOurKey(ctx context.Context, q *db.Queries) error {
 	if err := checkMasterKey(ctx, q, s.sealer); errors.Is(err, ErrMasterKeyMismatch) {
-		return &apierr.Error{Code: apierr.Unavailable, Message: "The master key was rotated; this server must be restarted.", Cause: err}
+		return ErrMasterKeyRotated
 	} else if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/apikeyd/apikeyd/gen/db"
-	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 )
 
@@ -43,11 +42,7 @@ func (s *Store) ensureGuild(ctx context.Context, q *db.Queries, guild snowflake.
 	return dbError(q.EnsureLoggingSettings(ctx, int64(guild)))
 }
 
-func errNoGuild() error {
-	return apierr.New(apierr.NotFound, "This guild is not registered with apikeyd.")
-}
-
-// GuildSettings reads a guild's settings: apierr.NotFound for a guild
+// GuildSettings reads a guild's settings: ErrGuildNotFound for a guild
 // apikeyd does not know.
 func (s *Store) GuildSettings(ctx context.Context, guild snowflake.ID) (GuildSettings, error) {
 	id := guildCacheKey(guild)
@@ -70,7 +65,7 @@ func guildCacheKey(guild snowflake.ID) []byte {
 func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflake.ID) (GuildSettings, error) {
 	r, err := q.GetGuildSettings(ctx, int64(guild))
 	if errors.Is(err, sql.ErrNoRows) {
-		return GuildSettings{}, errNoGuild()
+		return GuildSettings{}, ErrGuildNotFound
 	}
 	if err != nil {
 		return GuildSettings{}, fmt.Errorf("read settings: %w", dbError(err))

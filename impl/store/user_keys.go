@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/apikeyd/apikeyd/gen/db"
-	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
@@ -90,7 +89,7 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 	switch owner, err := s.UserKeyOwner(ctx, token); {
 	case err == nil && owner != SystemUser:
 		return errors.New("replace system key: the new key is already another user's key")
-	case err != nil && apierr.CodeOf(err) != apierr.NotFound:
+	case err != nil && !errors.Is(err, ErrKeyNotFound):
 		return fmt.Errorf("replace system key: %w", err)
 	}
 	insert, err := s.userKeyInsert(SystemUser, "", token)
@@ -120,7 +119,7 @@ func (s *Store) HasSystemKey(ctx context.Context) (bool, error) {
 	return n > 0, nil
 }
 
-// UserKeyOwner says whose key token is: apierr.NotFound if nobody's.
+// UserKeyOwner says whose key token is: ErrKeyNotFound if nobody's.
 func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) {
 	hash := keys.Hash(token)
 	if user, ok := s.userKeys.get(hash); ok {
@@ -129,7 +128,7 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 	gen := s.userKeys.generation()
 	row, err := s.q.GetUserKeyByHash(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", apierr.New(apierr.NotFound, "no such key")
+		return "", ErrKeyNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("look up user key: %w", dbError(err))
@@ -137,7 +136,7 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 	// The index found the row by hash; comparing again in constant time
 	// keeps the decision itself free of timing differences.
 	if !keys.Equal(row.KeyHash, hash) {
-		return "", apierr.New(apierr.NotFound, "no such key")
+		return "", ErrKeyNotFound
 	}
 	s.userKeys.put(hash, row.UserName, gen)
 	return row.UserName, nil

@@ -2,6 +2,7 @@ package v1
 
 import (
 	"context"
+	"errors"
 
 	api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apierr"
@@ -57,7 +58,11 @@ func (s *Server) createApiKey(ctx context.Context, guild snowflake.ID) (store.Gu
 	if err != nil {
 		return store.GuildKey{}, err
 	}
-	return s.store.CreateGuildKey(ctx, guild, p.actor(), s.maxKeys)
+	k, err := s.store.CreateGuildKey(ctx, guild, p.actor(), s.maxKeys)
+	if errors.Is(err, store.ErrGuildKeyLimit) {
+		return k, apierr.New(apierr.Unprocessable, "This guild holds its maximum of %d API keys.", s.maxKeys)
+	}
+	return k, err
 }
 
 func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestObject) (api.DeleteApiKeyResponseObject, error) {
@@ -85,7 +90,11 @@ func (s *Server) deleteApiKey(ctx context.Context, guild snowflake.ID, token str
 	if err != nil {
 		return store.GuildKey{}, err
 	}
-	return s.store.DeleteGuildKey(ctx, guild, p.actor(), token)
+	k, err := s.store.DeleteGuildKey(ctx, guild, p.actor(), token)
+	if errors.Is(err, store.ErrKeyNotFound) {
+		return k, apierr.New(apierr.NotFound, "This guild has no such API key.")
+	}
+	return k, err
 }
 
 func apiKey(k store.GuildKey) api.ApiKey {

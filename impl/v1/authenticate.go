@@ -145,7 +145,7 @@ func (s *Server) keyOf(ctx context.Context, token string) (store.GuildKeyRef, er
 		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("bad_checksum")
 	}
 	ref, err := s.store.GuildKeyByToken(ctx, token)
-	if apierr.CodeOf(err) == apierr.NotFound {
+	if errors.Is(err, store.ErrKeyNotFound) {
 		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("unknown_key")
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -81,6 +82,10 @@ func (s *Server) setLogging(ctx context.Context, guild api.Snowflake, enabled bo
 		return api.LoggingSettingsEnvelope{}, err
 	}
 	l, err := s.store.SetLoggingEnabled(ctx, guild, p.actor(), enabled)
+	if errors.Is(err, store.ErrLoggingAlreadyEnabled) || errors.Is(err, store.ErrLoggingAlreadyDisabled) {
+		state := map[bool]string{true: "enabled", false: "disabled"}[enabled]
+		return api.LoggingSettingsEnvelope{}, apierr.New(apierr.Conflict, "The logging module is already %s.", state)
+	}
 	if err != nil {
 		return api.LoggingSettingsEnvelope{}, err
 	}

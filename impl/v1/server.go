@@ -26,6 +26,7 @@ package v1
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -154,13 +155,26 @@ func trimTrailingSlash(next http.Handler) http.Handler {
 // WriteError is the family's one writer of errors (see the package
 // comment); app answers the routes outside both families with it too.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	p := problem(validate.BeginError(w, r, s.observer, err))
+	p := problem(validate.BeginError(w, r, s.observer, storeRefusal(err)))
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// storeRefusal words the store's refusals that no operation declares: a
+// guild the database does not know (authorizeGuild lets no request reach
+// one), and a master key rotated under the running server.
+func storeRefusal(err error) error {
+	switch {
+	case errors.Is(err, store.ErrGuildNotFound):
+		return &apierr.Error{Code: apierr.NotFound, Message: "This guild is not registered with apikeyd.", Cause: err}
+	case errors.Is(err, store.ErrMasterKeyRotated):
+		return &apierr.Error{Code: apierr.Unavailable, Message: "The master key was rotated; this server must be restarted.", Cause: err}
+	}
+	return err
 }
 
 // declared is the body of an error its operation declares, for the
