@@ -27,7 +27,7 @@ func TestGroupCommitAnswersEachWrite(t *testing.T) {
 				if i%3 == 0 {
 					return refused
 				}
-				insert, err := st.userKeyInsert(fmt.Sprint("user-", i), "", fmt.Sprintf("akdu_%036d", i))
+				insert, err := st.userKeyInsert(st.sealer, fmt.Sprint("user-", i), "", fmt.Sprintf("akdu_%036d", i))
 				if err != nil {
 					return err
 				}

@@ -47,7 +47,9 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 		return GuildKey{}, errors.New("import guild key: the token is not a guild key")
 	}
 	hash := keys.Hash(token)
-	sealed, err := s.sealer.Seal(token)
+	sealer, done := s.useSealer()
+	defer done()
+	sealed, err := sealer.Seal(token)
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("create guild key: %w", err)
 	}
@@ -55,7 +57,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
 	err = inTx(ctx, s.db, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
-		if err := s.sealedUnderOurKey(ctx, q); err != nil {
+		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
 		}
 		n, err := q.CountGuildKeys(ctx, int64(guild))
@@ -105,13 +107,15 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 
 // ListGuildKeys returns the keys of guild, oldest first.
 func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildKey, error) {
+	sealer, done := s.useSealer()
+	defer done()
 	rows, err := s.q.ListGuildKeys(ctx, int64(guild))
 	if err != nil {
 		return nil, fmt.Errorf("list guild keys: %w", dbError(err))
 	}
 	out := make([]GuildKey, 0, len(rows))
 	for _, r := range rows {
-		k, err := s.openGuildKey(r)
+		k, err := openGuildKey(sealer, r)
 		if err != nil {
 			return nil, err
 		}
@@ -123,6 +127,8 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 // DeleteGuildKey deletes the key token of guild and returns it:
 // ErrKeyNotFound if the guild has no such key.
 func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Actor, token string) (GuildKey, error) {
+	sealer, done := s.useSealer()
+	defer done()
 	var row db.GuildKey
 	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
@@ -143,11 +149,11 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("delete guild key: %w", err)
 	}
-	return s.openGuildKey(row)
+	return openGuildKey(sealer, row)
 }
 
-func (s *Store) openGuildKey(r db.GuildKey) (GuildKey, error) {
-	token, err := s.sealer.Open(r.KeySealed, r.KeyHash)
+func openGuildKey(sealer *keys.Sealer, r db.GuildKey) (GuildKey, error) {
+	token, err := sealer.Open(r.KeySealed, r.KeyHash)
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("open guild key %d: %w", r.ID, err)
 	}
@@ -187,14 +193,15 @@ func millisPtr(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-// resealGuildKeys seals every guild key under next, for Reseal.
-func (s *Store) resealGuildKeys(ctx context.Context, q *db.Queries, next *keys.Sealer) (int, error) {
+// resealGuildKeys seals every guild key under to instead of from, for
+// Reseal.
+func resealGuildKeys(ctx context.Context, q *db.Queries, from, to *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedGuildKeys(ctx)
 	if err != nil {
 		return 0, dbError(err)
 	}
 	for _, r := range rows {
-		sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
+		sealed, err := reseal(from, to, r.KeySealed, r.KeyHash)
 		if err != nil {
 			return 0, fmt.Errorf("guild key %d: %w", r.ID, err)
 		}

@@ -27,11 +27,11 @@ func checkMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) err
 	return nil
 }
 
-// sealedUnderOurKey is checked inside every transaction that seals a key:
-// if the master key was rotated under a running server, it must not go on
-// sealing with the old one.
-func (s *Store) sealedUnderOurKey(ctx context.Context, q *db.Queries) error {
-	if err := checkMasterKey(ctx, q, s.sealer); errors.Is(err, ErrMasterKeyMismatch) {
+// sealedUnderOurKey is checked inside every transaction that stores a key
+// sealed by sealer: if another process rotated the master key under a
+// running server, it must not go on sealing with the old one.
+func sealedUnderOurKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) error {
+	if err := checkMasterKey(ctx, q, sealer); errors.Is(err, ErrMasterKeyMismatch) {
 		return ErrMasterKeyRotated
 	} else if err != nil {
 		return err
@@ -43,17 +43,19 @@ func (s *Store) sealedUnderOurKey(ctx context.Context, q *db.Queries) error {
 // key, in one transaction: if it fails or the process dies, every key is
 // still sealed under the current one. It returns how many keys it resealed.
 func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
+	s.sealing.Lock()
+	defer s.sealing.Unlock()
 	n := 0
 	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := checkMasterKey(ctx, q, s.sealer); err != nil {
 			return err
 		}
-		users, err := s.resealUserKeys(ctx, q, next)
+		users, err := resealUserKeys(ctx, q, s.sealer, next)
 		if err != nil {
 			return err
 		}
-		guilds, err := s.resealGuildKeys(ctx, q, next)
+		guilds, err := resealGuildKeys(ctx, q, s.sealer, next)
 		if err != nil {
 			return err
 		}
@@ -67,10 +69,17 @@ func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 	return n, nil
 }
 
-func (s *Store) reseal(next *keys.Sealer, sealed, hash []byte) ([]byte, error) {
-	token, err := s.sealer.Open(sealed, hash)
+// useSealer returns the sealer, which Reseal does not replace until done
+// is called.
+func (s *Store) useSealer() (sealer *keys.Sealer, done func()) {
+	s.sealing.RLock()
+	return s.sealer, s.sealing.RUnlock
+}
+
+func reseal(from, to *keys.Sealer, sealed, hash []byte) ([]byte, error) {
+	token, err := from.Open(sealed, hash)
 	if err != nil {
 		return nil, err
 	}
-	return next.Seal(token)
+	return to.Seal(token)
 }

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apikeyd/apikeyd/gen/db"
@@ -34,10 +35,17 @@ type Config struct {
 
 // Store is apikeyd's storage. Its methods are safe for concurrent use.
 type Store struct {
-	db     *sql.DB
-	q      *db.Queries
-	sealer *keys.Sealer
-	now    func() time.Time
+	db  *sql.DB
+	q   *db.Queries
+	now func() time.Time
+
+	// sealing guards sealer. What seals a key holds it for reading until
+	// the sealed key is committed, and what opens keys from the time it
+	// reads them; Reseal holds it for writing while it reseals every key
+	// and swaps the sealer, so that nothing is sealed under the old master
+	// key after it, nor opened with the new one before it.
+	sealing sync.RWMutex
+	sealer  *keys.Sealer
 
 	writes *groupCommit
 

@@ -28,7 +28,9 @@ func (s *Store) CreateUserKey(ctx context.Context, user, note string) (string, e
 	if err != nil {
 		return "", fmt.Errorf("create user key: %w", err)
 	}
-	insert, err := s.userKeyInsert(user, note, token)
+	sealer, done := s.useSealer()
+	defer done()
+	insert, err := s.userKeyInsert(sealer, user, note, token)
 	if err != nil {
 		return "", fmt.Errorf("create user key: %w", err)
 	}
@@ -39,16 +41,16 @@ func (s *Store) CreateUserKey(ctx context.Context, user, note string) (string, e
 	return token, nil
 }
 
-// userKeyInsert is the write that stores a user key, to run in a
-// transaction.
-func (s *Store) userKeyInsert(user, note, token string) (func(context.Context, *db.Queries) error, error) {
+// userKeyInsert is the write that stores a user key sealed by sealer, to
+// run in a transaction.
+func (s *Store) userKeyInsert(sealer *keys.Sealer, user, note, token string) (func(context.Context, *db.Queries) error, error) {
 	hash := keys.Hash(token)
-	sealed, err := s.sealer.Seal(token)
+	sealed, err := sealer.Seal(token)
 	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, q *db.Queries) error {
-		if err := s.sealedUnderOurKey(ctx, q); err != nil {
+		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
 		}
 		_, err := q.CreateUserKey(ctx, db.CreateUserKeyParams{
@@ -72,7 +74,9 @@ func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error
 	if n > 0 {
 		return false, nil
 	}
-	insert, err := s.userKeyInsert(SystemUser, "", token)
+	sealer, done := s.useSealer()
+	defer done()
+	insert, err := s.userKeyInsert(sealer, SystemUser, "", token)
 	if err == nil {
 		err = inTx(ctx, s.db, func(tx *sql.Tx) error { return insert(ctx, s.q.WithTx(tx)) })
 	}
@@ -92,7 +96,9 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 	case err != nil && !errors.Is(err, ErrKeyNotFound):
 		return fmt.Errorf("replace system key: %w", err)
 	}
-	insert, err := s.userKeyInsert(SystemUser, "", token)
+	sealer, done := s.useSealer()
+	defer done()
+	insert, err := s.userKeyInsert(sealer, SystemUser, "", token)
 	if err != nil {
 		return fmt.Errorf("replace system key: %w", err)
 	}
@@ -144,26 +150,30 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 
 // ListUserKeys returns the keys of user, oldest first.
 func (s *Store) ListUserKeys(ctx context.Context, user string) ([]UserKey, error) {
+	sealer, done := s.useSealer()
+	defer done()
 	rows, err := s.q.ListUserKeysOfUser(ctx, user)
 	if err != nil {
 		return nil, fmt.Errorf("list keys of user: %w", dbError(err))
 	}
-	return s.openUserKeys(rows)
+	return openUserKeys(sealer, rows)
 }
 
 // ListAllUserKeys returns every key but the System key, oldest first.
 func (s *Store) ListAllUserKeys(ctx context.Context) ([]UserKey, error) {
+	sealer, done := s.useSealer()
+	defer done()
 	rows, err := s.q.ListUserKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list user keys: %w", dbError(err))
 	}
-	return s.openUserKeys(rows)
+	return openUserKeys(sealer, rows)
 }
 
-func (s *Store) openUserKeys(rows []db.UserKey) ([]UserKey, error) {
+func openUserKeys(sealer *keys.Sealer, rows []db.UserKey) ([]UserKey, error) {
 	out := make([]UserKey, 0, len(rows))
 	for _, r := range rows {
-		token, err := s.sealer.Open(r.KeySealed, r.KeyHash)
+		token, err := sealer.Open(r.KeySealed, r.KeyHash)
 		if err != nil {
 			return nil, fmt.Errorf("open user key %d: %w", r.ID, err)
 		}
@@ -188,14 +198,15 @@ func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) 
 	return n, nil
 }
 
-// resealUserKeys seals every user key under next, for Reseal.
-func (s *Store) resealUserKeys(ctx context.Context, q *db.Queries, next *keys.Sealer) (int, error) {
+// resealUserKeys seals every user key under to instead of from, for
+// Reseal.
+func resealUserKeys(ctx context.Context, q *db.Queries, from, to *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedUserKeys(ctx)
 	if err != nil {
 		return 0, dbError(err)
 	}
 	for _, r := range rows {
-		sealed, err := s.reseal(next, r.KeySealed, r.KeyHash)
+		sealed, err := reseal(from, to, r.KeySealed, r.KeyHash)
 		if err != nil {
 			return 0, fmt.Errorf("user key %d: %w", r.ID, err)
 		}
