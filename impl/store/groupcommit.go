@@ -20,9 +20,10 @@ var errStoreClosed = errors.New("the store is closed")
 // its own disk flush; while one commit is flushing, the writes that arrive
 // queue up and go together in the next. A lone write is committed at once.
 //
-// A write that fails leaves the others alone: a failed SQLite statement
-// undoes only itself, and its caller gets its error. Every caller is
-// answered only after the commit that holds its write.
+// A write that fails leaves the others alone: each runs inside a
+// savepoint of its own, rolled back to if any of its statements fails, so
+// that nothing of it is committed, and its caller gets its error. Every
+// caller is answered only after the commit that holds its write.
 type groupCommit struct {
 	db    *sql.DB
 	q     *db.Queries
@@ -88,14 +89,18 @@ func (g *groupCommit) run() {
 
 func (g *groupCommit) commit(batch []*groupWrite) {
 	results := make([]error, len(batch))
-	err := inTx(context.Background(), g.db, func(tx *sql.Tx) error {
+	ctx := context.Background()
+	err := inTx(ctx, g.db, func(tx *sql.Tx) error {
 		q := g.q.WithTx(tx)
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				results[i] = err // its caller has gone: write nothing
 				continue
 			}
-			results[i] = w.write(w.ctx, q)
+			var err error
+			if results[i], err = inSavepoint(ctx, tx, func() error { return w.write(w.ctx, q) }); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -105,6 +110,27 @@ func (g *groupCommit) commit(batch []*groupWrite) {
 		}
 		w.result <- results[i]
 	}
+}
+
+// inSavepoint runs write inside a savepoint of tx, and undoes all of it if
+// it fails: writeErr is write's error. err is set when the savepoint
+// itself fails, as when SQLite has rolled back the whole transaction (on
+// an I/O error, for one): then the transaction must not be committed.
+func inSavepoint(ctx context.Context, tx *sql.Tx, write func() error) (writeErr, err error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT write"); err != nil {
+		return nil, dbError(err)
+	}
+	if writeErr = write(); writeErr != nil {
+		// ROLLBACK TO keeps the savepoint open; RELEASE ends it.
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO write; RELEASE write"); err != nil {
+			return writeErr, dbError(err)
+		}
+		return writeErr, nil
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE write"); err != nil {
+		return nil, dbError(err)
+	}
+	return nil, nil
 }
 
 // close waits for the commit under way and refuses further writes.

@@ -58,3 +58,57 @@ func TestGroupCommitRefusesWritesAfterClose(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A write of several statements that fails part-way leaves nothing
+// behind, while the other writes of its batch commit.
+func TestGroupCommitUndoesAFailedWriteWhole(t *testing.T) {
+	ctx := context.Background()
+	st := openReal(t, t.TempDir()+"/s.db")
+	insert := func(user string, n int) func(context.Context, *db.Queries) error {
+		write, err := st.userKeyInsert(st.sealer, user, "", fmt.Sprintf("akdu_%036d", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write
+	}
+	halfDone := errors.New("second statement failed")
+	writes := []func(context.Context, *db.Queries) error{
+		insert("before", 1),
+		func(ctx context.Context, q *db.Queries) error {
+			if err := insert("half", 2)(ctx, q); err != nil {
+				return err
+			}
+			return halfDone
+		},
+		// The same key twice: the second insert breaks the unique index.
+		func(ctx context.Context, q *db.Queries) error {
+			if err := insert("twice", 3)(ctx, q); err != nil {
+				return err
+			}
+			return insert("twice", 3)(ctx, q)
+		},
+		insert("after", 4),
+	}
+	batch := make([]*groupWrite, len(writes))
+	for i, w := range writes {
+		batch[i] = &groupWrite{ctx: ctx, write: w, result: make(chan error, 1)}
+	}
+	st.writes.commit(batch)
+	for i, w := range batch {
+		err := <-w.result
+		if want := i == 1 || i == 2; (err != nil) != want {
+			t.Errorf("write %d: got %v", i, err)
+		}
+	}
+	keys, err := st.ListAllUserKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, k := range keys {
+		users = append(users, k.User)
+	}
+	if got, want := fmt.Sprint(users), "[before after]"; got != want {
+		t.Fatalf("stored keys of %s, want %s", got, want)
+	}
+}
