@@ -59,6 +59,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Sealer == nil {
 		return nil, errors.New("open store: no sealer")
 	}
+	if err := createPrivate(cfg.Path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	sqldb, err := sql.Open("sqlite", dsn(cfg.Path))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", dbError(err))
