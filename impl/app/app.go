@@ -47,6 +47,11 @@ var errDatabaseInUse = errors.New("the database is in use by another apikeyd ser
 // New opens the store, installs the System key on first start and builds
 // the handler. schema is schema.sql.
 func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Server, error) {
+	if cfg.SystemKey != "" {
+		if err := checkSystemKey("APIKEYD_SYSTEM_KEY", cfg.SystemKey); err != nil {
+			return nil, err
+		}
+	}
 	st, unlock, err := openLockedStore(ctx, cfg, schema, log)
 	if err != nil {
 		return nil, err

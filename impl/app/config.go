@@ -14,9 +14,12 @@ import (
 // Config is what a server is built from: flags, each with an environment
 // variable, and the secrets that only come from the environment.
 type Config struct {
-	Addr          string
-	DataDir       string
-	DB            string // a file path or ":memory:"; "" means <DataDir>/apikeyd.db
+	Addr    string
+	DataDir string
+	DB      string // a file path or ":memory:"; "" means <DataDir>/apikeyd.db
+	// NewDatabase allows a new, empty database file where the data dir
+	// holds the key files of one that was lost (refuseLostDatabase).
+	NewDatabase   bool
 	DiscordAPIURL string
 	// IdentityTTL is how long a Discord token's user is remembered.
 	IdentityTTL time.Duration
@@ -49,22 +52,42 @@ func (c Config) DBPath() string {
 // flag given on the command line wins.
 type envFlag struct {
 	name, env, usage string
-	set              func(fs *flag.FlagSet, def string)
+	set              func(fs *flag.FlagSet, def string) error
 }
 
 func stringFlag(p *string, name, env, def, usage string) envFlag {
-	return envFlag{name, env, usage, func(fs *flag.FlagSet, v string) {
+	return envFlag{name, env, usage, func(fs *flag.FlagSet, v string) error {
 		if v == "" {
 			v = def
 		}
 		fs.StringVar(p, name, v, usage+" (env "+env+")")
+		return nil
 	}}
 }
 
-func bindFlags(fs *flag.FlagSet, getenv func(string) string, flags ...envFlag) {
+// boolFlag is a flag given alone (--name) or as --name=false; its
+// variable holds true or false, 1 or 0, and is false when unset.
+func boolFlag(p *bool, name, env, usage string) envFlag {
+	return envFlag{name, env, usage, func(fs *flag.FlagSet, v string) error {
+		def := false
+		if v != "" {
+			var err error
+			if def, err = strconv.ParseBool(v); err != nil {
+				return fmt.Errorf("%s: want true or false, got %q", env, v)
+			}
+		}
+		fs.BoolVar(p, name, def, usage+" (env "+env+")")
+		return nil
+	}}
+}
+
+func bindFlags(fs *flag.FlagSet, getenv func(string) string, flags ...envFlag) error {
 	for _, f := range flags {
-		f.set(fs, getenv(f.env))
+		if err := f.set(fs, getenv(f.env)); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // dataFlags say where a server's data is: the flags of serve and of every
@@ -73,27 +96,31 @@ func dataFlags(cfg *Config) []envFlag {
 	return []envFlag{
 		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
 		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", `database file, or ":memory:" (default <data-dir>/apikeyd.db)`),
+		boolFlag(&cfg.NewDatabase, "new-database", "APIKEYD_NEW_DATABASE", "start a new, empty database although the data dir holds master.key or system.key of one that is missing"),
 	}
 }
 
 // dataCommandFlags is the flag set of a command that works on a server's
-// data directly: --data-dir and --db, with the master key from the
-// environment.
-func dataCommandFlags(name, usage string, env Env, cfg *Config) *flag.FlagSet {
+// data directly: dataFlags, with the master key from the environment.
+func dataCommandFlags(name, usage string, env Env, cfg *Config) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() { fmt.Fprint(env.Stderr, usage) }
-	bindFlags(fs, env.Getenv, dataFlags(cfg)...)
+	if err := bindFlags(fs, env.Getenv, dataFlags(cfg)...); err != nil {
+		return nil, err
+	}
 	cfg.MasterKey = env.Getenv("APIKEYD_MASTER_KEY")
-	return fs
+	return fs, nil
 }
 
 // parseServeFlags reads the serve subcommand's flags and environment.
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config
 	var ttl, maxKeys, failRate, failBurst, proxies string
-	bindFlags(fs, getenv, dataFlags(&cfg)...)
-	bindFlags(fs, getenv,
+	if err := bindFlags(fs, getenv, dataFlags(&cfg)...); err != nil {
+		return Config{}, err
+	}
+	if err := bindFlags(fs, getenv,
 		stringFlag(&cfg.Addr, "addr", "APIKEYD_ADDR", "127.0.0.1:8080", "address to listen on"),
 		stringFlag(&cfg.DiscordAPIURL, "discord-api-url", "APIKEYD_DISCORD_API_URL", "https://discord.com/api/v10", "Discord API base URL"),
 		stringFlag(&ttl, "identity-ttl", "APIKEYD_IDENTITY_TTL", "60s", "how long a Discord token's user is cached"),
@@ -102,7 +129,9 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&failRate, "auth-failure-rate", "APIKEYD_AUTH_FAILURE_RATE", "1", "failed authentications a second one client address may make after its burst (0: no limit)"),
 		stringFlag(&failBurst, "auth-failure-burst", "APIKEYD_AUTH_FAILURE_BURST", "30", "failed authentications one client address may make at once"),
 		stringFlag(&proxies, "trusted-proxies", "APIKEYD_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client"),
-	)
+	); err != nil {
+		return Config{}, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}

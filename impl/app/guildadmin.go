@@ -18,6 +18,10 @@ const guildAdminUsage = `Usage:
 Grants or takes away the right of Discord user U to manage guild G through
 /v1 (registering G if it is new). It works on the same data while a server
 runs, and the server sees the change on its next request.
+
+Where the database is missing although the data dir holds master.key or
+system.key, it refuses to start an empty one unless --new-database (or
+APIKEYD_NEW_DATABASE=true) says that is intended.
 `
 
 // guildAdmin runs `apikeyd guild-admin`.
@@ -29,7 +33,10 @@ func guildAdmin(ctx context.Context, env Env, args []string) error {
 	action := args[0]
 	var cfg Config
 	var guildArg, userArg string
-	fs := dataCommandFlags("apikeyd guild-admin "+action, guildAdminUsage, env, &cfg)
+	fs, err := dataCommandFlags("apikeyd guild-admin "+action, guildAdminUsage, env, &cfg)
+	if err != nil {
+		return err
+	}
 	fs.StringVar(&guildArg, "guild", "", "guild id")
 	fs.StringVar(&userArg, "user", "", "Discord user id")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -23,14 +23,18 @@ Without APIKEYD_MASTER_KEY, the new key is generated and replaces
 APIKEYD_NEW_MASTER_KEY (base64 of 32 bytes) and set APIKEYD_MASTER_KEY to it
 before apikeyd next starts.
 
-Stop apikeyd first, or restart it right after: a server that still holds the
-old key refuses to create keys until it is restarted.
+apikeyd must not be serving this database while the key changes (the server
+would go on sealing and opening keys with the old one): stop it, rotate,
+start it.
 `
 
 // rotateMasterKey runs `apikeyd rotate-master-key`.
 func rotateMasterKey(ctx context.Context, env Env, args []string) error {
 	var cfg Config
-	fs := dataCommandFlags("apikeyd rotate-master-key", rotateUsage, env, &cfg)
+	fs, err := dataCommandFlags("apikeyd rotate-master-key", rotateUsage, env, &cfg)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,10 +52,11 @@ func rotateMasterKey(ctx context.Context, env Env, args []string) error {
 		next = keys.NewMasterKey()
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	st, err := openStore(ctx, cfg, env.Schema, log)
+	st, unlock, err := openLockedStore(ctx, cfg, env.Schema, log)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	defer st.Close()
 	sealer, err := keys.NewSealer(next)
 	if err != nil {

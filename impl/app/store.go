@@ -14,26 +14,38 @@ import (
 // openLockedStore opens the store as the one process that may serve it
 // (lockDatabase); unlock releases it once the store is closed.
 func openLockedStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (st *store.Store, unlock func() error, err error) {
-	// The lock file lives beside the database, in the data dir by default.
-	if err := datadir.Make(cfg.DataDir); err != nil {
+	if err := prepareDataFiles(cfg, log); err != nil {
+		return nil, nil, err
+	}
+	master, err := loadMasterKey(cfg, log)
+	if err != nil {
 		return nil, nil, err
 	}
 	if unlock, err = lockDatabase(cfg.DBPath()); err != nil {
 		return nil, nil, err
 	}
-	if st, err = openStore(ctx, cfg, schema, log); err != nil {
+	if st, err = openWithMasterKey(ctx, cfg, schema, log, master); err != nil {
 		unlock()
 		return nil, nil, err
 	}
 	return st, unlock, nil
 }
 
-// openStore opens the database of cfg with the master key that seals it,
-// for the server and for every command that works on its data.
+// openStore opens the database of cfg beside any server that serves it,
+// for the commands that may run beside one.
 func openStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*store.Store, error) {
-	if err := datadir.Make(cfg.DataDir); err != nil {
+	if err := prepareDataFiles(cfg, log); err != nil {
 		return nil, err
 	}
+	master, err := loadMasterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return openWithMasterKey(ctx, cfg, schema, log, master)
+}
+
+// loadMasterKey is the master key of cfg, generated on first start.
+func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
 	master, created, err := datadir.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -42,6 +54,12 @@ func openStore(ctx context.Context, cfg Config, schema string, log *slog.Logger)
 		current, _ := datadir.MasterKeyPaths(cfg.DataDir)
 		log.Info("generated a master key", "path", current)
 	}
+	return master, nil
+}
+
+// openWithMasterKey opens the database of cfg with master, or finishes an
+// interrupted rotation away from it.
+func openWithMasterKey(ctx context.Context, cfg Config, schema string, log *slog.Logger, master []byte) (*store.Store, error) {
 	st, err := openWithKey(ctx, cfg, schema, master)
 	if errors.Is(err, store.ErrMasterKeyMismatch) && cfg.MasterKey == "" {
 		return finishMasterKeyRotation(ctx, cfg, schema, log, err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
@@ -35,14 +36,19 @@ would go on accepting the old key from memory): stop it, rotate, start it.
 // rotateSystemKey runs `apikeyd rotate-system-key`.
 func rotateSystemKey(ctx context.Context, env Env, args []string) error {
 	var cfg Config
-	fs := dataCommandFlags("apikeyd rotate-system-key", rotateSystemUsage, env, &cfg)
+	fs, err := dataCommandFlags("apikeyd rotate-system-key", rotateSystemUsage, env, &cfg)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	token := env.Getenv("APIKEYD_NEW_SYSTEM_KEY")
 	generate := token == ""
-	if !generate && len(token) < minSystemKeyLength {
-		return fmt.Errorf("APIKEYD_NEW_SYSTEM_KEY: want at least %d characters", minSystemKeyLength)
+	if !generate {
+		if err := checkSystemKey("APIKEYD_NEW_SYSTEM_KEY", token); err != nil {
+			return err
+		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
 	st, unlock, err := openLockedStore(ctx, cfg, env.Schema, log)
@@ -135,9 +141,6 @@ func (s *Server) installSystemKey(ctx context.Context) error {
 		return err
 	}
 	token := s.cfg.SystemKey
-	if token != "" && len(token) < minSystemKeyLength {
-		return fmt.Errorf("APIKEYD_SYSTEM_KEY: want at least %d characters", minSystemKeyLength)
-	}
 	if token == "" {
 		path, _ := datadir.SystemKeyPaths(s.cfg.DataDir)
 		var created bool
@@ -175,16 +178,32 @@ func loadOrCreateSystemKey(path string) (token string, created bool, err error) 
 	return token, true, nil
 }
 
+// readSystemKey reads a System key file, refusing one that other users may
+// read, as the master key file is.
 func readSystemKey(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := datadir.ReadPrivate(path, 1024)
 	if err != nil {
 		return "", fmt.Errorf("read system key: %w", err)
 	}
 	token := string(trimNewline(b))
-	if len(token) < minSystemKeyLength {
-		return "", fmt.Errorf("system key file %s: want at least %d characters", path, minSystemKeyLength)
+	if err := checkSystemKey("system key file "+path, token); err != nil {
+		return "", err
 	}
 	return token, nil
+}
+
+// checkSystemKey refuses a System key, given by the operator, that would
+// be installed and never work: too short, or beginning or ending with
+// whitespace, which HTTP takes off a header value before apikeyd sees it.
+// source names where the key comes from.
+func checkSystemKey(source, token string) error {
+	if len(token) < minSystemKeyLength {
+		return fmt.Errorf("%s: want at least %d characters", source, minSystemKeyLength)
+	}
+	if strings.TrimSpace(token) != token {
+		return fmt.Errorf("%s begins or ends with whitespace, which HTTP clients and servers take off a header value: remove it", source)
+	}
+	return nil
 }
 
 func trimNewline(b []byte) []byte {

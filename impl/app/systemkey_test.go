@@ -161,3 +161,56 @@ func TestARotationKilledBeforeTheKeyFileIsFinishedAtStart(t *testing.T) {
 		}
 	}
 }
+
+// TestASystemKeyWithWhitespaceAroundIsRefused: HTTP takes leading and
+// trailing whitespace off a header value, so such a key, once installed,
+// could never be used; it is refused before anything is created.
+func TestASystemKeyWithWhitespaceAroundIsRefused(t *testing.T) {
+	const key = "a-system-key-from-the-vault"
+	for _, padded := range []string{" " + key, key + " ", "\t" + key, key + "\n", key + "\u00a0"} {
+		cfg := fileConfig(t)
+		cfg.SystemKey = padded
+		_, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+		if err == nil || !strings.Contains(err.Error(), "APIKEYD_SYSTEM_KEY begins or ends with whitespace") {
+			t.Errorf("APIKEYD_SYSTEM_KEY=%q: %v, want refused", padded, err)
+		}
+		if _, err := os.Stat(cfg.DBPath()); !os.IsNotExist(err) {
+			t.Errorf("APIKEYD_SYSTEM_KEY=%q: the refused start created the database", padded)
+		}
+	}
+	// The same for a system.key file made by hand.
+	cfg := fileConfig(t)
+	cfg.SystemKey = ""
+	if err := datadir.Create(filepath.Join(cfg.DataDir, "system.key"), " "+key); err != nil {
+		t.Fatal(err)
+	}
+	cfg.NewDatabase = true
+	if _, err := app.New(context.Background(), cfg, apptest.Schema(t), discard()); err == nil || !strings.Contains(err.Error(), "whitespace") {
+		t.Errorf("system.key with a space before the key: %v, want refused", err)
+	}
+}
+
+// TestRotatingToASystemKeyWithWhitespaceAroundChangesNothing: the old key
+// and system.key stay, rather than the old key being replaced by one that
+// can never be used.
+func TestRotatingToASystemKeyWithWhitespaceAroundChangesNothing(t *testing.T) {
+	cfg := fileConfig(t)
+	cfg.SystemKey = ""
+	inst := apptest.Start(t, &cfg)
+	old := readSystemKeyFile(t, cfg.DataDir)
+	inst.Server.Close()
+
+	for _, padded := range []string{" a-new-system-key-from-the-vault", "a-new-system-key-from-the-vault\t"} {
+		code, _, errOut := run(t, systemKeyEnv(cfg, padded), "rotate-system-key", "--data-dir", cfg.DataDir)
+		if code != 1 || !strings.Contains(errOut, "APIKEYD_NEW_SYSTEM_KEY begins or ends with whitespace") {
+			t.Errorf("APIKEYD_NEW_SYSTEM_KEY=%q: exit %d, %q, want refused", padded, code, errOut)
+		}
+	}
+	if got := readSystemKeyFile(t, cfg.DataDir); got != old {
+		t.Fatal("a refused rotation changed system.key")
+	}
+	inst = apptest.Start(t, &cfg)
+	if code, body := status(t, inst, old); code != 200 {
+		t.Errorf("the old System key after refused rotations: %d %s", code, body)
+	}
+}

@@ -30,6 +30,18 @@ func Make(dir string) error {
 	return nil
 }
 
+// KeyFiles names the key files that dir holds: each is left by a database
+// that was opened with it.
+func KeyFiles(dir string) []string {
+	var held []string
+	for _, name := range []string{MasterKeyFile, SystemKeyFile} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			held = append(held, name)
+		}
+	}
+	return held
+}
+
 // MasterKeyPaths are the master key file of dir and its pending copy.
 func MasterKeyPaths(dir string) (current, pending string) {
 	return paths(dir, MasterKeyFile)

@@ -3,10 +3,7 @@ package datadir
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"runtime"
 
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
@@ -58,20 +55,7 @@ func loadOrCreateMasterKey(dataDir string) (key []byte, created bool, err error)
 // ReadMasterKeyFile reads a master key file, refusing one that other users
 // may read.
 func ReadMasterKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	// Windows does not report Unix permission bits.
-	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("%s has mode %#o, open to other users: run chmod 600 %s", path, perm, path)
-	}
-	text, err := io.ReadAll(io.LimitReader(f, 1024))
+	text, err := ReadPrivate(path, 1024)
 	if err != nil {
 		return nil, err
 	}
