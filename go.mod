@@ -7,7 +7,6 @@ require (
 	github.com/oapi-codegen/runtime v1.8.0
 	github.com/prometheus/client_golang v1.25.0
 	golang.org/x/text v0.42.0
-	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.61.1
 )
 

@@ -43,6 +43,7 @@ import (
 type Store interface {
 	CreateUserKey(ctx context.Context, user, note string) (string, error)
 	UserKeyOwner(ctx context.Context, token string) (string, error)
+	CachedUserKeyOwner(token string) (string, bool)
 	ListUserKeys(ctx context.Context, user string) ([]store.UserKey, error)
 	ListAllUserKeys(ctx context.Context) ([]store.UserKey, error)
 	DeleteUserKeys(ctx context.Context, user string) (int64, error)
@@ -101,16 +102,24 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if bearer != (in.SecuritySchemeName == "systemKeyBearer") {
 		return validate.ErrSchemeNotUsed
 	}
-	return s.limiter.Guard(s.limiter.Address(r), func() (bool, error) { return s.checkSystemKey(ctx, token) })
+	return s.limiter.Guard(s.limiter.Address(r), func(a *ratelimit.Attempt) (bool, error) { return s.checkSystemKey(ctx, a, token) })
 }
 
 // checkSystemKey admits the System key; failed says whether the refusal
 // counts against the client address (a missing or unknown key: guessing).
-func (s *Server) checkSystemKey(ctx context.Context, token string) (failed bool, err error) {
+// A key the key cache holds is judged without the database; any other
+// waits for the address's bucket (ratelimit.Guard) before it is looked up.
+func (s *Server) checkSystemKey(ctx context.Context, a *ratelimit.Attempt, token string) (failed bool, err error) {
 	if token == "" {
 		return true, apierr.New(apierr.Forbidden, msgNoKey).Because("no_credentials")
 	}
-	owner, err := s.store.UserKeyOwner(ctx, token)
+	owner, cached := s.store.CachedUserKeyOwner(token)
+	if !cached {
+		if err := a.Unproven(); err != nil {
+			return false, err
+		}
+		owner, err = s.store.UserKeyOwner(ctx, token)
+	}
 	switch {
 	case errors.Is(err, store.ErrKeyNotFound):
 		return true, apierr.New(apierr.Forbidden, msgUnknownKey).Because("unknown_key")

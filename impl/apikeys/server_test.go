@@ -200,3 +200,68 @@ func TestWideFormatCharactersAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// limitedInstance is an instance whose failed-authentication bucket holds
+// burst failures and, for the length of a test, does not refill.
+func limitedInstance(t *testing.T, burst int) *apptest.Instance {
+	cfg := apptest.Config(t)
+	cfg.AuthFailureRate, cfg.AuthFailureBurst = 0.0001, burst
+	return apptest.Start(t, &cfg)
+}
+
+func getKeysWith(t *testing.T, inst *apptest.Instance, auth string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("GET", inst.URL+"/apiKeys/getKeys", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", auth)
+	return req
+}
+
+// TestParallelUnknownKeysFailAtMostTheBurst: a key the database must judge
+// takes its place in the address's bucket before it is looked up, so of
+// 150 unknown keys sent at once at most the burst of 30 are refused as
+// unknown, and the rest get 429.
+func TestParallelUnknownKeysFailAtMostTheBurst(t *testing.T) {
+	const burst, parallel = 30, 150
+	inst := limitedInstance(t, burst)
+	var reqs []*http.Request
+	for i := range parallel {
+		reqs = append(reqs, getKeysWith(t, inst, fmt.Sprintf("guess-%d", i)))
+	}
+	got := map[int]int{}
+	for s := range apptest.SendAtOnce(reqs) {
+		got[s]++
+	}
+	if got[403] > burst || got[403]+got[429] != parallel {
+		t.Errorf("answers %v, want at most %d of 403 and 429 for the rest", got, burst)
+	}
+}
+
+// TestCachedSystemKeyIsNeverLimited: the System key, once looked up, is
+// answered from the key cache, even while the address has used up its
+// failures: 50 requests at once all succeed.
+func TestCachedSystemKeyIsNeverLimited(t *testing.T) {
+	const burst = 30
+	inst := limitedInstance(t, burst)
+	if res, _ := inst.Do(t, "GET", "/apiKeys/getKeys", apptest.SystemKey, nil); res.StatusCode != 200 {
+		t.Fatalf("System key: %d", res.StatusCode)
+	}
+	for i := range burst {
+		if res, _ := inst.Do(t, "GET", "/apiKeys/getKeys", fmt.Sprintf("guess-%d", i), nil); res.StatusCode != 403 {
+			t.Fatalf("failure %d: got %d, want 403", i, res.StatusCode)
+		}
+	}
+	var reqs []*http.Request
+	for range 50 {
+		reqs = append(reqs, getKeysWith(t, inst, apptest.SystemKey))
+	}
+	got := map[int]int{}
+	for s := range apptest.SendAtOnce(reqs) {
+		got[s]++
+	}
+	if got[200] != len(reqs) {
+		t.Errorf("the System key while limited: %v, want %d of 200", got, len(reqs))
+	}
+}

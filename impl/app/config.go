@@ -126,8 +126,8 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&ttl, "identity-ttl", "APIKEYD_IDENTITY_TTL", "60s", "how long a Discord token's user is cached"),
 		stringFlag(&maxKeys, "max-keys-per-guild", "APIKEYD_MAX_KEYS_PER_GUILD", "25", "most /v1 API keys one guild may hold"),
 		stringFlag(&cfg.LogFormat, "log-format", "APIKEYD_LOG_FORMAT", "text", "log format: text or json"),
-		stringFlag(&failRate, "auth-failure-rate", "APIKEYD_AUTH_FAILURE_RATE", "1", "failed authentications a second one client address may make after its burst (0: no limit)"),
-		stringFlag(&failBurst, "auth-failure-burst", "APIKEYD_AUTH_FAILURE_BURST", "30", "failed authentications one client address may make at once"),
+		stringFlag(&failRate, "auth-failure-rate", "APIKEYD_AUTH_FAILURE_RATE", "1", "more such credentials a second one client address may send after its burst (0: no limit)"),
+		stringFlag(&failBurst, "auth-failure-burst", "APIKEYD_AUTH_FAILURE_BURST", "30", "credentials one client address may have in flight to Discord or the database, or failed, at once"),
 		stringFlag(&proxies, "trusted-proxies", "APIKEYD_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client"),
 	); err != nil {
 		return Config{}, err

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,6 +117,32 @@ func Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	return res, b
+}
+
+// SendAtOnce sends every request concurrently, as a client with that many
+// connections would. The channel receives each answer's status as it
+// arrives (0 for a request that could not be sent) and is closed after the
+// last one.
+func SendAtOnce(reqs []*http.Request) <-chan int {
+	statuses := make(chan int, len(reqs))
+	var wg sync.WaitGroup
+	for _, req := range reqs {
+		wg.Go(func() {
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			statuses <- res.StatusCode
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(statuses)
+	}()
+	return statuses
 }
 
 // testWriter sends the server's log to the test's, so it shows only when a

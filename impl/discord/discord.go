@@ -232,6 +232,16 @@ func (c *Client) UserID(ctx context.Context, token string) (string, error) {
 	}
 }
 
+// CachedUserID is the user token belongs to when the cache knows it,
+// without asking Discord: a caller that limits what it sends to Discord
+// lets these through.
+func (c *Client) CachedUserID(token string) (string, bool) {
+	key := tokenKey(sha256.Sum256([]byte(token)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lookupLocked(key)
+}
+
 // Forget drops the cached identity of token, so that the next UserID asks
 // Discord again (for logout, or after learning the token was revoked). A
 // request for that token already in flight is not cached either.

@@ -155,6 +155,34 @@ func TestCachedWithinTTL(t *testing.T) {
 	}
 }
 
+// TestCachedUserIDNeverAsksDiscord: CachedUserID answers from the cache
+// alone: unknown before a UserID, known within the TTL, unknown after it.
+func TestCachedUserIDNeverAsksDiscord(t *testing.T) {
+	srv := discordtest.NewServer(t)
+	srv.AddUser(token, userID, "nelly")
+	clk := newClock()
+	c := newClient(srv, func(cfg *discord.Config) {
+		cfg.Now = clk.Now
+		cfg.CacheTTL = time.Minute
+	})
+	if id, ok := c.CachedUserID(token); ok {
+		t.Fatalf("before any UserID: CachedUserID = %q, true", id)
+	}
+	if _, err := c.UserID(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := c.CachedUserID(token); !ok || id != userID {
+		t.Fatalf("within the TTL: CachedUserID = %q, %v", id, ok)
+	}
+	clk.Advance(time.Minute)
+	if id, ok := c.CachedUserID(token); ok {
+		t.Fatalf("after the TTL: CachedUserID = %q, true", id)
+	}
+	if n := srv.Calls(token); n != 1 {
+		t.Fatalf("Discord called %d times, want 1 (the UserID)", n)
+	}
+}
+
 func TestDefaultTTLIsSixtySeconds(t *testing.T) {
 	srv := discordtest.NewServer(t)
 	srv.AddUser(token, userID, "nelly")

@@ -1,7 +1,12 @@
 // Package ratelimit slows down guessing: each client address has a token
-// bucket that only failed authentications draw from. While it is empty the
-// address gets 429 before its credentials are even looked at; traffic that
-// authenticates never touches the bucket, so it is never slowed.
+// bucket of failed authentications. A credential that only Discord or the
+// database can judge takes a token before it is sent there, and gives it
+// back if it proves valid: so at most the bucket's burst of one address's
+// unproven credentials are in flight or failed at once, and while the
+// bucket is empty such a credential gets 429 without being sent anywhere.
+// Credentials answered from a cache or refused locally never wait for the
+// bucket (a local refusal still empties it a little), so traffic that
+// authenticates from a cache is never slowed.
 package ratelimit
 
 import (
@@ -12,12 +17,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Config sets how many failures an address may make: Burst at once, then
-// one per 1/PerSecond seconds.
+// Config sets how many credentials an address may have in flight or
+// failed: Burst at once, then one more per 1/PerSecond seconds.
 type Config struct {
 	PerSecond float64
 	Burst     int
@@ -30,11 +33,11 @@ type Config struct {
 	Now          func() time.Time // nil means time.Now
 }
 
-// Limiter tracks failed authentications per client address.
+// Limiter tracks each client address's credentials in flight and failed.
 type Limiter struct {
 	cfg     Config
 	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	buckets map[string]*bucket
 }
 
 // New returns a limiter; a zero PerSecond turns limiting off.
@@ -45,8 +48,10 @@ func New(cfg Config) *Limiter {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Limiter{cfg: cfg, buckets: map[string]*rate.Limiter{}}
+	return &Limiter{cfg: cfg, buckets: map[string]*bucket{}}
 }
+
+func (l *Limiter) enabled() bool { return l != nil && l.cfg.PerSecond > 0 }
 
 // Address is the client address a request is counted under: the peer's
 // IP, unless the peer is one of Config.TrustedProxies. Then it is the
@@ -116,50 +121,73 @@ func parseHop(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// Blocked reports whether addr has used up its failures, and for how long
-// it must wait for the next one.
-func (l *Limiter) Blocked(addr string) (time.Duration, bool) {
-	if l == nil || l.cfg.PerSecond <= 0 {
-		return 0, false
-	}
-	l.mu.Lock()
-	b := l.buckets[addr]
-	l.mu.Unlock()
-	if b == nil {
-		return 0, false
-	}
-	tokens := b.TokensAt(l.cfg.Now())
-	if tokens >= 1 {
-		return 0, false
-	}
-	wait := time.Duration(math.Ceil((1 - tokens) / l.cfg.PerSecond * float64(time.Second)))
-	return wait, true
-}
-
-// Fail records a failed authentication from addr.
-func (l *Limiter) Fail(addr string) {
-	if l == nil || l.cfg.PerSecond <= 0 {
-		return
-	}
+// take takes one failure from addr's bucket, or says how long until the
+// bucket holds one.
+func (l *Limiter) take(addr string) (wait time.Duration, ok bool) {
 	now := l.cfg.Now()
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucketLocked(addr, now)
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0, true
+	}
+	return time.Duration(math.Ceil((1 - b.tokens) / l.cfg.PerSecond * float64(time.Second))), false
+}
+
+// charge takes one failure from addr's bucket if it holds one; an empty
+// bucket stays empty.
+func (l *Limiter) charge(addr string) {
+	now := l.cfg.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucketLocked(addr, now)
+	b.tokens = max(b.tokens-1, 0)
+}
+
+// giveBack returns a failure taken from addr's bucket.
+func (l *Limiter) giveBack(addr string) {
+	now := l.cfg.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucketLocked(addr, now)
+	b.tokens = min(b.tokens+1, float64(l.cfg.Burst))
+}
+
+// bucketLocked is addr's bucket, refilled up to now; a new address starts
+// with a full one. Called with mu held.
+func (l *Limiter) bucketLocked(addr string, now time.Time) *bucket {
 	b := l.buckets[addr]
 	if b == nil {
 		if len(l.buckets) >= l.cfg.MaxAddresses {
 			l.forgetFull(now)
 		}
-		b = rate.NewLimiter(rate.Limit(l.cfg.PerSecond), l.cfg.Burst)
+		b = &bucket{tokens: float64(l.cfg.Burst), at: now}
 		l.buckets[addr] = b
 	}
-	l.mu.Unlock()
-	b.AllowN(now, 1)
+	b.refill(now, l.cfg.PerSecond, l.cfg.Burst)
+	return b
+}
+
+// bucket is a token bucket of failures: PerSecond tokens a second, up to
+// Burst.
+type bucket struct {
+	tokens float64
+	at     time.Time // when tokens was last refilled
+}
+
+func (b *bucket) refill(now time.Time, perSecond float64, burst int) {
+	if elapsed := now.Sub(b.at); elapsed > 0 {
+		b.tokens = min(b.tokens+elapsed.Seconds()*perSecond, float64(burst))
+		b.at = now
+	}
 }
 
 // forgetFull drops the buckets that have refilled: they hold no memory of
 // failures worth keeping. Called with mu held.
 func (l *Limiter) forgetFull(now time.Time) {
 	for addr, b := range l.buckets {
-		if b.TokensAt(now) >= float64(l.cfg.Burst) {
+		if b.refill(now, l.cfg.PerSecond, l.cfg.Burst); b.tokens >= float64(l.cfg.Burst) {
 			delete(l.buckets, addr)
 		}
 	}

@@ -1,41 +1,101 @@
 package ratelimit
 
 import (
+	"errors"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/apikeyd/apikeyd/impl/apierr"
 )
+
+// unproven is a check that sends its credential to be judged, which
+// fails or not.
+func unproven(failed bool) func(*Attempt) (bool, error) {
+	return func(a *Attempt) (bool, error) {
+		if err := a.Unproven(); err != nil {
+			return false, err
+		}
+		return failed, nil
+	}
+}
+
+// waitOf is the Retry-After of a 429, and whether err is one.
+func waitOf(err error) (time.Duration, bool) {
+	var e *apierr.Error
+	if errors.As(err, &e) && e.Code == apierr.TooManyRequests {
+		return e.RetryAfter, true
+	}
+	return 0, false
+}
 
 func TestFailuresAreLimitedPerAddress(t *testing.T) {
 	now := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
 	l := New(Config{PerSecond: 0.5, Burst: 3, Now: func() time.Time { return now }})
 	for i := range 3 {
-		if _, blocked := l.Blocked("a"); blocked {
-			t.Fatalf("blocked after %d failures", i)
+		if err := l.Guard("a", unproven(true)); err != nil {
+			t.Fatalf("limited after %d failures: %v", i, err)
 		}
-		l.Fail("a")
 	}
-	wait, blocked := l.Blocked("a")
-	if !blocked || wait != 2*time.Second {
-		t.Fatalf("after the burst: blocked=%v wait=%v, want true 2s", blocked, wait)
+	wait, limited := waitOf(l.Guard("a", unproven(true)))
+	if !limited || wait != 2*time.Second {
+		t.Fatalf("after the burst: limited=%v wait=%v, want true 2s", limited, wait)
 	}
-	if _, blocked := l.Blocked("b"); blocked {
-		t.Fatal("another address is blocked too")
+	if err := l.Guard("b", unproven(true)); err != nil {
+		t.Fatalf("another address is limited too: %v", err)
 	}
 	now = now.Add(2 * time.Second)
-	if _, blocked := l.Blocked("a"); blocked {
-		t.Fatal("still blocked after the wait")
+	if err := l.Guard("a", unproven(true)); err != nil {
+		t.Fatalf("still limited after the wait: %v", err)
+	}
+}
+
+// TestInFlightCredentialsHoldTheirPlace: a credential takes its place in
+// the bucket before it is judged, so no more than the burst are judged at
+// once; one that proves valid gives its place back.
+func TestInFlightCredentialsHoldTheirPlace(t *testing.T) {
+	now := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
+	l := New(Config{PerSecond: 0.5, Burst: 2, Now: func() time.Time { return now }})
+	first, second, third := &Attempt{limiter: l, addr: "a"}, &Attempt{limiter: l, addr: "a"}, &Attempt{limiter: l, addr: "a"}
+	if first.Unproven() != nil || second.Unproven() != nil {
+		t.Fatal("two in flight within a burst of two were limited")
+	}
+	if _, limited := waitOf(third.Unproven()); !limited {
+		t.Fatal("a third in flight was not limited")
+	}
+	first.settle(false)
+	second.settle(false)
+	for i := range 10 {
+		if err := l.Guard("a", unproven(false)); err != nil {
+			t.Fatalf("valid credential %d after both gave their places back: %v", i, err)
+		}
+	}
+}
+
+// TestLocalFailuresAreChargedNotLimited: a failure decided without
+// sending the credential anywhere is never answered 429, but it uses up
+// the bucket for credentials that would be sent.
+func TestLocalFailuresAreChargedNotLimited(t *testing.T) {
+	now := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
+	l := New(Config{PerSecond: 0.5, Burst: 3, Now: func() time.Time { return now }})
+	local := func(*Attempt) (bool, error) { return true, nil }
+	for i := range 10 {
+		if err := l.Guard("a", local); err != nil {
+			t.Fatalf("local failure %d: %v", i, err)
+		}
+	}
+	if _, limited := waitOf(l.Guard("a", unproven(false))); !limited {
+		t.Fatal("an unproven credential after local failures was not limited")
 	}
 }
 
 func TestZeroRateTurnsLimitingOff(t *testing.T) {
 	l := New(Config{})
 	for range 100 {
-		l.Fail("a")
-	}
-	if _, blocked := l.Blocked("a"); blocked {
-		t.Fatal("blocked with limiting off")
+		if err := l.Guard("a", unproven(true)); err != nil {
+			t.Fatalf("limited with limiting off: %v", err)
+		}
 	}
 }
 
@@ -43,7 +103,7 @@ func TestAddressesAreBounded(t *testing.T) {
 	now := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
 	l := New(Config{PerSecond: 1, Burst: 5, MaxAddresses: 10, Now: func() time.Time { return now }})
 	for i := range 100 {
-		l.Fail(string(rune('A' + i)))
+		_ = l.Guard(string(rune('A'+i)), unproven(true))
 	}
 	if got := len(l.buckets); got > 10 {
 		t.Fatalf("%d buckets, want at most 10", got)

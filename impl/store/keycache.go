@@ -1,6 +1,10 @@
 package store
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/apikeyd/apikeyd/impl/keys"
+)
 
 // maxCachedKeys bounds the memory of a key cache; when full it starts over.
 const maxCachedKeys = 100_000
@@ -71,4 +75,17 @@ func (c *keyCache[V]) forgetWhere(drop func(V) bool) {
 			delete(c.entries, k)
 		}
 	}
+}
+
+// CachedGuildKey is the guild key token when the key cache holds it,
+// without a database read. A caller that limits what it asks the database
+// lets these through; GuildKeyByToken finds the others.
+func (s *Store) CachedGuildKey(token string) (GuildKeyRef, bool) {
+	return s.guildKeys.get(keys.Hash(token))
+}
+
+// CachedUserKeyOwner is whose key token is when the key cache holds it,
+// without a database read; UserKeyOwner finds the others.
+func (s *Store) CachedUserKeyOwner(token string) (string, bool) {
+	return s.userKeys.get(keys.Hash(token))
 }

@@ -1,6 +1,9 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // A lookup that read the database before an invalidation must not put
 // back what the invalidation removed.
@@ -30,5 +33,51 @@ func TestKeyCacheIsBounded(t *testing.T) {
 	}
 	if len(c.entries) > maxCachedKeys {
 		t.Fatalf("%d entries", len(c.entries))
+	}
+}
+
+// TestCachedLookupsReadNoDatabase: the Cached lookups know a key once a
+// lookup found it, and forget it when it is deleted; they never read the
+// database themselves.
+func TestCachedLookupsReadNoDatabase(t *testing.T) {
+	ctx := context.Background()
+	st := openReal(t, ":memory:")
+	guildKey, err := st.CreateGuildKey(ctx, 42, Actor{UserID: 7}, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userKey, err := st.CreateUserKey(ctx, "alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.CachedGuildKey(guildKey.Token); ok {
+		t.Fatal("a guild key never looked up is cached")
+	}
+	if _, ok := st.CachedUserKeyOwner(userKey); ok {
+		t.Fatal("a user key never looked up is cached")
+	}
+	if _, err := st.GuildKeyByToken(ctx, guildKey.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.UserKeyOwner(ctx, userKey); err != nil {
+		t.Fatal(err)
+	}
+	if ref, ok := st.CachedGuildKey(guildKey.Token); !ok || ref.GuildID != 42 {
+		t.Fatalf("CachedGuildKey after a lookup: %+v, %v", ref, ok)
+	}
+	if owner, ok := st.CachedUserKeyOwner(userKey); !ok || owner != "alice" {
+		t.Fatalf("CachedUserKeyOwner after a lookup: %q, %v", owner, ok)
+	}
+	if _, err := st.DeleteGuildKey(ctx, 42, Actor{UserID: 7}, guildKey.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DeleteUserKeys(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.CachedGuildKey(guildKey.Token); ok {
+		t.Fatal("a deleted guild key is still cached")
+	}
+	if _, ok := st.CachedUserKeyOwner(userKey); ok {
+		t.Fatal("a deleted user key is still cached")
 	}
 }

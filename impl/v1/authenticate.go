@@ -11,6 +11,7 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
@@ -104,11 +105,12 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	return validate.ErrSchemeNotUsed
 }
 
-// resolveLimited is resolve for a client address, which is refused while
-// it has failed too often and charged for each failure.
+// resolveLimited is resolve for a client address: each failure is
+// charged to it, and a credential only Discord or the database can judge
+// waits for its bucket (ratelimit.Guard).
 func (s *Server) resolveLimited(ctx context.Context, addr, header string) (p Principal, bearer bool, err error) {
-	err = s.limiter.Guard(addr, func() (bool, error) {
-		p, bearer, err = s.resolve(ctx, header)
+	err = s.limiter.Guard(addr, func(a *ratelimit.Attempt) (bool, error) {
+		p, bearer, err = s.resolve(ctx, a, header)
 		return apierr.CodeOf(err) == apierr.Unauthorized, err
 	})
 	return p, bearer, err
@@ -116,13 +118,13 @@ func (s *Server) resolveLimited(ctx context.Context, addr, header string) (p Pri
 
 // resolve finds who an Authorization header speaks for. A guild key may be
 // sent bare or as a Bearer token; a Discord token only as a Bearer token.
-func (s *Server) resolve(ctx context.Context, header string) (p Principal, bearer bool, err error) {
+func (s *Server) resolve(ctx context.Context, a *ratelimit.Attempt, header string) (p Principal, bearer bool, err error) {
 	token, bearer := validate.CutBearer(header)
 	if token == "" {
 		return Principal{}, false, apierr.New(apierr.Unauthorized, "Send a Discord access token or an API key in the Authorization header.").Because("no_credentials")
 	}
 	if strings.HasPrefix(token, keys.Guild.Prefix()+"_") {
-		ref, err := s.keyOf(ctx, token)
+		ref, err := s.keyOf(ctx, a, token)
 		if err != nil {
 			return Principal{}, false, err
 		}
@@ -131,7 +133,7 @@ func (s *Server) resolve(ctx context.Context, header string) (p Principal, beare
 	if !bearer {
 		return Principal{}, false, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("bare_token")
 	}
-	id, err := s.userOf(ctx, token)
+	id, err := s.userOf(ctx, a, token)
 	if err != nil {
 		return Principal{}, false, err
 	}
@@ -139,27 +141,42 @@ func (s *Server) resolve(ctx context.Context, header string) (p Principal, beare
 }
 
 // keyOf authenticates a guild key; a key that fails its checksum is
-// refused without a database lookup.
-func (s *Server) keyOf(ctx context.Context, token string) (store.GuildKeyRef, error) {
+// refused, and one the key cache holds is found, without a database
+// lookup.
+func (s *Server) keyOf(ctx context.Context, a *ratelimit.Attempt, token string) (store.GuildKeyRef, error) {
 	if kind, err := keys.Parse(token); err != nil || kind != keys.Guild {
 		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("bad_checksum")
 	}
-	ref, err := s.store.GuildKeyByToken(ctx, token)
-	if errors.Is(err, store.ErrKeyNotFound) {
-		return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("unknown_key")
-	}
-	if err != nil {
-		return store.GuildKeyRef{}, err
+	ref, cached := s.store.CachedGuildKey(token)
+	if !cached {
+		if err := a.Unproven(); err != nil {
+			return store.GuildKeyRef{}, err
+		}
+		var err error
+		ref, err = s.store.GuildKeyByToken(ctx, token)
+		if errors.Is(err, store.ErrKeyNotFound) {
+			return store.GuildKeyRef{}, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("unknown_key")
+		}
+		if err != nil {
+			return store.GuildKeyRef{}, err
+		}
 	}
 	s.uses.Record(ref)
 	return ref, nil
 }
 
-// userOf asks Discord (through the identity cache) whose token this is.
-func (s *Server) userOf(ctx context.Context, token string) (snowflake.ID, error) {
-	id, err := s.identity.UserID(ctx, token)
-	if err != nil {
-		return 0, err
+// userOf is whose Discord token this is: from the identity cache, else
+// from Discord.
+func (s *Server) userOf(ctx context.Context, a *ratelimit.Attempt, token string) (snowflake.ID, error) {
+	id, cached := s.identity.CachedUserID(token)
+	if !cached {
+		if err := a.Unproven(); err != nil {
+			return 0, err
+		}
+		var err error
+		if id, err = s.identity.UserID(ctx, token); err != nil {
+			return 0, err
+		}
 	}
 	uid, err := snowflake.Parse(id)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,8 +109,10 @@ func TestFailedAuthenticationsAreRateLimited(t *testing.T) {
 	for _, c := range []struct{ method, path, auth, body string }{
 		{"GET", list, "Bearer guess-4", ""},
 		{"POST", "/v1/auth/authorize", "", `{"access_token": "guess-5"}`},
-		// The address is blocked, whatever it sends, until its bucket refills.
-		{"GET", list, "Bearer " + adminToken, ""},
+		// Until its bucket refills, the address sends nothing more to
+		// Discord, good tokens included (a token whose user is cached is
+		// answered: TestCachedCredentialsAreNeverLimited).
+		{"GET", list, "Bearer " + userToken, ""},
 	} {
 		res, body := w.call(t, c.method, c.path, c.auth, c.body)
 		var p problemBody
@@ -141,5 +144,111 @@ func TestDiscordRateLimitIsPassedOn(t *testing.T) {
 	}
 	if n := w.discord.TotalCalls(); n != 1 {
 		t.Fatalf("%d calls reached Discord, want 1", n)
+	}
+}
+
+// limitedWorld is a world whose failed-authentication bucket holds burst
+// failures and, for the length of a test, does not refill.
+func limitedWorld(t *testing.T, burst int) *world {
+	return newWorld(t, func(c *app.Config) { c.AuthFailureRate, c.AuthFailureBurst = 0.0001, burst })
+}
+
+// request is a /v1 request with an optional Authorization header and JSON
+// body.
+func (w *world) request(t *testing.T, method, path, auth, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, w.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	return req
+}
+
+// TestParallelUnknownTokensReachDiscordAtMostTheBurst: tokens only Discord
+// can judge take their place in the address's bucket before they are sent,
+// so of 150 sent at once at most the burst of 30 reach Discord, and the
+// rest are answered 429 without it. (Checked before and charged after, all
+// 150 reached Discord.)
+func TestParallelUnknownTokensReachDiscordAtMostTheBurst(t *testing.T) {
+	const burst, parallel = 30, 150
+	w := limitedWorld(t, burst)
+	release := w.discord.Hold()
+	defer release()
+	var reqs []*http.Request
+	for i := range parallel {
+		reqs = append(reqs, w.request(t, "POST", "/v1/auth/authorize", "", fmt.Sprintf(`{"access_token": "guess-%d"}`, i)))
+	}
+	statuses := apptest.SendAtOnce(reqs)
+
+	// Every request is either answered already or held at Discord.
+	got := map[int]int{}
+	deadline := time.Now().Add(10 * time.Second)
+	for got[429]+w.discord.TotalCalls() < parallel && time.Now().Before(deadline) {
+		select {
+		case s := <-statuses:
+			got[s]++
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	release()
+	for s := range statuses {
+		got[s]++
+	}
+	if calls := w.discord.TotalCalls(); calls > burst {
+		t.Errorf("%d tokens reached Discord, want at most %d", calls, burst)
+	}
+	if got[401] > burst || got[401]+got[429] != parallel {
+		t.Errorf("answers %v, want at most %d of 401 and 429 for the rest", got, burst)
+	}
+}
+
+// TestCachedCredentialsAreNeverLimited: credentials answered from cache
+// (a Discord token whose user is known, a guild key looked up before) or
+// refused locally (a key failing its checksum) are answered as always, even
+// while the address has used up its failures; only credentials that would
+// be sent to Discord or the database wait for the bucket.
+func TestCachedCredentialsAreNeverLimited(t *testing.T) {
+	const burst = 30
+	w := limitedWorld(t, burst)
+	key := w.key(t, guild)
+	list := "/v1/auth/api-key?guild_id=" + guild.String()
+	settings := "/v1/settings?guild_id=" + guild.String()
+	for _, c := range []struct{ path, auth string }{{list, "Bearer " + adminToken}, {settings, key}} {
+		if res, body := w.call(t, "GET", c.path, c.auth, ""); res.StatusCode != 200 {
+			t.Fatalf("first use: %d %s", res.StatusCode, body)
+		}
+	}
+	for i := range burst {
+		if res, _ := w.call(t, "GET", list, "Bearer guess-"+fmt.Sprint(i), ""); res.StatusCode != 401 {
+			t.Fatalf("failure %d: got %d, want 401", i, res.StatusCode)
+		}
+	}
+	if res, _ := w.call(t, "GET", list, "Bearer "+userToken, ""); res.StatusCode != 429 {
+		t.Fatalf("a token never seen after the burst: got %d, want 429", res.StatusCode)
+	}
+
+	var reqs []*http.Request
+	for range 25 {
+		reqs = append(reqs, w.request(t, "GET", list, "Bearer "+adminToken, ""), w.request(t, "GET", settings, key, ""))
+	}
+	got := map[int]int{}
+	for s := range apptest.SendAtOnce(reqs) {
+		got[s]++
+	}
+	if got[200] != len(reqs) {
+		t.Errorf("cached credentials while limited: %v, want %d of 200", got, len(reqs))
+	}
+	mistyped := key[:len(key)-1] + "A"
+	if mistyped == key {
+		mistyped = key[:len(key)-1] + "B"
+	}
+	if res, body := w.call(t, "GET", settings, mistyped, ""); res.StatusCode != 401 {
+		t.Errorf("a key failing its checksum while limited: got %d, want 401: %s", res.StatusCode, body)
 	}
 }

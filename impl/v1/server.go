@@ -47,6 +47,8 @@ const BasePath = "/v1"
 // Identity says which Discord user an OAuth access token belongs to.
 type Identity interface {
 	UserID(ctx context.Context, token string) (string, error)
+	// CachedUserID answers from what is known already, asking no one.
+	CachedUserID(token string) (string, bool)
 }
 
 // Config is what the family is built from.
