@@ -84,6 +84,9 @@ type User = UserName
 // BadUser defines model for BadUser.
 type BadUser = Error
 
+// CannotSave defines model for CannotSave.
+type CannotSave = Error
+
 // CreateRefused defines model for CreateRefused.
 type CreateRefused = Error
 
@@ -385,6 +388,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 type BadUserJSONResponse Error
 
+type CannotSaveJSONResponse Error
+
 type CreateRefusedJSONResponse Error
 
 type CreatedJSONResponse NewToken
@@ -572,6 +577,20 @@ func (response CreateKey500JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 	return err
 }
 
+type CreateKey503JSONResponse struct{ CannotSaveJSONResponse }
+
+func (response CreateKey503JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateKeyWithNoteRequestObject struct {
 	User User `json:"user"`
 	Note Note `json:"note"`
@@ -637,6 +656,20 @@ func (response CreateKeyWithNote500JSONResponse) VisitCreateKeyWithNoteResponse(
 	return err
 }
 
+type CreateKeyWithNote503JSONResponse struct{ CannotSaveJSONResponse }
+
+func (response CreateKeyWithNote503JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RemoveUserKeysRequestObject struct {
 	User User `json:"user"`
 }
@@ -697,6 +730,20 @@ func (response RemoveUserKeys500JSONResponse) VisitRemoveUserKeysResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserKeys503JSONResponse struct{ CannotSaveJSONResponse }
+
+func (response RemoveUserKeys503JSONResponse) VisitRemoveUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -87,6 +87,9 @@ type User = UserName
 // BadUser defines model for BadUser.
 type BadUser = Error
 
+// CannotSave defines model for CannotSave.
+type CannotSave = Error
+
 // CreateRefused defines model for CreateRefused.
 type CreateRefused = Error
 
@@ -694,6 +697,8 @@ type CreateKeyResponse struct {
 	JSON403 *ForbiddenName
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *CannotSave
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -714,6 +719,11 @@ func (r CreateKeyResponse) GetJSON403() *ForbiddenName {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateKeyResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateKeyResponse) GetJSON503() *CannotSave {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -756,6 +766,8 @@ type CreateKeyWithNoteResponse struct {
 	JSON403 *ForbiddenName
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *CannotSave
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -776,6 +788,11 @@ func (r CreateKeyWithNoteResponse) GetJSON403() *ForbiddenName {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateKeyWithNoteResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateKeyWithNoteResponse) GetJSON503() *CannotSave {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -818,6 +835,8 @@ type RemoveUserKeysResponse struct {
 	JSON403 *ForbiddenName
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *CannotSave
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -838,6 +857,11 @@ func (r RemoveUserKeysResponse) GetJSON403() *ForbiddenName {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r RemoveUserKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RemoveUserKeysResponse) GetJSON503() *CannotSave {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1076,6 +1100,13 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest CannotSave
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -1123,6 +1154,13 @@ func ParseCreateKeyWithNoteResponse(rsp *http.Response) (*CreateKeyWithNoteRespo
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest CannotSave
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -1169,6 +1207,13 @@ func ParseRemoveUserKeysResponse(rsp *http.Response) (*RemoveUserKeysResponse, e
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest CannotSave
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

@@ -2141,8 +2141,13 @@ func (response DeleteApiKey500ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	return err
 }
 
+type DeleteApiKey503ResponseHeaders struct {
+	RetryAfter *int
+}
+
 type DeleteApiKey503ApplicationProblemPlusJSONResponse struct {
-	DiscordUnavailableApplicationProblemPlusJSONResponse
+	Body    Problem
+	Headers DeleteApiKey503ResponseHeaders
 }
 
 func (response DeleteApiKey503ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
@@ -2363,8 +2368,13 @@ func (response CreateApiKey500ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey503ResponseHeaders struct {
+	RetryAfter *int
+}
+
 type CreateApiKey503ApplicationProblemPlusJSONResponse struct {
-	DiscordUnavailableApplicationProblemPlusJSONResponse
+	Body    Problem
+	Headers CreateApiKey503ResponseHeaders
 }
 
 func (response CreateApiKey503ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {

@@ -1613,8 +1613,8 @@ type ClientInterface interface {
 
 	// GetLoggingReadyz Check that the logging module can serve requests
 	//
-	// Answers as `GET /readyz` does: 200 when the database answers a
-	// query, 503 when it does not.
+	// Answers as `GET /readyz` does: 200 when the server can serve, 503
+	// when it cannot.
 	//
 	// Corresponds with GET /modules/logging/readyz (the `GetLoggingReadyz` operationId).
 	GetLoggingReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1691,8 +1691,11 @@ type ClientInterface interface {
 
 	// GetReadyz Check that requests can be served
 	//
-	// Answers 200 when the database answers a query, 503 when it does
-	// not: send no traffic here until this passes again.
+	// Answers 200 when the server can serve: the file at the database's
+	// path is still the one it opened, and the database answers a query.
+	// Otherwise 503: send no traffic here until this passes again. A
+	// database file deleted or replaced under a running server stays
+	// gone for it; only a restart opens what is at the path now.
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2184,8 +2187,8 @@ func (c *Client) GetLoggingLivez(ctx context.Context, reqEditors ...RequestEdito
 
 // GetLoggingReadyz Check that the logging module can serve requests
 //
-// Answers as `GET /readyz` does: 200 when the database answers a
-// query, 503 when it does not.
+// Answers as `GET /readyz` does: 200 when the server can serve, 503
+// when it cannot.
 //
 // Corresponds with GET /modules/logging/readyz (the `GetLoggingReadyz` operationId).
 func (c *Client) GetLoggingReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2332,8 +2335,11 @@ func (c *Client) GetLoggingStatus(ctx context.Context, params *GetLoggingStatusP
 
 // GetReadyz Check that requests can be served
 //
-// Answers 200 when the database answers a query, 503 when it does
-// not: send no traffic here until this passes again.
+// Answers 200 when the server can serve: the file at the database's
+// path is still the one it opened, and the database answers a query.
+// Otherwise 503: send no traffic here until this passes again. A
+// database file deleted or replaced under a running server stays
+// gone for it; only a restart opens what is at the path now.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3593,8 +3599,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetLoggingReadyzWithResponse Check that the logging module can serve requests
 	//
-	// Answers as `GET /readyz` does: 200 when the database answers a
-	// query, 503 when it does not.
+	// Answers as `GET /readyz` does: 200 when the server can serve, 503
+	// when it cannot.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3677,8 +3683,11 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyzWithResponse Check that requests can be served
 	//
-	// Answers 200 when the database answers a query, 503 when it does
-	// not: send no traffic here until this passes again.
+	// Answers 200 when the server can serve: the file at the database's
+	// path is still the one it opened, and the database answers a query.
+	// Otherwise 503: send no traffic here until this passes again. A
+	// database file deleted or replaced under a running server stays
+	// gone for it; only a restart opens what is at the path now.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3799,7 +3808,7 @@ type DeleteApiKeyResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteApiKeyResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3842,7 +3851,7 @@ func (r DeleteApiKeyResponse) GetApplicationproblemJSON500() *InternalError {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON503() *Problem {
 	return r.ApplicationproblemJSON503
 }
 
@@ -3991,7 +4000,7 @@ type CreateApiKeyResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateApiKeyResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -4029,7 +4038,7 @@ func (r CreateApiKeyResponse) GetApplicationproblemJSON500() *InternalError {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON503() *Problem {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5884,8 +5893,8 @@ func (c *ClientWithResponses) GetLoggingLivezWithResponse(ctx context.Context, r
 
 // GetLoggingReadyzWithResponse Check that the logging module can serve requests
 //
-// Answers as `GET /readyz` does: 200 when the database answers a
-// query, 503 when it does not.
+// Answers as `GET /readyz` does: 200 when the server can serve, 503
+// when it cannot.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6010,8 +6019,11 @@ func (c *ClientWithResponses) GetLoggingStatusWithResponse(ctx context.Context, 
 
 // GetReadyzWithResponse Check that requests can be served
 //
-// Answers 200 when the database answers a query, 503 when it does
-// not: send no traffic here until this passes again.
+// Answers 200 when the server can serve: the file at the database's
+// path is still the one it opened, and the database answers a query.
+// Otherwise 503: send no traffic here until this passes again. A
+// database file deleted or replaced under a running server stays
+// gone for it; only a restart opens what is at the path now.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6176,7 +6188,7 @@ func ParseDeleteApiKeyResponse(rsp *http.Response) (*DeleteApiKeyResponse, error
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6351,7 +6363,7 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

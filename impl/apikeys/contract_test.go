@@ -1,6 +1,7 @@
 package apikeys_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/apikeyd/apikeyd/impl/apptest"
@@ -16,7 +17,11 @@ func TestContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, string) {
-		inst := apptest.Start(t, nil)
+		cfg := apptest.Config(t)
+		if slices.Contains(c.Given, "database-file-gone") {
+			apptest.FileDatabase(&cfg)
+		}
+		inst := apptest.Start(t, &cfg)
 		auth := credential(t, inst, c.Credential)
 		for _, g := range c.Given {
 			given(t, inst, g)
@@ -54,6 +59,8 @@ func given(t *testing.T, inst *apptest.Instance, state string) {
 		if err := inst.Server.Close(); err != nil {
 			t.Fatal(err)
 		}
+	case "database-file-gone":
+		inst.DeleteDatabase(t)
 	default:
 		t.Fatalf("unknown x-given %q", state)
 	}

@@ -157,11 +157,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
-// storeRefusal words the store's refusal that reaches the writer: a
-// master key rotated under the running server.
+// storeRefusal words the store's refusals that reach the writer: a
+// master key rotated under the running server, and a database file gone
+// from under it.
 func storeRefusal(err error) error {
-	if errors.Is(err, store.ErrMasterKeyRotated) {
+	switch {
+	case errors.Is(err, store.ErrMasterKeyRotated):
 		return &apierr.Error{Code: apierr.Unavailable, Message: "The master key was rotated; this server must be restarted.", Cause: err}
+	case errors.Is(err, store.ErrDatabaseFileGone):
+		return &apierr.Error{Code: apierr.Unavailable, Message: "The database file was deleted or replaced while this server ran; no change can be saved.", Cause: err}
 	}
 	return err
 }

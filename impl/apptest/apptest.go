@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/datadir"
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 // SystemKey is the System key of every instance.
@@ -67,6 +70,53 @@ func Start(t testing.TB, cfg *app.Config) *Instance {
 		srv.Close()
 	})
 	return &Instance{URL: ts.URL, Server: srv, Config: *cfg}
+}
+
+// FileDatabase puts the database of cfg in the file apikeyd uses by
+// default, <data-dir>/apikeyd.db, for tests of what happens to that file.
+func FileDatabase(cfg *app.Config) { cfg.DB = "" }
+
+// DeleteDatabase removes the database file with its -wal and -shm under
+// the running instance, as a mistaken clean-up would.
+func (i *Instance) DeleteDatabase(t testing.TB) {
+	t.Helper()
+	path := i.Config.DBPath()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil {
+			t.Fatalf("delete the database: %v", err)
+		}
+	}
+}
+
+// RotateMasterKey reseals every stored key under a new master key through
+// a store of its own on the instance's database, as `apikeyd
+// rotate-master-key` run beside the server does, and sets the instance's
+// APIKEYD_MASTER_KEY to the new key for a restart.
+func (i *Instance) RotateMasterKey(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	current, _, err := datadir.LoadMasterKey(i.Config.MasterKey, i.Config.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := keys.NewMasterKey()
+	from, err := keys.NewSealer(current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := keys.NewSealer(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, store.Config{Path: i.Config.DBPath(), Schema: Schema(t), Sealer: from})
+	if err != nil {
+		t.Fatalf("open the store beside the server: %v", err)
+	}
+	defer st.Close()
+	if _, err := st.Reseal(ctx, to); err != nil {
+		t.Fatalf("reseal: %v", err)
+	}
+	i.Config.MasterKey = base64.StdEncoding.EncodeToString(next)
 }
 
 // Schema reads schema.sql from the module root.

@@ -21,7 +21,7 @@ type GuildAdmin struct {
 // new. It reports false when the user was an administrator already.
 func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
 	var added int64
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := s.ensureGuild(ctx, q, guild); err != nil {
 			return err
@@ -38,9 +38,14 @@ func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bo
 
 // RemoveGuildAdmin takes the right away; false if the user did not have it.
 func (s *Store) RemoveGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
-	n, err := s.q.RemoveGuildAdmin(ctx, db.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = s.q.WithTx(tx).RemoveGuildAdmin(ctx, db.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
+		return dbError(err)
+	})
 	if err != nil {
-		return false, fmt.Errorf("remove guild admin: %w", dbError(err))
+		return false, fmt.Errorf("remove guild admin: %w", err)
 	}
 	return n > 0, nil
 }

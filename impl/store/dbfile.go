@@ -26,3 +26,49 @@ func createPrivate(path string) error {
 	}
 	return f.Close()
 }
+
+// dbFile is the database file as the store opened it. Deleting apikeyd.db
+// (with its -wal and -shm) or putting another file at its path under a
+// running server leaves SQLite working on the files it has open, which no
+// path leads to any more: every change would be acknowledged, then lost
+// when the process ends, and the next start would begin another database.
+// So the store proves, before and after each commit and for readiness,
+// that the path still leads to the file it opened.
+type dbFile struct {
+	path   string
+	opened os.FileInfo // nil for ":memory:", which no path leads to
+}
+
+// openedFile records the identity of the database file at path, which
+// SQLite has opened.
+func openedFile(path string) (dbFile, error) {
+	if path == ":memory:" {
+		return dbFile{}, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return dbFile{}, fmt.Errorf("database file: %w", err)
+	}
+	// os.SameFile compares device and inode on unix (syscall.Stat_t), and
+	// the volume and file index elsewhere, which Windows reads from the
+	// path on first use: read it now, while the path leads to this file.
+	os.SameFile(fi, fi)
+	return dbFile{path: path, opened: fi}, nil
+}
+
+// check returns ErrDatabaseFileGone unless the path leads to the file
+// that was opened. While SQLite holds that file open its inode cannot be
+// freed, so no new file at the path can have the same identity.
+func (f dbFile) check() error {
+	if f.opened == nil {
+		return nil
+	}
+	fi, err := os.Stat(f.path)
+	if err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrDatabase, ErrDatabaseFileGone, err)
+	}
+	if !os.SameFile(f.opened, fi) {
+		return fmt.Errorf("%w: %w: another file is at %s", ErrDatabase, ErrDatabaseFileGone, f.path)
+	}
+	return nil
+}

@@ -27,6 +27,11 @@ var (
 	// ran with the old one, which must seal nothing more; it needs a
 	// restart.
 	ErrMasterKeyRotated = errors.New("the master key was rotated under this process")
+	// ErrDatabaseFileGone: the database file was deleted, or another file
+	// put at its path, while this process had it open. Nothing it writes
+	// now would be found again: it writes nothing more, and is not ready.
+	// It comes wrapped in ErrDatabase.
+	ErrDatabaseFileGone = errors.New("the database file was deleted or replaced under this process")
 	// ErrMasterKeyMismatch means the database's keys are sealed under
 	// another master key than the one apikeyd was given.
 	ErrMasterKeyMismatch = errors.New("the master key is not the one the stored keys are sealed under")

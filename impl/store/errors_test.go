@@ -27,7 +27,7 @@ func TestDatabaseFailuresAreErrDatabase(t *testing.T) {
 	lang := "nl"
 	st.db.Close()
 	calls := map[string]func() error{
-		"Ping":             func() error { return st.Ping(ctx) },
+		"Ready":            func() error { return st.Ready(ctx) },
 		"AddGuildAdmin":    func() error { _, err := st.AddGuildAdmin(ctx, guild, 3); return err },
 		"RemoveGuildAdmin": func() error { _, err := st.RemoveGuildAdmin(ctx, guild, 3); return err },
 		"ListGuildAdmins":  func() error { _, err := st.ListGuildAdmins(ctx, 0); return err },

@@ -26,6 +26,7 @@ var errStoreClosed = errors.New("the store is closed")
 // caller is answered only after the commit that holds its write.
 type groupCommit struct {
 	db    *sql.DB
+	file  dbFile
 	q     *db.Queries
 	queue chan *groupWrite
 	stop  chan struct{}
@@ -38,8 +39,8 @@ type groupWrite struct {
 	result chan error
 }
 
-func newGroupCommit(sqldb *sql.DB, q *db.Queries) *groupCommit {
-	g := &groupCommit{db: sqldb, q: q, queue: make(chan *groupWrite), stop: make(chan struct{}), done: make(chan struct{})}
+func newGroupCommit(sqldb *sql.DB, file dbFile, q *db.Queries) *groupCommit {
+	g := &groupCommit{db: sqldb, file: file, q: q, queue: make(chan *groupWrite), stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -90,7 +91,7 @@ func (g *groupCommit) run() {
 func (g *groupCommit) commit(batch []*groupWrite) {
 	results := make([]error, len(batch))
 	ctx := context.Background()
-	err := inTx(ctx, g.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, g.db, g.file, func(tx *sql.Tx) error {
 		q := g.q.WithTx(tx)
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {

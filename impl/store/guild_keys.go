@@ -55,7 +55,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	}
 	now := s.now()
 	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
-	err = inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
@@ -130,7 +130,7 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 	sealer, done := s.useSealer()
 	defer done()
 	var row db.GuildKey
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		var err error
 		hash := keys.Hash(token)
@@ -170,7 +170,7 @@ func openGuildKey(sealer *keys.Sealer, r db.GuildKey) (GuildKey, error) {
 // TouchGuildKeys records when keys were last used, in one transaction;
 // a recorded use is never moved back in time.
 func (s *Store) TouchGuildKeys(ctx context.Context, uses map[int64]time.Time) error {
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		for id, at := range uses {
 			if err := q.TouchGuildKey(ctx, db.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: at.UnixMilli(), Valid: true}, ID: id}); err != nil {

@@ -58,7 +58,7 @@ func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor
 	var out LoggingSettings
 	// module_logging of the general settings is this same fact.
 	defer s.settings.forget(guildCacheKey(guild))
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		cur, err := s.loggingSettings(ctx, q, guild)
 		if err != nil {
@@ -142,7 +142,7 @@ func (s *Store) ResetLoggingSettings(ctx context.Context, guild snowflake.ID, ac
 // they are written with their audit entry.
 func (s *Store) changeLogging(ctx context.Context, guild snowflake.ID, actor Actor, action string, apply func(*LoggingSettings) map[string]any) (LoggingSettings, error) {
 	var out LoggingSettings
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		cur, err := s.loggingSettings(ctx, q, guild)
 		if err != nil {

@@ -46,7 +46,7 @@ func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 	s.sealing.Lock()
 	defer s.sealing.Unlock()
 	n := 0
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		if err := checkMasterKey(ctx, q, s.sealer); err != nil {
 			return err

@@ -84,7 +84,7 @@ func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflak
 func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, actor Actor, change SettingsChange) (GuildSettings, error) {
 	var out GuildSettings
 	defer s.settings.forget(guildCacheKey(guild))
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		cur, err := s.guildSettings(ctx, q, guild)
 		if err != nil {

@@ -35,9 +35,10 @@ type Config struct {
 
 // Store is apikeyd's storage. Its methods are safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	q   *db.Queries
-	now func() time.Time
+	db   *sql.DB
+	q    *db.Queries
+	file dbFile
+	now  func() time.Time
 
 	// sealing guards sealer. What seals a key holds it for reading until
 	// the sealed key is committed, and what opens keys from the time it
@@ -79,7 +80,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	sqldb.SetMaxIdleConns(conns)
 	sqldb.SetConnMaxIdleTime(0)
 	sqldb.SetConnMaxLifetime(0)
-	if err := migrate(ctx, sqldb, cfg.Schema); err != nil {
+	// The identity every later commit is checked against (dbFile) is that
+	// of the file SQLite holds open, so it is read once a connection is.
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open store: %w", dbError(err))
+	}
+	file, err := openedFile(cfg.Path)
+	if err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := migrate(ctx, sqldb, file, cfg.Schema); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -97,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open store: prepare queries: %w", dbError(err))
 	}
 	return &Store{
-		db: sqldb, q: q, sealer: cfg.Sealer, now: now, writes: newGroupCommit(sqldb, q),
+		db: sqldb, q: q, file: file, sealer: cfg.Sealer, now: now, writes: newGroupCommit(sqldb, file, q),
 		guildKeys: newKeyCache[GuildKeyRef](), userKeys: newKeyCache[string](),
 		settings: newKeyCache[GuildSettings](),
 	}, nil
@@ -131,17 +143,22 @@ func (s *Store) Close() error {
 	return errors.Join(s.q.Close(), s.db.Close())
 }
 
-// Ping reports whether the database answers a query.
-func (s *Store) Ping(ctx context.Context) error {
+// Ready reports whether the store can serve: the path still leads to the
+// database file it opened (else ErrDatabaseFileGone), and the database
+// answers a query.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.file.check(); err != nil {
+		return fmt.Errorf("ready: %w", err)
+	}
 	var one int
 	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("ping: %w", dbError(err))
+		return fmt.Errorf("ready: %w", dbError(err))
 	}
 	return nil
 }
 
 // migrate applies the sections of schema that the database has not seen.
-func migrate(ctx context.Context, sqldb *sql.DB, schema string) error {
+func migrate(ctx context.Context, sqldb *sql.DB, file dbFile, schema string) error {
 	steps, err := parseMigrations(schema)
 	if err != nil {
 		return err
@@ -154,7 +171,7 @@ func migrate(ctx context.Context, sqldb *sql.DB, schema string) error {
 		return fmt.Errorf("database schema version %d is newer than this apikeyd (%d): upgrade apikeyd", current, len(steps))
 	}
 	for i := current; i < len(steps); i++ {
-		if err := inTx(ctx, sqldb, func(tx *sql.Tx) error {
+		if err := inTx(ctx, sqldb, file, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
 				return dbError(err)
 			}
@@ -197,8 +214,11 @@ func parseMigrations(schema string) ([]string, error) {
 
 // inTx runs fn in a transaction and commits it if fn succeeds. Every
 // transaction of the store goes through it; with _txlock=immediate it
-// takes the write lock at once.
-func inTx(ctx context.Context, sqldb *sql.DB, fn func(*sql.Tx) error) error {
+// takes the write lock at once. The database file is checked on both
+// sides of the commit: before, so that a change with nowhere to go is
+// undone, and after, so that one whose file went during the commit is
+// not acknowledged. A stat costs microseconds, the commit an fsync.
+func inTx(ctx context.Context, sqldb *sql.DB, file dbFile, fn func(*sql.Tx) error) error {
 	tx, err := sqldb.BeginTx(ctx, nil)
 	if err != nil {
 		return dbError(err)
@@ -207,7 +227,19 @@ func inTx(ctx context.Context, sqldb *sql.DB, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return dbError(tx.Commit())
+	if err := file.check(); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return dbError(err)
+	}
+	return file.check()
+}
+
+// inTx runs fn in a transaction of the store's database (see inTx).
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return inTx(ctx, s.db, s.file, fn)
 }
 
 // dbError marks an error that a call to database/sql returned as

@@ -36,11 +36,11 @@ func TestMigrationsApplyOnceInOrder(t *testing.T) {
 	}
 	defer sqldb.Close()
 	first := testSchema[:strings.Index(testSchema, "-- migration 2")]
-	if err := migrate(ctx, sqldb, first); err != nil {
+	if err := migrate(ctx, sqldb, dbFile{}, first); err != nil {
 		t.Fatal(err)
 	}
 	// A later apikeyd adds migration 2 to a database at version 1.
-	if err := migrate(ctx, sqldb, testSchema); err != nil {
+	if err := migrate(ctx, sqldb, dbFile{}, testSchema); err != nil {
 		t.Fatal(err)
 	}
 	var version int
@@ -52,11 +52,11 @@ func TestMigrationsApplyOnceInOrder(t *testing.T) {
 		t.Fatalf("migration 2 not applied: %v", err)
 	}
 	// Applying again changes nothing.
-	if err := migrate(ctx, sqldb, testSchema); err != nil {
+	if err := migrate(ctx, sqldb, dbFile{}, testSchema); err != nil {
 		t.Fatal(err)
 	}
 	// An older apikeyd refuses a newer database instead of breaking it.
-	if err := migrate(ctx, sqldb, first); err == nil || !strings.Contains(err.Error(), "newer") {
+	if err := migrate(ctx, sqldb, dbFile{}, first); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("older schema on newer database: got %v", err)
 	}
 }

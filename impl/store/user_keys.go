@@ -78,7 +78,7 @@ func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error
 	defer done()
 	insert, err := s.userKeyInsert(sealer, SystemUser, "", token)
 	if err == nil {
-		err = inTx(ctx, s.db, func(tx *sql.Tx) error { return insert(ctx, s.q.WithTx(tx)) })
+		err = s.inTx(ctx, func(tx *sql.Tx) error { return insert(ctx, s.q.WithTx(tx)) })
 	}
 	if err != nil {
 		return false, fmt.Errorf("install system key: %w", err)
@@ -102,7 +102,7 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 	if err != nil {
 		return fmt.Errorf("replace system key: %w", err)
 	}
-	err = inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		if _, err := q.DeleteSystemKeys(ctx); err != nil {
 			return dbError(err)
@@ -190,10 +190,15 @@ func openUserKeys(sealer *keys.Sealer, rows []db.UserKey) ([]UserKey, error) {
 // DeleteUserKeys deletes every key of user (never the System key) and
 // returns how many there were.
 func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) {
-	n, err := s.q.DeleteUserKeysOfUser(ctx, user)
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = s.q.WithTx(tx).DeleteUserKeysOfUser(ctx, user)
+		return dbError(err)
+	})
 	s.userKeys.forgetWhere(func(owner string) bool { return owner == user })
 	if err != nil {
-		return 0, fmt.Errorf("delete keys of user: %w", dbError(err))
+		return 0, fmt.Errorf("delete keys of user: %w", err)
 	}
 	return n, nil
 }

@@ -2,10 +2,13 @@ package v1_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/contract"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
@@ -30,7 +33,11 @@ func TestContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, string) {
-		w := newWorld(t)
+		var options []func(*app.Config)
+		if needsFile(c.Given) {
+			options = append(options, apptest.FileDatabase)
+		}
+		w := newWorld(t, options...)
 		for _, g := range c.Given {
 			w.given(t, g)
 		}
@@ -59,6 +66,12 @@ func (w *world) credential(t *testing.T, name string) string {
 	}
 	t.Fatalf("unknown x-credential %q", name)
 	return ""
+}
+
+// needsFile says whether the states given are those of a database file
+// (the examples' service is otherwise in memory).
+func needsFile(given []string) bool {
+	return slices.Contains(given, "database-file-gone")
 }
 
 // given puts the service in a named state of the document's examples.
@@ -97,6 +110,8 @@ func (w *world) given(t *testing.T, state string) {
 		if err := w.Server.Close(); err != nil {
 			t.Fatal(err)
 		}
+	case "database-file-gone":
+		w.DeleteDatabase(t)
 	case "discord-down":
 		w.discord.FailWith(503)
 	default:

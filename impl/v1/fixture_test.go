@@ -69,7 +69,7 @@ func (w *world) key(t testing.TB, g snowflake.ID) string {
 // keyOf makes a key for g, unless the database is down: then any
 // well-formed key will do, as the request fails before it is looked up.
 func (w *world) keyOf(t *testing.T, g snowflake.ID) string {
-	if err := w.Server.Store().Ping(context.Background()); err != nil {
+	if err := w.Server.Store().Ready(context.Background()); err != nil {
 		return exampleKeys[0]
 	}
 	return w.key(t, g)

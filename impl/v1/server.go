@@ -166,11 +166,18 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// storeRefusal words the store's refusals that no operation declares: a
-// guild the database does not know (authorizeGuild lets no request reach
-// one), and a master key rotated under the running server.
+// msgFileGone says why nothing can be saved, and readiness fails, once
+// the database file has gone from under the server (store.ErrDatabaseFileGone).
+const msgFileGone = "The database file was deleted or replaced while this server ran"
+
+// storeRefusal words the store's refusals that no operation's handler
+// answers itself: a guild the database does not know (authorizeGuild lets
+// no request reach one), a master key rotated under the running server,
+// and a database file gone from under it.
 func storeRefusal(err error) error {
 	switch {
+	case errors.Is(err, store.ErrDatabaseFileGone):
+		return &apierr.Error{Code: apierr.Unavailable, Message: msgFileGone + "; no change can be saved.", Cause: err}
 	case errors.Is(err, store.ErrGuildNotFound):
 		return &apierr.Error{Code: apierr.NotFound, Message: "This guild is not registered with apikeyd.", Cause: err}
 	case errors.Is(err, store.ErrMasterKeyRotated):

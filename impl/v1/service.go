@@ -2,9 +2,11 @@ package v1
 
 import (
 	"context"
+	"errors"
 
 	api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 func (s *Server) GetHome(context.Context, api.GetHomeRequestObject) (api.GetHomeResponseObject, error) {
@@ -25,13 +27,19 @@ func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (a
 	return api.GetReadyz200JSONResponse{Success: api.SuccessTrue, Data: api.ReadyzResponse{Status: api.ReadyzResponseStatusOk}}, nil
 }
 
-// readiness says whether the database answers, and the problem when not.
+// readiness says whether the store can serve (store.Ready), and the
+// problem when not.
 func (s *Server) readiness(ctx context.Context) (api.Problem, bool) {
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready", "err", err)
-		return problem(apierr.New(apierr.Unavailable, "The database does not answer.")), false
+	err := s.store.Ready(ctx)
+	if err == nil {
+		return api.Problem{}, true
 	}
-	return api.Problem{}, true
+	s.log.WarnContext(ctx, "not ready", "err", err)
+	msg := "The database does not answer."
+	if errors.Is(err, store.ErrDatabaseFileGone) {
+		msg = msgFileGone + "."
+	}
+	return problem(apierr.New(apierr.Unavailable, "%s", msg)), false
 }
 
 func (s *Server) GetLoggingHome(context.Context, api.GetLoggingHomeRequestObject) (api.GetLoggingHomeResponseObject, error) {
