@@ -1453,7 +1453,8 @@ type ClientInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401.
+	// apikeyd does not hold, gets 401; so does the System key or a key of
+	// `/apiKeys`, which is never sent to Discord.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1466,7 +1467,8 @@ type ClientInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401.
+	// apikeyd does not hold, gets 401; so does the System key or a key of
+	// `/apiKeys`, which is never sent to Discord.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1877,7 +1879,8 @@ func (c *Client) CreateApiKey(ctx context.Context, body CreateApiKeyJSONRequestB
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401.
+// apikeyd does not hold, gets 401; so does the System key or a key of
+// `/apiKeys`, which is never sent to Discord.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1900,7 +1903,8 @@ func (c *Client) AuthorizeWithBody(ctx context.Context, contentType string, body
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401.
+// apikeyd does not hold, gets 401; so does the System key or a key of
+// `/apiKeys`, which is never sent to Discord.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3425,7 +3429,8 @@ type ClientWithResponsesInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401.
+	// apikeyd does not hold, gets 401; so does the System key or a key of
+	// `/apiKeys`, which is never sent to Discord.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3438,7 +3443,8 @@ type ClientWithResponsesInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401.
+	// apikeyd does not hold, gets 401; so does the System key or a key of
+	// `/apiKeys`, which is never sent to Discord.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5629,7 +5635,8 @@ func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, body
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401.
+// apikeyd does not hold, gets 401; so does the System key or a key of
+// `/apiKeys`, which is never sent to Discord.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5648,7 +5655,8 @@ func (c *ClientWithResponses) AuthorizeWithBodyWithResponse(ctx context.Context,
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401.
+// apikeyd does not hold, gets 401; so does the System key or a key of
+// `/apiKeys`, which is never sent to Discord.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

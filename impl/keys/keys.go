@@ -36,6 +36,11 @@ const (
 	User                  // keys managed through /apiKeys
 )
 
+// kinds are every kind of key apikeyd issues. A new kind (the dashboard's
+// session ids) is added here, and is then parsed and recognised as ours
+// like the others.
+var kinds = [...]Kind{Guild, User}
+
 // Prefix returns the text before the underscore, or "" for an unknown Kind.
 func (k Kind) Prefix() string {
 	switch k {
@@ -113,13 +118,8 @@ func Parse(s string) (Kind, error) {
 	if len(s) != keyLen {
 		return 0, fmt.Errorf("%w: %d characters, want %d", ErrMalformed, len(s), keyLen)
 	}
-	var k Kind
-	switch s[:bodyStart] {
-	case "akdg_":
-		k = Guild
-	case "akdu_":
-		k = User
-	default:
+	k, ours := Ours(s)
+	if !ours {
 		return 0, fmt.Errorf("%w: unknown prefix", ErrMalformed)
 	}
 	for i := bodyStart; i < len(s); i++ {
@@ -133,6 +133,20 @@ func Parse(s string) (Kind, error) {
 		return 0, ErrChecksum
 	}
 	return k, nil
+}
+
+// Ours reports whether s is written as a key of apikeyd's, of any kind:
+// it starts with a kind's prefix and an underscore. The rest is not
+// checked, since a mistyped or cut-off key is still mostly a secret of
+// ours: whatever Ours claims must never be sent elsewhere (to Discord).
+// No Discord token starts so, as they hold no underscore.
+func Ours(s string) (Kind, bool) {
+	for _, k := range kinds {
+		if p := k.Prefix(); len(s) > len(p) && s[len(p)] == '_' && s[:len(p)] == p {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 // appendChecksum appends crc as big-endian base62, zero-padded, so that the

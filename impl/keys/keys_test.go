@@ -7,8 +7,6 @@ import (
 	"testing"
 )
 
-var kinds = []Kind{Guild, User}
-
 func anchoredPattern(t testing.TB) *regexp.Regexp {
 	t.Helper()
 	return regexp.MustCompile(`^(?:` + Pattern + `)$`)
@@ -39,6 +37,24 @@ func TestKind(t *testing.T) {
 		}
 		if got, want := tt.kind.String(), tt.name; got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", int(tt.kind), got, want)
+		}
+	}
+}
+
+// TestOurs: a string written as a key of any kind is ours, its checksum
+// right or not; nothing else is.
+func TestOurs(t *testing.T) {
+	for _, k := range kinds {
+		key := generate(t, k)
+		for _, s := range []string{key, key[:len(key)-1], key[:len(k.Prefix())+1], key + "x"} {
+			if got, ours := Ours(s); !ours || got != k {
+				t.Errorf("Ours(%q) = %v, %v, want %v, true", s, got, ours, k)
+			}
+		}
+	}
+	for _, s := range []string{"", "akdg", "akdu", "AKDG_" + strings.Repeat("0", 36), "akdx_0", "xakdg_0", "mfa.akdg_", "tok3nS3cr3tDoNotLeak9xQ"} {
+		if got, ours := Ours(s); ours {
+			t.Errorf("Ours(%q) = %v, true, want not ours", s, got)
 		}
 	}
 }

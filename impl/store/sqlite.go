@@ -53,6 +53,7 @@ type Store struct {
 	guildKeys *keyCache[GuildKeyRef]
 	userKeys  *keyCache[string]        // key hash -> user name
 	settings  *keyCache[GuildSettings] // guild id -> its settings
+	systemKey systemKeyHashes
 }
 
 // Open opens (creating if needed) and migrates the database.
@@ -108,11 +109,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open store: prepare queries: %w", dbError(err))
 	}
-	return &Store{
+	st := &Store{
 		db: sqldb, q: q, file: file, sealer: cfg.Sealer, now: now, writes: newGroupCommit(sqldb, file, q),
 		guildKeys: newKeyCache[GuildKeyRef](), userKeys: newKeyCache[string](),
 		settings: newKeyCache[GuildSettings](),
-	}, nil
+	}
+	if err := st.loadSystemKey(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
 }
 
 // dsn sets the pragmas on every connection the pool opens:

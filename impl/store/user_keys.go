@@ -79,6 +79,9 @@ func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error
 	insert, err := s.userKeyInsert(sealer, SystemUser, "", token)
 	if err == nil {
 		err = s.inTx(ctx, func(tx *sql.Tx) error { return insert(ctx, s.q.WithTx(tx)) })
+		// Known as the System key even if the commit failed: the key is
+		// meant to be ours, and must not be sent to Discord.
+		s.systemKeyChanged(token, false)
 	}
 	if err != nil {
 		return false, fmt.Errorf("install system key: %w", err)
@@ -110,6 +113,7 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 		return insert(ctx, q)
 	})
 	s.userKeys.forgetWhere(func(owner string) bool { return owner == SystemUser })
+	s.systemKeyChanged(token, err == nil)
 	if err != nil {
 		return fmt.Errorf("replace system key: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -118,12 +117,16 @@ func (s *Server) resolveLimited(ctx context.Context, addr, header string) (p Pri
 
 // resolve finds who an Authorization header speaks for. A guild key may be
 // sent bare or as a Bearer token; a Discord token only as a Bearer token.
+// apikeyd's own secrets are told apart first and never sent to Discord.
 func (s *Server) resolve(ctx context.Context, a *ratelimit.Attempt, header string) (p Principal, bearer bool, err error) {
 	token, bearer := validate.CutBearer(header)
 	if token == "" {
 		return Principal{}, false, apierr.New(apierr.Unauthorized, "Send a Discord access token or an API key in the Authorization header.").Because("no_credentials")
 	}
-	if strings.HasPrefix(token, keys.Guild.Prefix()+"_") {
+	if kind, ours := keys.Ours(token); ours {
+		if kind != keys.Guild {
+			return Principal{}, false, notForV1()
+		}
 		ref, err := s.keyOf(ctx, a, token)
 		if err != nil {
 			return Principal{}, false, err
@@ -133,11 +136,20 @@ func (s *Server) resolve(ctx context.Context, a *ratelimit.Attempt, header strin
 	if !bearer {
 		return Principal{}, false, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("bare_token")
 	}
+	if s.store.IsSystemKey(token) {
+		return Principal{}, false, notForV1()
+	}
 	id, err := s.userOf(ctx, a, token)
 	if err != nil {
 		return Principal{}, false, err
 	}
 	return Principal{UserID: id}, true, nil
+}
+
+// notForV1 refuses a secret of apikeyd's that /v1 does not take: the
+// System key, a key of /apiKeys.
+func notForV1() error {
+	return apierr.New(apierr.Unauthorized, "The credentials are not valid: /v1 takes a Discord access token or a guild API key.").Because("own_secret")
 }
 
 // keyOf authenticates a guild key; a key that fails its checksum is
