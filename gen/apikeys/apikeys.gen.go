@@ -84,6 +84,12 @@ type User = UserName
 // BadUser defines model for BadUser.
 type BadUser = Error
 
+// CannotCreate defines model for CannotCreate.
+type CannotCreate = Error
+
+// CannotOpen defines model for CannotOpen.
+type CannotOpen = Error
+
 // CannotSave defines model for CannotSave.
 type CannotSave = Error
 
@@ -388,6 +394,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 type BadUserJSONResponse Error
 
+type CannotCreateJSONResponse Error
+
+type CannotOpenJSONResponse Error
+
 type CannotSaveJSONResponse Error
 
 type CreateRefusedJSONResponse Error
@@ -445,6 +455,20 @@ func (response GetKeys500JSONResponse) VisitGetKeysResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKeys503JSONResponse struct{ CannotOpenJSONResponse }
+
+func (response GetKeys503JSONResponse) VisitGetKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -513,6 +537,20 @@ func (response GetUserKeys500JSONResponse) VisitGetUserKeysResponse(w http.Respo
 	return err
 }
 
+type GetUserKeys503JSONResponse struct{ CannotOpenJSONResponse }
+
+func (response GetUserKeys503JSONResponse) VisitGetUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateKeyRequestObject struct {
 	User User `json:"user"`
 }
@@ -577,7 +615,7 @@ func (response CreateKey500JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 	return err
 }
 
-type CreateKey503JSONResponse struct{ CannotSaveJSONResponse }
+type CreateKey503JSONResponse struct{ CannotCreateJSONResponse }
 
 func (response CreateKey503JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
 
@@ -656,7 +694,7 @@ func (response CreateKeyWithNote500JSONResponse) VisitCreateKeyWithNoteResponse(
 	return err
 }
 
-type CreateKeyWithNote503JSONResponse struct{ CannotSaveJSONResponse }
+type CreateKeyWithNote503JSONResponse struct{ CannotCreateJSONResponse }
 
 func (response CreateKeyWithNote503JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
 

@@ -87,6 +87,12 @@ type User = UserName
 // BadUser defines model for BadUser.
 type BadUser = Error
 
+// CannotCreate defines model for CannotCreate.
+type CannotCreate = Error
+
+// CannotOpen defines model for CannotOpen.
+type CannotOpen = Error
+
 // CannotSave defines model for CannotSave.
 type CannotSave = Error
 
@@ -578,6 +584,8 @@ type GetKeysResponse struct {
 	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *CannotOpen
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -593,6 +601,11 @@ func (r GetKeysResponse) GetJSON403() *Forbidden {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetKeysResponse) GetJSON503() *CannotOpen {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -635,6 +648,8 @@ type GetUserKeysResponse struct {
 	JSON403 *ForbiddenName
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *CannotOpen
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -655,6 +670,11 @@ func (r GetUserKeysResponse) GetJSON403() *ForbiddenName {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetUserKeysResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserKeysResponse) GetJSON503() *CannotOpen {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -698,7 +718,7 @@ type CreateKeyResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *CannotSave
+	JSON503 *CannotCreate
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -722,7 +742,7 @@ func (r CreateKeyResponse) GetJSON500() *InternalError {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateKeyResponse) GetJSON503() *CannotSave {
+func (r CreateKeyResponse) GetJSON503() *CannotCreate {
 	return r.JSON503
 }
 
@@ -767,7 +787,7 @@ type CreateKeyWithNoteResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *CannotSave
+	JSON503 *CannotCreate
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -791,7 +811,7 @@ func (r CreateKeyWithNoteResponse) GetJSON500() *InternalError {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateKeyWithNoteResponse) GetJSON503() *CannotSave {
+func (r CreateKeyWithNoteResponse) GetJSON503() *CannotCreate {
 	return r.JSON503
 }
 
@@ -1006,6 +1026,13 @@ func ParseGetKeysResponse(rsp *http.Response) (*GetKeysResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest CannotOpen
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -1052,6 +1079,13 @@ func ParseGetUserKeysResponse(rsp *http.Response) (*GetUserKeysResponse, error) 
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest CannotOpen
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -1101,7 +1135,7 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest CannotSave
+		var dest CannotCreate
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1155,7 +1189,7 @@ func ParseCreateKeyWithNoteResponse(rsp *http.Response) (*CreateKeyWithNoteRespo
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest CannotSave
+		var dest CannotCreate
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

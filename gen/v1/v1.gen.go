@@ -2250,8 +2250,13 @@ func (response ListApiKeys500ApplicationProblemPlusJSONResponse) VisitListApiKey
 	return err
 }
 
+type ListApiKeys503ResponseHeaders struct {
+	RetryAfter *int
+}
+
 type ListApiKeys503ApplicationProblemPlusJSONResponse struct {
-	DiscordUnavailableApplicationProblemPlusJSONResponse
+	Body    Problem
+	Headers ListApiKeys503ResponseHeaders
 }
 
 func (response ListApiKeys503ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {

@@ -1393,7 +1393,8 @@ type ClientInterface interface {
 	// deleted it. A key that fails its checksum (mistyped) gets 422
 	// without a lookup; a well-formed key the guild does not hold gets
 	// 404. Only an administrator signed in with Discord may delete keys:
-	// an API key gets 403.
+	// an API key gets 403. A server whose keys were resealed under a
+	// master key it does not hold still deletes them.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1407,7 +1408,8 @@ type ClientInterface interface {
 	// deleted it. A key that fails its checksum (mistyped) gets 422
 	// without a lookup; a well-formed key the guild does not hold gets
 	// 404. Only an administrator signed in with Discord may delete keys:
-	// an API key gets 403.
+	// an API key gets 403. A server whose keys were resealed under a
+	// master key it does not hold still deletes them.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1694,10 +1696,12 @@ type ClientInterface interface {
 	// GetReadyz Check that requests can be served
 	//
 	// Answers 200 when the server can serve: the file at the database's
-	// path is still the one it opened, and the database answers a query.
-	// Otherwise 503: send no traffic here until this passes again. A
-	// database file deleted or replaced under a running server stays
-	// gone for it; only a restart opens what is at the path now.
+	// path is still the one it opened, and the database answers that its
+	// keys are sealed under the master key this server holds. Otherwise
+	// 503: send no traffic here until this passes again. A database file
+	// deleted or replaced under a running server stays gone for it, and a
+	// master key rotated beside it stays unknown to it: only a restart
+	// opens what is at the path now, with the master key given then.
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1769,7 +1773,8 @@ func (c *Client) GetHome(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // deleted it. A key that fails its checksum (mistyped) gets 422
 // without a lookup; a well-formed key the guild does not hold gets
 // 404. Only an administrator signed in with Discord may delete keys:
-// an API key gets 403.
+// an API key gets 403. A server whose keys were resealed under a
+// master key it does not hold still deletes them.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1793,7 +1798,8 @@ func (c *Client) DeleteApiKeyWithBody(ctx context.Context, contentType string, b
 // deleted it. A key that fails its checksum (mistyped) gets 422
 // without a lookup; a well-formed key the guild does not hold gets
 // 404. Only an administrator signed in with Discord may delete keys:
-// an API key gets 403.
+// an API key gets 403. A server whose keys were resealed under a
+// master key it does not hold still deletes them.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2340,10 +2346,12 @@ func (c *Client) GetLoggingStatus(ctx context.Context, params *GetLoggingStatusP
 // GetReadyz Check that requests can be served
 //
 // Answers 200 when the server can serve: the file at the database's
-// path is still the one it opened, and the database answers a query.
-// Otherwise 503: send no traffic here until this passes again. A
-// database file deleted or replaced under a running server stays
-// gone for it; only a restart opens what is at the path now.
+// path is still the one it opened, and the database answers that its
+// keys are sealed under the master key this server holds. Otherwise
+// 503: send no traffic here until this passes again. A database file
+// deleted or replaced under a running server stays gone for it, and a
+// master key rotated beside it stays unknown to it: only a restart
+// opens what is at the path now, with the master key given then.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3367,7 +3375,8 @@ type ClientWithResponsesInterface interface {
 	// deleted it. A key that fails its checksum (mistyped) gets 422
 	// without a lookup; a well-formed key the guild does not hold gets
 	// 404. Only an administrator signed in with Discord may delete keys:
-	// an API key gets 403.
+	// an API key gets 403. A server whose keys were resealed under a
+	// master key it does not hold still deletes them.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3381,7 +3390,8 @@ type ClientWithResponsesInterface interface {
 	// deleted it. A key that fails its checksum (mistyped) gets 422
 	// without a lookup; a well-formed key the guild does not hold gets
 	// 404. Only an administrator signed in with Discord may delete keys:
-	// an API key gets 403.
+	// an API key gets 403. A server whose keys were resealed under a
+	// master key it does not hold still deletes them.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3690,10 +3700,12 @@ type ClientWithResponsesInterface interface {
 	// GetReadyzWithResponse Check that requests can be served
 	//
 	// Answers 200 when the server can serve: the file at the database's
-	// path is still the one it opened, and the database answers a query.
-	// Otherwise 503: send no traffic here until this passes again. A
-	// database file deleted or replaced under a running server stays
-	// gone for it; only a restart opens what is at the path now.
+	// path is still the one it opened, and the database answers that its
+	// keys are sealed under the master key this server holds. Otherwise
+	// 503: send no traffic here until this passes again. A database file
+	// deleted or replaced under a running server stays gone for it, and a
+	// master key rotated beside it stays unknown to it: only a restart
+	// opens what is at the path now, with the master key given then.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3914,7 +3926,7 @@ type ListApiKeysResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListApiKeysResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3947,7 +3959,7 @@ func (r ListApiKeysResponse) GetApplicationproblemJSON500() *InternalError {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r ListApiKeysResponse) GetApplicationproblemJSON503() *Problem {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5543,7 +5555,8 @@ func (c *ClientWithResponses) GetHomeWithResponse(ctx context.Context, reqEditor
 // deleted it. A key that fails its checksum (mistyped) gets 422
 // without a lookup; a well-formed key the guild does not hold gets
 // 404. Only an administrator signed in with Discord may delete keys:
-// an API key gets 403.
+// an API key gets 403. A server whose keys were resealed under a
+// master key it does not hold still deletes them.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5563,7 +5576,8 @@ func (c *ClientWithResponses) DeleteApiKeyWithBodyWithResponse(ctx context.Conte
 // deleted it. A key that fails its checksum (mistyped) gets 422
 // without a lookup; a well-formed key the guild does not hold gets
 // 404. Only an administrator signed in with Discord may delete keys:
-// an API key gets 403.
+// an API key gets 403. A server whose keys were resealed under a
+// master key it does not hold still deletes them.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6028,10 +6042,12 @@ func (c *ClientWithResponses) GetLoggingStatusWithResponse(ctx context.Context, 
 // GetReadyzWithResponse Check that requests can be served
 //
 // Answers 200 when the server can serve: the file at the database's
-// path is still the one it opened, and the database answers a query.
-// Otherwise 503: send no traffic here until this passes again. A
-// database file deleted or replaced under a running server stays
-// gone for it; only a restart opens what is at the path now.
+// path is still the one it opened, and the database answers that its
+// keys are sealed under the master key this server holds. Otherwise
+// 503: send no traffic here until this passes again. A database file
+// deleted or replaced under a running server stays gone for it, and a
+// master key rotated beside it stays unknown to it: only a restart
+// opens what is at the path now, with the master key given then.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6280,7 +6296,7 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -18,7 +18,8 @@ func TestContract(t *testing.T) {
 	}
 	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, string) {
 		cfg := apptest.Config(t)
-		if slices.Contains(c.Given, "database-file-gone") {
+		// A second process can open a database file, not one in memory.
+		if slices.Contains(c.Given, "database-file-gone") || slices.Contains(c.Given, "master-key-rotated") {
 			apptest.FileDatabase(&cfg)
 		}
 		inst := apptest.Start(t, &cfg)
@@ -61,6 +62,8 @@ func given(t *testing.T, inst *apptest.Instance, state string) {
 		}
 	case "database-file-gone":
 		inst.DeleteDatabase(t)
+	case "master-key-rotated":
+		inst.RotateMasterKey(t)
 	default:
 		t.Fatalf("unknown x-given %q", state)
 	}

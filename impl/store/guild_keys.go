@@ -117,7 +117,7 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 	for _, r := range rows {
 		k, err := openGuildKey(sealer, r)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("list guild keys: %w", s.notOpened(ctx, sealer, err))
 		}
 		out = append(out, k)
 	}
@@ -125,15 +125,17 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 }
 
 // DeleteGuildKey deletes the key token of guild and returns it:
-// ErrKeyNotFound if the guild has no such key.
+// ErrKeyNotFound if the guild has no such key. The answer holds token
+// itself rather than the stored copy opened, so that nothing can fail
+// once the delete is committed (a master key rotated under the server
+// once made it answer an error for a committed delete), and so that a
+// key can be revoked whatever the master key.
 func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Actor, token string) (GuildKey, error) {
-	sealer, done := s.useSealer()
-	defer done()
 	var row db.GuildKey
+	hash := keys.Hash(token)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
 		var err error
-		hash := keys.Hash(token)
 		row, err = q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: hash})
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrKeyNotFound
@@ -145,11 +147,11 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 	})
 	// Forgotten whether or not the delete committed: a cache may only
 	// ever hold less than the database.
-	s.guildKeys.forget(keys.Hash(token))
+	s.guildKeys.forget(hash)
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("delete guild key: %w", err)
 	}
-	return openGuildKey(sealer, row)
+	return guildKey(row, token), nil
 }
 
 func openGuildKey(sealer *keys.Sealer, r db.GuildKey) (GuildKey, error) {
@@ -157,6 +159,11 @@ func openGuildKey(sealer *keys.Sealer, r db.GuildKey) (GuildKey, error) {
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("open guild key %d: %w", r.ID, err)
 	}
+	return guildKey(r, token), nil
+}
+
+// guildKey is the stored key r, whose token is token.
+func guildKey(r db.GuildKey, token string) GuildKey {
 	return GuildKey{
 		ID:        r.ID,
 		GuildID:   snowflake.ID(r.GuildID),
@@ -164,7 +171,7 @@ func openGuildKey(sealer *keys.Sealer, r db.GuildKey) (GuildKey, error) {
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(),
 		CreatedBy: snowflake.ID(r.CreatedBy),
 		LastUse:   millisPtr(r.LastUse),
-	}, nil
+	}
 }
 
 // TouchGuildKeys records when keys were last used, in one transaction;

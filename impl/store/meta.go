@@ -39,6 +39,33 @@ func sealedUnderOurKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) 
 	return nil
 }
 
+// ourMasterKey returns ErrMasterKeyRotated if the database's keys are
+// sealed under another master key than sealer's: another process rotated
+// it under this one. It only reads, for readiness and for telling a key
+// that does not open from a key sealed under another master key.
+func ourMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) error {
+	have, err := q.GetMeta(ctx, metaMasterKey)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil // Open records it; nothing is sealed under another
+	case err != nil:
+		return fmt.Errorf("read master key fingerprint: %w", dbError(err))
+	case have != sealer.Fingerprint():
+		return ErrMasterKeyRotated
+	}
+	return nil
+}
+
+// notOpened is the error of a stored key that sealer failed to open:
+// ErrMasterKeyRotated when that is why, which a restart mends, and
+// openErr, a key damaged at rest, otherwise.
+func (s *Store) notOpened(ctx context.Context, sealer *keys.Sealer, openErr error) error {
+	if err := ourMasterKey(ctx, s.q, sealer); err != nil {
+		return fmt.Errorf("%w: %w", err, openErr)
+	}
+	return openErr
+}
+
 // Reseal seals every stored key under next instead of the current master
 // key, in one transaction: if it fails or the process dies, every key is
 // still sealed under the current one. It returns how many keys it resealed.

@@ -151,14 +151,16 @@ func (s *Store) Close() error {
 
 // Ready reports whether the store can serve: the path still leads to the
 // database file it opened (else ErrDatabaseFileGone), and the database
-// answers a query.
+// answers that its keys are sealed under this store's master key (else
+// ErrMasterKeyRotated: it could open none of them).
 func (s *Store) Ready(ctx context.Context) error {
 	if err := s.file.check(); err != nil {
 		return fmt.Errorf("ready: %w", err)
 	}
-	var one int
-	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("ready: %w", dbError(err))
+	sealer, done := s.useSealer()
+	defer done()
+	if err := ourMasterKey(ctx, s.q, sealer); err != nil {
+		return fmt.Errorf("ready: %w", err)
 	}
 	return nil
 }

@@ -160,7 +160,11 @@ func (s *Store) ListUserKeys(ctx context.Context, user string) ([]UserKey, error
 	if err != nil {
 		return nil, fmt.Errorf("list keys of user: %w", dbError(err))
 	}
-	return openUserKeys(sealer, rows)
+	opened, err := openUserKeys(sealer, rows)
+	if err != nil {
+		return nil, fmt.Errorf("list keys of user: %w", s.notOpened(ctx, sealer, err))
+	}
+	return opened, nil
 }
 
 // ListAllUserKeys returns every key but the System key, oldest first.
@@ -171,7 +175,11 @@ func (s *Store) ListAllUserKeys(ctx context.Context) ([]UserKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list user keys: %w", dbError(err))
 	}
-	return openUserKeys(sealer, rows)
+	opened, err := openUserKeys(sealer, rows)
+	if err != nil {
+		return nil, fmt.Errorf("list user keys: %w", s.notOpened(ctx, sealer, err))
+	}
+	return opened, nil
 }
 
 func openUserKeys(sealer *keys.Sealer, rows []db.UserKey) ([]UserKey, error) {

@@ -68,10 +68,11 @@ func (w *world) credential(t *testing.T, name string) string {
 	return ""
 }
 
-// needsFile says whether the states given are those of a database file
-// (the examples' service is otherwise in memory).
+// needsFile says whether the states given are those of a database file,
+// which a second process can open (the examples' service is otherwise in
+// memory).
 func needsFile(given []string) bool {
-	return slices.Contains(given, "database-file-gone")
+	return slices.Contains(given, "database-file-gone") || slices.Contains(given, "master-key-rotated")
 }
 
 // given puts the service in a named state of the document's examples.
@@ -112,6 +113,8 @@ func (w *world) given(t *testing.T, state string) {
 		}
 	case "database-file-gone":
 		w.DeleteDatabase(t)
+	case "master-key-rotated":
+		w.RotateMasterKey(t)
 	case "discord-down":
 		w.discord.FailWith(503)
 	default:

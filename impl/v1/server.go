@@ -170,6 +170,11 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // the database file has gone from under the server (store.ErrDatabaseFileGone).
 const msgFileGone = "The database file was deleted or replaced while this server ran"
 
+// msgMasterKeyRotated says why keys are neither sealed nor opened, and
+// readiness fails, once another process has resealed them under a master
+// key this server does not hold (store.ErrMasterKeyRotated).
+const msgMasterKeyRotated = "The master key was rotated; this server must be restarted."
+
 // storeRefusal words the store's refusals that no operation's handler
 // answers itself: a guild the database does not know (authorizeGuild lets
 // no request reach one), a master key rotated under the running server,
@@ -181,7 +186,7 @@ func storeRefusal(err error) error {
 	case errors.Is(err, store.ErrGuildNotFound):
 		return &apierr.Error{Code: apierr.NotFound, Message: "This guild is not registered with apikeyd.", Cause: err}
 	case errors.Is(err, store.ErrMasterKeyRotated):
-		return &apierr.Error{Code: apierr.Unavailable, Message: "The master key was rotated; this server must be restarted.", Cause: err}
+		return &apierr.Error{Code: apierr.Unavailable, Message: msgMasterKeyRotated, Cause: err}
 	}
 	return err
 }

@@ -36,8 +36,11 @@ func (s *Server) readiness(ctx context.Context) (api.Problem, bool) {
 	}
 	s.log.WarnContext(ctx, "not ready", "err", err)
 	msg := "The database does not answer."
-	if errors.Is(err, store.ErrDatabaseFileGone) {
+	switch {
+	case errors.Is(err, store.ErrDatabaseFileGone):
 		msg = msgFileGone + "."
+	case errors.Is(err, store.ErrMasterKeyRotated):
+		msg = msgMasterKeyRotated
 	}
 	return problem(apierr.New(apierr.Unavailable, "%s", msg)), false
 }
