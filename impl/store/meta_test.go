@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -70,5 +71,49 @@ func TestResealBesideConcurrentRequests(t *testing.T) {
 	}
 	if _, err := st.ListAllUserKeys(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A store whose keys another process resealed under a master key it does
+// not hold: it is not ready, says so when it cannot open keys, and still
+// deletes one, answering with the key asked for.
+func TestAStoreResealedByAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/r.db"
+	st := openReal(t, path)
+	guild := snowflake.ID(1)
+	k, err := st.CreateGuildKey(ctx, guild, Actor{UserID: 2}, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateUserKey(ctx, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, Config{Path: path, Schema: realSchema(t), Sealer: st.sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Reseal(ctx, sealer(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	for name, call := range map[string]func() error{
+		"Ready":           func() error { return st.Ready(ctx) },
+		"ListGuildKeys":   func() error { return second(st.ListGuildKeys(ctx, guild)) },
+		"ListUserKeys":    func() error { return second(st.ListUserKeys(ctx, "alice")) },
+		"ListAllUserKeys": func() error { return second(st.ListAllUserKeys(ctx)) },
+		"CreateGuildKey":  func() error { return second(st.CreateGuildKey(ctx, guild, Actor{UserID: 2}, 25)) },
+	} {
+		if err := call(); !errors.Is(err, ErrMasterKeyRotated) {
+			t.Errorf("%s: %v, want ErrMasterKeyRotated", name, err)
+		}
+	}
+	deleted, err := st.DeleteGuildKey(ctx, guild, Actor{UserID: 2}, k.Token)
+	if err != nil || deleted.Token != k.Token || deleted.ID != k.ID {
+		t.Fatalf("delete: %+v, %v", deleted, err)
+	}
+	if left, err := other.ListGuildKeys(ctx, guild); err != nil || len(left) != 0 {
+		t.Fatalf("after the delete: %+v, %v", left, err)
 	}
 }

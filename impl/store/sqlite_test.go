@@ -83,14 +83,20 @@ func TestPragmasAreSet(t *testing.T) {
 	}
 }
 
-// openReal opens a store with schema.sql.
-func openReal(t testing.TB, path string) *Store {
+// realSchema is schema.sql.
+func realSchema(t testing.TB) string {
 	t.Helper()
 	schema, err := os.ReadFile("../../schema.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := Open(context.Background(), Config{Path: path, Schema: string(schema), Sealer: sealer(t)})
+	return string(schema)
+}
+
+// openReal opens a store with schema.sql.
+func openReal(t testing.TB, path string) *Store {
+	t.Helper()
+	st, err := Open(context.Background(), Config{Path: path, Schema: realSchema(t), Sealer: sealer(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
