@@ -1,26 +1,29 @@
-// Package discord resolves a Discord OAuth access token to the id of the
-// user it belongs to, by asking Discord's GET /users/@me.
+// Package discord is apikeyd's side of Discord: it resolves an OAuth
+// access token to the id of the user it belongs to (GET /users/@me) and to
+// the guilds that user is in (GET /users/@me/guilds), and runs the
+// dashboard's OAuth2 login (authorization code with PKCE, refresh,
+// revocation). Every call goes through one Limiter.
 //
 // /v1 accepts "Authorization: Bearer <Discord OAuth access token>", so every
 // such request needs to know who the token belongs to. Asking Discord each
 // time would make apikeyd as slow and as rate limited as Discord, so a
-// successful answer is cached briefly. Only the token -> user identity is
-// cached (DESIGN.md allows it to expire by time); whether that user
-// administers a guild is always read from the database by the caller.
+// successful answer is cached briefly. Only what Discord says of the token
+// (its user, that user's guilds) is cached (DESIGN.md allows it to expire
+// by time); whether that user administers a guild is always read from the
+// database by the caller.
 //
 // Security properties:
-//   - The token is never stored: the cache and the in-flight table are keyed
-//     by SHA-256(token), so a heap dump reveals no usable token.
-//   - The token never appears in an error (message or cause), so it cannot
-//     leak into logs or responses.
+//   - The token is never stored: the caches and the in-flight tables are
+//     keyed by SHA-256(token), so a heap dump reveals no usable token.
+//   - No token, authorization code, PKCE verifier or client secret appears
+//     in an error (message or cause), so none can leak into logs or
+//     responses.
 //   - Failures are never cached: a token Discord refused may become valid,
 //     and an outage must not lock users out after Discord recovers.
 package discord
 
 import (
-	"container/list"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +31,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
@@ -52,8 +54,9 @@ const (
 	// risk being blocked by Discord.
 	UserAgent = "apikeyd (https://github.com/apikeyd/apikeyd, 1)"
 
-	// maxBodyBytes caps what is read from Discord: a user object is well
-	// under 2 KiB, and a misbehaving upstream must not make us buffer more.
+	// maxBodyBytes caps what is read from Discord for a user: a user object
+	// is well under 2 KiB, and a misbehaving upstream must not make us
+	// buffer more.
 	maxBodyBytes = 64 << 10
 	// maxTokenBytes rejects absurd tokens before hashing or sending them;
 	// Discord access tokens are about 30 characters.
@@ -65,15 +68,17 @@ const (
 // Config configures a Client. Zero values select the defaults.
 type Config struct {
 	// BaseURL is Discord's API root, e.g. "https://discord.com/api/v10";
-	// "/users/@me" is appended.
+	// "/users/@me" and the like are appended.
 	BaseURL string
 	// HTTPClient sends the requests. nil selects a client with a
 	// DefaultTimeout total timeout, transport timeouts and no redirects.
 	// A client without a Timeout still gets DefaultTimeout per request.
 	HTTPClient *http.Client
-	// CacheTTL is how long a successful identity is cached (0: 60 s).
+	// CacheTTL is how long a successful answer (an identity, a guild list)
+	// is cached (0: 60 s).
 	CacheTTL time.Duration
-	// MaxEntries bounds the number of cached identities (0: 10000).
+	// MaxEntries bounds the number of cached identities, and of cached
+	// guild lists (0: 10000 each).
 	MaxEntries int
 	// Limiter holds calls back under Discord's rate limits; share the
 	// process's one (nil: a Limiter of this client's own).
@@ -83,53 +88,23 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Client resolves Discord access tokens to user ids. It is safe for
-// concurrent use; create one per process so that the cache is shared.
+// Client asks Discord about access tokens: whose they are (UserID) and
+// which guilds that user is in (Guilds). It is safe for concurrent use;
+// create one per process so that the caches are shared.
 type Client struct {
-	url        string
+	base       string // Discord's API root, without a trailing slash
 	http       *http.Client
 	ctxTimeout time.Duration // per-request timeout when http has none
-	ttl        time.Duration
-	max        int
-	now        func() time.Time
 
-	mu       sync.Mutex
-	cache    map[tokenKey]*list.Element // values are *entry
-	order    *list.List                 // entries, oldest insertion first
-	inflight map[tokenKey]*call
-}
-
-// tokenKey is SHA-256 of a token: the only form in which a token is kept.
-type tokenKey [sha256.Size]byte
-
-type entry struct {
-	key     tokenKey
-	id      string
-	expires time.Time
-}
-
-// call is one upstream request shared by every caller asking about the same
-// token while it runs. done is closed once id/err are set.
-type call struct {
-	done    chan struct{}
-	id      string
-	err     error
-	waiters int                // callers still waiting; guarded by Client.mu
-	cancel  context.CancelFunc // stops the request when no one waits
-	forget  bool               // Forget ran meanwhile: do not cache the result
+	identities *tokenCache[string]
+	guilds     *tokenCache[[]Guild]
 }
 
 // NewClient returns a Client for cfg, filling in defaults.
 func NewClient(cfg Config) *Client {
 	c := &Client{
-		url:      strings.TrimRight(cfg.BaseURL, "/") + "/users/@me",
-		http:     cfg.HTTPClient,
-		ttl:      cfg.CacheTTL,
-		max:      cfg.MaxEntries,
-		now:      cfg.Now,
-		cache:    make(map[tokenKey]*list.Element),
-		order:    list.New(),
-		inflight: make(map[tokenKey]*call),
+		base: strings.TrimRight(cfg.BaseURL, "/"),
+		http: cfg.HTTPClient,
 	}
 	if c.http == nil {
 		c.http = defaultHTTPClient()
@@ -142,15 +117,18 @@ func NewClient(cfg Config) *Client {
 	if c.http.Timeout <= 0 {
 		c.ctxTimeout = DefaultTimeout
 	}
-	if c.ttl <= 0 {
-		c.ttl = DefaultCacheTTL
+	ttl, maxEntries, now := cfg.CacheTTL, cfg.MaxEntries, cfg.Now
+	if ttl <= 0 {
+		ttl = DefaultCacheTTL
 	}
-	if c.max <= 0 {
-		c.max = DefaultMaxEntries
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxEntries
 	}
-	if c.now == nil {
-		c.now = time.Now
+	if now == nil {
+		now = time.Now
 	}
+	c.identities = newTokenCache[string](ttl, maxEntries, now)
+	c.guilds = newTokenCache[[]Guild](ttl, maxEntries, now)
 	return c
 }
 
@@ -190,176 +168,153 @@ func (c *Client) UserID(ctx context.Context, token string) (string, error) {
 	if err := checkToken(token); err != nil {
 		return "", err
 	}
-	key := tokenKey(sha256.Sum256([]byte(token)))
-
-	c.mu.Lock()
-	if id, ok := c.lookupLocked(key); ok {
-		c.mu.Unlock()
-		return id, nil
-	}
-	if err := ctx.Err(); err != nil {
-		c.mu.Unlock()
-		return "", err
-	}
-	cl, ok := c.inflight[key]
-	if !ok {
-		// Detached from ctx: the first caller leaving must not fail the
-		// others. Values (e.g. trace ids) are kept.
-		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		cl = &call{done: make(chan struct{}), cancel: cancel}
-		c.inflight[key] = cl
-		go c.run(fctx, key, token, cl)
-	}
-	cl.waiters++
-	c.mu.Unlock()
-
-	select {
-	case <-cl.done:
-		return cl.id, cl.err
-	case <-ctx.Done():
-		c.mu.Lock()
-		cl.waiters--
-		if cl.waiters == 0 {
-			// No one wants the answer any more: stop asking Discord, and let
-			// the next caller start afresh rather than join a dying call.
-			cl.cancel()
-			if c.inflight[key] == cl {
-				delete(c.inflight, key)
-			}
-		}
-		c.mu.Unlock()
-		return "", ctx.Err()
-	}
+	return c.identities.get(ctx, keyOf(token), func(ctx context.Context) (string, error) {
+		return c.fetchUserID(ctx, token)
+	})
 }
 
 // CachedUserID is the user token belongs to when the cache knows it,
 // without asking Discord: a caller that limits what it sends to Discord
 // lets these through.
 func (c *Client) CachedUserID(token string) (string, bool) {
-	key := tokenKey(sha256.Sum256([]byte(token)))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lookupLocked(key)
+	return c.identities.cached(keyOf(token))
 }
 
-// Forget drops the cached identity of token, so that the next UserID asks
-// Discord again (for logout, or after learning the token was revoked). A
-// request for that token already in flight is not cached either.
+// Forget drops what is cached of token, its identity and its guilds, so
+// that the next UserID or Guilds asks Discord again (for logout, or after
+// learning the token was revoked). A request for that token already in
+// flight is not cached either.
 func (c *Client) Forget(token string) {
-	key := tokenKey(sha256.Sum256([]byte(token)))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.cache[key]; ok {
-		c.removeLocked(el)
-	}
-	if cl, ok := c.inflight[key]; ok {
-		cl.forget = true
-	}
+	key := keyOf(token)
+	c.identities.forget(key)
+	c.guilds.forget(key)
 }
 
-// run performs the upstream request for cl and publishes its result.
-func (c *Client) run(ctx context.Context, key tokenKey, token string, cl *call) {
-	defer cl.cancel()
+// fetchUserID asks Discord who token belongs to.
+func (c *Client) fetchUserID(ctx context.Context, token string) (string, error) {
+	body, err := c.get(ctx, "/users/@me", token, maxBodyBytes)
+	if err != nil {
+		return "", err
+	}
+	var u struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &u); err != nil {
+		return "", unavailable("Discord's answer is not a user", err)
+	}
+	if !isSnowflake(u.ID) {
+		return "", unavailable("Discord's answer is not a user", fmt.Errorf("id %q is not 1-20 digits", truncate(redact(u.ID, token))))
+	}
+	return u.ID, nil
+}
+
+// get sends GET <base><path> with token as its bearer and returns the body
+// of a 200 answer, of at most limit bytes; any other outcome is classified:
+// Unauthorized when Discord refuses the token (a *statusError cause says
+// how), Unavailable when Discord gives no answer.
+func (c *Client) get(ctx context.Context, path, token string, limit int) ([]byte, error) {
 	if c.ctxTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.ctxTimeout)
 		defer cancel()
 	}
-	id, err := c.fetch(ctx, token)
-
-	c.mu.Lock()
-	if c.inflight[key] == cl {
-		delete(c.inflight, key)
-	}
-	if err == nil && !cl.forget {
-		c.storeLocked(key, id)
-	}
-	cl.id, cl.err = id, err
-	close(cl.done)
-	c.mu.Unlock()
-}
-
-// fetch asks Discord who token belongs to and classifies the outcome.
-func (c *Client) fetch(ctx context.Context, token string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		// Only a bad BaseURL gets here: a configuration bug, not Discord.
-		return "", &apierr.Error{Code: apierr.Internal, Message: "invalid Discord API URL", Cause: err}
+		return nil, &apierr.Error{Code: apierr.Internal, Message: "invalid Discord API URL", Cause: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set("Accept", "application/json")
 
 	resp, err := c.http.Do(req)
-	if wait, limited := errRateLimited(err); limited {
-		return "", &apierr.Error{Code: apierr.Unavailable, Message: "Discord is rate limiting apikeyd; try again later", RetryAfter: wait, Cause: err}
-	}
 	if err != nil {
 		// *url.Error names the method and URL, never headers: no token.
-		msg := "Discord is unreachable"
-		var ne net.Error
-		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-			msg = "Discord did not answer in time"
-		}
-		return "", &apierr.Error{Code: apierr.Unavailable, Message: msg, Cause: err}
+		return nil, transportError(err)
 	}
 	defer resp.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 
 	switch s := resp.StatusCode; {
 	case s == http.StatusOK:
 		if readErr != nil {
-			return "", unavailable("Discord's answer was cut short", readErr)
+			return nil, unavailable("Discord's answer was cut short", readErr)
 		}
-		if len(body) > maxBodyBytes {
-			return "", unavailable("Discord's answer is too large", fmt.Errorf("body exceeds %d bytes", maxBodyBytes))
+		if len(body) > limit {
+			return nil, unavailable("Discord's answer is too large", fmt.Errorf("GET %s: body exceeds %d bytes", path, limit))
 		}
-		var u struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(body, &u); err != nil {
-			return "", unavailable("Discord's answer is not a user", err)
-		}
-		if !isSnowflake(u.ID) {
-			return "", unavailable("Discord's answer is not a user", fmt.Errorf("id %q is not 1-20 digits", truncate(redact(u.ID, token))))
-		}
-		return u.ID, nil
+		return body, nil
 	case s == http.StatusTooManyRequests:
 		// Rate limited: says nothing about the token, so not the user's
 		// fault. The wait Discord asks for is passed on to the client.
 		wait, _ := rateLimitOf(resp.Header, body)
-		return "", &apierr.Error{Code: apierr.Unavailable, Message: "Discord is rate limiting apikeyd; try again later", RetryAfter: wait, Cause: statusError(resp, body, token)}
+		return nil, &apierr.Error{Code: apierr.Unavailable, Message: msgRateLimited, RetryAfter: wait, Cause: newStatusError(path, resp, body, token)}
 	case s >= 400 && s < 500:
-		// 401 (invalid/expired/revoked), 403 (e.g. no "identify" scope) and
-		// the rest: Discord will not identify anyone with this token.
-		return "", &apierr.Error{Code: apierr.Unauthorized, Message: "Discord did not accept the access token", Cause: statusError(resp, body, token), Reason: "discord_rejected"}
+		// 401 (invalid/expired/revoked, or a scope missing), 403 and the
+		// rest: Discord will not answer anything with this token.
+		return nil, &apierr.Error{Code: apierr.Unauthorized, Message: "Discord did not accept the access token", Cause: newStatusError(path, resp, body, token), Reason: "discord_rejected"}
 	default:
 		// 5xx, and anything else (a 3xx we did not follow, a 2xx that is
 		// not 200): Discord could not answer.
-		return "", unavailable("Discord could not answer", statusError(resp, body, token))
+		return nil, unavailable("Discord could not answer", newStatusError(path, resp, body, token))
 	}
+}
+
+// msgRateLimited is what a caller held back by Discord's limits is told.
+const msgRateLimited = "Discord is rate limiting apikeyd; try again later"
+
+// transportError classifies a request that got no answer from Discord:
+// the Limiter refusing it (with the wait it asks for), a timeout, or
+// Discord out of reach.
+func transportError(err error) error {
+	if wait, limited := errRateLimited(err); limited {
+		return &apierr.Error{Code: apierr.Unavailable, Message: msgRateLimited, RetryAfter: wait, Cause: err}
+	}
+	msg := "Discord is unreachable"
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		msg = "Discord did not answer in time"
+	}
+	return &apierr.Error{Code: apierr.Unavailable, Message: msg, Cause: err}
 }
 
 func unavailable(msg string, cause error) error {
 	return &apierr.Error{Code: apierr.Unavailable, Message: msg, Cause: cause}
 }
 
-// statusError describes a non-200 answer for logs: the status and Discord's
-// own message and code when the body is Discord's JSON error shape.
-func statusError(resp *http.Response, body []byte, token string) error {
+// statusError is a non-200 answer of Discord's API, for logs: the status
+// and Discord's own message and code when the body is Discord's JSON
+// error shape.
+type statusError struct {
+	path       string
+	status     int
+	message    string // redacted and truncated; "" when the body had none
+	code       int
+	retryAfter *float64
+}
+
+func newStatusError(path string, resp *http.Response, body []byte, token string) *statusError {
 	var d struct {
 		Message    string   `json:"message"`
 		Code       int      `json:"code"`
 		RetryAfter *float64 `json:"retry_after"`
 	}
-	if json.Unmarshal(body, &d) != nil || d.Message == "" {
-		return fmt.Errorf("discord: GET /users/@me: status %d", resp.StatusCode)
+	e := &statusError{path: path, status: resp.StatusCode}
+	if json.Unmarshal(body, &d) == nil && d.Message != "" {
+		e.message, e.code, e.retryAfter = truncate(redact(d.Message, token)), d.Code, d.RetryAfter
 	}
-	msg := truncate(redact(d.Message, token))
-	if d.RetryAfter != nil {
-		return fmt.Errorf("discord: GET /users/@me: status %d: %q (retry after %gs)", resp.StatusCode, msg, *d.RetryAfter)
+	return e
+}
+
+func (e *statusError) Error() string {
+	switch {
+	case e.message == "":
+		return fmt.Sprintf("discord: GET %s: status %d", e.path, e.status)
+	case e.retryAfter != nil:
+		return fmt.Sprintf("discord: GET %s: status %d: %q (retry after %gs)", e.path, e.status, e.message, *e.retryAfter)
+	default:
+		return fmt.Sprintf("discord: GET %s: status %d: %q (code %d)", e.path, e.status, e.message, e.code)
 	}
-	return fmt.Errorf("discord: GET /users/@me: status %d: %q (code %d)", resp.StatusCode, msg, d.Code)
 }
 
 // redact removes the token from text taken from Discord's answer, should
@@ -405,44 +360,4 @@ func isSnowflake(s string) bool {
 		}
 	}
 	return true
-}
-
-// lookupLocked returns a cached, unexpired identity; an expired one is
-// dropped on the way.
-func (c *Client) lookupLocked(key tokenKey) (string, bool) {
-	el, ok := c.cache[key]
-	if !ok {
-		return "", false
-	}
-	e := el.Value.(*entry)
-	if !c.now().Before(e.expires) {
-		c.removeLocked(el)
-		return "", false
-	}
-	return e.id, true
-}
-
-// storeLocked caches an identity, keeping the cache within max entries:
-// expired entries go first, then the oldest ones. With one TTL for all
-// entries, insertion order is expiry order, so both are found at the front.
-func (c *Client) storeLocked(key tokenKey, id string) {
-	now := c.now()
-	if el, ok := c.cache[key]; ok {
-		c.removeLocked(el)
-	}
-	for el := c.order.Front(); el != nil; el = c.order.Front() {
-		if now.Before(el.Value.(*entry).expires) {
-			break
-		}
-		c.removeLocked(el)
-	}
-	for c.order.Len() >= c.max {
-		c.removeLocked(c.order.Front())
-	}
-	c.cache[key] = c.order.PushBack(&entry{key: key, id: id, expires: now.Add(c.ttl)})
-}
-
-func (c *Client) removeLocked(el *list.Element) {
-	delete(c.cache, el.Value.(*entry).key)
-	c.order.Remove(el)
 }

@@ -1,23 +1,14 @@
 package discord
 
-import "crypto/sha256"
-
 // CacheLen is the number of cached identities, for tests of the bound.
-func CacheLen(c *Client) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cache)
-}
+func CacheLen(c *Client) int { return c.identities.len() }
 
-// Waiters is how many callers wait on the in-flight request for token.
-func Waiters(c *Client, token string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.inflight[tokenKey(sha256.Sum256([]byte(token)))]; ok {
-		return cl.waiters
-	}
-	return 0
-}
+// GuildCacheLen is the number of cached guild lists.
+func GuildCacheLen(c *Client) int { return c.guilds.len() }
+
+// Waiters is how many callers wait on the in-flight identity request for
+// token.
+func Waiters(c *Client, token string) int { return c.identities.waiters(keyOf(token)) }
 
 // LimitsHeld is how many limits l keeps.
 func LimitsHeld(l *Limiter) int {
