@@ -1,7 +1,16 @@
-// Package discordtest is a small fake of Discord's HTTP API for tests: it
-// serves GET /api/v10/users/@me in Discord's real wire format (user objects,
-// JSON error bodies, rate-limit answers), so that code talking to Discord is
-// tested over real HTTP instead of against mocks.
+// Package discordtest is a small fake of Discord for tests, in Discord's
+// real wire format (user and partial guild objects, JSON error bodies,
+// OAuth2's token and error JSON, rate-limit answers), so that code talking
+// to Discord is tested over real HTTP instead of against mocks. It serves
+//
+//   - GET /oauth2/authorize on its web root (AuthorizeURL), as Discord's
+//     authorize page answers a user who allows the app at once;
+//   - under /api/v10 (URL): POST /oauth2/token (authorization code with
+//     PKCE, refresh token), POST /oauth2/token/revoke, GET /oauth2/@me,
+//     GET /users/@me and GET /users/@me/guilds.
+//
+// Tokens come from AddUser (added by hand) or from the OAuth flow (LoginAs,
+// then authorize and exchange); both identify their user on every endpoint.
 package discordtest
 
 import (
@@ -19,25 +28,26 @@ import (
 // APIPrefix is the path of the API version the fake serves; URL ends in it.
 const APIPrefix = "/api/v10"
 
-// Server is a fake Discord API. All methods are safe for concurrent use.
+// Server is a fake Discord. All methods are safe for concurrent use.
 type Server struct {
 	srv       *httptest.Server
 	closeOnce sync.Once
 	closed    chan struct{} // closed on Close: unblocks delayed/held requests
 
 	mu     sync.Mutex
-	users  map[string]string // token -> response body of /users/@me
-	calls  map[string]int    // token -> requests to /users/@me
-	fail   int               // status every request answers with; 0: none
+	calls  map[string]int // token -> requests to /users/@me
+	fail   int            // status every API request answers with; 0: none
 	delay  time.Duration
 	hold   chan struct{} // non-nil while held; closed on release
 	served int           // all requests to /users/@me, any token
 	last   http.Header   // headers of the latest request to /users/@me
 
-	// limited, when set, answers every request 429 as Discord does.
+	// limited, when set, answers every API request 429 as Discord does.
 	limited *rateLimit
 	// routeLimit, when set, is the per-token bucket of /users/@me.
 	routeLimit *routeLimit
+
+	oauth // apps, codes, grants, guilds: see oauth.go
 }
 
 // rateLimit is a 429 to answer: its scope ("" sends none) and wait.
@@ -54,7 +64,7 @@ type routeLimit struct {
 	used   map[string][]time.Time // token -> times of its requests
 }
 
-// NewServer starts a fake Discord API; it is closed when the test ends.
+// NewServer starts a fake Discord; it is closed when the test ends.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
 	s := Start()
@@ -62,13 +72,13 @@ func NewServer(t testing.TB) *Server {
 	return s
 }
 
-// Start starts a fake Discord API outside a test, such as for a load or
+// Start starts a fake Discord outside a test, such as for a load or
 // benchmark command; Close stops it.
 func Start() *Server {
 	s := &Server{
 		closed: make(chan struct{}),
-		users:  make(map[string]string),
 		calls:  make(map[string]int),
+		oauth:  newOAuth(),
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -77,6 +87,10 @@ func Start() *Server {
 // URL is the API base, like "https://discord.com/api/v10", e.g.
 // "http://127.0.0.1:PORT/api/v10".
 func (s *Server) URL() string { return s.srv.URL + APIPrefix }
+
+// AuthorizeURL is the authorize page, like
+// "https://discord.com/oauth2/authorize": on the web root, outside the API.
+func (s *Server) AuthorizeURL() string { return s.srv.URL + authorizePath }
 
 // Close stops the server, making its URL unreachable; requests still
 // waiting in Delay or Hold are released first. Safe to call twice.
@@ -89,21 +103,28 @@ func (s *Server) Close() {
 }
 
 // AddUser makes token identify a user with that id and username, answered
-// as Discord answers a token with the "identify" scope.
+// as Discord answers a token granted the scopes apikeyd asks for,
+// "identify guilds": /users/@me/guilds lists what AddGuilds gave that user.
+// It never expires.
 func (s *Server) AddUser(token, id, username string) {
-	b, err := json.Marshal(userObject(id, username))
-	if err != nil {
-		panic(err) // static shape: cannot fail
-	}
-	s.AddRawUser(token, string(b))
+	s.AddUserWithScopes(token, id, username, "identify", "guilds")
+}
+
+// AddUserWithScopes is AddUser for a token granted only scopes: without
+// "identify" /users/@me refuses it, without "guilds" /users/@me/guilds.
+func (s *Server) AddUserWithScopes(token, id, username string, scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addGrantLocked(&grant{access: token, userID: id, username: username, scopes: scopes})
 }
 
 // AddRawUser makes /users/@me answer 200 with body verbatim for token, to
-// test malformed, incomplete or oversized answers.
+// test malformed, incomplete or oversized answers. The token has no
+// "guilds" scope.
 func (s *Server) AddRawUser(token, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users[token] = body
+	s.addGrantLocked(&grant{access: token, rawUser: body, scopes: []string{"identify"}})
 }
 
 // Calls is how many requests reached /users/@me with "Bearer token",
@@ -129,18 +150,20 @@ func (s *Server) LastHeader() http.Header {
 	return s.last.Clone()
 }
 
-// FailWith makes every request answer status, with the body Discord sends
-// for it: 429 a rate-limit object and Retry-After header, other 4xx a JSON
-// error object, 5xx a plain-text body as from Discord's edge. 0 stops it.
+// FailWith makes every API request answer status, with the body Discord
+// sends for it: 429 a rate-limit object and Retry-After header, other 4xx
+// a JSON error object, 5xx a plain-text body as from Discord's edge. 0
+// stops it. The authorize page is not affected.
 func (s *Server) FailWith(status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail = status
 }
 
-// RateLimit makes every request answer 429 as Discord does when a limit of
-// that scope ("user", "shared" or "global"; "" sends no X-RateLimit-Scope)
-// is exceeded, asking to retry after retryAfter; a zero retryAfter stops it.
+// RateLimit makes every API request answer 429 as Discord does when a
+// limit of that scope ("user", "shared" or "global"; "" sends no
+// X-RateLimit-Scope) is exceeded, asking to retry after retryAfter; a zero
+// retryAfter stops it.
 func (s *Server) RateLimit(scope string, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,17 +185,18 @@ func (s *Server) LimitRoute(limit int, window time.Duration) {
 	}
 }
 
-// Delay makes every request wait d before answering (or until the client
-// gives up), to test timeouts.
+// Delay makes every API request wait d before answering (or until the
+// client gives up), to test timeouts.
 func (s *Server) Delay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay = d
 }
 
-// Hold makes requests to /users/@me wait, after being counted by Calls,
-// until the returned release is called (or the client gives up), so tests
-// can line up concurrent callers without sleeping. release is idempotent.
+// Hold makes API requests wait, after being counted (by Calls and the
+// other counters), until the returned release is called (or the client
+// gives up), so tests can line up concurrent callers without sleeping.
+// release is idempotent.
 func (s *Server) Hold() (release func()) {
 	ch := make(chan struct{})
 	s.mu.Lock()
@@ -191,11 +215,11 @@ func (s *Server) Hold() (release func()) {
 	}
 }
 
-// Reset forgets users, counts, failures, delay and releases any hold.
+// Reset forgets users, tokens, codes, guilds, the logged-in user, counts,
+// failures and delay, and releases any hold; registered apps stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users = make(map[string]string)
 	s.calls = make(map[string]int)
 	s.served = 0
 	s.last = nil
@@ -207,51 +231,56 @@ func (s *Server) Reset() {
 		close(s.hold)
 		s.hold = nil
 	}
+	s.oauth.reset()
+}
+
+// apiRoute is one endpoint under APIPrefix.
+type apiRoute struct {
+	method string
+	serve  func(s *Server, w http.ResponseWriter, r *http.Request, token string)
+}
+
+var apiRoutes = map[string]apiRoute{
+	"/users/@me":           {http.MethodGet, (*Server).serveMe},
+	"/users/@me/guilds":    {http.MethodGet, (*Server).serveGuilds},
+	"/oauth2/@me":          {http.MethodGet, (*Server).serveAuthorization},
+	"/oauth2/token":        {http.MethodPost, (*Server).serveToken},
+	"/oauth2/token/revoke": {http.MethodPost, (*Server).serveRevoke},
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != APIPrefix+"/users/@me" {
+	if r.URL.Path == authorizePath {
+		s.serveAuthorize(w, r)
+		return
+	}
+	path, inAPI := strings.CutPrefix(r.URL.Path, APIPrefix)
+	route, known := apiRoutes[path]
+	if !inAPI || !known {
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})
 		return
 	}
-	if r.Method != http.MethodGet {
+	if r.Method != route.method {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "405: Method Not Allowed", "code": 0})
 		return
 	}
+	if r.Method == http.MethodPost {
+		// Read before counting: the token endpoint counts by grant type.
+		_ = r.ParseForm()
+	}
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
-	s.last = r.Header.Clone()
-	s.served++
-	s.calls[token]++
+	s.countLocked(path, r, token)
 	delay, hold := s.delay, s.hold
 	s.mu.Unlock()
 
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return
-		case <-s.closed:
-			return
-		}
-	}
-	if delay > 0 {
-		timer := time.NewTimer(delay)
-		defer timer.Stop()
-		select {
-		case <-timer.C:
-		case <-r.Context().Done():
-			return
-		case <-s.closed:
-			return
-		}
+	if !s.wait(r, hold, delay) {
+		return
 	}
 
 	s.mu.Lock()
 	fail := s.fail
-	body, known := s.users[token]
 	limited := s.limited
-	if limited == nil && s.routeLimit != nil {
+	if limited == nil && s.routeLimit != nil && path == "/users/@me" {
 		limited = s.routeLimit.take(w.Header(), token, time.Now())
 	}
 	s.mu.Unlock()
@@ -269,13 +298,78 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%d %s: upstream connect error or disconnect/reset before headers\n", fail, http.StatusText(fail))
 	case fail != 0:
 		writeJSON(w, fail, map[string]any{"message": fmt.Sprintf("%d: %s", fail, http.StatusText(fail)), "code": 0})
-	case !known:
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
 	default:
+		route.serve(s, w, r, token)
+	}
+}
+
+// countLocked counts a request to path for the counters tests read.
+func (s *Server) countLocked(path string, r *http.Request, token string) {
+	switch path {
+	case "/users/@me":
+		s.last = r.Header.Clone()
+		s.served++
+		s.calls[token]++
+	case "/users/@me/guilds":
+		s.guildCalls[token]++
+	case "/oauth2/token":
+		switch r.PostForm.Get("grant_type") {
+		case "authorization_code":
+			s.exchanges++
+		case "refresh_token":
+			s.refreshes++
+		}
+	case "/oauth2/token/revoke":
+		s.revocations++
+	}
+}
+
+// wait holds a request while Hold or Delay say so; false when the client
+// gave up or the server closed meanwhile.
+func (s *Server) wait(r *http.Request, hold chan struct{}, delay time.Duration) bool {
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return false
+		case <-s.closed:
+			return false
+		}
+	}
+	if delay > 0 {
+		timer := time.NewTimer(delay)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			return false
+		case <-s.closed:
+			return false
+		}
+	}
+	return true
+}
+
+// serveMe answers GET /users/@me: the token's user, if it was granted
+// "identify".
+func (s *Server) serveMe(w http.ResponseWriter, _ *http.Request, token string) {
+	s.mu.Lock()
+	g := s.liveGrantLocked(token)
+	s.mu.Unlock()
+	switch {
+	case g == nil || !g.has("identify"):
+		writeUnauthorized(w)
+	case g.rawUser != "":
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(body))
+		_, _ = w.Write([]byte(g.rawUser))
+	default:
+		writeJSON(w, http.StatusOK, userObject(g.userID, g.username))
 	}
+}
+
+func writeUnauthorized(w http.ResponseWriter) {
+	writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
 }
 
 // take counts a request of token against the bucket and sets the bucket's
