@@ -6,6 +6,7 @@ require (
 	github.com/getkin/kin-openapi v0.152.0
 	github.com/oapi-codegen/runtime v1.8.0
 	github.com/prometheus/client_golang v1.25.0
+	golang.org/x/oauth2 v0.38.0
 	golang.org/x/text v0.42.0
 	modernc.org/sqlite v1.61.1
 )

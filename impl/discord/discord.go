@@ -323,6 +323,16 @@ func redact(s, token string) string {
 	return strings.ReplaceAll(s, token, "[redacted]")
 }
 
+// redactEach removes each non-empty secret from s.
+func redactEach(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = redact(s, secret)
+		}
+	}
+	return s
+}
+
 func truncate(s string) string {
 	if len(s) > maxCauseChars {
 		return s[:maxCauseChars] + "..."
@@ -330,19 +340,23 @@ func truncate(s string) string {
 	return s
 }
 
-// checkToken rejects tokens that cannot be valid before spending a request
-// on them, and ones that could not be sent in a header at all (the error
-// for which might otherwise describe the value).
-func checkToken(token string) error {
-	if token == "" {
-		return apierr.New(apierr.Unauthorized, "missing Discord access token").Because("no_credentials")
+// checkToken rejects access tokens that cannot be valid before spending a
+// request on them, and ones that could not be sent in a header at all (the
+// error for which might otherwise describe the value).
+func checkToken(token string) error { return checkValue(token, "Discord access token") }
+
+// checkValue is checkToken for any secret sent to Discord (a token, a
+// refresh token, an authorization code), what naming it in messages.
+func checkValue(v, what string) error {
+	if v == "" {
+		return apierr.New(apierr.Unauthorized, "missing %s", what).Because("no_credentials")
 	}
-	if len(token) > maxTokenBytes {
-		return apierr.New(apierr.Unauthorized, "malformed Discord access token").Because("malformed_token")
+	if len(v) > maxTokenBytes {
+		return apierr.New(apierr.Unauthorized, "malformed %s", what).Because("malformed_token")
 	}
-	for i := 0; i < len(token); i++ {
-		if b := token[i]; b <= ' ' || b >= 0x7f {
-			return apierr.New(apierr.Unauthorized, "malformed Discord access token").Because("malformed_token")
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b <= ' ' || b >= 0x7f {
+			return apierr.New(apierr.Unauthorized, "malformed %s", what).Because("malformed_token")
 		}
 	}
 	return nil
