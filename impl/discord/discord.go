@@ -37,9 +37,10 @@ import (
 )
 
 const (
-	// DefaultCacheTTL is how long an identity is trusted without asking
-	// Discord again: short, so that a revoked token stops working soon, and
-	// long enough to absorb bursts of requests from one dashboard session.
+	// DefaultCacheTTL is how long an identity (or a guild list) is trusted
+	// without asking Discord again: short, so that a revoked token stops
+	// working soon, and long enough to absorb bursts of requests from one
+	// dashboard session.
 	DefaultCacheTTL = 60 * time.Second
 	// DefaultMaxEntries bounds the cache so that a flood of distinct tokens
 	// cannot exhaust memory.
