@@ -3,7 +3,9 @@
 //
 // A key reads <prefix>_<body>. The prefix names the kind, so a leaked key
 // says what it unlocks: "akdg" for guild keys, "akdu" for the keys managed
-// through /apiKeys. The body is 36 base62 characters (0-9A-Za-z, so the key
+// through /apiKeys, "akds" for the dashboard's session ids (not keys, but
+// secrets of the same shape, so that one sent where a key is expected is
+// recognised as ours and refused without leaving the process). The body is 36 base62 characters (0-9A-Za-z, so the key
 // survives URLs, shells and double-click selection): 30 random ones, about
 // 178 bits from crypto/rand, then a CRC32 (IEEE) of everything before it,
 // as 6 fixed-width base62 digits. The checksum lets a mistyped or truncated
@@ -32,14 +34,14 @@ import (
 type Kind int
 
 const (
-	Guild Kind = iota + 1 // keys of the Husqy-compatible /v1 API
-	User                  // keys managed through /apiKeys
+	Guild   Kind = iota + 1 // keys of the Husqy-compatible /v1 API
+	User                    // keys managed through /apiKeys
+	Session                 // ids of dashboard sessions, held by the session cookie
 )
 
-// kinds are every kind of key apikeyd issues. A new kind (the dashboard's
-// session ids) is added here, and is then parsed and recognised as ours
-// like the others.
-var kinds = [...]Kind{Guild, User}
+// kinds are every kind of key apikeyd issues. A new kind is added here,
+// and is then parsed and recognised as ours like the others.
+var kinds = [...]Kind{Guild, User, Session}
 
 // Prefix returns the text before the underscore, or "" for an unknown Kind.
 func (k Kind) Prefix() string {
@@ -48,6 +50,8 @@ func (k Kind) Prefix() string {
 		return "akdg"
 	case User:
 		return "akdu"
+	case Session:
+		return "akds"
 	}
 	return ""
 }
@@ -58,13 +62,15 @@ func (k Kind) String() string {
 		return "guild"
 	case User:
 		return "user"
+	case Session:
+		return "session"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
 // Pattern matches exactly the keys this package generates, for secret
 // scanners. It is unanchored so that it finds keys inside larger text.
-const Pattern = `akd[gu]_[0-9A-Za-z]{36}`
+const Pattern = `akd[gus]_[0-9A-Za-z]{36}`
 
 const (
 	alphabet    = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -28,8 +28,9 @@ func TestKind(t *testing.T) {
 	}{
 		{Guild, "akdg", "guild"},
 		{User, "akdu", "user"},
+		{Session, "akds", "session"},
 		{0, "", "Kind(0)"},
-		{3, "", "Kind(3)"},
+		{4, "", "Kind(4)"},
 	}
 	for _, tt := range tests {
 		if got, want := tt.kind.Prefix(), tt.prefix; got != want {
@@ -87,7 +88,7 @@ func TestGenerateParseRoundTrip(t *testing.T) {
 }
 
 func TestGenerateUnknownKind(t *testing.T) {
-	for _, k := range []Kind{0, 3, -1} {
+	for _, k := range []Kind{0, 4, -1} {
 		if key, err := Generate(k); err == nil {
 			t.Errorf("Generate(%v) = %q, want an error", k, key)
 		}
@@ -98,7 +99,7 @@ func TestGenerateDistinct(t *testing.T) {
 	const n = 20000
 	seen := make(map[string]bool, n)
 	for i := range n {
-		key := generate(t, kinds[i%2])
+		key := generate(t, kinds[i%len(kinds)])
 		if seen[key] {
 			t.Fatalf("key generated twice after %d keys", i)
 		}
@@ -129,7 +130,7 @@ func TestGenerateUsesWholeAlphabet(t *testing.T) {
 func wantParseError(mutated string, i int) error {
 	switch {
 	case i < prefixLen:
-		if p := mutated[:prefixLen]; p == Guild.Prefix() || p == User.Prefix() {
+		if p := mutated[:prefixLen]; p == Guild.Prefix() || p == User.Prefix() || p == Session.Prefix() {
 			return ErrChecksum // the checksum covers the prefix
 		}
 		return ErrMalformed
@@ -201,6 +202,8 @@ func TestParseFixedKeys(t *testing.T) {
 	}{
 		{"akdg_AGIIXXlxhPtuKA4aZ9x37GoYHcnUuR28tJ7n", Guild, nil},
 		{"akdu_nZUYJtjSYDeRucvjwwJaqcrdfTNbDy1UwkJo", User, nil},
+		{"akds_igCR0ia8BrT87j5tF59qdCRXBcDrel1hWax0", Session, nil},
+		{"akds_nZUYJtjSYDeRucvjwwJaqcrdfTNbDy1UwkJo", 0, ErrChecksum},
 		{"akdu_nZUYJtjSYDeRucvjwwJaqcrdfTNbDy1UwkJp", 0, ErrChecksum},
 		{"akdg_nZUYJtjSYDeRucvjwwJaqcrdfTNbDy1UwkJo", 0, ErrChecksum},
 		{"akdg_AGIIXXlxhPtuKA4-Z9x37GoYHcnUuR28tJ7n", 0, ErrMalformed},

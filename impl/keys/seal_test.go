@@ -149,3 +149,37 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+func TestSealBoundOpensOnlyWithItsBinding(t *testing.T) {
+	s := newSealer(t)
+	const secret = "discord-access-token-0123456789"
+	binding := []byte("access\x00" + string(Hash("akds_row")))
+	sealed, err := s.SealBound(secret, binding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sealed), secret) {
+		t.Error("sealed copy contains the secret in the clear")
+	}
+	got, err := s.OpenBound(sealed, binding)
+	if err != nil || got != secret {
+		t.Fatalf("OpenBound = %d characters, %v; want the secret", len(got), err)
+	}
+	for name, tt := range map[string]struct {
+		sealer  *Sealer
+		binding []byte
+	}{
+		"other master key": {newSealer(t), binding},
+		"other column":     {s, []byte("refresh\x00" + string(Hash("akds_row")))},
+		"other row":        {s, []byte("access\x00" + string(Hash("akds_other")))},
+		"no binding":       {s, nil},
+	} {
+		got, err := tt.sealer.OpenBound(sealed, tt.binding)
+		if err == nil || got != "" {
+			t.Errorf("%s: OpenBound = %d characters, %v; want an error", name, len(got), err)
+		}
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: error %q contains the secret", name, err)
+		}
+	}
+}
