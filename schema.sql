@@ -93,3 +93,27 @@ CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- migration 5: dashboard sessions. The cookie holds a random session id
+-- (an akds_ key, impl/keys); only its SHA-256 is stored, so a stolen
+-- database yields no live session. A login in progress needs no row: its
+-- state and PKCE verifier live in a short-lived cookie.
+CREATE TABLE sessions (
+    id                    INTEGER PRIMARY KEY,
+    id_hash               BLOB    NOT NULL UNIQUE,
+    -- The Discord user who logged in.
+    user_id               INTEGER NOT NULL,
+    -- Discord's tokens, sealed with AES-256-GCM under the master key and
+    -- bound to id_hash and their column, like keys.
+    access_token_sealed   BLOB    NOT NULL,
+    refresh_token_sealed  BLOB    NOT NULL,
+    -- Unix milliseconds, as every time below.
+    access_token_expiry   INTEGER NOT NULL,
+    created_at            INTEGER NOT NULL,
+    -- Refreshed at most once a minute; the session ends idle_limit
+    -- milliseconds after it (the limit it was created under).
+    last_seen_at          INTEGER NOT NULL,
+    idle_limit            INTEGER NOT NULL,
+    -- The absolute end, however busy the session.
+    expires_at            INTEGER NOT NULL
+);

@@ -39,11 +39,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createGuildKeyStmt, err = db.PrepareContext(ctx, createGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateGuildKey: %w", err)
 	}
+	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
+	}
 	if q.createUserKeyStmt, err = db.PrepareContext(ctx, createUserKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateUserKey: %w", err)
 	}
+	if q.deleteExpiredSessionsStmt, err = db.PrepareContext(ctx, deleteExpiredSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteExpiredSessions: %w", err)
+	}
 	if q.deleteGuildKeyStmt, err = db.PrepareContext(ctx, deleteGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteGuildKey: %w", err)
+	}
+	if q.deleteSessionStmt, err = db.PrepareContext(ctx, deleteSession); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSession: %w", err)
 	}
 	if q.deleteSystemKeysStmt, err = db.PrepareContext(ctx, deleteSystemKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteSystemKeys: %w", err)
@@ -72,6 +81,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getMetaStmt, err = db.PrepareContext(ctx, getMeta); err != nil {
 		return nil, fmt.Errorf("error preparing query GetMeta: %w", err)
 	}
+	if q.getSessionStmt, err = db.PrepareContext(ctx, getSession); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSession: %w", err)
+	}
+	if q.getSessionByHashStmt, err = db.PrepareContext(ctx, getSessionByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSessionByHash: %w", err)
+	}
 	if q.getUserKeyByHashStmt, err = db.PrepareContext(ctx, getUserKeyByHash); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserKeyByHash: %w", err)
 	}
@@ -93,6 +108,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listSealedGuildKeysStmt, err = db.PrepareContext(ctx, listSealedGuildKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSealedGuildKeys: %w", err)
 	}
+	if q.listSealedSessionsStmt, err = db.PrepareContext(ctx, listSealedSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSealedSessions: %w", err)
+	}
 	if q.listSealedUserKeysStmt, err = db.PrepareContext(ctx, listSealedUserKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSealedUserKeys: %w", err)
 	}
@@ -108,6 +126,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.resealGuildKeyStmt, err = db.PrepareContext(ctx, resealGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query ResealGuildKey: %w", err)
 	}
+	if q.resealSessionStmt, err = db.PrepareContext(ctx, resealSession); err != nil {
+		return nil, fmt.Errorf("error preparing query ResealSession: %w", err)
+	}
 	if q.resealUserKeyStmt, err = db.PrepareContext(ctx, resealUserKey); err != nil {
 		return nil, fmt.Errorf("error preparing query ResealUserKey: %w", err)
 	}
@@ -120,11 +141,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.touchGuildKeyStmt, err = db.PrepareContext(ctx, touchGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchGuildKey: %w", err)
 	}
+	if q.touchSessionStmt, err = db.PrepareContext(ctx, touchSession); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchSession: %w", err)
+	}
 	if q.updateGuildSettingsStmt, err = db.PrepareContext(ctx, updateGuildSettings); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateGuildSettings: %w", err)
 	}
 	if q.updateLoggingSettingsStmt, err = db.PrepareContext(ctx, updateLoggingSettings); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateLoggingSettings: %w", err)
+	}
+	if q.updateSessionTokensStmt, err = db.PrepareContext(ctx, updateSessionTokens); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateSessionTokens: %w", err)
 	}
 	return &q, nil
 }
@@ -156,14 +183,29 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createGuildKeyStmt: %w", cerr)
 		}
 	}
+	if q.createSessionStmt != nil {
+		if cerr := q.createSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createSessionStmt: %w", cerr)
+		}
+	}
 	if q.createUserKeyStmt != nil {
 		if cerr := q.createUserKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createUserKeyStmt: %w", cerr)
 		}
 	}
+	if q.deleteExpiredSessionsStmt != nil {
+		if cerr := q.deleteExpiredSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteExpiredSessionsStmt: %w", cerr)
+		}
+	}
 	if q.deleteGuildKeyStmt != nil {
 		if cerr := q.deleteGuildKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteGuildKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteSessionStmt != nil {
+		if cerr := q.deleteSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSessionStmt: %w", cerr)
 		}
 	}
 	if q.deleteSystemKeysStmt != nil {
@@ -211,6 +253,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getMetaStmt: %w", cerr)
 		}
 	}
+	if q.getSessionStmt != nil {
+		if cerr := q.getSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSessionStmt: %w", cerr)
+		}
+	}
+	if q.getSessionByHashStmt != nil {
+		if cerr := q.getSessionByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSessionByHashStmt: %w", cerr)
+		}
+	}
 	if q.getUserKeyByHashStmt != nil {
 		if cerr := q.getUserKeyByHashStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getUserKeyByHashStmt: %w", cerr)
@@ -246,6 +298,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listSealedGuildKeysStmt: %w", cerr)
 		}
 	}
+	if q.listSealedSessionsStmt != nil {
+		if cerr := q.listSealedSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSealedSessionsStmt: %w", cerr)
+		}
+	}
 	if q.listSealedUserKeysStmt != nil {
 		if cerr := q.listSealedUserKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSealedUserKeysStmt: %w", cerr)
@@ -271,6 +328,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing resealGuildKeyStmt: %w", cerr)
 		}
 	}
+	if q.resealSessionStmt != nil {
+		if cerr := q.resealSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resealSessionStmt: %w", cerr)
+		}
+	}
 	if q.resealUserKeyStmt != nil {
 		if cerr := q.resealUserKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing resealUserKeyStmt: %w", cerr)
@@ -291,6 +353,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing touchGuildKeyStmt: %w", cerr)
 		}
 	}
+	if q.touchSessionStmt != nil {
+		if cerr := q.touchSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchSessionStmt: %w", cerr)
+		}
+	}
 	if q.updateGuildSettingsStmt != nil {
 		if cerr := q.updateGuildSettingsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateGuildSettingsStmt: %w", cerr)
@@ -299,6 +366,11 @@ func (q *Queries) Close() error {
 	if q.updateLoggingSettingsStmt != nil {
 		if cerr := q.updateLoggingSettingsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateLoggingSettingsStmt: %w", cerr)
+		}
+	}
+	if q.updateSessionTokensStmt != nil {
+		if cerr := q.updateSessionTokensStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateSessionTokensStmt: %w", cerr)
 		}
 	}
 	return err
@@ -345,8 +417,11 @@ type Queries struct {
 	countSystemKeysStmt       *sql.Stmt
 	createAuditEntryStmt      *sql.Stmt
 	createGuildKeyStmt        *sql.Stmt
+	createSessionStmt         *sql.Stmt
 	createUserKeyStmt         *sql.Stmt
+	deleteExpiredSessionsStmt *sql.Stmt
 	deleteGuildKeyStmt        *sql.Stmt
+	deleteSessionStmt         *sql.Stmt
 	deleteSystemKeysStmt      *sql.Stmt
 	deleteUserKeysOfUserStmt  *sql.Stmt
 	ensureGuildStmt           *sql.Stmt
@@ -356,6 +431,8 @@ type Queries struct {
 	getGuildSettingsStmt      *sql.Stmt
 	getLoggingSettingsStmt    *sql.Stmt
 	getMetaStmt               *sql.Stmt
+	getSessionStmt            *sql.Stmt
+	getSessionByHashStmt      *sql.Stmt
 	getUserKeyByHashStmt      *sql.Stmt
 	isGuildAdminStmt          *sql.Stmt
 	listAllGuildAdminsStmt    *sql.Stmt
@@ -363,17 +440,21 @@ type Queries struct {
 	listGuildAdminsStmt       *sql.Stmt
 	listGuildKeysStmt         *sql.Stmt
 	listSealedGuildKeysStmt   *sql.Stmt
+	listSealedSessionsStmt    *sql.Stmt
 	listSealedUserKeysStmt    *sql.Stmt
 	listUserKeysStmt          *sql.Stmt
 	listUserKeysOfUserStmt    *sql.Stmt
 	removeGuildAdminStmt      *sql.Stmt
 	resealGuildKeyStmt        *sql.Stmt
+	resealSessionStmt         *sql.Stmt
 	resealUserKeyStmt         *sql.Stmt
 	setLoggingEnabledStmt     *sql.Stmt
 	setMetaStmt               *sql.Stmt
 	touchGuildKeyStmt         *sql.Stmt
+	touchSessionStmt          *sql.Stmt
 	updateGuildSettingsStmt   *sql.Stmt
 	updateLoggingSettingsStmt *sql.Stmt
+	updateSessionTokensStmt   *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
@@ -385,8 +466,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countSystemKeysStmt:       q.countSystemKeysStmt,
 		createAuditEntryStmt:      q.createAuditEntryStmt,
 		createGuildKeyStmt:        q.createGuildKeyStmt,
+		createSessionStmt:         q.createSessionStmt,
 		createUserKeyStmt:         q.createUserKeyStmt,
+		deleteExpiredSessionsStmt: q.deleteExpiredSessionsStmt,
 		deleteGuildKeyStmt:        q.deleteGuildKeyStmt,
+		deleteSessionStmt:         q.deleteSessionStmt,
 		deleteSystemKeysStmt:      q.deleteSystemKeysStmt,
 		deleteUserKeysOfUserStmt:  q.deleteUserKeysOfUserStmt,
 		ensureGuildStmt:           q.ensureGuildStmt,
@@ -396,6 +480,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getGuildSettingsStmt:      q.getGuildSettingsStmt,
 		getLoggingSettingsStmt:    q.getLoggingSettingsStmt,
 		getMetaStmt:               q.getMetaStmt,
+		getSessionStmt:            q.getSessionStmt,
+		getSessionByHashStmt:      q.getSessionByHashStmt,
 		getUserKeyByHashStmt:      q.getUserKeyByHashStmt,
 		isGuildAdminStmt:          q.isGuildAdminStmt,
 		listAllGuildAdminsStmt:    q.listAllGuildAdminsStmt,
@@ -403,16 +489,20 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listGuildAdminsStmt:       q.listGuildAdminsStmt,
 		listGuildKeysStmt:         q.listGuildKeysStmt,
 		listSealedGuildKeysStmt:   q.listSealedGuildKeysStmt,
+		listSealedSessionsStmt:    q.listSealedSessionsStmt,
 		listSealedUserKeysStmt:    q.listSealedUserKeysStmt,
 		listUserKeysStmt:          q.listUserKeysStmt,
 		listUserKeysOfUserStmt:    q.listUserKeysOfUserStmt,
 		removeGuildAdminStmt:      q.removeGuildAdminStmt,
 		resealGuildKeyStmt:        q.resealGuildKeyStmt,
+		resealSessionStmt:         q.resealSessionStmt,
 		resealUserKeyStmt:         q.resealUserKeyStmt,
 		setLoggingEnabledStmt:     q.setLoggingEnabledStmt,
 		setMetaStmt:               q.setMetaStmt,
 		touchGuildKeyStmt:         q.touchGuildKeyStmt,
+		touchSessionStmt:          q.touchSessionStmt,
 		updateGuildSettingsStmt:   q.updateGuildSettingsStmt,
 		updateLoggingSettingsStmt: q.updateLoggingSettingsStmt,
+		updateSessionTokensStmt:   q.updateSessionTokensStmt,
 	}
 }

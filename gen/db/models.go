@@ -60,6 +60,19 @@ type Meta struct {
 	Value string
 }
 
+type Session struct {
+	ID                 int64
+	IDHash             []byte
+	UserID             int64
+	AccessTokenSealed  []byte
+	RefreshTokenSealed []byte
+	AccessTokenExpiry  int64
+	CreatedAt          int64
+	LastSeenAt         int64
+	IdleLimit          int64
+	ExpiresAt          int64
+}
+
 type UserKey struct {
 	ID        int64
 	UserName  string

@@ -15,6 +15,9 @@ var (
 	// ErrKeyNotFound: no key has the token looked up, or the guild has no
 	// such key to delete.
 	ErrKeyNotFound = errors.New("no such key")
+	// ErrSessionNotFound: no dashboard session has the id looked up, or
+	// it ended by its idle or absolute limit.
+	ErrSessionNotFound = errors.New("no such session")
 	// ErrGuildNotFound: apikeyd does not know the guild.
 	ErrGuildNotFound = errors.New("no such guild")
 	// ErrGuildKeyLimit: the guild holds as many keys as it may already.

@@ -23,6 +23,10 @@ func TestDatabaseFailuresAreErrDatabase(t *testing.T) {
 	}
 	guildToken, _ := keys.Generate(keys.Guild)
 	userToken, _ := keys.Generate(keys.User)
+	sessionID, sess, err := st.CreateSession(ctx, 2, SessionTokens{AccessToken: "a", RefreshToken: "r"}, time.Hour, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	flags := map[string]bool{"log_errors": true}
 	lang := "nl"
 	st.db.Close()
@@ -59,6 +63,17 @@ func TestDatabaseFailuresAreErrDatabase(t *testing.T) {
 		"ListAllUserKeys":      func() error { _, err := st.ListAllUserKeys(ctx); return err },
 		"DeleteUserKeys":       func() error { _, err := st.DeleteUserKeys(ctx, "alice"); return err },
 		"Reseal":               func() error { _, err := st.Reseal(ctx, sealer(t)); return err },
+		"CreateSession": func() error {
+			_, _, err := st.CreateSession(ctx, 2, sess.Tokens, time.Hour, time.Hour)
+			return err
+		},
+		"SessionByID": func() error { _, err := st.SessionByID(ctx, sessionID); return err },
+		"UpdateSessionTokens": func() error {
+			_, err := st.UpdateSessionTokens(ctx, sess.ID, sess.Tokens, sess.Tokens)
+			return err
+		},
+		"DeleteSession": func() error { _, err := st.DeleteSession(ctx, sessionID); return err },
+		"SweepSessions": func() error { _, err := st.SweepSessions(ctx, time.Now()); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrDatabase) {
@@ -87,6 +102,7 @@ func TestRefusalsAreSentinels(t *testing.T) {
 	}
 	unknownGuildKey, _ := keys.Generate(keys.Guild)
 	unknownUserKey, _ := keys.Generate(keys.User)
+	unknownSession, _ := keys.Generate(keys.Session)
 	for name, c := range map[string]struct {
 		err, want error
 	}{
@@ -97,6 +113,9 @@ func TestRefusalsAreSentinels(t *testing.T) {
 		"unknown guild":      {second(st.GuildSettings(ctx, 2)), ErrGuildNotFound},
 		"no logging module":  {second(st.LoggingSettings(ctx, 2)), ErrGuildNotFound},
 		"disabled twice":     {second(st.SetLoggingEnabled(ctx, guild, APIKeyActor, false)), ErrLoggingAlreadyDisabled},
+		"unknown session":    {second(st.SessionByID(ctx, unknownSession)), ErrSessionNotFound},
+		"delete no session":  {second(st.DeleteSession(ctx, unknownSession)), ErrSessionNotFound},
+		"refresh no session": {second(st.UpdateSessionTokens(ctx, 1, SessionTokens{}, SessionTokens{})), ErrSessionNotFound},
 	} {
 		if !errors.Is(c.err, c.want) || errors.Is(c.err, ErrDatabase) {
 			t.Errorf("%s: got %v, want %v", name, c.err, c.want)

@@ -66,9 +66,10 @@ func (s *Store) notOpened(ctx context.Context, sealer *keys.Sealer, openErr erro
 	return openErr
 }
 
-// Reseal seals every stored key under next instead of the current master
-// key, in one transaction: if it fails or the process dies, every key is
-// still sealed under the current one. It returns how many keys it resealed.
+// Reseal seals every stored key, and the Discord tokens of every
+// dashboard session, under next instead of the current master key, in one
+// transaction: if it fails or the process dies, all of them are still
+// sealed under the current one. It returns how many keys it resealed.
 func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 	s.sealing.Lock()
 	defer s.sealing.Unlock()
@@ -84,6 +85,9 @@ func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 		}
 		guilds, err := resealGuildKeys(ctx, q, s.sealer, next)
 		if err != nil {
+			return err
+		}
+		if err := resealSessions(ctx, q, s.sealer, next); err != nil {
 			return err
 		}
 		n = users + guilds
