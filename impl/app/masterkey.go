@@ -15,8 +15,9 @@ import (
 const rotateUsage = `Usage:
   apikeyd rotate-master-key [--data-dir D] [--db F]
 
-Reseals every stored key under a new master key, in one transaction: if it
-fails or is killed, the old master key still opens every key.
+Reseals every stored key, and the Discord tokens of every dashboard
+session, under a new master key, in one transaction: if it fails or is
+killed, the old master key still opens all of them.
 
 Without APIKEYD_MASTER_KEY, the new key is generated and replaces
 <data-dir>/master.key. With APIKEYD_MASTER_KEY, give the new key in

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
@@ -185,5 +186,52 @@ func resealUnlocked(t *testing.T, cfg app.Config, next []byte) {
 	defer st.Close()
 	if _, err := st.Reseal(context.Background(), newSealer); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// openFileStore opens the database of cfg under the master key in its
+// data directory, as the server would.
+func openFileStore(t *testing.T, cfg app.Config) *store.Store {
+	t.Helper()
+	master, err := datadir.ReadMasterKeyFile(filepath.Join(cfg.DataDir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := keys.NewSealer(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), store.Config{Path: cfg.DBPath(), Schema: apptest.Schema(t), Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// A dashboard session's Discord tokens are resealed with the keys: after
+// rotate-master-key the session opens under the new key.
+func TestRotateTheMasterKeyKeepsSessions(t *testing.T) {
+	ctx := context.Background()
+	cfg := fileConfig(t)
+	cfg.MasterKey = ""
+	apptest.Start(t, &cfg).Server.Close()
+	st := openFileStore(t, cfg)
+	tok := store.SessionTokens{AccessToken: "discord-access", RefreshToken: "discord-refresh", Expiry: time.UnixMilli(1750000000000).UTC()}
+	id, created, err := st.CreateSession(ctx, 42, tok, store.DefaultSessionIdle, store.DefaultSessionAbsolute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	if code, out, errOut := run(t, nil, "rotate-master-key", "--data-dir", cfg.DataDir); code != 0 {
+		t.Fatalf("rotate: exit %d, %q %q", code, out, errOut)
+	}
+	got, err := openFileStore(t, cfg).SessionByID(ctx, id)
+	if err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if got.UserID != created.UserID || got.Tokens != tok {
+		t.Fatalf("after rotation: user %v tokens %+v, want %v %+v", got.UserID, got.Tokens, created.UserID, tok)
 	}
 }
