@@ -1455,8 +1455,8 @@ type ClientInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key or a key of
-	// `/apiKeys`, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a key of
+	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1469,8 +1469,8 @@ type ClientInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key or a key of
-	// `/apiKeys`, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a key of
+	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1885,8 +1885,8 @@ func (c *Client) CreateApiKey(ctx context.Context, body CreateApiKeyJSONRequestB
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key or a key of
-// `/apiKeys`, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a key of
+// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1909,8 +1909,8 @@ func (c *Client) AuthorizeWithBody(ctx context.Context, contentType string, body
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key or a key of
-// `/apiKeys`, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a key of
+// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3439,8 +3439,8 @@ type ClientWithResponsesInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key or a key of
-	// `/apiKeys`, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a key of
+	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3453,8 +3453,8 @@ type ClientWithResponsesInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key or a key of
-	// `/apiKeys`, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a key of
+	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5649,8 +5649,8 @@ func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, body
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key or a key of
-// `/apiKeys`, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a key of
+// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5669,8 +5669,8 @@ func (c *ClientWithResponses) AuthorizeWithBodyWithResponse(ctx context.Context,
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key or a key of
-// `/apiKeys`, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a key of
+// `/apiKeys` or a dashboard session id, which is never sent to Discord.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

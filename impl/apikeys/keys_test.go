@@ -1,11 +1,14 @@
 package apikeys_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 func TestKeyLifecycle(t *testing.T) {
@@ -98,6 +101,22 @@ func TestUserNamesAreDecodedOnce(t *testing.T) {
 		_, body = inst.Do(t, "GET", "/apiKeys/getUserKeys/"+c.path, apptest.SystemKey, nil)
 		if got := decode[keyList](t, body); len(got.Keys) != 1 || got.Keys[0].User != c.want {
 			t.Errorf("getUserKeys %q: got %s, want user %q", c.path, body, c.want)
+		}
+	}
+}
+
+// A dashboard session id is no key of this family: a live one sent as
+// the authorization key is an unknown key.
+func TestSessionIDIsNoAuthorizationKey(t *testing.T) {
+	inst := apptest.Start(t, nil)
+	id, _, err := inst.Server.Store().CreateSession(context.Background(), 1, store.SessionTokens{AccessToken: "a", RefreshToken: "r"}, time.Hour, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, auth := range []string{id, "Bearer " + id} {
+		res, body := inst.Do(t, "GET", "/apiKeys/getKeys", auth, nil)
+		if got := decode[errorBody](t, body); res.StatusCode != 403 || got.Error.Message != "Invalid authorization key!" {
+			t.Errorf("a session id: %d %s", res.StatusCode, body)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 // TestAuthorizationTable proves the documented status of every /v1
@@ -260,7 +261,7 @@ func TestCachedCredentialsAreNeverLimited(t *testing.T) {
 }
 
 // TestOwnSecretsNeverReachDiscord: apikeyd's own secrets (the System key,
-// user keys of /apiKeys, mistyped or not) are recognised locally and
+// user keys of /apiKeys and dashboard session ids, mistyped or not) are recognised locally and
 // refused with 401, whether in the Authorization header or as
 // authorize's access_token: none is ever sent to Discord.
 func TestOwnSecretsNeverReachDiscord(t *testing.T) {
@@ -269,11 +270,17 @@ func TestOwnSecretsNeverReachDiscord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sessionID, _, err := w.Server.Store().CreateSession(context.Background(), 1, store.SessionTokens{AccessToken: "a", RefreshToken: "r"}, time.Hour, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	secrets := map[string]string{
-		"the System key":      apptest.SystemKey,
-		"a user key":          userKey,
-		"a mistyped user key": mistype(userKey),
-		"a cut-off user key":  userKey[:20],
+		"the System key":        apptest.SystemKey,
+		"a user key":            userKey,
+		"a mistyped user key":   mistype(userKey),
+		"a cut-off user key":    userKey[:20],
+		"a session id":          sessionID,
+		"a mistyped session id": mistype(sessionID),
 	}
 	list := "/v1/auth/api-key?guild_id=" + guild.String()
 	for name, secret := range secrets {
