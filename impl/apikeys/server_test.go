@@ -231,8 +231,8 @@ func TestParallelUnknownKeysFailAtMostTheBurst(t *testing.T) {
 		reqs = append(reqs, getKeysWith(t, inst, fmt.Sprintf("guess-%d", i)))
 	}
 	got := map[int]int{}
-	for s := range apptest.SendAtOnce(reqs) {
-		got[s]++
+	for a := range apptest.SendAtOnce(reqs) {
+		got[a.Status]++
 	}
 	if got[403] > burst || got[403]+got[429] != parallel {
 		t.Errorf("answers %v, want at most %d of 403 and 429 for the rest", got, burst)
@@ -258,8 +258,8 @@ func TestCachedSystemKeyIsNeverLimited(t *testing.T) {
 		reqs = append(reqs, getKeysWith(t, inst, apptest.SystemKey))
 	}
 	got := map[int]int{}
-	for s := range apptest.SendAtOnce(reqs) {
-		got[s]++
+	for a := range apptest.SendAtOnce(reqs) {
+		got[a.Status]++
 	}
 	if got[200] != len(reqs) {
 		t.Errorf("the System key while limited: %v, want %d of 200", got, len(reqs))

@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,30 +22,11 @@ func fileConfig(t *testing.T) app.Config {
 	return cfg
 }
 
-func createKey(t *testing.T, inst *apptest.Instance, user string) string {
-	t.Helper()
-	return createKeyWith(t, inst, apptest.SystemKey, user)
-}
-
-// createKeyWith creates a key for user with the System key system.
-func createKeyWith(t *testing.T, inst *apptest.Instance, system, user string) string {
-	t.Helper()
-	res, body := inst.Do(t, "POST", "/apiKeys/new/"+user, system, nil)
-	if res.StatusCode != 200 {
-		t.Fatalf("create key: %d %s", res.StatusCode, body)
-	}
-	var v struct{ Token string }
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v.Token
-}
-
 func TestKeysSurviveARestart(t *testing.T) {
 	cfg := fileConfig(t)
 	first := apptest.Start(t, &cfg)
-	kept := createKey(t, first, "alice")
-	removed := createKey(t, first, "bob")
+	kept := first.CreateUserKey(t, apptest.SystemKey, "alice")
+	removed := first.CreateUserKey(t, apptest.SystemKey, "bob")
 	if res, _ := first.Do(t, "DELETE", "/apiKeys/remove/bob", apptest.SystemKey, nil); res.StatusCode != 200 {
 		t.Fatal("remove bob")
 	}
@@ -64,7 +44,7 @@ func TestNoKeyIsStoredInClear(t *testing.T) {
 	inst := apptest.Start(t, &cfg)
 	var tokens []string
 	for _, u := range []string{"alice", "bob", "carol"} {
-		tokens = append(tokens, createKey(t, inst, u))
+		tokens = append(tokens, inst.CreateUserKey(t, apptest.SystemKey, u))
 	}
 	tokens = append(tokens, apptest.SystemKey)
 	inst.Server.Close() // checkpoints the WAL into the file

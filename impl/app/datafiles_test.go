@@ -36,7 +36,7 @@ func TestALostDatabaseIsNotReplacedByAnEmptyOne(t *testing.T) {
 				cfg.SystemKey = ""
 			}
 			inst := apptest.Start(t, &cfg)
-			userKey := createKeyWith(t, inst, systemKeyOf(t, cfg), "alice")
+			userKey := inst.CreateUserKey(t, systemKeyOf(t, cfg), "alice")
 			inst.Server.Close()
 			removeDatabase(t, cfg)
 
@@ -48,13 +48,13 @@ func TestALostDatabaseIsNotReplacedByAnEmptyOne(t *testing.T) {
 			if _, err := os.Stat(cfg.DBPath()); !os.IsNotExist(err) {
 				t.Fatalf("the refused start created a database: %v", err)
 			}
-			code, _, errOut := run(t, map[string]string{"APIKEYD_MASTER_KEY": cfg.MasterKey}, "guild-admin", "list", "--data-dir", cfg.DataDir)
+			code, _, errOut := apptest.Main(t, map[string]string{"APIKEYD_MASTER_KEY": cfg.MasterKey}, "guild-admin", "list", "--data-dir", cfg.DataDir)
 			if code != 1 || !strings.Contains(errOut, "--new-database") {
 				t.Fatalf("guild-admin without the database: exit %d, %q", code, errOut)
 			}
 
 			// Intended: a new, empty database, with the same key files.
-			code, _, errOut = run(t, map[string]string{"APIKEYD_MASTER_KEY": cfg.MasterKey, "APIKEYD_NEW_DATABASE": "maybe"}, "guild-admin", "list", "--data-dir", cfg.DataDir)
+			code, _, errOut = apptest.Main(t, map[string]string{"APIKEYD_MASTER_KEY": cfg.MasterKey, "APIKEYD_NEW_DATABASE": "maybe"}, "guild-admin", "list", "--data-dir", cfg.DataDir)
 			if code != 1 || !strings.Contains(errOut, "APIKEYD_NEW_DATABASE") {
 				t.Fatalf("APIKEYD_NEW_DATABASE=maybe: exit %d, %q", code, errOut)
 			}
@@ -86,7 +86,7 @@ func TestNewDatabaseFromTheEnvironmentOrTheFlag(t *testing.T) {
 			env[k] = v
 		}
 		args := append([]string{"guild-admin", "list", "--data-dir", dataDir}, how.args...)
-		if code, _, errOut := run(t, env, args...); code != 0 {
+		if code, _, errOut := apptest.Main(t, env, args...); code != 0 {
 			t.Errorf("%v %v: exit %d, %q", how.env, how.args, code, errOut)
 		}
 	}

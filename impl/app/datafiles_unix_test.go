@@ -40,7 +40,7 @@ func TestASecondServerIsRefusedWhateverHappenedToTheLockFile(t *testing.T) {
 		"APIKEYD_NEW_SYSTEM_KEY": "a-new-system-key-from-the-vault",
 	}
 	for _, cmd := range []string{"rotate-master-key", "rotate-system-key"} {
-		if code, _, errOut := run(t, env, cmd, "--data-dir", cfg.DataDir); code != 1 || !strings.Contains(errOut, "in use by another apikeyd server") {
+		if code, _, errOut := apptest.Main(t, env, cmd, "--data-dir", cfg.DataDir); code != 1 || !strings.Contains(errOut, "in use by another apikeyd server") {
 			t.Errorf("%s beside a server: exit %d, %q, want refused", cmd, code, errOut)
 		}
 	}
@@ -52,7 +52,7 @@ func TestASecondServerIsRefusedWhateverHappenedToTheLockFile(t *testing.T) {
 		t.Fatalf("the server does not see guild-admin's change: %v %v", ok, err)
 	}
 	// Nothing was rotated: the first server seals and opens as before.
-	key := createKey(t, first, "alice")
+	key := first.CreateUserKey(t, apptest.SystemKey, "alice")
 	if code, body := status(t, first, apptest.SystemKey); code != 200 || !strings.Contains(body, key) {
 		t.Fatalf("the first server after the refusals: %d %s", code, body)
 	}
@@ -84,7 +84,7 @@ func TestDataFilesArePrivateWhateverTheUmask(t *testing.T) {
 		}
 	}
 	inst := apptest.Start(t, &cfg)
-	createKeyWith(t, inst, readSystemKeyFile(t, cfg.DataDir), "alice")
+	inst.CreateUserKey(t, readSystemKeyFile(t, cfg.DataDir), "alice")
 	assertModes("first start", 0o600)
 	inst.Server.Close()
 

@@ -24,7 +24,7 @@ const fileGone = "The database file was deleted or replaced while this server ra
 func TestADeletedDatabaseAcknowledgesNoWrite(t *testing.T) {
 	cfg := fileConfig(t)
 	inst := apptest.Start(t, &cfg)
-	alice := createKey(t, inst, "alice")
+	alice := inst.CreateUserKey(t, apptest.SystemKey, "alice")
 
 	var deleted atomic.Bool
 	stop := make(chan struct{})

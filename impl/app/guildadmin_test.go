@@ -1,25 +1,17 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 )
 
 func runGuildAdmin(t *testing.T, dataDir, masterKey string, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := app.Main(context.Background(), app.Env{
-		Args:   append([]string{"guild-admin"}, append(args, "--data-dir", dataDir)...),
-		Getenv: func(k string) string { return map[string]string{"APIKEYD_MASTER_KEY": masterKey}[k] },
-		Stdout: &stdout, Stderr: &stderr, Schema: apptest.Schema(t),
-	})
-	return code, stdout.String(), stderr.String()
+	return apptest.Main(t, map[string]string{"APIKEYD_MASTER_KEY": masterKey}, append([]string{"guild-admin"}, append(args, "--data-dir", dataDir)...)...)
 }
 
 // TestGuildAdminCommandWhileServing: the command changes the data of a

@@ -16,16 +16,6 @@ import (
 	"github.com/apikeyd/apikeyd/impl/store"
 )
 
-func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := app.Main(context.Background(), app.Env{
-		Args: args, Getenv: func(k string) string { return env[k] },
-		Stdout: &stdout, Stderr: &stderr, Schema: apptest.Schema(t),
-	})
-	return code, stdout.String(), stderr.String()
-}
-
 // keysOf lists every /apiKeys key of a started instance.
 func keysOf(t *testing.T, cfg app.Config) string {
 	t.Helper()
@@ -42,13 +32,13 @@ func TestRotateTheMasterKeyFile(t *testing.T) {
 	cfg := fileConfig(t)
 	cfg.MasterKey = "" // generated into <data-dir>/master.key
 	inst := apptest.Start(t, &cfg)
-	createKey(t, inst, "alice")
-	createKey(t, inst, "bob")
+	inst.CreateUserKey(t, apptest.SystemKey, "alice")
+	inst.CreateUserKey(t, apptest.SystemKey, "bob")
 	inst.Server.Close()
 	before := keysOf(t, cfg)
 	oldKey, _ := os.ReadFile(filepath.Join(cfg.DataDir, "master.key"))
 
-	code, out, errOut := run(t, nil, "rotate-master-key", "--data-dir", cfg.DataDir)
+	code, out, errOut := apptest.Main(t, nil, "rotate-master-key", "--data-dir", cfg.DataDir)
 	if code != 0 || !strings.Contains(out, "resealed 3 keys") { // alice, bob and System
 		t.Fatalf("rotate: exit %d, %q %q", code, out, errOut)
 	}
@@ -73,17 +63,17 @@ func TestRotateTheMasterKeyFile(t *testing.T) {
 func TestRotateAMasterKeyFromTheEnvironment(t *testing.T) {
 	cfg := fileConfig(t)
 	inst := apptest.Start(t, &cfg)
-	createKey(t, inst, "alice")
+	inst.CreateUserKey(t, apptest.SystemKey, "alice")
 	inst.Server.Close()
 	before := keysOf(t, cfg)
 
 	env := map[string]string{"APIKEYD_MASTER_KEY": cfg.MasterKey}
-	if code, _, errOut := run(t, env, "rotate-master-key", "--data-dir", cfg.DataDir); code == 0 || !strings.Contains(errOut, "APIKEYD_NEW_MASTER_KEY") {
+	if code, _, errOut := apptest.Main(t, env, "rotate-master-key", "--data-dir", cfg.DataDir); code == 0 || !strings.Contains(errOut, "APIKEYD_NEW_MASTER_KEY") {
 		t.Fatalf("without a new key: exit %d %q", code, errOut)
 	}
 	next := keys.EncodeMasterKey(keys.NewMasterKey())
 	env["APIKEYD_NEW_MASTER_KEY"] = next
-	if code, out, errOut := run(t, env, "rotate-master-key", "--data-dir", cfg.DataDir); code != 0 {
+	if code, out, errOut := apptest.Main(t, env, "rotate-master-key", "--data-dir", cfg.DataDir); code != 0 {
 		t.Fatalf("rotate: exit %d %q %q", code, out, errOut)
 	}
 	if _, err := app.New(context.Background(), cfg, apptest.Schema(t), discard()); err == nil {
@@ -103,7 +93,7 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 	cfg := fileConfig(t)
 	cfg.MasterKey = ""
 	inst := apptest.Start(t, &cfg)
-	createKey(t, inst, "alice")
+	inst.CreateUserKey(t, apptest.SystemKey, "alice")
 	inst.Server.Close()
 	before := keysOf(t, cfg)
 	current := filepath.Join(cfg.DataDir, "master.key")

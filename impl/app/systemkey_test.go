@@ -49,10 +49,10 @@ func TestRotateTheGeneratedSystemKey(t *testing.T) {
 	cfg.SystemKey = "" // generated into <data-dir>/system.key
 	inst := apptest.Start(t, &cfg)
 	old := readSystemKeyFile(t, cfg.DataDir)
-	userKey := createKeyWith(t, inst, old, "alice")
+	userKey := inst.CreateUserKey(t, old, "alice")
 
 	// Refused while the server runs: it would go on accepting the old key.
-	code, _, errOut := run(t, systemKeyEnv(cfg, ""), "rotate-system-key", "--data-dir", cfg.DataDir)
+	code, _, errOut := apptest.Main(t, systemKeyEnv(cfg, ""), "rotate-system-key", "--data-dir", cfg.DataDir)
 	if code != 1 || !strings.Contains(errOut, "in use by another apikeyd server") {
 		t.Fatalf("rotate beside a server: exit %d, %q", code, errOut)
 	}
@@ -61,7 +61,7 @@ func TestRotateTheGeneratedSystemKey(t *testing.T) {
 	}
 	inst.Server.Close()
 
-	code, out, errOut := run(t, systemKeyEnv(cfg, ""), "rotate-system-key", "--data-dir", cfg.DataDir)
+	code, out, errOut := apptest.Main(t, systemKeyEnv(cfg, ""), "rotate-system-key", "--data-dir", cfg.DataDir)
 	path := filepath.Join(cfg.DataDir, "system.key")
 	if code != 0 || !strings.Contains(out, path) {
 		t.Fatalf("rotate: exit %d, %q %q", code, out, errOut)
@@ -93,12 +93,12 @@ func TestRotateToASystemKeyFromTheEnvironment(t *testing.T) {
 	old := readSystemKeyFile(t, cfg.DataDir)
 	inst.Server.Close()
 
-	code, _, errOut := run(t, systemKeyEnv(cfg, "short"), "rotate-system-key", "--data-dir", cfg.DataDir)
+	code, _, errOut := apptest.Main(t, systemKeyEnv(cfg, "short"), "rotate-system-key", "--data-dir", cfg.DataDir)
 	if code != 1 || !strings.Contains(errOut, "16") {
 		t.Fatalf("short key: exit %d, %q", code, errOut)
 	}
 	next := "a-new-system-key-from-the-vault"
-	code, out, errOut := run(t, systemKeyEnv(cfg, next), "rotate-system-key", "--data-dir", cfg.DataDir)
+	code, out, errOut := apptest.Main(t, systemKeyEnv(cfg, next), "rotate-system-key", "--data-dir", cfg.DataDir)
 	if code != 0 || !strings.Contains(out, "APIKEYD_NEW_SYSTEM_KEY") {
 		t.Fatalf("rotate: exit %d, %q %q", code, out, errOut)
 	}
@@ -114,9 +114,9 @@ func TestRotateToASystemKeyFromTheEnvironment(t *testing.T) {
 		t.Errorf("new System key: %d %s", code, body)
 	}
 	// A user's key cannot become the System key.
-	userKey := createKeyWith(t, inst, next, "bob")
+	userKey := inst.CreateUserKey(t, next, "bob")
 	inst.Server.Close()
-	code, _, errOut = run(t, systemKeyEnv(cfg, userKey), "rotate-system-key", "--data-dir", cfg.DataDir)
+	code, _, errOut = apptest.Main(t, systemKeyEnv(cfg, userKey), "rotate-system-key", "--data-dir", cfg.DataDir)
 	if code != 1 || !strings.Contains(errOut, "another user's key") {
 		t.Fatalf("a user's key as System key: exit %d, %q", code, errOut)
 	}
@@ -201,7 +201,7 @@ func TestRotatingToASystemKeyWithWhitespaceAroundChangesNothing(t *testing.T) {
 	inst.Server.Close()
 
 	for _, padded := range []string{" a-new-system-key-from-the-vault", "a-new-system-key-from-the-vault\t"} {
-		code, _, errOut := run(t, systemKeyEnv(cfg, padded), "rotate-system-key", "--data-dir", cfg.DataDir)
+		code, _, errOut := apptest.Main(t, systemKeyEnv(cfg, padded), "rotate-system-key", "--data-dir", cfg.DataDir)
 		if code != 1 || !strings.Contains(errOut, "APIKEYD_NEW_SYSTEM_KEY begins or ends with whitespace") {
 			t.Errorf("APIKEYD_NEW_SYSTEM_KEY=%q: exit %d, %q, want refused", padded, code, errOut)
 		}

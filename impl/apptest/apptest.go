@@ -3,9 +3,11 @@
 package apptest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -169,30 +171,65 @@ func Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	return res, b
 }
 
+// Answer is what came back for one of SendAtOnce's requests: Err when it
+// could not be sent, else the status, headers and body.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	Err    error
+}
+
 // SendAtOnce sends every request concurrently, as a client with that many
-// connections would. The channel receives each answer's status as it
-// arrives (0 for a request that could not be sent) and is closed after the
-// last one.
-func SendAtOnce(reqs []*http.Request) <-chan int {
-	statuses := make(chan int, len(reqs))
+// connections would. The channel receives each answer as it arrives and is
+// closed after the last one.
+func SendAtOnce(reqs []*http.Request) <-chan Answer {
+	answers := make(chan Answer, len(reqs))
 	var wg sync.WaitGroup
 	for _, req := range reqs {
 		wg.Go(func() {
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
-				statuses <- 0
+				answers <- Answer{Err: err}
 				return
 			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			statuses <- res.StatusCode
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			answers <- Answer{Status: res.StatusCode, Header: res.Header, Body: b, Err: err}
 		})
 	}
 	go func() {
 		wg.Wait()
-		close(statuses)
+		close(answers)
 	}()
-	return statuses
+	return answers
+}
+
+// Main runs apikeyd's command line with args and only the environment env,
+// as a shell would, and returns its exit code and what it printed.
+func Main(t testing.TB, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = app.Main(context.Background(), app.Env{
+		Args: args, Getenv: func(k string) string { return env[k] },
+		Stdout: &out, Stderr: &errOut, Schema: Schema(t),
+	})
+	return code, out.String(), errOut.String()
+}
+
+// CreateUserKey creates a key of /apiKeys user with the System key system
+// and returns it.
+func (i *Instance) CreateUserKey(t testing.TB, system, user string) string {
+	t.Helper()
+	res, body := i.Do(t, "POST", "/apiKeys/new/"+user, system, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("create a key of %s: %d %s", user, res.StatusCode, body)
+	}
+	var v struct{ Token string }
+	if err := json.Unmarshal(body, &v); err != nil || v.Token == "" {
+		t.Fatalf("create a key of %s: no token in %s", user, body)
+	}
+	return v.Token
 }
 
 // testWriter sends the server's log to the test's, so it shows only when a

@@ -195,21 +195,21 @@ func TestParallelUnknownTokensReachDiscordAtMostTheBurst(t *testing.T) {
 	for i := range parallel {
 		reqs = append(reqs, w.request(t, "POST", "/v1/auth/authorize", "", fmt.Sprintf(`{"access_token": "guess-%d"}`, i)))
 	}
-	statuses := apptest.SendAtOnce(reqs)
+	answers := apptest.SendAtOnce(reqs)
 
 	// Every request is either answered already or held at Discord.
 	got := map[int]int{}
 	deadline := time.Now().Add(10 * time.Second)
 	for got[429]+w.discord.TotalCalls() < parallel && time.Now().Before(deadline) {
 		select {
-		case s := <-statuses:
-			got[s]++
+		case a := <-answers:
+			got[a.Status]++
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
 	release()
-	for s := range statuses {
-		got[s]++
+	for a := range answers {
+		got[a.Status]++
 	}
 	if calls := w.discord.TotalCalls(); calls > burst {
 		t.Errorf("%d tokens reached Discord, want at most %d", calls, burst)
@@ -249,8 +249,8 @@ func TestCachedCredentialsAreNeverLimited(t *testing.T) {
 		reqs = append(reqs, w.request(t, "GET", list, "Bearer "+adminToken, ""), w.request(t, "GET", settings, key, ""))
 	}
 	got := map[int]int{}
-	for s := range apptest.SendAtOnce(reqs) {
-		got[s]++
+	for a := range apptest.SendAtOnce(reqs) {
+		got[a.Status]++
 	}
 	if got[200] != len(reqs) {
 		t.Errorf("cached credentials while limited: %v, want %d of 200", got, len(reqs))

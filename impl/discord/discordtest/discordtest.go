@@ -38,9 +38,10 @@ type Server struct {
 	calls  map[string]int // token -> requests to /users/@me
 	fail   int            // status every API request answers with; 0: none
 	delay  time.Duration
-	hold   chan struct{} // non-nil while held; closed on release
-	served int           // all requests to /users/@me, any token
-	last   http.Header   // headers of the latest request to /users/@me
+	hold   chan struct{}   // non-nil while held; closed on release
+	served int             // all requests to /users/@me, any token
+	last   http.Header     // headers of the latest request to /users/@me
+	tokens map[string]bool // every token sent in an Authorization header, any route
 
 	// limited, when set, answers every API request 429 as Discord does.
 	limited *rateLimit
@@ -78,6 +79,7 @@ func Start() *Server {
 	s := &Server{
 		closed: make(chan struct{}),
 		calls:  make(map[string]int),
+		tokens: make(map[string]bool),
 		oauth:  newOAuth(),
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -133,6 +135,20 @@ func (s *Server) Calls(token string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[token]
+}
+
+// Tokens is every token sent to any route in an Authorization header
+// (what followed "Bearer ", or the whole header without it), in no order,
+// so that a test can check that none is a secret that must never leave the
+// caller.
+func (s *Server) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tokens := make([]string, 0, len(s.tokens))
+	for token := range s.tokens {
+		tokens = append(tokens, token)
+	}
+	return tokens
 }
 
 // TotalCalls is how many requests reached /users/@me, with any token.
@@ -221,6 +237,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = make(map[string]int)
+	s.tokens = make(map[string]bool)
 	s.served = 0
 	s.last = nil
 	s.fail = 0
@@ -269,6 +286,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
+	if r.Header.Get("Authorization") != "" {
+		s.tokens[token] = true
+	}
 	s.countLocked(path, r, token)
 	delay, hold := s.delay, s.hold
 	s.mu.Unlock()
