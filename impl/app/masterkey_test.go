@@ -214,7 +214,7 @@ func TestRotateTheMasterKeyKeepsSessions(t *testing.T) {
 	}
 	st.Close()
 
-	if code, out, errOut := run(t, nil, "rotate-master-key", "--data-dir", cfg.DataDir); code != 0 {
+	if code, out, errOut := apptest.Main(t, nil, "rotate-master-key", "--data-dir", cfg.DataDir); code != 0 {
 		t.Fatalf("rotate: exit %d, %q %q", code, out, errOut)
 	}
 	got, err := openFileStore(t, cfg).SessionByID(ctx, id)

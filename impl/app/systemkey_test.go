@@ -162,34 +162,6 @@ func TestARotationKilledBeforeTheKeyFileIsFinishedAtStart(t *testing.T) {
 	}
 }
 
-// TestASystemKeyWithWhitespaceAroundIsRefused: HTTP takes leading and
-// trailing whitespace off a header value, so such a key, once installed,
-// could never be used; it is refused before anything is created.
-func TestASystemKeyWithWhitespaceAroundIsRefused(t *testing.T) {
-	const key = "a-system-key-from-the-vault"
-	for _, padded := range []string{" " + key, key + " ", "\t" + key, key + "\n", key + "\u00a0"} {
-		cfg := fileConfig(t)
-		cfg.SystemKey = padded
-		_, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
-		if err == nil || !strings.Contains(err.Error(), "APIKEYD_SYSTEM_KEY begins or ends with whitespace") {
-			t.Errorf("APIKEYD_SYSTEM_KEY=%q: %v, want refused", padded, err)
-		}
-		if _, err := os.Stat(cfg.DBPath()); !os.IsNotExist(err) {
-			t.Errorf("APIKEYD_SYSTEM_KEY=%q: the refused start created the database", padded)
-		}
-	}
-	// The same for a system.key file made by hand.
-	cfg := fileConfig(t)
-	cfg.SystemKey = ""
-	if err := datadir.Create(filepath.Join(cfg.DataDir, "system.key"), " "+key); err != nil {
-		t.Fatal(err)
-	}
-	cfg.NewDatabase = true
-	if _, err := app.New(context.Background(), cfg, apptest.Schema(t), discard()); err == nil || !strings.Contains(err.Error(), "whitespace") {
-		t.Errorf("system.key with a space before the key: %v, want refused", err)
-	}
-}
-
 // TestRotatingToASystemKeyWithWhitespaceAroundChangesNothing: the old key
 // and system.key stay, rather than the old key being replaced by one that
 // can never be used.

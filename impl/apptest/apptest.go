@@ -232,6 +232,15 @@ func (i *Instance) CreateUserKey(t testing.TB, system, user string) string {
 	return v.Token
 }
 
+// Mistype changes the last character of a key, which its checksum
+// catches.
+func Mistype(key string) string {
+	if strings.HasSuffix(key, "A") {
+		return key[:len(key)-1] + "B"
+	}
+	return key[:len(key)-1] + "A"
+}
+
 // testWriter sends the server's log to the test's, so it shows only when a
 // test fails.
 type testWriter struct{ t testing.TB }

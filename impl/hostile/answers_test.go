@@ -25,6 +25,12 @@ func check(fx *fixture, req hostileRequest, r result) string {
 	if req.want != 0 && r.status != req.want {
 		return fmt.Sprintf("status %d, want %d", r.status, req.want)
 	}
+	return checkShape(fx, req, r)
+}
+
+// checkShape says what is wrong with an error answer of any status, or "":
+// it is in its family's shape, holds no key and leaks no internals.
+func checkShape(fx *fixture, req hostileRequest, r result) string {
 	if r.header.Get("Cache-Control") != "no-store" || r.header.Get("X-Content-Type-Options") != "nosniff" {
 		return "the answer may be stored or sniffed: no Cache-Control: no-store or X-Content-Type-Options: nosniff"
 	}

@@ -6,7 +6,11 @@
 // battery_test.go runs the battery; generate_test.go, v1_test.go,
 // v1query_test.go, v1body_test.go, apikeys_test.go and headers_test.go make
 // its requests; send_test.go sends them; answers_test.go checks each answer
-// and database_test.go that nothing changed.
+// and database_test.go that nothing changed. conditions_test.go and
+// conditions_unix_test.go put the service under hostile conditions rather
+// than hostile requests: floods, apikeyd's own secrets offered as Discord
+// tokens, its files deleted, rekeyed or unlocked under it, and starts on a
+// hostile setup.
 package hostile_test
 
 import (
@@ -15,12 +19,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
@@ -65,29 +70,18 @@ type fixture struct {
 
 func TestHostileRequestsGetA4xxAndChangeNothing(t *testing.T) {
 	start := time.Now()
-	fake := discordtest.NewServer(t)
-	fake.AddUser(adminToken, admin.String(), "admin")
-	fake.AddUser(userToken, someone.String(), "someone")
-	cfg := apptest.Config(t)
-	cfg.DB = "" // a file, <DataDir>/apikeyd.db, that a second connection can read
-	cfg.DiscordAPIURL = fake.URL()
-	inst := apptest.Start(t, &cfg)
+	s := startService(t)
 	ctx := context.Background()
-	if _, err := inst.Server.Store().AddGuildAdmin(ctx, guild, admin); err != nil {
-		t.Fatal(err)
-	}
-	client := newClient()
-	t.Cleanup(client.CloseIdleConnections)
-	fx := populate(t, inst, client)
+	fx := populate(t, s.Instance, s.client)
 
-	ro := openReadOnly(t, filepath.Join(cfg.DataDir, "apikeyd.db"))
+	ro := openReadOnly(t, s.Config.DBPath())
 	before := snapshot(t, ro)
 
 	reqs := generate(t, fx)
 	if len(reqs) < 1000 {
 		t.Fatalf("generated only %d requests, want at least 1000", len(reqs))
 	}
-	results := send(t, inst.URL, client, reqs)
+	results := send(t, s.URL, s.client, reqs)
 
 	type key struct {
 		family string
@@ -110,7 +104,7 @@ func TestHostileRequestsGetA4xxAndChangeNothing(t *testing.T) {
 		}
 	}
 
-	if err := inst.Server.FlushKeyUses(ctx); err != nil {
+	if err := s.Server.FlushKeyUses(ctx); err != nil {
 		t.Errorf("flush key uses: %v", err)
 	}
 	after := snapshot(t, ro)
@@ -172,6 +166,49 @@ func TestHostileRequestsGetA4xxAndChangeNothing(t *testing.T) {
 	if before != after {
 		t.Errorf("the database changed:\n%s", diffLines(before, after))
 	}
+	checkNoSecretReachedDiscord(t, s.discord, fx)
+}
+
+// service is a running apikeyd on a database file (<data-dir>/apikeyd.db,
+// which a second connection can read), beside a fake Discord that knows
+// adminToken, an administrator of guild, and userToken, who administers
+// nothing.
+type service struct {
+	*apptest.Instance
+	discord *discordtest.Server
+	client  *http.Client
+}
+
+// startService starts a service, with its configuration changed by
+// options.
+func startService(t *testing.T, options ...func(*app.Config)) *service {
+	t.Helper()
+	fake := discordtest.NewServer(t)
+	fake.AddUser(adminToken, admin.String(), "admin")
+	fake.AddUser(userToken, someone.String(), "someone")
+	cfg := apptest.Config(t)
+	apptest.FileDatabase(&cfg)
+	cfg.DiscordAPIURL = fake.URL()
+	for _, option := range options {
+		option(&cfg)
+	}
+	inst := apptest.Start(t, &cfg)
+	if _, err := inst.Server.Store().AddGuildAdmin(context.Background(), guild, admin); err != nil {
+		t.Fatal(err)
+	}
+	client := newClient()
+	t.Cleanup(client.CloseIdleConnections)
+	return &service{Instance: inst, discord: fake, client: client}
+}
+
+// answer sends one request and returns what came back.
+func (s *service) answer(t *testing.T, hr hostileRequest) result {
+	t.Helper()
+	base, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sendOne(s.client, base, hr)
 }
 
 // populate puts data in every table: user keys, guild keys of two guilds,

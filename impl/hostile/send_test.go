@@ -69,9 +69,24 @@ func send(t *testing.T, base string, client *http.Client, reqs []hostileRequest)
 }
 
 func sendOne(client *http.Client, base *url.URL, hr hostileRequest) result {
-	req, err := http.NewRequest(hr.method, base.String(), nil)
+	req, err := newRequest(base, hr)
 	if err != nil {
 		return result{err: err}
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return result{err: err}
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	return result{status: res.StatusCode, header: res.Header, body: b, err: err}
+}
+
+// newRequest is hr sent to base, its target verbatim.
+func newRequest(base *url.URL, hr hostileRequest) (*http.Request, error) {
+	req, err := http.NewRequest(hr.method, base.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 	path, query, _ := strings.Cut(hr.target, "?")
 	req.URL.Opaque = path
@@ -94,11 +109,5 @@ func sendOne(client *http.Client, base *url.URL, hr hostileRequest) result {
 			req.Header.Set("Expect", "100-continue")
 		}
 	}
-	res, err := client.Do(req)
-	if err != nil {
-		return result{err: err}
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
-	return result{status: res.StatusCode, header: res.Header, body: b, err: err}
+	return req, nil
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package app_test
+package hostile_test
 
 import (
 	"bytes"
@@ -19,18 +19,22 @@ import (
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
+// Hostile conditions that need flock(2) and umask(2): the lock file
+// removed beside a running server, and a umask that leaves files open.
+
 // TestASecondServerIsRefusedWhateverHappenedToTheLockFile: the lock is on
 // the database file itself, so removing <db>.lock (which earlier versions
 // locked) lets no second server, nor a rotation, start beside the first;
 // guild-admin still works beside it.
 func TestASecondServerIsRefusedWhateverHappenedToTheLockFile(t *testing.T) {
-	cfg := fileConfig(t)
+	cfg := apptest.Config(t)
+	apptest.FileDatabase(&cfg)
 	first := apptest.Start(t, &cfg)
 	if err := os.Remove(cfg.DBPath() + ".lock"); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
 
-	_, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+	_, err := app.New(context.Background(), cfg, apptest.Schema(t), slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "in use by another apikeyd server: stop it first") {
 		t.Fatalf("second server: %v, want refused", err)
 	}
@@ -44,17 +48,17 @@ func TestASecondServerIsRefusedWhateverHappenedToTheLockFile(t *testing.T) {
 			t.Errorf("%s beside a server: exit %d, %q, want refused", cmd, code, errOut)
 		}
 	}
-	const guild, user = "1098765432109876543", "310987654321098765"
-	if code, out, errOut := runGuildAdmin(t, cfg.DataDir, cfg.MasterKey, "add", "--guild", guild, "--user", user); code != 0 {
+	if code, out, errOut := apptest.Main(t, map[string]string{"APIKEYD_MASTER_KEY": cfg.MasterKey},
+		"guild-admin", "add", "--guild", guild.String(), "--user", admin.String(), "--data-dir", cfg.DataDir); code != 0 {
 		t.Fatalf("guild-admin beside a server: exit %d, %q %q", code, out, errOut)
 	}
-	if ok, err := first.Server.Store().IsGuildAdmin(context.Background(), mustID(t, guild), mustID(t, user)); err != nil || !ok {
+	if ok, err := first.Server.Store().IsGuildAdmin(context.Background(), guild, admin); err != nil || !ok {
 		t.Fatalf("the server does not see guild-admin's change: %v %v", ok, err)
 	}
 	// Nothing was rotated: the first server seals and opens as before.
 	key := first.CreateUserKey(t, apptest.SystemKey, "alice")
-	if code, body := status(t, first, apptest.SystemKey); code != 200 || !strings.Contains(body, key) {
-		t.Fatalf("the first server after the refusals: %d %s", code, body)
+	if res, body := first.Do(t, "GET", "/apiKeys/getKeys", apptest.SystemKey, nil); res.StatusCode != 200 || !strings.Contains(string(body), key) {
+		t.Fatalf("the first server after the refusals: %d %s", res.StatusCode, body)
 	}
 }
 
@@ -64,7 +68,8 @@ func TestASecondServerIsRefusedWhateverHappenedToTheLockFile(t *testing.T) {
 // start, and the log says which.
 func TestDataFilesArePrivateWhateverTheUmask(t *testing.T) {
 	defer syscall.Umask(syscall.Umask(0o022))
-	cfg := fileConfig(t)
+	cfg := apptest.Config(t)
+	apptest.FileDatabase(&cfg)
 	cfg.MasterKey, cfg.SystemKey = "", ""
 	if err := os.Chmod(cfg.DataDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -84,7 +89,11 @@ func TestDataFilesArePrivateWhateverTheUmask(t *testing.T) {
 		}
 	}
 	inst := apptest.Start(t, &cfg)
-	inst.CreateUserKey(t, readSystemKeyFile(t, cfg.DataDir), "alice")
+	systemKey, err := os.ReadFile(filepath.Join(cfg.DataDir, "system.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst.CreateUserKey(t, strings.TrimSpace(string(systemKey)), "alice")
 	assertModes("first start", 0o600)
 	inst.Server.Close()
 
