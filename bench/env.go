@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,18 +25,20 @@ const (
 
 // env is a started apikeyd with its fake Discord and seeded data.
 type env struct {
+	settings settings
 	dir      string
 	discord  *harness.Discord
 	proc     *harness.Process
+	bareBin  string
 	guildKey string
 }
 
-func setUp(ctx context.Context, largeEntries int) (*env, error) {
+func setUp(ctx context.Context, s settings) (*env, error) {
 	dir, err := os.MkdirTemp("", "apikeyd-bench-")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, discord: harness.StartDiscord()}
+	e := &env{settings: s, dir: dir, discord: harness.StartDiscord()}
 	fail := func(err error) (*env, error) {
 		e.close()
 		return nil, err
@@ -46,6 +47,10 @@ func setUp(ctx context.Context, largeEntries int) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if e.bareBin, err = harness.BareBinary(ctx, ".", dir); err != nil {
+		return fail(err)
+	}
+	largeEntries := s.entries
 	data := filepath.Join(dir, "data")
 	master := harness.NewMasterKey()
 	for _, g := range []string{smallGuild, largeGuild} {
@@ -60,6 +65,7 @@ func setUp(ctx context.Context, largeEntries int) (*env, error) {
 	e.proc, err = harness.Start(ctx, harness.Options{
 		Binary: bin, DataDir: data, DiscordURL: e.discord.URL(), MasterKey: master,
 		Args: []string{"--max-keys-per-guild", "1000000", "--auth-failure-rate", "0"},
+		CPUs: s.serverCPU,
 	})
 	if err != nil {
 		return fail(err)
@@ -78,15 +84,18 @@ func (e *env) close() {
 	os.RemoveAll(e.dir)
 }
 
+// scenarios are the requests wrk measures against a bare server.
 func (e *env) scenarios() []scenario {
-	admin := "Bearer " + e.discord.AdminToken
 	return []scenario{
 		{name: "GET /v1/settings (API key)", method: "GET", path: "/v1/settings?guild_id=" + smallGuild, auth: "Bearer " + e.guildKey},
-		{name: "GET /v1/auth/api-key (user, token cached)", method: "GET", path: "/v1/auth/api-key?guild_id=" + smallGuild, auth: admin},
+		{name: "GET /v1/auth/api-key (user, token cached)", method: "GET", path: "/v1/auth/api-key?guild_id=" + smallGuild, auth: "Bearer " + e.discord.AdminToken},
 		{name: "POST /v1/auth/authorize (API key)", method: "POST", path: "/v1/auth/authorize", body: `{"access_token": "` + e.guildKey + `"}`},
-		{name: "POST /apiKeys/new/{user}", method: "POST", path: "/apiKeys/new/bench-%d-%d", auth: harness.SystemKey, writes: true},
 	}
 }
+
+// createKey names a new user in each request, which wrk's one repeated
+// request cannot: the Go load generator drives it.
+var createKey = scenario{method: "POST", path: "/apiKeys/new/bench-%d-%d", auth: harness.SystemKey, writes: true}
 
 func (e *env) createGuildKey(ctx context.Context, guild string) (string, error) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.proc.URL+"/v1/auth/api-key", strings.NewReader(`{"guild_id": "`+guild+`"}`))
@@ -144,40 +153,37 @@ func seedEntries(ctx context.Context, path string, counts map[string]int) error 
 	return err
 }
 
-// measureEntries pages through the audit log of both guilds.
-func (e *env) measureEntries(ctx context.Context, d time.Duration) ([]row, error) {
-	var rows []row
-	for _, c := range concurrencies {
-		var results []harness.Result
-		for _, g := range []string{smallGuild, largeGuild} {
-			s := scenario{method: "GET", path: "/v1/modules/logging/entries?guild_id=" + g + "&limit=50", auth: "Bearer " + e.discord.AdminToken}
-			r := harness.Run(ctx, harness.Client(c), c, d, e.request(e.proc.URL, s), is200)
-			if r.Errors > 0 {
-				return nil, fmt.Errorf("entries: %d errors: %+v", r.Errors, r.Samples)
-			}
-			results = append(results, r)
-		}
-		rows = append(rows, row{name: "GET /v1/modules/logging/entries, large guild vs 1,000 entries", clients: c,
-			got: results[1], base: results[0], baseName: "same, 1,000 entries", latency: true})
-	}
-	return rows, nil
+// insertRow is key creation against a raw insert loop at one number of
+// closed-loop clients.
+type insertRow struct {
+	clients   int
+	got, base harness.Result
+	cpu       time.Duration // apikeyd's processor time over its run
 }
 
 // measureInserts compares key creation with a raw SQLite insert loop of
-// rows of the same shape, at the durability apikeyd uses.
-func (e *env) measureInserts(ctx context.Context, d time.Duration) ([]row, error) {
-	s := e.scenarios()[3]
-	var rows []row
-	for _, c := range concurrencies {
-		got := harness.Run(ctx, harness.Client(c), c, d, e.request(e.proc.URL, s), is200)
-		if got.Errors > 0 {
-			return nil, fmt.Errorf("create keys: %d errors: %+v", got.Errors, got.Samples)
-		}
-		base, err := rawInserts(ctx, filepath.Join(e.dir, fmt.Sprintf("raw-%d.db", c)), c, d)
+// rows of the same shape, at the durability apikeyd uses. Both are
+// bound by the disk, far below what the Go load generator can send.
+func (e *env) measureInserts(ctx context.Context) ([]insertRow, error) {
+	var rows []insertRow
+	for _, c := range e.settings.clients {
+		before, err := harness.CPUTime(e.proc.Pid())
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, row{name: "POST /apiKeys/new/{user} vs raw insert", clients: c, got: got, base: base, baseName: "raw SQLite insert"})
+		got := harness.Run(ctx, harness.Client(c), c, e.settings.round, e.request(e.proc.URL, createKey), is200)
+		if got.Errors > 0 {
+			return nil, fmt.Errorf("create keys: %d errors: %+v", got.Errors, got.Samples)
+		}
+		after, err := harness.CPUTime(e.proc.Pid())
+		if err != nil {
+			return nil, err
+		}
+		base, err := rawInserts(ctx, filepath.Join(e.dir, fmt.Sprintf("raw-%d.db", c)), c, e.settings.round)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, insertRow{clients: c, got: got, base: base, cpu: after - before})
 	}
 	return rows, nil
 }
@@ -205,21 +211,3 @@ func rawInserts(ctx context.Context, path string, c int, d time.Duration) (harne
 	}
 	return r, nil
 }
-
-// bareServer is the baseline: net/http and nothing else.
-type bareServer struct {
-	URL string
-	srv *http.Server
-}
-
-func newBareServer(h http.Handler) *bareServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	srv := &http.Server{Handler: h}
-	go srv.Serve(ln)
-	return &bareServer{URL: "http://" + ln.Addr().String(), srv: srv}
-}
-
-func (b *bareServer) Close() { b.srv.Close() }

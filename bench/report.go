@@ -5,131 +5,210 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/apikeyd/apikeyd/bench/internal/harness"
 )
 
-// row compares one measurement with its baseline.
-type row struct {
-	name     string
-	clients  int
-	got      harness.Result
-	base     harness.Result
-	baseName string
-	latency  bool // compare p50 latency rather than throughput
-}
-
 type report struct {
-	machine      string
-	ready        time.Duration
-	idleRSS      int64
-	peakRSS      int64
-	rows         []row
-	entries      []row
-	discordCalls int
-	elapsed      time.Duration
-	largeEntries int
-	errorLogs    int
+	settings              settings
+	machine, tools        string
+	loadBefore, loadAfter string
+	ready                 time.Duration
+	idleRSS, peakRSS      int64
+	comparisons           []comparison
+	inserts               []insertRow
+	discordCalls          int
+	elapsed               time.Duration
+	errorLogs             int
 }
 
 func (r report) String() string {
 	var b strings.Builder
-	b.WriteString("# Benchmarks\n\n")
-	b.WriteString("Written by `go run ./bench` (see README.md); every number below comes from that one run.\n")
+	s := r.settings
+	b.WriteString("## Measured\n\n")
+	fmt.Fprintf(&b, "Written by `go run ./bench` (see README.md), %s, from %s; every number below comes from that one run.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), commit())
 	b.WriteString("apikeyd runs as its own process, built from this tree, on a database file (WAL, synchronous=FULL)\n")
-	b.WriteString("with a fake Discord on loopback; each baseline is driven by the same closed-loop clients.\n\n")
-	fmt.Fprintf(&b, "Machine: %s\n\n", r.machine)
+	b.WriteString("with a fake Discord on loopback.\n\n")
+	fmt.Fprintf(&b, "- Machine: %s.\n", r.machine)
+	fmt.Fprintf(&b, "- Load: wrk with one thread and %d connections, pinned to core %s with taskset (%s). This command (apikeyd's log reader, the fake Discord) is pinned to core %s too.\n", s.connections, s.loadCPU, r.tools, s.loadCPU)
+	fmt.Fprintf(&b, "- Servers: apikeyd pinned to core %s; the baseline, a bare net/http server (bench/internal/bareserver) answering the same route with apikeyd's Content-Type and body, pinned to the same core. Go sizes GOMAXPROCS to the pinning: 1.\n", s.serverCPU)
+	fmt.Fprintf(&b, "- Rounds: a warm-up of %v against each server, then alternating rounds of %v, %d against each; each figure is the median over the rounds, the ratio the median of the rounds' ratios.\n", s.warmUp, s.round, s.rounds)
+	b.WriteString("- CPU/req: the server process's user+system time (`/proc/<pid>/stat`, all threads) over a round, divided by the requests wrk completed in it.\n")
+	fmt.Fprintf(&b, "- Other work on the machine: load average (1, 5, 15 min) %s at the start, %s at the end. Above about 2 the cores were shared with other processes and every figure is disturbed.\n\n", r.loadBefore, r.loadAfter)
 
-	b.WriteString("| scenario | clients | apikeyd req/s | p50 | p99 | baseline | baseline req/s | p50 | p99 | ratio |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
-	for _, x := range append(r.rows, r.entries...) {
-		ratio := fmt.Sprintf("%.2fx req/s", x.got.PerSecond()/x.base.PerSecond())
-		if x.latency {
-			ratio = fmt.Sprintf("%.2fx p50", float64(x.got.P50)/float64(x.base.P50))
+	b.WriteString("| scenario | apikeyd req/s | p50 | p90 | p99 | CPU/req | baseline | req/s | p50 | p90 | p99 | CPU/req | ratio | each round |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, c := range r.comparisons {
+		got, base := summarize(c.got), summarize(c.base)
+		unit := "req/s"
+		if c.latency {
+			unit = "p50"
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %v | %v | %s | %.0f | %v | %v | %s |\n",
-			x.name, x.clients, x.got.PerSecond(), us(x.got.P50), us(x.got.P99),
-			x.baseName, x.base.PerSecond(), us(x.base.P50), us(x.base.P99), ratio)
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %.2fx %s | %s |\n",
+			c.name, got.perSecond, us(got.p50), us(got.p90), us(got.p99), us(got.cpuPerRequest),
+			c.baseName, base.perSecond, us(base.p50), us(base.p90), us(base.p99), us(base.cpuPerRequest),
+			median(c.ratios()), unit, roundRatios(c.ratios()))
 	}
-	fmt.Fprintf(&b, "\nThe large guild has %d audit entries.\n\n", r.largeEntries)
+	if r.settings.entries > 0 {
+		b.WriteString("\nThe entries ratio is the small guild's p50 latency over the large guild's: 1.00x means the size of the log costs nothing.\n")
+	}
 
-	b.WriteString("| measure | value | target |\n|---|---:|---|\n")
-	fmt.Fprintf(&b, "| start to ready (exec to the first 200 of /v1/readyz) | %v | < 100 ms |\n", r.ready.Round(100*time.Microsecond))
+	b.WriteString("\nIs the baseline a ceiling? Only if the bare server, not wrk, is what saturates: the bare server should use nearly all of its core, wrk less than all of its own.\n")
+	b.WriteString("Shares are of one core's time over a round (medians): the server process's, anything's on the server core (the server, interrupts, other processes), and wrk's.\n\n")
+	b.WriteString("| scenario | server | req/s | server process | server core busy | wrk |\n|---|---|---:|---:|---:|---:|\n")
+	var warnings []string
+	for _, c := range r.comparisons {
+		for _, x := range []struct {
+			name   string
+			rounds []round
+		}{{"apikeyd", c.got}, {c.baseName, c.base}} {
+			sm := summarize(x.rounds)
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f%% | %.0f%% | %.0f%% |\n", c.name, x.name, sm.perSecond, 100*sm.serverShare, 100*sm.serverCore, 100*sm.wrkShare)
+			warnings = append(warnings, sm.warnings(c.name, x.name)...)
+		}
+	}
+	if len(warnings) > 0 {
+		b.WriteString("\n**Not a clean measurement:**\n\n")
+		for _, w := range warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
+		}
+	}
+
+	b.WriteString("\nKey creation is compared with a raw SQLite insert loop, which is not HTTP, so wrk cannot drive it; the Go load generator (bench/internal/harness) does, closed-loop, one request per client at a time.\n")
+	b.WriteString("Both are bound by fsync at a few thousand a second, far below the ~47k req/s where that generator saturates. The insert loop runs in this command, on the load core.\n\n")
+	b.WriteString("| POST /apiKeys/new/{user} | keys/s | p50 | p99 | CPU/key | raw SQLite insert rows/s | p50 | p99 | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, x := range r.inserts {
+		fmt.Fprintf(&b, "| %d clients | %.0f | %s | %s | %s | %.0f | %s | %s | %.2fx |\n",
+			x.clients, x.got.PerSecond(), us(x.got.P50), us(x.got.P99), us(perRequest(x.cpu, x.got.Requests)),
+			x.base.PerSecond(), us(x.base.P50), us(x.base.P99), x.got.PerSecond()/x.base.PerSecond())
+	}
+
+	b.WriteString("\n| measure | value | target |\n|---|---:|---|\n")
+	fmt.Fprintf(&b, "| start to ready (exec to the first 200 of /v1/readyz, pinned to one core, existing data directory) | %v | < 100 ms |\n", r.ready.Round(100*time.Microsecond))
 	fmt.Fprintf(&b, "| idle RSS (ready, 1 s later) | %.1f MB | < 30 MB |\n", mb(r.idleRSS))
 	fmt.Fprintf(&b, "| peak RSS (whole run) | %.1f MB | |\n", mb(r.peakRSS))
 	fmt.Fprintf(&b, "| Discord calls for the one user token, over %v of load (cache TTL 60 s) | %d | at most one per TTL: %d |\n",
 		r.elapsed.Round(time.Second), r.discordCalls, 1+int(r.elapsed/time.Minute))
 	fmt.Fprintf(&b, "| errors logged by apikeyd | %d | 0 |\n", r.errorLogs)
-	b.WriteString(profileNotes)
 	return b.String()
 }
 
-// profileNotes says what the profiles found; numbers are from
-// `go test -bench` and `-cpuprofile` on the same kind of machine.
-const profileNotes = `
-## What the profiles said, and what was done
+// ratios are each round's apikeyd over its baseline: of req/s, or for a
+// latency comparison of the baseline's p50 over apikeyd's.
+func (c comparison) ratios() []float64 {
+	var rs []float64
+	for i := range c.got {
+		g, b := c.got[i].wrk, c.base[i].wrk
+		if c.latency {
+			rs = append(rs, float64(b.P50)/float64(g.P50))
+		} else {
+			rs = append(rs, g.PerSecond()/b.PerSecond())
+		}
+	}
+	return rs
+}
 
-Targets: a key-authenticated read at >= 0.5x the bare server's req/s; key
-creation at >= 0.5x a raw SQLite insert loop; an entries page at 1,000,000
-entries within 1.5x of one at 1,000; Discord called at most once per token
-per cache TTL; start to ready under 100 ms; idle RSS under 30 MB.
+// summary is the medians over the rounds against one server.
+type summary struct {
+	perSecond                         float64
+	p50, p90, p99, cpuPerRequest      time.Duration
+	serverShare, serverCore, wrkShare float64
+}
 
-CPU profiles of BenchmarkMiddlewareChain (a key-authenticated
-GET /v1/settings through the whole handler stack, in-process):
+// warnings say when a server's rounds did not measure the server: wrk
+// saturated first, or other work took the server's core.
+func (s summary) warnings(scenario, server string) []string {
+	var ws []string
+	if s.wrkShare >= 0.9 {
+		ws = append(ws, fmt.Sprintf("%s, %s: wrk used %.0f%% of its core: the load generator, not the server, may be the limit.", scenario, server, 100*s.wrkShare))
+	}
+	if other := s.serverCore - s.serverShare; other > 0.2 {
+		ws = append(ws, fmt.Sprintf("%s, %s: %.0f%% of the server core went to something other than the server: its figures are disturbed.", scenario, server, 100*other))
+	}
+	return ws
+}
 
-1. SQL parsing was 38% of the time: sqlc's queries were re-parsed by SQLite
-   on every call. Prepared statements (emit_prepared_queries): 34.8 -> 20.3 µs.
-2. database/sql kept only two idle connections, so every burst of more than
-   two concurrent requests reopened connections and re-prepared statements.
-   The pool now keeps its connections: the HTTP read went from 8,100 to
-   16,100 req/s at 8 clients.
-3. Each read then spent its time in two point queries (the key, the
-   settings). Both are cached in memory, and each cache is invalidated by
-   the write that makes it stale before that write is acknowledged, so a
-   deleted key is refused by the very next request (tested): 20.3 -> 8.5 µs.
-4. JSON encoding of the answer was then about a fifth of the time.
-   GET /settings now reuses the body it encoded for a guild while the
-   settings it was made from are unchanged (compared field by field, so no
-   change has to invalidate it), and each request is routed once, by the
-   validator, instead of a second time by net/http's ServeMux:
-   8.7 -> 6.2 µs, 65 -> 58 allocations.
-5. What remains of the 6.2 µs: kin-openapi's request validation about 37%
-   (security, with the key lookup, 21%; the guild_id parameter 14%),
-   routing about 9%, writing the answer about 10%, and allocation and
-   garbage collection spread through all of it (about 45%). Served over
-   HTTP with a log line per request, this is above 0.5x the bare server
-   once several clients keep both cores busy. With one client, each
-   request waits on scheduling between the client and the server: apikeyd
-   adds about 135 µs of latency to the bare server's 20.
+func summarize(rounds []round) summary {
+	pick := func(f func(round) float64) float64 {
+		var xs []float64
+		for _, r := range rounds {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	dur := func(f func(round) time.Duration) time.Duration {
+		return time.Duration(pick(func(r round) float64 { return float64(f(r)) }))
+	}
+	return summary{
+		perSecond:     pick(func(r round) float64 { return r.wrk.PerSecond() }),
+		p50:           dur(func(r round) time.Duration { return r.wrk.P50 }),
+		p90:           dur(func(r round) time.Duration { return r.wrk.P90 }),
+		p99:           dur(func(r round) time.Duration { return r.wrk.P99 }),
+		cpuPerRequest: dur(func(r round) time.Duration { return perRequest(r.cpu, r.wrk.Requests) }),
+		serverShare:   pick(func(r round) float64 { return r.cpu.Seconds() / r.wrk.Elapsed.Seconds() }),
+		serverCore:    pick(func(r round) float64 { return r.serverCore }),
+		wrkShare:      pick(func(r round) float64 { return r.wrk.CPU.Seconds() / r.wrk.Elapsed.Seconds() }),
+	}
+}
 
-Key creation is bound by the disk: every acknowledged key must be on disk
-(synchronous=FULL), and the profile of BenchmarkCreateKey is 85% waiting
-in the fsync of the write-ahead log. Keys created concurrently therefore
-share a commit (impl/store/groupcommit.go): while one commit is flushing,
-the inserts that arrive queue up and go together in the next, each caller
-answered only after the commit that holds its key. The raw insert loop
-commits each row alone, so with several clients apikeyd creates more keys
-a second than it does; with one client every key still waits for its own
-flush, plus HTTP, validation, key generation and sealing.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
 
-Start to ready is mostly parsing openapi/v1.yaml (about 40 ms of it: the
-document is large, with the logging module's 145 flags and every example).
+func roundRatios(rs []float64) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(parts, " ")
+}
 
-The audit log page is a range scan of the (guild_id, id) index
-(TestAuditPagesUseTheIndex), so its latency does not depend on how many
-entries a guild has.
-`
+func perRequest(cpu time.Duration, requests int) time.Duration {
+	if requests == 0 {
+		return 0
+	}
+	return cpu / time.Duration(requests)
+}
 
+// us formats a duration to a tenth of a microsecond below 10 µs, where
+// CPU per request lives.
 func us(d time.Duration) string {
-	if d >= time.Millisecond {
+	switch {
+	case d >= time.Millisecond:
 		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	case d < 10*time.Microsecond:
+		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
 	}
 	return fmt.Sprintf("%d µs", d.Microseconds())
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }
+
+// thousands writes n with thousands separators: 1,000,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// commit names the tree apikeyd was built from.
+func commit() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "an unknown commit"
+	}
+	return "commit " + strings.TrimSpace(string(out))
+}
 
 // describeMachine names the CPU, cores, memory, OS and Go of this run.
 func describeMachine() string {
@@ -148,6 +227,6 @@ func describeMachine() string {
 		mem = ", " + strings.Join(strings.Fields(line)[1:], " ") + " memory"
 	}
 	kernel, _ := exec.Command("uname", "-sr").Output()
-	return fmt.Sprintf("%s, %d logical CPUs%s, %s, %s/%s, %s; load generator and servers share the machine",
+	return fmt.Sprintf("%s, %d logical CPUs%s, %s, %s/%s, %s",
 		cpu, runtime.NumCPU(), mem, strings.TrimSpace(string(kernel)), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }

@@ -4,6 +4,7 @@ package harness
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -30,12 +31,16 @@ const SystemKey = "bench-system-key-0123456789"
 
 // Build compiles apikeyd from the module at root into dir.
 func Build(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "apikeyd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	return BuildCommand(ctx, root, ".", filepath.Join(dir, "apikeyd"))
+}
+
+// BuildCommand compiles the command pkg of the module at root to bin.
+func BuildCommand(ctx context.Context, root, pkg, bin string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build apikeyd: %w", err)
+		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
 	return bin, nil
 }
@@ -65,6 +70,9 @@ type Options struct {
 	Binary, DataDir, DiscordURL string
 	MasterKey                   string // base64; "" generates one
 	Args                        []string
+	// CPUs, when set, pins apikeyd to these cores (taskset's list form);
+	// Go then sizes GOMAXPROCS to them.
+	CPUs string
 }
 
 // NewMasterKey returns a random master key in APIKEYD_MASTER_KEY's form.
@@ -84,6 +92,10 @@ func Start(ctx context.Context, o Options) (*Process, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", o.DataDir,
 		"--discord-api-url", o.DiscordURL}, o.Args...)
 	cmd := exec.Command(o.Binary, args...)
+	if o.CPUs != "" {
+		// taskset execs apikeyd in its own process: the pid is apikeyd's.
+		cmd = exec.Command("taskset", append([]string{"-c", o.CPUs, o.Binary}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), "APIKEYD_SYSTEM_KEY="+SystemKey, "APIKEYD_MASTER_KEY="+o.MasterKey)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -98,14 +110,20 @@ func Start(ctx context.Context, o Options) (*Process, error) {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		// Under load this reads a log line per request, on the load
+		// generator's core: after the address, it only looks for errors.
+		found := false
 		for sc.Scan() {
-			line := sc.Text()
-			if m := listening.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
+			line := sc.Bytes()
+			if !found {
+				if m := listening.FindSubmatch(line); m != nil {
+					addr <- string(m[1])
+					found = true
+				}
 			}
-			if strings.Contains(line, "level=ERROR") {
+			if bytes.Contains(line, []byte("level=ERROR")) {
 				p.mu.Lock()
-				p.errorLogs = append(p.errorLogs, line)
+				p.errorLogs = append(p.errorLogs, string(line))
 				p.mu.Unlock()
 			}
 		}
@@ -143,6 +161,9 @@ func waitReady(ctx context.Context, url string) error {
 	}
 	return errors.New("apikeyd was not ready within 30 s")
 }
+
+// Pid is the process id of apikeyd.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Stop sends SIGTERM and waits for a clean exit.
 func (p *Process) Stop() error {
