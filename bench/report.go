@@ -79,8 +79,8 @@ func (r report) String() string {
 	b.WriteString("Both are bound by fsync at a few thousand a second, far below the ~47k req/s where that generator saturates. The insert loop runs in this command, on the load core.\n\n")
 	b.WriteString("| POST /apiKeys/new/{user} | keys/s | p50 | p99 | CPU/key | raw SQLite insert rows/s | p50 | p99 | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, x := range r.inserts {
-		fmt.Fprintf(&b, "| %d clients | %.0f | %s | %s | %s | %.0f | %s | %s | %.2fx |\n",
-			x.clients, x.got.PerSecond(), us(x.got.P50), us(x.got.P99), us(perRequest(x.cpu, x.got.Requests)),
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %.0f | %s | %s | %.2fx |\n",
+			clients(x.clients), x.got.PerSecond(), us(x.got.P50), us(x.got.P99), us(perRequest(x.cpu, x.got.Requests)),
 			x.base.PerSecond(), us(x.base.P50), us(x.base.P99), x.got.PerSecond()/x.base.PerSecond())
 	}
 
@@ -171,6 +171,13 @@ func roundRatios(rs []float64) string {
 	return strings.Join(parts, " ")
 }
 
+func clients(n int) string {
+	if n == 1 {
+		return "1 client"
+	}
+	return fmt.Sprintf("%d clients", n)
+}
+
 func perRequest(cpu time.Duration, requests int) time.Duration {
 	if requests == 0 {
 		return 0
@@ -201,13 +208,19 @@ func thousands(n int) string {
 	return s
 }
 
-// commit names the tree apikeyd was built from.
+// commit names the tree apikeyd was built from; BENCHMARKS.md, which
+// this run is about to rewrite, does not make it dirty.
 func commit() string {
-	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	head, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "an unknown commit"
 	}
-	return "commit " + strings.TrimSpace(string(out))
+	c := "commit " + strings.TrimSpace(string(head))
+	changed, err := exec.Command("git", "status", "--porcelain", "--", ".", ":(exclude)BENCHMARKS.md").Output()
+	if err != nil || len(changed) > 0 {
+		c += " with uncommitted changes"
+	}
+	return c
 }
 
 // describeMachine names the CPU, cores, memory, OS and Go of this run.
