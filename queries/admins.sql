@@ -15,3 +15,6 @@ SELECT guild_id, user_id, created_at FROM guild_admins ORDER BY guild_id, user_i
 
 -- name: IsGuildAdmin :one
 SELECT EXISTS (SELECT 1 FROM guild_admins WHERE guild_id = sqlc.arg(guild_id) AND user_id = sqlc.arg(user_id));
+
+-- name: ListGuildsOfAdmin :many
+SELECT guild_id FROM guild_admins WHERE user_id = sqlc.arg(user_id) ORDER BY guild_id;

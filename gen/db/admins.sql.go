@@ -100,6 +100,33 @@ func (q *Queries) ListGuildAdmins(ctx context.Context, guildID int64) ([]GuildAd
 	return items, nil
 }
 
+const listGuildsOfAdmin = `-- name: ListGuildsOfAdmin :many
+SELECT guild_id FROM guild_admins WHERE user_id = ?1 ORDER BY guild_id
+`
+
+func (q *Queries) ListGuildsOfAdmin(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := q.query(ctx, q.listGuildsOfAdminStmt, listGuildsOfAdmin, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var guild_id int64
+		if err := rows.Scan(&guild_id); err != nil {
+			return nil, err
+		}
+		items = append(items, guild_id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const removeGuildAdmin = `-- name: RemoveGuildAdmin :execrows
 DELETE FROM guild_admins WHERE guild_id = ?1 AND user_id = ?2
 `

@@ -105,6 +105,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listGuildKeysStmt, err = db.PrepareContext(ctx, listGuildKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListGuildKeys: %w", err)
 	}
+	if q.listGuildsOfAdminStmt, err = db.PrepareContext(ctx, listGuildsOfAdmin); err != nil {
+		return nil, fmt.Errorf("error preparing query ListGuildsOfAdmin: %w", err)
+	}
 	if q.listSealedGuildKeysStmt, err = db.PrepareContext(ctx, listSealedGuildKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSealedGuildKeys: %w", err)
 	}
@@ -293,6 +296,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listGuildKeysStmt: %w", cerr)
 		}
 	}
+	if q.listGuildsOfAdminStmt != nil {
+		if cerr := q.listGuildsOfAdminStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listGuildsOfAdminStmt: %w", cerr)
+		}
+	}
 	if q.listSealedGuildKeysStmt != nil {
 		if cerr := q.listSealedGuildKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSealedGuildKeysStmt: %w", cerr)
@@ -439,6 +447,7 @@ type Queries struct {
 	listAuditEntriesStmt      *sql.Stmt
 	listGuildAdminsStmt       *sql.Stmt
 	listGuildKeysStmt         *sql.Stmt
+	listGuildsOfAdminStmt     *sql.Stmt
 	listSealedGuildKeysStmt   *sql.Stmt
 	listSealedSessionsStmt    *sql.Stmt
 	listSealedUserKeysStmt    *sql.Stmt
@@ -488,6 +497,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listAuditEntriesStmt:      q.listAuditEntriesStmt,
 		listGuildAdminsStmt:       q.listGuildAdminsStmt,
 		listGuildKeysStmt:         q.listGuildKeysStmt,
+		listGuildsOfAdminStmt:     q.listGuildsOfAdminStmt,
 		listSealedGuildKeysStmt:   q.listSealedGuildKeysStmt,
 		listSealedSessionsStmt:    q.listSealedSessionsStmt,
 		listSealedUserKeysStmt:    q.listSealedUserKeysStmt,

@@ -1166,6 +1166,40 @@ type SupportedUnitSystemsEnvelope struct {
 	Success Success `json:"success"`
 }
 
+// UserGuild A Discord guild of the user.
+type UserGuild struct {
+	// Active Whether apikeyd lists the user as an administrator of the
+	// guild, so that the user can manage its keys here.
+	Active bool `json:"active"`
+
+	// Icon The hash of the guild's icon on Discord's CDN, or null for a
+	// guild without one.
+	Icon *string `json:"icon"`
+
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Name The guild's name, as Discord gives it.
+	Name string `json:"name"`
+}
+
+// UserGuilds defines model for UserGuilds.
+type UserGuilds struct {
+	// Guilds In Discord's order (by id).
+	Guilds []UserGuild `json:"guilds"`
+}
+
+// UserGuildsEnvelope defines model for UserGuildsEnvelope.
+type UserGuildsEnvelope struct {
+	Data UserGuilds `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
 // UserPermissions defines model for UserPermissions.
 type UserPermissions struct {
 	HasAccess bool `json:"has_access"`
@@ -1202,6 +1236,10 @@ type ValidateUserPermissionsRequest struct {
 // GuildIdQuery A guild's Discord id, as digits. Husqy's document calls this an
 // integer; a query string carries it the same way either way.
 type GuildIdQuery = GuildIdQueryValue
+
+// ApiKeysChangeForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type ApiKeysChangeForbidden = Problem
 
 // ApiKeysForbidden Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -1325,6 +1363,9 @@ type ServerInterface interface {
 	// ValidateUserPermissions Check whether a user administers a guild
 	// (POST /auth/validate-user-permissions)
 	ValidateUserPermissions(w http.ResponseWriter, r *http.Request)
+	// GetHusqyForGuild List the signed-in user's Discord guilds
+	// (GET /helpers/get-husqy-for-guild)
+	GetHusqyForGuild(w http.ResponseWriter, r *http.Request)
 	// GetSupportedLanguages List the languages a guild can choose
 	// (GET /helpers/get-supported-languages)
 	GetSupportedLanguages(w http.ResponseWriter, r *http.Request)
@@ -1481,6 +1522,20 @@ func (siw *ServerInterfaceWrapper) ValidateUserPermissions(w http.ResponseWriter
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ValidateUserPermissions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHusqyForGuild operation middleware
+func (siw *ServerInterfaceWrapper) GetHusqyForGuild(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHusqyForGuild(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1963,6 +2018,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-languages", wrapper.GetSupportedLanguages)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-timezones", wrapper.GetSupportedTimezones)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-unit-systems", wrapper.GetSupportedUnitSystems)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-husqy-for-guild", wrapper.GetHusqyForGuild)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging", wrapper.GetLoggingHome)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/livez", wrapper.GetLoggingLivez)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/readyz", wrapper.GetLoggingReadyz)
@@ -1976,6 +2032,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 	return m
 }
+
+type ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse Problem
 
 type ApiKeysForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -2082,7 +2140,7 @@ func (response DeleteApiKey401ApplicationProblemPlusJSONResponse) VisitDeleteApi
 }
 
 type DeleteApiKey403ApplicationProblemPlusJSONResponse struct {
-	ApiKeysForbiddenApplicationProblemPlusJSONResponse
+	ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse
 }
 
 func (response DeleteApiKey403ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
@@ -2328,7 +2386,7 @@ func (response CreateApiKey401ApplicationProblemPlusJSONResponse) VisitCreateApi
 }
 
 type CreateApiKey403ApplicationProblemPlusJSONResponse struct {
-	ApiKeysForbiddenApplicationProblemPlusJSONResponse
+	ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse
 }
 
 func (response CreateApiKey403ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
@@ -2581,6 +2639,98 @@ type ValidateUserPermissions503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ValidateUserPermissions503ApplicationProblemPlusJSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuildRequestObject struct {
+}
+
+type GetHusqyForGuildResponseObject interface {
+	VisitGetHusqyForGuildResponse(w http.ResponseWriter) error
+}
+
+type GetHusqyForGuild200JSONResponse UserGuildsEnvelope
+
+func (response GetHusqyForGuild200JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuild401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetHusqyForGuild401ApplicationProblemPlusJSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuild403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetHusqyForGuild403ApplicationProblemPlusJSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuild500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHusqyForGuild500ApplicationProblemPlusJSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuild503ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type GetHusqyForGuild503ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers GetHusqyForGuild503ResponseHeaders
+}
+
+func (response GetHusqyForGuild503ApplicationProblemPlusJSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3943,6 +4093,9 @@ type StrictServerInterface interface {
 	// ValidateUserPermissions Check whether a user administers a guild
 	// (POST /auth/validate-user-permissions)
 	ValidateUserPermissions(ctx context.Context, request ValidateUserPermissionsRequestObject) (ValidateUserPermissionsResponseObject, error)
+	// GetHusqyForGuild List the signed-in user's Discord guilds
+	// (GET /helpers/get-husqy-for-guild)
+	GetHusqyForGuild(ctx context.Context, request GetHusqyForGuildRequestObject) (GetHusqyForGuildResponseObject, error)
 	// GetSupportedLanguages List the languages a guild can choose
 	// (GET /helpers/get-supported-languages)
 	GetSupportedLanguages(ctx context.Context, request GetSupportedLanguagesRequestObject) (GetSupportedLanguagesResponseObject, error)
@@ -4202,6 +4355,30 @@ func (sh *strictHandler) ValidateUserPermissions(w http.ResponseWriter, r *http.
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ValidateUserPermissionsResponseObject); ok {
 		if err := validResponse.VisitValidateUserPermissionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHusqyForGuild operation middleware
+func (sh *strictHandler) GetHusqyForGuild(w http.ResponseWriter, r *http.Request) {
+	var request GetHusqyForGuildRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHusqyForGuild(ctx, request.(GetHusqyForGuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHusqyForGuild")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHusqyForGuildResponseObject); ok {
+		if err := validResponse.VisitGetHusqyForGuildResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -1166,6 +1166,40 @@ type SupportedUnitSystemsEnvelope struct {
 	Success Success `json:"success"`
 }
 
+// UserGuild A Discord guild of the user.
+type UserGuild struct {
+	// Active Whether apikeyd lists the user as an administrator of the
+	// guild, so that the user can manage its keys here.
+	Active bool `json:"active"`
+
+	// Icon The hash of the guild's icon on Discord's CDN, or null for a
+	// guild without one.
+	Icon *string `json:"icon"`
+
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Name The guild's name, as Discord gives it.
+	Name string `json:"name"`
+}
+
+// UserGuilds defines model for UserGuilds.
+type UserGuilds struct {
+	// Guilds In Discord's order (by id).
+	Guilds []UserGuild `json:"guilds"`
+}
+
+// UserGuildsEnvelope defines model for UserGuildsEnvelope.
+type UserGuildsEnvelope struct {
+	Data UserGuilds `json:"data"`
+
+	// Error Always null in a success body.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
 // UserPermissions defines model for UserPermissions.
 type UserPermissions struct {
 	HasAccess bool `json:"has_access"`
@@ -1202,6 +1236,10 @@ type ValidateUserPermissionsRequest struct {
 // GuildIdQuery A guild's Discord id, as digits. Husqy's document calls this an
 // integer; a query string carries it the same way either way.
 type GuildIdQuery = GuildIdQueryValue
+
+// ApiKeysChangeForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type ApiKeysChangeForbidden = Problem
 
 // ApiKeysForbidden Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -1500,6 +1538,21 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /auth/validate-user-permissions (the `ValidateUserPermissions` operationId).
 	ValidateUserPermissions(ctx context.Context, body ValidateUserPermissionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHusqyForGuild List the signed-in user's Discord guilds
+	//
+	// The guilds Discord lists for the user (`GET /users/@me/guilds`,
+	// remembered for a minute per token), in Discord's order, each with
+	// `active` true where apikeyd's database lists the user as an
+	// administrator of it (`apikeyd guild-admin add`): those are the
+	// guilds whose keys the user can manage here. Discord's own
+	// permission bits do not count. The dashboard's server picker is
+	// this list. Only a user can ask: an API key is no user and gets
+	// 403, and so does a Discord token granted without the `guilds`
+	// scope, which Discord does not let apikeyd list guilds with.
+	//
+	// Corresponds with GET /helpers/get-husqy-for-guild (the `GetHusqyForGuild` operationId).
+	GetHusqyForGuild(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSupportedLanguages List the languages a guild can choose
 	//
@@ -1961,6 +2014,31 @@ func (c *Client) ValidateUserPermissionsWithBody(ctx context.Context, contentTyp
 // Corresponds with POST /auth/validate-user-permissions (the `ValidateUserPermissions` operationId).
 func (c *Client) ValidateUserPermissions(ctx context.Context, body ValidateUserPermissionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewValidateUserPermissionsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHusqyForGuild List the signed-in user's Discord guilds
+//
+// The guilds Discord lists for the user (`GET /users/@me/guilds`,
+// remembered for a minute per token), in Discord's order, each with
+// `active` true where apikeyd's database lists the user as an
+// administrator of it (`apikeyd guild-admin add`): those are the
+// guilds whose keys the user can manage here. Discord's own
+// permission bits do not count. The dashboard's server picker is
+// this list. Only a user can ask: an API key is no user and gets
+// 403, and so does a Discord token granted without the `guilds`
+// scope, which Discord does not let apikeyd list guilds with.
+//
+// Corresponds with GET /helpers/get-husqy-for-guild (the `GetHusqyForGuild` operationId).
+func (c *Client) GetHusqyForGuild(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHusqyForGuildRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2671,6 +2749,33 @@ func NewValidateUserPermissionsRequestWithBody(server string, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetHusqyForGuildRequest constructs an http.Request for the GetHusqyForGuild method
+func NewGetHusqyForGuildRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/helpers/get-husqy-for-guild")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3485,6 +3590,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /auth/validate-user-permissions (the `ValidateUserPermissions` operationId).
 	ValidateUserPermissionsWithResponse(ctx context.Context, body ValidateUserPermissionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ValidateUserPermissionsResponse, error)
 
+	// GetHusqyForGuildWithResponse List the signed-in user's Discord guilds
+	//
+	// The guilds Discord lists for the user (`GET /users/@me/guilds`,
+	// remembered for a minute per token), in Discord's order, each with
+	// `active` true where apikeyd's database lists the user as an
+	// administrator of it (`apikeyd guild-admin add`): those are the
+	// guilds whose keys the user can manage here. Discord's own
+	// permission bits do not count. The dashboard's server picker is
+	// this list. Only a user can ask: an API key is no user and gets
+	// 403, and so does a Discord token granted without the `guilds`
+	// scope, which Discord does not let apikeyd list guilds with.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /helpers/get-husqy-for-guild (the `GetHusqyForGuild` operationId).
+	GetHusqyForGuildWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHusqyForGuildResponse, error)
+
 	// GetSupportedLanguagesWithResponse List the languages a guild can choose
 	//
 	// The values `PUT /settings` accepts for `language`, with their names
@@ -3818,7 +3940,7 @@ type DeleteApiKeyResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *ApiKeysForbidden
+	ApplicationproblemJSON403 *ApiKeysChangeForbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -3849,7 +3971,7 @@ func (r DeleteApiKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysForbidden {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysChangeForbidden {
 	return r.ApplicationproblemJSON403
 }
 
@@ -4012,7 +4134,7 @@ type CreateApiKeyResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *ApiKeysForbidden
+	ApplicationproblemJSON403 *ApiKeysChangeForbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -4041,7 +4163,7 @@ func (r CreateApiKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysForbidden {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysChangeForbidden {
 	return r.ApplicationproblemJSON403
 }
 
@@ -4256,6 +4378,89 @@ func (r ValidateUserPermissionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ValidateUserPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHusqyForGuildResponse401Headers the declared response headers of an HTTP 401 response for GetHusqyForGuild
+type GetHusqyForGuildResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetHusqyForGuildResponse503Headers the declared response headers of an HTTP 503 response for GetHusqyForGuild
+type GetHusqyForGuildResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetHusqyForGuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserGuildsEnvelope
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetHusqyForGuildResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetHusqyForGuildResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON200() *UserGuildsEnvelope {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHusqyForGuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHusqyForGuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHusqyForGuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHusqyForGuildResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5719,6 +5924,29 @@ func (c *ClientWithResponses) ValidateUserPermissionsWithResponse(ctx context.Co
 	return ParseValidateUserPermissionsResponse(rsp)
 }
 
+// GetHusqyForGuildWithResponse List the signed-in user's Discord guilds
+//
+// The guilds Discord lists for the user (`GET /users/@me/guilds`,
+// remembered for a minute per token), in Discord's order, each with
+// `active` true where apikeyd's database lists the user as an
+// administrator of it (`apikeyd guild-admin add`): those are the
+// guilds whose keys the user can manage here. Discord's own
+// permission bits do not count. The dashboard's server picker is
+// this list. Only a user can ask: an API key is no user and gets
+// 403, and so does a Discord token granted without the `guilds`
+// scope, which Discord does not let apikeyd list guilds with.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /helpers/get-husqy-for-guild (the `GetHusqyForGuild` operationId).
+func (c *ClientWithResponses) GetHusqyForGuildWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHusqyForGuildResponse, error) {
+	rsp, err := c.GetHusqyForGuild(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHusqyForGuildResponse(rsp)
+}
+
 // GetSupportedLanguagesWithResponse List the languages a guild can choose
 //
 // The values `PUT /settings` accepts for `language`, with their names
@@ -6184,7 +6412,7 @@ func ParseDeleteApiKeyResponse(rsp *http.Response) (*DeleteApiKeyResponse, error
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ApiKeysForbidden
+		var dest ApiKeysChangeForbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6366,7 +6594,7 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ApiKeysForbidden
+		var dest ApiKeysChangeForbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -6569,6 +6797,83 @@ func ParseValidateUserPermissionsResponse(rsp *http.Response) (*ValidateUserPerm
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers ValidateUserPermissionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHusqyForGuildResponse parses an HTTP response from a GetHusqyForGuildWithResponse call
+func ParseGetHusqyForGuildResponse(rsp *http.Response) (*GetHusqyForGuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHusqyForGuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserGuildsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetHusqyForGuildResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetHusqyForGuildResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

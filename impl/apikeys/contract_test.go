@@ -1,6 +1,7 @@
 package apikeys_test
 
 import (
+	"net/http"
 	"slices"
 	"testing"
 
@@ -16,7 +17,7 @@ func TestContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, string) {
+	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, http.Header) {
 		cfg := apptest.Config(t)
 		// A second process can open a database file, not one in memory.
 		if slices.Contains(c.Given, "database-file-gone") || slices.Contains(c.Given, "master-key-rotated") {
@@ -27,7 +28,10 @@ func TestContract(t *testing.T) {
 		for _, g := range c.Given {
 			given(t, inst, g)
 		}
-		return inst.URL, auth
+		if auth == "" {
+			return inst.URL, nil
+		}
+		return inst.URL, http.Header{"Authorization": {auth}}
 	})
 }
 

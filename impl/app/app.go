@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
@@ -20,6 +21,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/docs"
 	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
+	"github.com/apikeyd/apikeyd/impl/session"
 	"github.com/apikeyd/apikeyd/impl/store"
 	v1 "github.com/apikeyd/apikeyd/impl/v1"
 	"github.com/apikeyd/apikeyd/openapi"
@@ -27,11 +29,13 @@ import (
 
 // Server is a built apikeyd: its store and its HTTP handler.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *store.Store
-	v1      *v1.Server
-	handler http.Handler
+	cfg   Config
+	log   *slog.Logger
+	store *store.Store
+	v1    *v1.Server
+	// sessions are the dashboard's, which /v1's cookieAuth reads.
+	sessions *session.Manager
+	handler  http.Handler
 	// discordLimiter is the one gate of every call to Discord.
 	discordLimiter *discord.Limiter
 	// stop ends the background work; done is closed once it has ended.
@@ -40,6 +44,9 @@ type Server struct {
 	// unlock releases the database for another server (lockDatabase).
 	unlock func() error
 }
+
+// sessionSweepInterval is how often ended dashboard sessions are deleted.
+const sessionSweepInterval = 10 * time.Minute
 
 // errDatabaseInUse is what a second server on one database gets.
 var errDatabaseInUse = errors.New("the database is in use by another apikeyd server: stop it first")
@@ -70,7 +77,10 @@ func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Ser
 	s.done = make(chan struct{})
 	go func() {
 		defer close(s.done)
+		var wg sync.WaitGroup
+		wg.Go(func() { s.sessions.Sweep(ctx, sessionSweepInterval) })
 		s.v1.Run(ctx)
+		wg.Wait()
 	}()
 	// Parsing the documents leaves megabytes of garbage behind; hand that
 	// memory back now rather than idle on it until the scavenger does.
@@ -111,13 +121,17 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	discordClient := discord.NewClient(discord.Config{
+		BaseURL:  s.cfg.DiscordAPIURL,
+		CacheTTL: s.cfg.IdentityTTL,
+		Limiter:  s.discordLimiter,
+	})
+	s.sessions = session.New(session.Config{Store: s.store, Forget: discordClient, Log: s.log})
 	s.v1, err = v1.New(v1.Config{
-		Store: s.store,
-		Identity: discord.NewClient(discord.Config{
-			BaseURL:  s.cfg.DiscordAPIURL,
-			CacheTTL: s.cfg.IdentityTTL,
-			Limiter:  s.discordLimiter,
-		}),
+		Store:           s.store,
+		Identity:        discordClient,
+		Guilds:          discordClient,
+		Sessions:        s.sessions,
 		MaxKeysPerGuild: s.cfg.MaxKeysPerGuild,
 		Limiter:         limiter,
 		Observer:        observer,

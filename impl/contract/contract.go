@@ -347,23 +347,24 @@ func number(v any) (float64, bool) {
 
 // Replay runs every case of doc as a subtest: prepare puts a fresh service
 // in the case's state and returns the URL its document's paths start at
-// and the Authorization header the case sends ("" for none). Each answer
-// must have the example's status and media type, satisfy the document,
-// and Match the example.
-func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (baseURL, auth string), more ...AnswerCheck) {
+// and the headers that carry the case's credential (an Authorization
+// header, a cookie; none for no credential). Each answer must have the
+// example's status and media type, satisfy the document, and Match the
+// example.
+func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (baseURL string, credential http.Header), more ...AnswerCheck) {
 	cases, err := Cases(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			baseURL, auth := prepare(t, c)
+			baseURL, credential := prepare(t, c)
 			req, err := c.Request(context.Background(), baseURL)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if auth != "" {
-				req.Header.Set("Authorization", auth)
+			for name, values := range credential {
+				req.Header[name] = values
 			}
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {

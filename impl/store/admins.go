@@ -78,3 +78,16 @@ func (s *Store) IsGuildAdmin(ctx context.Context, guild, user snowflake.ID) (boo
 	}
 	return ok, nil
 }
+
+// GuildsOfAdmin lists the guilds user administers.
+func (s *Store) GuildsOfAdmin(ctx context.Context, user snowflake.ID) ([]snowflake.ID, error) {
+	rows, err := s.q.ListGuildsOfAdmin(ctx, int64(user))
+	if err != nil {
+		return nil, fmt.Errorf("list guilds of admin: %w", dbError(err))
+	}
+	out := make([]snowflake.ID, len(rows))
+	for i, g := range rows {
+		out[i] = snowflake.ID(g)
+	}
+	return out, nil
+}

@@ -46,7 +46,7 @@ func (s *Server) CreateApiKey(ctx context.Context, req api.CreateApiKeyRequestOb
 	case "":
 		return api.CreateApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyCreated{ApiKey: apiKey(k)}}, nil
 	case apierr.Forbidden:
-		return keysForbidden[api.CreateApiKey403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+		return keysChangeForbidden[api.CreateApiKey403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	case apierr.Unprocessable:
 		return api.CreateApiKey422ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
 	}
@@ -71,7 +71,7 @@ func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestOb
 	case "":
 		return api.DeleteApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyDeleted{ApiKey: apiKey(k)}}, nil
 	case apierr.Forbidden:
-		return keysForbidden[api.DeleteApiKey403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
+		return keysChangeForbidden[api.DeleteApiKey403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	case apierr.NotFound:
 		return api.DeleteApiKey404ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
 	case apierr.Unprocessable:

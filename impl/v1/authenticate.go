@@ -11,6 +11,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
+	"github.com/apikeyd/apikeyd/impl/session"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
@@ -20,6 +21,10 @@ import (
 type Principal struct {
 	UserID snowflake.ID       // a Discord user, when Key is nil
 	Key    *store.GuildKeyRef // a guild API key
+	// token is the user's Discord access token: the bearer token, or the
+	// one the dashboard session holds. Discord answers what else it knows
+	// of the user (their guilds) only to it.
+	token string
 }
 
 // actor is how the audit log records the principal's changes.
@@ -35,6 +40,7 @@ const (
 	schemeDiscord = "discordToken"
 	schemeKey     = "apiKey"
 	schemeKeyBare = "apiKeyBare"
+	schemeCookie  = "cookieAuth"
 )
 
 // authState resolves a request's credentials once, however many security
@@ -44,7 +50,10 @@ type authState struct {
 	once      sync.Once
 	principal Principal
 	bearer    bool
-	err       error
+	// cookie says that the principal is the dashboard session's, read
+	// from its cookie: the request had no Authorization header.
+	cookie bool
+	err    error
 }
 
 type authStateKey struct{}
@@ -80,9 +89,7 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if st == nil {
 		return errors.New("authenticate: no auth state in the request context")
 	}
-	st.once.Do(func() {
-		st.principal, st.bearer, st.err = s.resolveLimited(r.Context(), st.addr, r.Header.Get("Authorization"))
-	})
+	st.once.Do(func() { s.resolveRequest(r, st) })
 	if st.err != nil {
 		return st.err
 	}
@@ -94,14 +101,76 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 			// the key operations (api-keys.go).
 			return keysCannotManageKeys()
 		}
+		if st.cookie {
+			return validate.ErrSchemeNotUsed
+		}
 		return nil
 	case schemeKey, schemeKeyBare:
 		if isKey && st.bearer == (in.SecuritySchemeName == schemeKey) {
 			return nil
 		}
 		return validate.ErrSchemeNotUsed
+	case schemeCookie:
+		if !st.cookie {
+			return validate.ErrSchemeNotUsed
+		}
+		return s.checkSameOrigin(r)
 	}
 	return validate.ErrSchemeNotUsed
+}
+
+// resolveRequest finds who r acts for: the Authorization header's
+// credential when there is one (it wins over the cookie), else the
+// dashboard session its cookie names.
+func (s *Server) resolveRequest(r *http.Request, st *authState) {
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		if c, err := r.Cookie(session.CookieName); err == nil {
+			st.cookie = true
+			st.principal, st.err = s.resolveSessionLimited(r.Context(), st.addr, c.Value)
+			return
+		}
+	}
+	st.principal, st.bearer, st.err = s.resolveLimited(r.Context(), st.addr, header)
+}
+
+// checkSameOrigin refuses a change authenticated by the session cookie
+// that a browser sent from another site: the browser attaches the cookie
+// whichever page sends the request, so the cookie alone does not show
+// that the user meant it (cross-site request forgery). Reads pass.
+func (s *Server) checkSameOrigin(r *http.Request) error {
+	if err := s.crossOrigin.Check(r); err != nil {
+		return apierr.New(apierr.Forbidden, "Changes signed in with the dashboard's session cookie are accepted only from apikeyd's own pages, and this request came from another site.").Because("cross_site")
+	}
+	return nil
+}
+
+// resolveSessionLimited is resolveSession for a client address, as
+// resolveLimited is for a header: a session id that passes its checksum
+// is judged by the database, and waits for its place in the bucket.
+func (s *Server) resolveSessionLimited(ctx context.Context, addr, id string) (p Principal, err error) {
+	err = s.limiter.Guard(addr, func(a *ratelimit.Attempt) (bool, error) {
+		p, err = s.resolveSession(ctx, a, id)
+		return apierr.CodeOf(err) == apierr.Unauthorized, err
+	})
+	return p, err
+}
+
+// resolveSession finds the user of a dashboard session. A session id
+// that fails its prefix or checksum is refused without a lookup, as a
+// key is.
+func (s *Server) resolveSession(ctx context.Context, a *ratelimit.Attempt, id string) (Principal, error) {
+	if !session.WellFormed(id) {
+		return Principal{}, apierr.New(apierr.Unauthorized, "The dashboard session cookie is not valid; log in again.").Because("bad_session")
+	}
+	if err := a.Unproven(); err != nil {
+		return Principal{}, err
+	}
+	sess, err := s.sessions.Resolve(ctx, id)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{UserID: sess.UserID, token: sess.Tokens.AccessToken}, nil
 }
 
 // resolveLimited is resolve for a client address: each failure is
@@ -143,7 +212,7 @@ func (s *Server) resolve(ctx context.Context, a *ratelimit.Attempt, header strin
 	if err != nil {
 		return Principal{}, false, err
 	}
-	return Principal{UserID: id}, true, nil
+	return Principal{UserID: id, token: token}, true, nil
 }
 
 // notForV1 refuses a secret of apikeyd's that /v1 does not take: the

@@ -2,6 +2,7 @@ package v1_test
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, string) {
+	contract.Replay(t, doc, func(t *testing.T, c contract.Case) (string, http.Header) {
 		var options []func(*app.Config)
 		if needsFile(c.Given) {
 			options = append(options, apptest.FileDatabase)
@@ -41,31 +42,37 @@ func TestContract(t *testing.T) {
 		for _, g := range c.Given {
 			w.given(t, g)
 		}
-		auth := w.credential(t, c.Credential)
-		return w.URL + "/v1", auth
+		return w.URL + "/v1", w.credential(t, c.Credential)
 	},
 		contract.CompatibleWith("Husqy's general document", husqy, ""),
 		contract.CompatibleWith("Husqy's logging document", husqyLogging, "/modules/logging"))
 }
 
-// credential is the Authorization header an example names.
-func (w *world) credential(t *testing.T, name string) string {
+// credential is the headers of the credential an example names.
+func (w *world) credential(t *testing.T, name string) http.Header {
+	bearer := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 	switch name {
 	case "", "admin":
-		return "Bearer " + adminToken
+		return bearer(adminToken)
 	case "user":
-		return "Bearer " + userToken
+		return bearer(userToken)
+	case "identify-only":
+		return bearer(identifyOnlyToken)
 	case "none":
-		return ""
+		return nil
 	case "unknown-token":
-		return "Bearer not-a-token-discord-knows"
+		return bearer("not-a-token-discord-knows")
 	case "guild-key":
-		return "Bearer " + w.keyOf(t, guild)
+		return bearer(w.keyOf(t, guild))
 	case "other-guild-key":
-		return "Bearer " + w.keyOf(t, otherGuild)
+		return bearer(w.keyOf(t, otherGuild))
+	case "session":
+		return http.Header{"Cookie": {w.sessionCookie(t)}, "Sec-Fetch-Site": {"same-origin"}}
+	case "session-cross-site":
+		return http.Header{"Cookie": {w.sessionCookie(t)}, "Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://elsewhere.example"}}
 	}
 	t.Fatalf("unknown x-credential %q", name)
-	return ""
+	return nil
 }
 
 // needsFile says whether the states given are those of a database file,

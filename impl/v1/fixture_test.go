@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
+	"github.com/apikeyd/apikeyd/impl/session"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 )
@@ -22,7 +24,12 @@ const (
 	user       snowflake.ID = 310987654321098766
 	adminToken              = "example-admin-token"
 	userToken               = "example-user-token"
+	// identifyOnlyToken is the admin's, granted without "guilds".
+	identifyOnlyToken = "example-identify-only-token"
 )
+
+// exampleIcon is the icon hash of the example guild on Discord.
+var exampleIcon = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 var adminActor = store.Actor{UserID: admin}
 
@@ -44,6 +51,10 @@ func newWorld(t testing.TB, options ...func(*app.Config)) *world {
 	fake := discordtest.NewServer(t)
 	fake.AddUser(adminToken, admin.String(), "admin")
 	fake.AddUser(userToken, user.String(), "someone")
+	fake.AddUserWithScopes(identifyOnlyToken, admin.String(), "admin", "identify")
+	fake.AddGuilds(admin.String(),
+		discordtest.Guild{ID: guild.String(), Name: "Example Guild", Icon: &exampleIcon, Permissions: "2147483647"},
+		discordtest.Guild{ID: otherGuild.String(), Name: "Another Guild", Permissions: "8"})
 	cfg := apptest.Config(t)
 	cfg.DiscordAPIURL = fake.URL()
 	for _, o := range options {
@@ -64,6 +75,19 @@ func (w *world) key(t testing.TB, g snowflake.ID) string {
 		t.Fatal(err)
 	}
 	return k.Token
+}
+
+// sessionCookie signs the admin in to the dashboard, as the callback
+// does after Discord's answer, and returns the Cookie header of the
+// session: it holds the admin's example token.
+func (w *world) sessionCookie(t testing.TB) string {
+	t.Helper()
+	tokens := store.SessionTokens{AccessToken: adminToken, RefreshToken: "example-admin-refresh-token", Expiry: time.Now().Add(time.Hour)}
+	id, _, err := w.Server.Store().CreateSession(context.Background(), admin, tokens, store.DefaultSessionIdle, store.DefaultSessionAbsolute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return (&http.Cookie{Name: session.CookieName, Value: id}).String()
 }
 
 // keyOf makes a key for g, unless the database is down: then any

@@ -35,8 +35,10 @@ import (
 
 	api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
+	"github.com/apikeyd/apikeyd/impl/session"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/validate"
 )
@@ -51,10 +53,18 @@ type Identity interface {
 	CachedUserID(token string) (string, bool)
 }
 
+// GuildLister lists the Discord guilds of an OAuth access token's user.
+type GuildLister interface {
+	Guilds(ctx context.Context, token string) ([]discord.Guild, error)
+}
+
 // Config is what the family is built from.
 type Config struct {
-	Store           *store.Store
-	Identity        Identity
+	Store    *store.Store
+	Identity Identity
+	Guilds   GuildLister
+	// Sessions resolves the dashboard's session cookie (cookieAuth).
+	Sessions        *session.Manager
 	MaxKeysPerGuild int
 	// Limiter counts failed authentications per client address.
 	Limiter  *ratelimit.Limiter
@@ -67,12 +77,17 @@ type Config struct {
 type Server struct {
 	store    *store.Store
 	identity Identity
-	maxKeys  int
-	limiter  *ratelimit.Limiter
-	observer *observe.Observer
-	log      *slog.Logger
-	uses     *uses
-	handler  http.Handler
+	guilds   GuildLister
+	sessions *session.Manager
+	// crossOrigin refuses changes a browser sent from another site
+	// (checkSameOrigin).
+	crossOrigin *http.CrossOriginProtection
+	maxKeys     int
+	limiter     *ratelimit.Limiter
+	observer    *observe.Observer
+	log         *slog.Logger
+	uses        *uses
+	handler     http.Handler
 	// settingsBodies are GET /settings' answers, encoded.
 	settingsBodies *settingsBodies
 	// loggingDefaults are the log_* flags of the logging module and their
@@ -89,13 +104,16 @@ func New(cfg Config) (*Server, error) {
 		now = time.Now
 	}
 	s := &Server{
-		store:    cfg.Store,
-		identity: cfg.Identity,
-		maxKeys:  cfg.MaxKeysPerGuild,
-		limiter:  cfg.Limiter,
-		observer: cfg.Observer,
-		log:      cfg.Log,
-		uses:     newUses(cfg.Store, now, cfg.Log, cfg.Observer.DatabaseError),
+		store:       cfg.Store,
+		identity:    cfg.Identity,
+		guilds:      cfg.Guilds,
+		sessions:    cfg.Sessions,
+		crossOrigin: http.NewCrossOriginProtection(),
+		maxKeys:     cfg.MaxKeysPerGuild,
+		limiter:     cfg.Limiter,
+		observer:    cfg.Observer,
+		log:         cfg.Log,
+		uses:        newUses(cfg.Store, now, cfg.Log, cfg.Observer.DatabaseError),
 
 		settingsBodies: newSettingsBodies(),
 	}
@@ -198,13 +216,19 @@ func (s *Server) declared(ctx context.Context, err error) api.Problem {
 	return problem(validate.Classify(ctx, s.observer, err))
 }
 
-// keysForbidden and guildForbidden are the typed 403 of an operation whose
+// keysForbidden, keysChangeForbidden and guildForbidden are the typed 403 of an operation whose
 // 403 is a shared response of the document (components/responses), which
 // oapi-codegen generates as a struct around the shared one.
 func keysForbidden[R ~struct {
 	api.ApiKeysForbiddenApplicationProblemPlusJSONResponse
 }](p api.Problem) R {
 	return R{api.ApiKeysForbiddenApplicationProblemPlusJSONResponse(p)}
+}
+
+func keysChangeForbidden[R ~struct {
+	api.ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse
+}](p api.Problem) R {
+	return R{api.ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse(p)}
 }
 
 func guildForbidden[R ~struct {
