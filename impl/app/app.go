@@ -17,6 +17,7 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/apikeys"
+	"github.com/apikeyd/apikeyd/impl/dashboard"
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/docs"
 	"github.com/apikeyd/apikeyd/impl/observe"
@@ -33,7 +34,7 @@ type Server struct {
 	log   *slog.Logger
 	store *store.Store
 	v1    *v1.Server
-	// sessions are the dashboard's, which /v1's cookieAuth reads.
+	// sessions are the dashboard's, which /v1's cookieAuth reads too.
 	sessions *session.Manager
 	handler  http.Handler
 	// discordLimiter is the one gate of every call to Discord.
@@ -45,9 +46,6 @@ type Server struct {
 	unlock func() error
 }
 
-// sessionSweepInterval is how often ended dashboard sessions are deleted.
-const sessionSweepInterval = 10 * time.Minute
-
 // errDatabaseInUse is what a second server on one database gets.
 var errDatabaseInUse = errors.New("the database is in use by another apikeyd server: stop it first")
 
@@ -58,6 +56,12 @@ func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Ser
 		if err := checkSystemKey("APIKEYD_SYSTEM_KEY", cfg.SystemKey); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkDashboard(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	st, unlock, err := openLockedStore(ctx, cfg, schema, log)
 	if err != nil {
@@ -125,8 +129,12 @@ func (s *Server) routes() (http.Handler, error) {
 		BaseURL:  s.cfg.DiscordAPIURL,
 		CacheTTL: s.cfg.IdentityTTL,
 		Limiter:  s.discordLimiter,
+		Now:      s.cfg.Now,
 	})
-	s.sessions = session.New(session.Config{Store: s.store, Forget: discordClient, Log: s.log})
+	dash, err := s.dashboard(discordClient)
+	if err != nil {
+		return nil, err
+	}
 	s.v1, err = v1.New(v1.Config{
 		Store:           s.store,
 		Identity:        discordClient,
@@ -154,6 +162,8 @@ func (s *Server) routes() (http.Handler, error) {
 	docsHandler := docs.Handler()
 	mux.Handle("/docs", docsHandler)
 	mux.Handle("/docs/", docsHandler)
+	mux.Handle(dashboard.BasePath, dash)
+	mux.Handle(dashboard.BasePath+"/", dash)
 	return observer.Middleware(apiHeaders(byPrefix(map[string]http.Handler{"/apiKeys": apiKeys, v1.BasePath: s.v1}, mux))), nil
 }
 

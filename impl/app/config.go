@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 // Config is what a server is built from: flags, each with an environment
@@ -38,6 +41,21 @@ type Config struct {
 	// MasterKey is base64 of the 32-byte key that seals stored keys; ""
 	// means <DataDir>/master.key, generated once.
 	MasterKey string
+
+	// The dashboard: on when DiscordClientID is set.
+	//
+	// PublicURL is where browsers reach apikeyd; "" means http://<Addr>.
+	PublicURL           string
+	DiscordClientID     string
+	DiscordClientSecret string
+	DiscordAuthorizeURL string
+	// SessionIdle and SessionAbsolute end a dashboard session that long
+	// after its last use, and that long after its login.
+	SessionIdle, SessionAbsolute time.Duration
+
+	// Now is the clock of the store, the sessions and the Discord caches;
+	// nil means time.Now. Tests move it to expire what expires.
+	Now func() time.Time
 }
 
 // DBPath is the database the server opens.
@@ -116,7 +134,7 @@ func dataCommandFlags(name, usage string, env Env, cfg *Config) (*flag.FlagSet, 
 // parseServeFlags reads the serve subcommand's flags and environment.
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config
-	var ttl, maxKeys, failRate, failBurst, proxies string
+	var ttl, maxKeys, failRate, failBurst, proxies, secretFile, idle, absolute string
 	if err := bindFlags(fs, getenv, dataFlags(&cfg)...); err != nil {
 		return Config{}, err
 	}
@@ -129,6 +147,12 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&failRate, "auth-failure-rate", "APIKEYD_AUTH_FAILURE_RATE", "1", "more such credentials a second one client address may send after its burst (0: no limit)"),
 		stringFlag(&failBurst, "auth-failure-burst", "APIKEYD_AUTH_FAILURE_BURST", "30", "credentials one client address may have in flight to Discord or the database, or failed, at once"),
 		stringFlag(&proxies, "trusted-proxies", "APIKEYD_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client"),
+		stringFlag(&cfg.PublicURL, "public-url", "APIKEYD_PUBLIC_URL", "", "where browsers reach apikeyd, for the dashboard (default http://<addr>)"),
+		stringFlag(&cfg.DiscordClientID, "discord-client-id", "APIKEYD_DISCORD_CLIENT_ID", "", "client id of the Discord application the dashboard logs in with (unset: the dashboard is off)"),
+		stringFlag(&secretFile, "discord-client-secret-file", "APIKEYD_DISCORD_CLIENT_SECRET_FILE", "", "file holding that application's client secret (or set APIKEYD_DISCORD_CLIENT_SECRET)"),
+		stringFlag(&cfg.DiscordAuthorizeURL, "discord-authorize-url", "APIKEYD_DISCORD_AUTHORIZE_URL", "https://discord.com/oauth2/authorize", "Discord's OAuth2 authorize page"),
+		stringFlag(&idle, "session-idle", "APIKEYD_SESSION_IDLE", store.DefaultSessionIdle.String(), "a dashboard session ends this long after its last use"),
+		stringFlag(&absolute, "session-absolute", "APIKEYD_SESSION_ABSOLUTE", store.DefaultSessionAbsolute.String(), "a dashboard session ends this long after its login"),
 	); err != nil {
 		return Config{}, err
 	}
@@ -157,9 +181,38 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return Config{}, errors.New("--log-format: want text or json")
 	}
+	if cfg.SessionIdle, err = time.ParseDuration(idle); err != nil || cfg.SessionIdle <= 0 {
+		return Config{}, fmt.Errorf("--session-idle: want a positive duration such as 168h, got %q", idle)
+	}
+	if cfg.SessionAbsolute, err = time.ParseDuration(absolute); err != nil || cfg.SessionAbsolute <= 0 {
+		return Config{}, fmt.Errorf("--session-absolute: want a positive duration such as 720h, got %q", absolute)
+	}
+	if cfg.DiscordClientSecret, err = clientSecret(getenv("APIKEYD_DISCORD_CLIENT_SECRET"), secretFile); err != nil {
+		return Config{}, err
+	}
 	cfg.SystemKey = getenv("APIKEYD_SYSTEM_KEY")
 	cfg.MasterKey = getenv("APIKEYD_MASTER_KEY")
 	return cfg, nil
+}
+
+// clientSecret is the Discord client secret, from the environment or a
+// file: never a flag's value, which any user could read in ps.
+func clientSecret(env, file string) (string, error) {
+	if file == "" {
+		return env, nil
+	}
+	if env != "" {
+		return "", errors.New("the Discord client secret is given twice: set APIKEYD_DISCORD_CLIENT_SECRET or --discord-client-secret-file, not both")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--discord-client-secret-file: %w", err)
+	}
+	secret := strings.TrimSpace(string(b))
+	if secret == "" {
+		return "", fmt.Errorf("--discord-client-secret-file: %s is empty", file)
+	}
+	return secret, nil
 }
 
 // parsePrefixes reads a comma-separated list of IPs and CIDRs; an IP is a

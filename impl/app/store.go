@@ -72,5 +72,5 @@ func openWithKey(ctx context.Context, cfg Config, schema string, master []byte) 
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	return store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer})
+	return store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer, Now: cfg.Now})
 }

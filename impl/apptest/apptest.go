@@ -62,16 +62,26 @@ func Start(t testing.TB, cfg *app.Config) *Instance {
 		cfg = &c
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := app.New(context.Background(), *cfg, Schema(t), log)
+	// The listener comes first, so that the public URL (the dashboard's
+	// redirect URI) is where the instance answers. cfg keeps its own, so
+	// that a restart from it gets the new listener's.
+	ts := httptest.NewUnstartedServer(nil)
+	served := *cfg
+	if served.PublicURL == "" {
+		served.PublicURL = "http://" + ts.Listener.Addr().String()
+	}
+	srv, err := app.New(context.Background(), served, Schema(t), log)
 	if err != nil {
+		ts.Close()
 		t.Fatalf("start apikeyd: %v", err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		srv.Close()
 	})
-	return &Instance{URL: ts.URL, Server: srv, Config: *cfg}
+	return &Instance{URL: ts.URL, Server: srv, Config: served}
 }
 
 // FileDatabase puts the database of cfg in the file apikeyd uses by
