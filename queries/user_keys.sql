@@ -28,3 +28,6 @@ SELECT id, key_hash, key_sealed FROM user_keys ORDER BY id;
 
 -- name: ResealUserKey :exec
 UPDATE user_keys SET key_sealed = sqlc.arg(key_sealed) WHERE id = sqlc.arg(id);
+
+-- name: UpdateUserKeyNote :execrows
+UPDATE user_keys SET note = sqlc.arg(note) WHERE id = sqlc.arg(id) AND note <> sqlc.arg(note);

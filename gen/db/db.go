@@ -156,6 +156,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.updateSessionTokensStmt, err = db.PrepareContext(ctx, updateSessionTokens); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateSessionTokens: %w", err)
 	}
+	if q.updateUserKeyNoteStmt, err = db.PrepareContext(ctx, updateUserKeyNote); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateUserKeyNote: %w", err)
+	}
 	return &q, nil
 }
 
@@ -381,6 +384,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updateSessionTokensStmt: %w", cerr)
 		}
 	}
+	if q.updateUserKeyNoteStmt != nil {
+		if cerr := q.updateUserKeyNoteStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateUserKeyNoteStmt: %w", cerr)
+		}
+	}
 	return err
 }
 
@@ -464,6 +472,7 @@ type Queries struct {
 	updateGuildSettingsStmt   *sql.Stmt
 	updateLoggingSettingsStmt *sql.Stmt
 	updateSessionTokensStmt   *sql.Stmt
+	updateUserKeyNoteStmt     *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
@@ -514,5 +523,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		updateGuildSettingsStmt:   q.updateGuildSettingsStmt,
 		updateLoggingSettingsStmt: q.updateLoggingSettingsStmt,
 		updateSessionTokensStmt:   q.updateSessionTokensStmt,
+		updateUserKeyNoteStmt:     q.updateUserKeyNoteStmt,
 	}
 }

@@ -204,3 +204,20 @@ func (q *Queries) ResealUserKey(ctx context.Context, arg ResealUserKeyParams) er
 	_, err := q.exec(ctx, q.resealUserKeyStmt, resealUserKey, arg.KeySealed, arg.ID)
 	return err
 }
+
+const updateUserKeyNote = `-- name: UpdateUserKeyNote :execrows
+UPDATE user_keys SET note = ?1 WHERE id = ?2 AND note <> ?1
+`
+
+type UpdateUserKeyNoteParams struct {
+	Note string
+	ID   int64
+}
+
+func (q *Queries) UpdateUserKeyNote(ctx context.Context, arg UpdateUserKeyNoteParams) (int64, error) {
+	result, err := q.exec(ctx, q.updateUserKeyNoteStmt, updateUserKeyNote, arg.Note, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}

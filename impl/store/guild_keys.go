@@ -60,22 +60,15 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
 		}
-		n, err := q.CountGuildKeys(ctx, int64(guild))
-		if err != nil {
-			return dbError(err)
-		}
-		if n >= int64(max) {
-			return ErrGuildKeyLimit
-		}
 		if err := s.ensureGuild(ctx, q, guild); err != nil {
 			return err
 		}
-		key.ID, err = q.CreateGuildKey(ctx, db.CreateGuildKeyParams{
+		var err error
+		if key.ID, err = insertGuildKey(ctx, q, db.CreateGuildKeyParams{
 			GuildID: int64(guild), KeyHash: hash, KeySealed: sealed,
 			CreatedAt: now.UnixMilli(), CreatedBy: int64(createdBy.UserID),
-		})
-		if err != nil {
-			return dbError(err)
+		}, max); err != nil {
+			return err
 		}
 		return s.audit(ctx, q, guild, createdBy, ActionKeyCreated, map[string]any{"id": key.ID})
 	})
@@ -83,6 +76,20 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 		return GuildKey{}, fmt.Errorf("create guild key: %w", err)
 	}
 	return key, nil
+}
+
+// insertGuildKey stores key with q, inside a transaction, unless its guild
+// holds max keys already (ErrGuildKeyLimit).
+func insertGuildKey(ctx context.Context, q *db.Queries, key db.CreateGuildKeyParams, max int) (int64, error) {
+	n, err := q.CountGuildKeys(ctx, key.GuildID)
+	if err != nil {
+		return 0, dbError(err)
+	}
+	if n >= int64(max) {
+		return 0, ErrGuildKeyLimit
+	}
+	id, err := q.CreateGuildKey(ctx, key)
+	return id, dbError(err)
 }
 
 // GuildKeyByToken finds the key a request carries: ErrKeyNotFound if

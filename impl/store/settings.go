@@ -86,36 +86,10 @@ func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, act
 	defer s.settings.forget(guildCacheKey(guild))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		q := s.q.WithTx(tx)
-		cur, err := s.guildSettings(ctx, q, guild)
-		if err != nil {
+		var changes map[string]any
+		var err error
+		if out, changes, err = s.changeSettings(ctx, q, guild, change); err != nil || len(changes) == 0 {
 			return err
-		}
-		changes := map[string]any{}
-		setString(&cur.Language, change.Language, "language", changes)
-		setString(&cur.GMT, change.GMT, "gmt", changes)
-		setString(&cur.UnitSystem, change.UnitSystem, "unit_system", changes)
-		if change.AutoDelete != nil {
-			next := change.AutoDelete
-			if *next == 0 {
-				next = nil
-			}
-			if !equalInt(cur.AutoDelete, next) {
-				cur.AutoDelete = next
-				changes["auto_delete"] = next
-			}
-		}
-		out = cur
-		if len(changes) == 0 {
-			return nil
-		}
-		var autoDelete sql.NullInt64
-		if cur.AutoDelete != nil {
-			autoDelete = sql.NullInt64{Int64: *cur.AutoDelete, Valid: true}
-		}
-		if err := q.UpdateGuildSettings(ctx, db.UpdateGuildSettingsParams{
-			Language: cur.Language, Gmt: cur.GMT, UnitSystem: cur.UnitSystem, AutoDelete: autoDelete, GuildID: int64(guild),
-		}); err != nil {
-			return dbError(err)
 		}
 		return s.audit(ctx, q, guild, actor, ActionSettingsUpdated, changes)
 	})
@@ -123,6 +97,42 @@ func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, act
 		return GuildSettings{}, fmt.Errorf("update settings: %w", err)
 	}
 	return out, nil
+}
+
+// changeSettings applies change with q, inside a transaction, and returns
+// the settings it leaves and the fields it changed (none: nothing written).
+func (s *Store) changeSettings(ctx context.Context, q *db.Queries, guild snowflake.ID, change SettingsChange) (GuildSettings, map[string]any, error) {
+	cur, err := s.guildSettings(ctx, q, guild)
+	if err != nil {
+		return GuildSettings{}, nil, err
+	}
+	changes := map[string]any{}
+	setString(&cur.Language, change.Language, "language", changes)
+	setString(&cur.GMT, change.GMT, "gmt", changes)
+	setString(&cur.UnitSystem, change.UnitSystem, "unit_system", changes)
+	if change.AutoDelete != nil {
+		next := change.AutoDelete
+		if *next == 0 {
+			next = nil
+		}
+		if !equalInt(cur.AutoDelete, next) {
+			cur.AutoDelete = next
+			changes["auto_delete"] = next
+		}
+	}
+	if len(changes) == 0 {
+		return cur, nil, nil
+	}
+	var autoDelete sql.NullInt64
+	if cur.AutoDelete != nil {
+		autoDelete = sql.NullInt64{Int64: *cur.AutoDelete, Valid: true}
+	}
+	if err := q.UpdateGuildSettings(ctx, db.UpdateGuildSettingsParams{
+		Language: cur.Language, Gmt: cur.GMT, UnitSystem: cur.UnitSystem, AutoDelete: autoDelete, GuildID: int64(guild),
+	}); err != nil {
+		return GuildSettings{}, nil, dbError(err)
+	}
+	return cur, changes, nil
 }
 
 func setString(cur *string, next *string, field string, changes map[string]any) {
