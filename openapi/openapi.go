@@ -1,6 +1,8 @@
 // Package openapi embeds the documents byte for byte: they are served at
 // /openapi/*.yaml, and the validators and the tests that read the
 // documents are built from them. The generated packages embed no copy.
+// Beside them, the JSON Schema of the seed file (served at
+// /openapi/seed.schema.json) is what apikeyd checks a seed file with.
 package openapi
 
 import (
@@ -10,10 +12,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// Documents holds v1.yaml and apikeys.yaml.
+// Documents holds v1.yaml, apikeys.yaml and seed.schema.json.
 //
-//go:embed *.yaml
+//go:embed *.yaml seed.schema.json
 var Documents embed.FS
+
+// SeedSchema is the name of the seed file's JSON Schema in Documents.
+const SeedSchema = "seed.schema.json"
 
 // Load parses one of the documents, such as "v1.yaml".
 func Load(name string) (*openapi3.T, error) {

@@ -1,6 +1,7 @@
 package apikeys
 
 import (
+	"errors"
 	"strings"
 	"unicode"
 
@@ -12,6 +13,20 @@ import (
 
 // userNameRule is the document's x-pattern-message for a user name.
 const userNameRule = "must be UTF-8 text without control or format characters, not blank"
+
+// CheckUserName refuses what the server refuses in a user name beyond the
+// document's pattern (which a caller checks first): a format character
+// beyond U+FFFF, and a name that reads as System. It serves those who
+// name users outside a request, such as a seed file.
+func CheckUserName(user string) error {
+	if hasWideFormatCharacter(user) {
+		return errors.New(userNameRule)
+	}
+	if isSystemName(user) {
+		return errors.New("cannot be System, in any spelling: the System key is APIKEYD_SYSTEM_KEY's")
+	}
+	return nil
+}
 
 // hasWideFormatCharacter reports a format character (Unicode category Cf)
 // beyond U+FFFF, such as a tag character: the document's pattern refuses

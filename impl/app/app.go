@@ -19,6 +19,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/apikeys"
 	"github.com/apikeyd/apikeyd/impl/dashboard"
 	"github.com/apikeyd/apikeyd/impl/discord"
+	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 	"github.com/apikeyd/apikeyd/impl/docs"
 	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
@@ -44,6 +45,8 @@ type Server struct {
 	done chan struct{}
 	// unlock releases the database for another server (lockDatabase).
 	unlock func() error
+	// fakeDiscord is what --fake-discord started; nil without it.
+	fakeDiscord *discordtest.Server
 }
 
 // errDatabaseInUse is what a second server on one database gets.
@@ -63,6 +66,10 @@ func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Ser
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	seed, err := loadCIMode(cfg)
+	if err != nil {
+		return nil, err
+	}
 	st, unlock, err := openLockedStore(ctx, cfg, schema, log)
 	if err != nil {
 		return nil, err
@@ -70,9 +77,13 @@ func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Ser
 	s := &Server{cfg: cfg, log: log, store: st, unlock: unlock, discordLimiter: discord.NewLimiter(discord.LimiterConfig{})}
 	err = s.installSystemKey(ctx)
 	if err == nil {
+		err = s.startCIMode(ctx, seed)
+	}
+	if err == nil {
 		s.handler, err = s.routes()
 	}
 	if err != nil {
+		s.stopCIMode()
 		st.Close()
 		unlock()
 		return nil, err
@@ -108,6 +119,7 @@ func (s *Server) FlushKeyUses(ctx context.Context) error { return s.v1.FlushKeyU
 func (s *Server) Close() error {
 	s.stop()
 	<-s.done
+	s.stopCIMode()
 	err := s.store.Close()
 	if s.unlock != nil {
 		err = errors.Join(err, s.unlock())
@@ -167,10 +179,11 @@ func (s *Server) routes() (http.Handler, error) {
 	return observer.Middleware(apiHeaders(byPrefix(map[string]http.Handler{"/apiKeys": apiKeys, v1.BasePath: s.v1}, mux))), nil
 }
 
-// serveDocument serves an embedded OpenAPI document by its file name.
+// serveDocument serves an embedded OpenAPI document, or the seed file's
+// JSON Schema, by its file name.
 func (s *Server) serveDocument(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if _, err := fs.Stat(openapi.Documents, name); err != nil || !strings.HasSuffix(name, ".yaml") {
+	if _, err := fs.Stat(openapi.Documents, name); err != nil || (!strings.HasSuffix(name, ".yaml") && name != openapi.SeedSchema) {
 		s.v1.WriteError(w, r, apierr.New(apierr.NotFound, "no such document"))
 		return
 	}

@@ -56,6 +56,13 @@ type Config struct {
 	// Now is the clock of the store, the sessions and the Discord caches;
 	// nil means time.Now. Tests move it to expire what expires.
 	Now func() time.Time
+
+	// CI mode, for other projects' tests (cimode.go). Seed is a seed file
+	// applied at every start (""; none); FakeDiscord answers /v1's calls
+	// to Discord from a fake inside the process that knows the seed's
+	// static tokens.
+	Seed        string
+	FakeDiscord bool
 }
 
 // DBPath is the database the server opens.
@@ -154,6 +161,9 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&idle, "session-idle", "APIKEYD_SESSION_IDLE", store.DefaultSessionIdle.String(), "a dashboard session ends this long after its last use"),
 		stringFlag(&absolute, "session-absolute", "APIKEYD_SESSION_ABSOLUTE", store.DefaultSessionAbsolute.String(), "a dashboard session ends this long after its login"),
 	); err != nil {
+		return Config{}, err
+	}
+	if err := bindFlags(fs, getenv, ciFlags(&cfg)...); err != nil {
 		return Config{}, err
 	}
 	if err := fs.Parse(args); err != nil {

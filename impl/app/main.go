@@ -87,6 +87,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := checkListener(cfg, ln); err != nil {
+		ln.Close()
+		return err
+	}
 	log.Info("apikeyd listening", "addr", ln.Addr().String(), "db", cfg.DBPath(), "version", env.Version)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err

@@ -21,7 +21,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -65,8 +64,16 @@ type routeLimit struct {
 	used   map[string][]time.Time // token -> times of its requests
 }
 
+// TB is the part of testing.TB that NewServer uses. The package does not
+// import testing, so that apikeyd serve --fake-discord can run the fake
+// (Start) without linking the test framework into the binary.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewServer starts a fake Discord; it is closed when the test ends.
-func NewServer(t testing.TB) *Server {
+func NewServer(t TB) *Server {
 	t.Helper()
 	s := Start()
 	t.Cleanup(s.Close)
@@ -74,7 +81,8 @@ func NewServer(t testing.TB) *Server {
 }
 
 // Start starts a fake Discord outside a test, such as for a load or
-// benchmark command; Close stops it.
+// benchmark command or apikeyd serve --fake-discord, on a loopback port;
+// Close stops it.
 func Start() *Server {
 	s := &Server{
 		closed: make(chan struct{}),

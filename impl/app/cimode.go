@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
+	"github.com/apikeyd/apikeyd/impl/seed"
+)
+
+// ciFlags are the flags of CI mode: apikeyd started by another project's
+// tests, with keys they hard-code and without Discord.
+func ciFlags(cfg *Config) []envFlag {
+	return []envFlag{
+		stringFlag(&cfg.Seed, "seed", "APIKEYD_SEED", "", "seed file (YAML or JSON, schema at /openapi/seed.schema.json) applied at every start: guilds, keys and fake Discord users with fixed values, for tests"),
+		boolFlag(&cfg.FakeDiscord, "fake-discord", "APIKEYD_FAKE_DISCORD", "for tests only: answer /v1's Discord calls from a fake inside the process, which knows the seed's discord_users by their static tokens (needs a loopback --addr)"),
+	}
+}
+
+// loadCIMode reads the seed file of cfg (nil without one) and refuses a
+// CI mode that would be unsafe or would not do what it says: a fake
+// Discord reachable from elsewhere, whose static tokens would let anyone
+// in, and fake Discord users without the fake to know them.
+func loadCIMode(cfg Config) (*seed.Seed, error) {
+	if cfg.FakeDiscord && !loopbackAddr(cfg.Addr) {
+		return nil, fmt.Errorf("--fake-discord needs a loopback --addr, such as 127.0.0.1:8080 (got %q): its static tokens would let anyone who reaches apikeyd administer the seeded guilds", cfg.Addr)
+	}
+	if cfg.Seed == "" {
+		return nil, nil
+	}
+	sd, err := seed.Load(cfg.Seed, cfg.MaxKeysPerGuild)
+	if err != nil {
+		return nil, err
+	}
+	if len(sd.DiscordUsers) > 0 && !cfg.FakeDiscord {
+		return nil, fmt.Errorf("%s: fake Discord users are known only to --fake-discord (APIKEYD_FAKE_DISCORD=true), which is off", sd.DiscordUsersWhere)
+	}
+	return sd, nil
+}
+
+// loopbackAddr says whether addr listens on loopback only: a loopback IP,
+// or localhost.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// startCIMode applies the seed and starts the fake Discord, pointing the
+// server's Discord API at it; both say so in the log at every start.
+func (s *Server) startCIMode(ctx context.Context, sd *seed.Seed) error {
+	if sd != nil {
+		if s.cfg.DBPath() != ":memory:" {
+			s.log.Warn("seeding a database file: the seed's fixed keys, known to whoever has the seed file, are stored in it; seed :memory: unless that is meant",
+				"seed", s.cfg.Seed, "db", s.cfg.DBPath())
+		}
+		res, err := s.store.ApplySeed(ctx, sd.Store, s.cfg.MaxKeysPerGuild)
+		if err != nil {
+			return err
+		}
+		s.log.Info("seed applied", "seed", s.cfg.Seed, "changed", res.Changed(),
+			"admins_added", res.AdminsAdded, "settings_changed", res.SettingsChanged,
+			"guild_keys_added", res.GuildKeysAdded, "user_keys_added", res.UserKeysAdded, "notes_changed", res.NotesChanged)
+	}
+	if !s.cfg.FakeDiscord {
+		return nil
+	}
+	s.fakeDiscord = discordtest.Start()
+	var users []seed.DiscordUser
+	if sd != nil {
+		users = sd.DiscordUsers
+	}
+	for _, u := range users {
+		s.fakeDiscord.AddUser(u.Token, u.ID.String(), u.Username)
+		for _, g := range u.Guilds {
+			s.fakeDiscord.AddGuilds(u.ID.String(), discordtest.Guild{ID: g.ID.String(), Name: g.Name, Owner: g.Owner, Permissions: g.Permissions})
+		}
+	}
+	s.cfg.DiscordAPIURL = s.fakeDiscord.URL()
+	s.log.Warn("--fake-discord: FOR TESTS ONLY. /v1 asks a fake Discord inside this process, which accepts the seed's static tokens, in place of Discord",
+		"fake_discord", s.cfg.DiscordAPIURL, "users", len(users))
+	return nil
+}
+
+// stopCIMode stops the fake Discord, if one runs. It is safe to call more
+// than once.
+func (s *Server) stopCIMode() {
+	if s.fakeDiscord != nil {
+		s.fakeDiscord.Close()
+	}
+}
+
+// checkListener refuses a fake Discord behind a listener that is not on
+// loopback after all, as "localhost" could be made to resolve elsewhere.
+func checkListener(cfg Config, ln net.Listener) error {
+	if !cfg.FakeDiscord {
+		return nil
+	}
+	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+		return fmt.Errorf("--fake-discord needs a loopback --addr, and %q listens on %s", cfg.Addr, ln.Addr())
+	}
+	return nil
+}
