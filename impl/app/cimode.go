@@ -56,7 +56,8 @@ func loopbackAddr(addr string) bool {
 }
 
 // startCIMode applies the seed and starts the fake Discord, pointing the
-// server's Discord API at it; both say so in the log at every start.
+// server's Discord API (and the dashboard's authorize page) at it; both
+// say so in the log at every start.
 func (s *Server) startCIMode(ctx context.Context, sd *seed.Seed) error {
 	if sd != nil {
 		if s.cfg.DBPath() != ":memory:" {
@@ -86,6 +87,19 @@ func (s *Server) startCIMode(ctx context.Context, sd *seed.Seed) error {
 		}
 	}
 	s.cfg.DiscordAPIURL = s.fakeDiscord.URL()
+	if s.cfg.dashboardOn() {
+		// The dashboard logs in at the fake too: it knows the configured
+		// application, and its authorize page acts for the first user.
+		public, err := s.cfg.publicURL()
+		if err != nil {
+			return err
+		}
+		s.fakeDiscord.AddApp(s.cfg.DiscordClientID, s.cfg.DiscordClientSecret, redirectURI(public))
+		if len(users) > 0 {
+			s.fakeDiscord.LoginAs(users[0].ID.String())
+		}
+		s.cfg.DiscordAuthorizeURL = s.fakeDiscord.AuthorizeURL()
+	}
 	s.log.Warn("--fake-discord: FOR TESTS ONLY. /v1 asks a fake Discord inside this process, which accepts the seed's static tokens, in place of Discord",
 		"fake_discord", s.cfg.DiscordAPIURL, "users", len(users))
 	return nil

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -252,27 +256,13 @@ func TestServeReadsTheCIModeFlagsAndEnvironment(t *testing.T) {
 		"environment": {env: map[string]string{"APIKEYD_SEED": seedFile, "APIKEYD_FAKE_DISCORD": "true"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
 			env := map[string]string{"APIKEYD_SYSTEM_KEY": apptest.SystemKey}
 			for k, v := range c.env {
 				env[k] = v
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			var stderr syncBuffer
-			done := make(chan int)
-			go func() {
-				done <- app.Main(ctx, app.Env{
-					Args:   append([]string{"serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--data-dir", dir}, c.args...),
-					Getenv: func(k string) string { return env[k] }, Stdout: &stderr, Stderr: &stderr, Schema: apptest.Schema(t),
-				})
-			}()
-			url := waitListening(t, &stderr, done)
-			cancel()
-			if code := <-done; code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr.String())
-			}
-			if !strings.Contains(stderr.String(), "--fake-discord: FOR TESTS ONLY") || !strings.Contains(stderr.String(), "guild_keys_added=1") {
-				t.Fatalf("log of %s: %s", url, stderr.String())
+			_, log := serveCIMode(t, append([]string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--data-dir", t.TempDir()}, c.args...), env)
+			if !strings.Contains(log.String(), "--fake-discord: FOR TESTS ONLY") || !strings.Contains(log.String(), "guild_keys_added=1") {
+				t.Fatalf("log: %s", log.String())
 			}
 		})
 	}
@@ -309,5 +299,72 @@ func waitListening(t *testing.T, log *syncBuffer, done <-chan int) string {
 			t.Fatalf("apikeyd did not listen within 30 s: %s", log.String())
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// freeLoopbackAddr is a loopback address with a port nobody listens on,
+// for a server whose public URL must be known before it starts.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serveCIMode runs apikeyd serve through app.Main with args and env, and
+// returns its URL; it stops when the test ends.
+func serveCIMode(t *testing.T, args []string, env map[string]string) (string, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var log syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- app.Main(ctx, app.Env{
+			Args: append([]string{"serve"}, args...), Getenv: func(k string) string { return env[k] },
+			Stdout: &log, Stderr: &log, Schema: apptest.Schema(t),
+		})
+	}()
+	url := waitListening(t, &log, done)
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d: %s", code, log.String())
+		}
+	})
+	return url, &log
+}
+
+func TestTheDashboardLogsInAtTheFakeDiscord(t *testing.T) {
+	addr := freeLoopbackAddr(t)
+	url, log := serveCIMode(t,
+		[]string{"--addr", addr, "--db", ":memory:", "--data-dir", t.TempDir(), "--seed", writeSeed(t, ciSeed), "--fake-discord"},
+		map[string]string{"APIKEYD_SYSTEM_KEY": apptest.SystemKey, "APIKEYD_DISCORD_CLIENT_ID": "ci-app", "APIKEYD_DISCORD_CLIENT_SECRET": "ci-app-secret"})
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar}
+	res, err := browser.Get(url + "/dashboard/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Request.URL.Path != "/dashboard/" {
+		t.Fatalf("login ended at %s: %d %s\n%s", res.Request.URL, res.StatusCode, page, log.String())
+	}
+	// The session the login started authenticates /v1, as the page uses it.
+	req, _ := http.NewRequest("GET", url+"/v1/auth/api-key?guild_id="+seededGuild, nil)
+	res, err = browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), seededGuildKey) {
+		t.Fatalf("keys with the session: %d %s", res.StatusCode, body)
 	}
 }
