@@ -318,13 +318,20 @@ func freeLoopbackAddr(t *testing.T) string {
 // returns its URL; it stops when the test ends.
 func serveCIMode(t *testing.T, args []string, env map[string]string) (string, *syncBuffer) {
 	t.Helper()
+	return serveCIModeWithSchema(t, apptest.Schema(t), args, env)
+}
+
+// serveCIModeWithSchema is serveCIMode for a test that has left the
+// repository's directory, where apptest.Schema finds schema.sql.
+func serveCIModeWithSchema(t *testing.T, schema string, args []string, env map[string]string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var log syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- app.Main(ctx, app.Env{
 			Args: append([]string{"serve"}, args...), Getenv: func(k string) string { return env[k] },
-			Stdout: &log, Stderr: &log, Schema: apptest.Schema(t),
+			Stdout: &log, Stderr: &log, Schema: schema,
 		})
 	}()
 	url := waitListening(t, &log, done)
