@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apikeyd/apikeyd/impl/seed"
 )
 
 func TestWriteMarkedKeepsWhatIsOutsideTheMarkers(t *testing.T) {
@@ -54,5 +56,19 @@ func TestWriteMarkedCreatesAMissingFile(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	if got := string(b); !strings.Contains(got, beginMarker) || !strings.Contains(got, "numbers\n"+endMarker) {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestTheStartUpSeedIsAValidSeedOfItsKeys(t *testing.T) {
+	s, err := seed.Parse("seed.yaml", []byte(startupSeed()), 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(s.Store.UserKeys)
+	for _, g := range s.Store.Guilds {
+		n += len(g.Keys)
+	}
+	if n != startupKeys || len(s.DiscordUsers) != 1 {
+		t.Fatalf("%d keys and %d Discord users, want %d and 1", n, len(s.DiscordUsers), startupKeys)
 	}
 }

@@ -15,6 +15,7 @@ type report struct {
 	machine, tools        string
 	loadBefore, loadAfter string
 	ready                 time.Duration
+	ciStartup             startup
 	idleRSS, peakRSS      int64
 	comparisons           []comparison
 	inserts               []insertRow
@@ -86,6 +87,7 @@ func (r report) String() string {
 
 	b.WriteString("\n| measure | value | target |\n|---|---:|---|\n")
 	fmt.Fprintf(&b, "| start to ready (exec to the first 200 of /v1/readyz, pinned to one core, existing data directory) | %v | < 100 ms |\n", r.ready.Round(100*time.Microsecond))
+	b.WriteString(r.ciStartup.row())
 	fmt.Fprintf(&b, "| idle RSS (ready, 1 s later) | %.1f MB | < 30 MB |\n", mb(r.idleRSS))
 	fmt.Fprintf(&b, "| peak RSS (whole run) | %.1f MB | |\n", mb(r.peakRSS))
 	fmt.Fprintf(&b, "| Discord calls for the one user token, over %v of load (cache TTL 60 s) | %d | at most one per TTL: %d |\n",
