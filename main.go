@@ -17,6 +17,7 @@ import (
 //go:generate go tool -modfile=tools/go.mod oapi-codegen -config tools/oapi-codegen/apikeysclient.yaml -o gen/apikeysclient/apikeysclient.gen.go openapi/apikeys.yaml
 //go:generate go tool -modfile=tools/go.mod sqlc generate
 //go:generate go run -C tools ./tzlist ../gen/tz/zones.gen.go
+//go:generate go run -C tools ./docjson ../gen/docsjson/docsjson.gen.go ../openapi/v1.yaml ../openapi/apikeys.yaml
 
 // schema is embedded here because Go embeds only files at or below the
 // embedding package, and schema.sql sits at the top for sqlc.

@@ -42,12 +42,13 @@ type ErrorHandlers struct {
 	Invalid, Failed func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// NewFamily loads the family's document and builds its Mux, on which
-// register registers the generated server with errs as its error
+// NewFamily loads the family's document (without its examples, which
+// validating never reads: openapi.LoadForValidation) and builds its Mux,
+// on which register registers the generated server with errs as its error
 // handlers. It returns the document too, for what else the family reads
 // from it.
 func NewFamily(f Family, register func(mux *Mux, errs ErrorHandlers)) (*Mux, *openapi3.T, error) {
-	doc, err := openapi.Load(f.Document)
+	doc, err := openapi.LoadForValidation(f.Document)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", f.Document, err)
 	}
