@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -486,7 +485,7 @@ type Guild struct {
 
 // GuildIdQueryValue A guild's Discord id, as digits. Husqy's document calls this an
 // integer; a query string carries it the same way either way.
-type GuildIdQueryValue = snowflake.ID
+type GuildIdQueryValue = string
 
 // GuildKey A guild API key, in full.
 type GuildKey = string
@@ -923,7 +922,7 @@ type ModuleLoggingUpdate struct {
 	// LogsChannelId The channel to log to, a Discord id as everywhere (a positive
 	// integer below 2^63 without leading zeros, as a number or a
 	// string); 0 clears it.
-	LogsChannelId *snowflake.ID `json:"logs_channel_id,omitempty"`
+	LogsChannelId *json.Number `json:"logs_channel_id,omitempty"`
 }
 
 // NoError Always null in a success body.
@@ -1100,10 +1099,10 @@ type SettingsUpdatedEnvelope struct {
 // are larger than that. Either way the same rule holds, in the body
 // as in the query: a positive integer below 2^63, written without
 // leading zeros.
-type Snowflake = snowflake.ID
+type Snowflake = json.Number
 
 // SnowflakeString A Discord id as a string of digits; an empty string when unset.
-type SnowflakeString = snowflake.ID
+type SnowflakeString = string
 
 // Success Always true in a success body.
 type Success bool
@@ -2006,29 +2005,29 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	}
 
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/{$}", wrapper.GetHome)
-	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/livez", wrapper.GetLivez)
-	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/readyz", wrapper.GetReadyz)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/auth/api-key", wrapper.DeleteApiKey)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/auth/api-key", wrapper.ListApiKeys)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/api-key", wrapper.CreateApiKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/authorize", wrapper.Authorize)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/validate-user-permissions", wrapper.ValidateUserPermissions)
-	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/settings", wrapper.GetSettings)
-	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/settings", wrapper.UpdateSettings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-husqy-for-guild", wrapper.GetHusqyForGuild)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-languages", wrapper.GetSupportedLanguages)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-timezones", wrapper.GetSupportedTimezones)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-unit-systems", wrapper.GetSupportedUnitSystems)
-	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-husqy-for-guild", wrapper.GetHusqyForGuild)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/livez", wrapper.GetLivez)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging", wrapper.GetLoggingHome)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/disable", wrapper.DisableLogging)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/enable", wrapper.EnableLogging)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/entries", wrapper.ListAuditEntries)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/livez", wrapper.GetLoggingLivez)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/readyz", wrapper.GetLoggingReadyz)
-	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/status", wrapper.GetLoggingStatus)
-	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/enable", wrapper.EnableLogging)
-	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/disable", wrapper.DisableLogging)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/modules/logging/settings", wrapper.ResetLoggingSettings)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/settings", wrapper.GetLoggingSettings)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/modules/logging/settings", wrapper.UpdateLoggingSettings)
-	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/entries", wrapper.ListAuditEntries)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/status", wrapper.GetLoggingStatus)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/readyz", wrapper.GetReadyz)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/settings", wrapper.GetSettings)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/settings", wrapper.UpdateSettings)
 
 	return m
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -86,13 +85,13 @@ func (e LivezResponseStatus) Valid() bool {
 
 // Defines values for ProblemSuccess.
 const (
-	ProblemSuccessFalse ProblemSuccess = false
+	False ProblemSuccess = false
 )
 
 // Valid indicates whether the value is a known member of the ProblemSuccess enum.
 func (e ProblemSuccess) Valid() bool {
 	switch e {
-	case ProblemSuccessFalse:
+	case False:
 		return true
 	default:
 		return false
@@ -257,13 +256,13 @@ func (e SettingsUpdateUnitSystem) Valid() bool {
 
 // Defines values for Success.
 const (
-	SuccessTrue Success = true
+	True Success = true
 )
 
 // Valid indicates whether the value is a known member of the Success enum.
 func (e Success) Valid() bool {
 	switch e {
-	case SuccessTrue:
+	case True:
 		return true
 	default:
 		return false
@@ -400,9 +399,9 @@ type AuditEntry struct {
 
 	// Actor Who made the change: `<@USER_ID>` for a Discord user, and
 	// exactly `An API key` for any API key.
-	Actor     string         `json:"actor"`
-	Changes   map[string]any `json:"changes"`
-	CreatedAt time.Time      `json:"created_at"`
+	Actor     string                `json:"actor"`
+	Changes   map[string]AuditValue `json:"changes"`
+	CreatedAt time.Time             `json:"created_at"`
 
 	// GuildId A Discord id as a string of digits; an empty string when unset.
 	GuildId SnowflakeString `json:"guild_id"`
@@ -415,7 +414,18 @@ type AuditEntry struct {
 type AuditEntryAction string
 
 // AuditValue A field's new value in an audit entry, or null.
-type AuditValue = any
+type AuditValue struct {
+	union json.RawMessage
+}
+
+// AuditValue0 defines model for AuditValue.0.
+type AuditValue0 = string
+
+// AuditValue1 defines model for AuditValue.1.
+type AuditValue1 = int64
+
+// AuditValue2 defines model for AuditValue.2.
+type AuditValue2 = bool
 
 // Authorization Whom a token stands for. `sub` is the user's id for a Discord token
 // and the guild's id for an API key; `access_token` is the token that
@@ -454,7 +464,7 @@ type AuthorizeRequest struct {
 }
 
 // EmptyObject Always `{}`.
-type EmptyObject = struct{}
+type EmptyObject = map[string]interface{}
 
 // Entitlement Something a guild bought, as Husqy's `Guild_Entitlements`. apikeyd
 // sells nothing, so it never lists one.
@@ -486,7 +496,7 @@ type Guild struct {
 
 // GuildIdQueryValue A guild's Discord id, as digits. Husqy's document calls this an
 // integer; a query string carries it the same way either way.
-type GuildIdQueryValue = snowflake.ID
+type GuildIdQueryValue = string
 
 // GuildKey A guild API key, in full.
 type GuildKey = string
@@ -923,11 +933,24 @@ type ModuleLoggingUpdate struct {
 	// LogsChannelId The channel to log to, a Discord id as everywhere (a positive
 	// integer below 2^63 without leading zeros, as a number or a
 	// string); 0 clears it.
-	LogsChannelId *snowflake.ID `json:"logs_channel_id,omitempty"`
+	LogsChannelId *ModuleLoggingUpdate_LogsChannelId `json:"logs_channel_id,omitempty"`
+}
+
+// ModuleLoggingUpdateLogsChannelId0 defines model for ModuleLoggingUpdate.LogsChannelId.0.
+type ModuleLoggingUpdateLogsChannelId0 = int64
+
+// ModuleLoggingUpdateLogsChannelId1 defines model for ModuleLoggingUpdate.LogsChannelId.1.
+type ModuleLoggingUpdateLogsChannelId1 = string
+
+// ModuleLoggingUpdate_LogsChannelId The channel to log to, a Discord id as everywhere (a positive
+// integer below 2^63 without leading zeros, as a number or a
+// string); 0 clears it.
+type ModuleLoggingUpdate_LogsChannelId struct {
+	union json.RawMessage
 }
 
 // NoError Always null in a success body.
-type NoError = struct{}
+type NoError = map[string]interface{}
 
 // Problem Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -1100,10 +1123,18 @@ type SettingsUpdatedEnvelope struct {
 // are larger than that. Either way the same rule holds, in the body
 // as in the query: a positive integer below 2^63, written without
 // leading zeros.
-type Snowflake = snowflake.ID
+type Snowflake struct {
+	union json.RawMessage
+}
+
+// Snowflake0 defines model for Snowflake.0.
+type Snowflake0 = int64
+
+// Snowflake1 defines model for Snowflake.1.
+type Snowflake1 = string
 
 // SnowflakeString A Discord id as a string of digits; an empty string when unset.
-type SnowflakeString = snowflake.ID
+type SnowflakeString = string
 
 // Success Always true in a success body.
 type Success bool
@@ -1342,6 +1373,218 @@ type UpdateLoggingSettingsJSONRequestBody = ModuleLoggingUpdate
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsUpdate
+
+// AsAuditValue0 returns the union data inside the AuditValue as a AuditValue0
+func (t AuditValue) AsAuditValue0() (AuditValue0, error) {
+	var body AuditValue0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuditValue0 overwrites any union data inside the AuditValue as the provided AuditValue0
+func (t *AuditValue) FromAuditValue0(v AuditValue0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAuditValue0 performs a merge with any union data inside the AuditValue, using the provided AuditValue0
+func (t *AuditValue) MergeAuditValue0(v AuditValue0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAuditValue1 returns the union data inside the AuditValue as a AuditValue1
+func (t AuditValue) AsAuditValue1() (AuditValue1, error) {
+	var body AuditValue1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuditValue1 overwrites any union data inside the AuditValue as the provided AuditValue1
+func (t *AuditValue) FromAuditValue1(v AuditValue1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAuditValue1 performs a merge with any union data inside the AuditValue, using the provided AuditValue1
+func (t *AuditValue) MergeAuditValue1(v AuditValue1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAuditValue2 returns the union data inside the AuditValue as a AuditValue2
+func (t AuditValue) AsAuditValue2() (AuditValue2, error) {
+	var body AuditValue2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuditValue2 overwrites any union data inside the AuditValue as the provided AuditValue2
+func (t *AuditValue) FromAuditValue2(v AuditValue2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAuditValue2 performs a merge with any union data inside the AuditValue, using the provided AuditValue2
+func (t *AuditValue) MergeAuditValue2(v AuditValue2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t AuditValue) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *AuditValue) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsModuleLoggingUpdateLogsChannelId0 returns the union data inside the ModuleLoggingUpdate_LogsChannelId as a ModuleLoggingUpdateLogsChannelId0
+func (t ModuleLoggingUpdate_LogsChannelId) AsModuleLoggingUpdateLogsChannelId0() (ModuleLoggingUpdateLogsChannelId0, error) {
+	var body ModuleLoggingUpdateLogsChannelId0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromModuleLoggingUpdateLogsChannelId0 overwrites any union data inside the ModuleLoggingUpdate_LogsChannelId as the provided ModuleLoggingUpdateLogsChannelId0
+func (t *ModuleLoggingUpdate_LogsChannelId) FromModuleLoggingUpdateLogsChannelId0(v ModuleLoggingUpdateLogsChannelId0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeModuleLoggingUpdateLogsChannelId0 performs a merge with any union data inside the ModuleLoggingUpdate_LogsChannelId, using the provided ModuleLoggingUpdateLogsChannelId0
+func (t *ModuleLoggingUpdate_LogsChannelId) MergeModuleLoggingUpdateLogsChannelId0(v ModuleLoggingUpdateLogsChannelId0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsModuleLoggingUpdateLogsChannelId1 returns the union data inside the ModuleLoggingUpdate_LogsChannelId as a ModuleLoggingUpdateLogsChannelId1
+func (t ModuleLoggingUpdate_LogsChannelId) AsModuleLoggingUpdateLogsChannelId1() (ModuleLoggingUpdateLogsChannelId1, error) {
+	var body ModuleLoggingUpdateLogsChannelId1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromModuleLoggingUpdateLogsChannelId1 overwrites any union data inside the ModuleLoggingUpdate_LogsChannelId as the provided ModuleLoggingUpdateLogsChannelId1
+func (t *ModuleLoggingUpdate_LogsChannelId) FromModuleLoggingUpdateLogsChannelId1(v ModuleLoggingUpdateLogsChannelId1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeModuleLoggingUpdateLogsChannelId1 performs a merge with any union data inside the ModuleLoggingUpdate_LogsChannelId, using the provided ModuleLoggingUpdateLogsChannelId1
+func (t *ModuleLoggingUpdate_LogsChannelId) MergeModuleLoggingUpdateLogsChannelId1(v ModuleLoggingUpdateLogsChannelId1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ModuleLoggingUpdate_LogsChannelId) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ModuleLoggingUpdate_LogsChannelId) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsSnowflake0 returns the union data inside the Snowflake as a Snowflake0
+func (t Snowflake) AsSnowflake0() (Snowflake0, error) {
+	var body Snowflake0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnowflake0 overwrites any union data inside the Snowflake as the provided Snowflake0
+func (t *Snowflake) FromSnowflake0(v Snowflake0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSnowflake0 performs a merge with any union data inside the Snowflake, using the provided Snowflake0
+func (t *Snowflake) MergeSnowflake0(v Snowflake0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSnowflake1 returns the union data inside the Snowflake as a Snowflake1
+func (t Snowflake) AsSnowflake1() (Snowflake1, error) {
+	var body Snowflake1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnowflake1 overwrites any union data inside the Snowflake as the provided Snowflake1
+func (t *Snowflake) FromSnowflake1(v Snowflake1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSnowflake1 performs a merge with any union data inside the Snowflake, using the provided Snowflake1
+func (t *Snowflake) MergeSnowflake1(v Snowflake1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Snowflake) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Snowflake) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error

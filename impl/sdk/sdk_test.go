@@ -69,6 +69,17 @@ func TestGoClientOfAPIKeys(t *testing.T) {
 	}
 }
 
+// idOf is a Discord id as the document's own type carries it in requests:
+// the digit string, which keeps every digit in any language.
+func idOf(t *testing.T, id snowflake.ID) v1client.Snowflake {
+	t.Helper()
+	var out v1client.Snowflake
+	if err := out.FromSnowflake1(id.String()); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestGoClientOfV1(t *testing.T) {
 	ctx := context.Background()
 	fake := discordtest.NewServer(t)
@@ -86,15 +97,15 @@ func TestGoClientOfV1(t *testing.T) {
 	asAdmin := bearer(adminToken)
 
 	// As the user: create, list and delete keys.
-	created, err := c.CreateApiKeyWithResponse(ctx, v1client.ApiKeysCreateRequest{GuildId: guild}, asAdmin)
+	created, err := c.CreateApiKeyWithResponse(ctx, v1client.ApiKeysCreateRequest{GuildId: idOf(t, guild)}, asAdmin)
 	if err != nil || created.JSON200 == nil {
 		t.Fatalf("create: %v %s", err, created.Body)
 	}
 	key := created.JSON200.Data.ApiKey
-	if key.GuildId != guild || key.CreatedBy != admin {
+	if key.GuildId != guild.String() || key.CreatedBy != admin.String() {
 		t.Fatalf("created: %+v", key)
 	}
-	listed, err := c.ListApiKeysWithResponse(ctx, &v1client.ListApiKeysParams{GuildId: guild}, asAdmin)
+	listed, err := c.ListApiKeysWithResponse(ctx, &v1client.ListApiKeysParams{GuildId: guild.String()}, asAdmin)
 	if err != nil || listed.JSON200 == nil || len(listed.JSON200.Data.ApiKeys) != 1 {
 		t.Fatalf("list: %v %s", err, listed.Body)
 	}
@@ -102,25 +113,25 @@ func TestGoClientOfV1(t *testing.T) {
 	// With the key: read and change settings.
 	asKey := bearer(key.ApiKey)
 	nl := v1client.SettingsUpdateLanguage("nl")
-	changed, err := c.UpdateSettingsWithResponse(ctx, v1client.SettingsUpdate{GuildId: guild, Language: &nl}, asKey)
+	changed, err := c.UpdateSettingsWithResponse(ctx, v1client.SettingsUpdate{GuildId: idOf(t, guild), Language: &nl}, asKey)
 	if err != nil || changed.JSON200 == nil || changed.JSON200.Data.Settings.Language != "nl" {
 		t.Fatalf("update settings: %v %s", err, changed.Body)
 	}
-	read, err := c.GetSettingsWithResponse(ctx, &v1client.GetSettingsParams{GuildId: guild}, asKey)
-	if err != nil || read.JSON200 == nil || read.JSON200.Data.Settings.Language != "nl" || read.JSON200.Data.Settings.GuildId != guild {
+	read, err := c.GetSettingsWithResponse(ctx, &v1client.GetSettingsParams{GuildId: guild.String()}, asKey)
+	if err != nil || read.JSON200 == nil || read.JSON200.Data.Settings.Language != "nl" || read.JSON200.Data.Settings.GuildId != guild.String() {
 		t.Fatalf("get settings: %v %s", err, read.Body)
 	}
 	// ... but may not manage keys.
-	refused, err := c.ListApiKeysWithResponse(ctx, &v1client.ListApiKeysParams{GuildId: guild}, asKey)
+	refused, err := c.ListApiKeysWithResponse(ctx, &v1client.ListApiKeysParams{GuildId: guild.String()}, asKey)
 	if err != nil || refused.ApplicationproblemJSON403 == nil {
 		t.Fatalf("key listing keys: %v %s", err, refused.Body)
 	}
 
-	deleted, err := c.DeleteApiKeyWithResponse(ctx, v1client.ApiKeysDeleteRequest{GuildId: guild, ApiKey: key.ApiKey}, asAdmin)
+	deleted, err := c.DeleteApiKeyWithResponse(ctx, v1client.ApiKeysDeleteRequest{GuildId: idOf(t, guild), ApiKey: key.ApiKey}, asAdmin)
 	if err != nil || deleted.JSON200 == nil || deleted.JSON200.Data.ApiKey.Id != key.Id {
 		t.Fatalf("delete: %v %s", err, deleted.Body)
 	}
-	gone, err := c.GetSettingsWithResponse(ctx, &v1client.GetSettingsParams{GuildId: guild}, asKey)
+	gone, err := c.GetSettingsWithResponse(ctx, &v1client.GetSettingsParams{GuildId: guild.String()}, asKey)
 	if err != nil || gone.ApplicationproblemJSON401 == nil {
 		t.Fatalf("deleted key: %v %s", err, gone.Body)
 	}

@@ -22,14 +22,18 @@ func keysCannotManageKeys() *apierr.Error {
 }
 
 func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObject) (api.ListApiKeysResponseObject, error) {
-	_, err := s.authorizeGuild(ctx, req.Params.GuildId)
+	guild, err := readID(req.Params.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.authorizeGuild(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return keysForbidden[api.ListApiKeys403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListGuildKeys(ctx, req.Params.GuildId)
+	list, err := s.store.ListGuildKeys(ctx, guild)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +45,11 @@ func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObje
 }
 
 func (s *Server) CreateApiKey(ctx context.Context, req api.CreateApiKeyRequestObject) (api.CreateApiKeyResponseObject, error) {
-	k, err := s.createApiKey(ctx, req.Body.GuildId)
+	guild, err := readID(req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.createApiKey(ctx, guild)
 	switch apierr.CodeOf(err) {
 	case "":
 		return api.CreateApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyCreated{ApiKey: apiKey(k)}}, nil
@@ -66,7 +74,11 @@ func (s *Server) createApiKey(ctx context.Context, guild snowflake.ID) (store.Gu
 }
 
 func (s *Server) DeleteApiKey(ctx context.Context, req api.DeleteApiKeyRequestObject) (api.DeleteApiKeyResponseObject, error) {
-	k, err := s.deleteApiKey(ctx, req.Body.GuildId, req.Body.ApiKey)
+	guild, err := readID(req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.deleteApiKey(ctx, guild, req.Body.ApiKey)
 	switch apierr.CodeOf(err) {
 	case "":
 		return api.DeleteApiKey200JSONResponse{Success: api.SuccessTrue, Data: api.ApiKeyDeleted{ApiKey: apiKey(k)}}, nil
@@ -100,10 +112,10 @@ func (s *Server) deleteApiKey(ctx context.Context, guild snowflake.ID, token str
 func apiKey(k store.GuildKey) api.ApiKey {
 	return api.ApiKey{
 		Id:        k.ID,
-		GuildId:   k.GuildID,
+		GuildId:   k.GuildID.String(),
 		ApiKey:    k.Token,
 		LastUse:   k.LastUse,
 		CreatedAt: k.CreatedAt,
-		CreatedBy: k.CreatedBy,
+		CreatedBy: k.CreatedBy.String(),
 	}
 }

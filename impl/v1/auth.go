@@ -35,22 +35,30 @@ func (s *Server) Authorize(ctx context.Context, req api.AuthorizeRequestObject) 
 	default: // 429 is a limit, 500 the unexpected: WriteError's
 		return nil, err
 	}
-	out := api.Authorization{AccessToken: token, Sub: p.UserID, Target: api.AuthorizationTargetUser}
+	out := api.Authorization{AccessToken: token, Sub: p.UserID.String(), Target: api.AuthorizationTargetUser}
 	if p.Key != nil {
-		out.Sub, out.Target = p.Key.GuildID, api.AuthorizationTargetApiKey
+		out.Sub, out.Target = p.Key.GuildID.String(), api.AuthorizationTargetApiKey
 	}
 	return api.Authorize200JSONResponse{Success: api.SuccessTrue, Data: out}, nil
 }
 
 func (s *Server) ValidateUserPermissions(ctx context.Context, req api.ValidateUserPermissionsRequestObject) (api.ValidateUserPermissionsResponseObject, error) {
-	_, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	guild, err := readID(req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	target, err := readID(req.Body.Target)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.authorizeGuild(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return api.ValidateUserPermissions403ApplicationProblemPlusJSONResponse(s.declared(ctx, err)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.store.IsGuildAdmin(ctx, req.Body.GuildId, req.Body.Target)
+	ok, err := s.store.IsGuildAdmin(ctx, guild, target)
 	if err != nil {
 		return nil, err
 	}

@@ -38,8 +38,8 @@ func (p Principal) actor() store.Actor {
 // The security schemes of openapi/v1.yaml.
 const (
 	schemeDiscord = "discordToken"
-	schemeKey     = "apiKey"
-	schemeKeyBare = "apiKeyBare"
+	schemeKey     = "guildKeyBearer"
+	schemeKeyBare = "guildKeyBare"
 	schemeCookie  = "cookieAuth"
 )
 

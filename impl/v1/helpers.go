@@ -69,7 +69,7 @@ func (s *Server) userGuilds(ctx context.Context) ([]api.UserGuild, error) {
 		if err != nil {
 			return nil, apierr.New(apierr.Unavailable, "Discord answered with an invalid guild id.")
 		}
-		out = append(out, api.UserGuild{Id: id, Name: g.Name, Icon: g.Icon, Active: slices.Contains(administered, id)})
+		out = append(out, api.UserGuild{Id: id.String(), Name: g.Name, Icon: g.Icon, Active: slices.Contains(administered, id)})
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	api "github.com/apikeyd/apikeyd/gen/v1"
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
 )
 
@@ -38,7 +39,11 @@ func loggingDefaults(doc *openapi3.T) (map[string]bool, error) {
 }
 
 func (s *Server) GetLoggingStatus(ctx context.Context, req api.GetLoggingStatusRequestObject) (api.GetLoggingStatusResponseObject, error) {
-	l, err := s.loggingOf(ctx, req.Params.GuildId)
+	guild, err := readID(req.Params.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.loggingOf(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return guildForbidden[api.GetLoggingStatus403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
@@ -49,7 +54,11 @@ func (s *Server) GetLoggingStatus(ctx context.Context, req api.GetLoggingStatusR
 }
 
 func (s *Server) EnableLogging(ctx context.Context, req api.EnableLoggingRequestObject) (api.EnableLoggingResponseObject, error) {
-	body, err := s.setLogging(ctx, req.Body.GuildId, true)
+	guild, err := readID(req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.setLogging(ctx, guild, true)
 	switch apierr.CodeOf(err) {
 	case "":
 		return api.EnableLogging200JSONResponse(body), nil
@@ -62,7 +71,11 @@ func (s *Server) EnableLogging(ctx context.Context, req api.EnableLoggingRequest
 }
 
 func (s *Server) DisableLogging(ctx context.Context, req api.DisableLoggingRequestObject) (api.DisableLoggingResponseObject, error) {
-	body, err := s.setLogging(ctx, req.Body.GuildId, false)
+	guild, err := readID(req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.setLogging(ctx, guild, false)
 	switch apierr.CodeOf(err) {
 	case "":
 		return api.DisableLogging200JSONResponse(body), nil
@@ -76,7 +89,7 @@ func (s *Server) DisableLogging(ctx context.Context, req api.DisableLoggingReque
 
 // setLogging turns the module on or off: apierr.Conflict when it is in
 // that state already.
-func (s *Server) setLogging(ctx context.Context, guild api.Snowflake, enabled bool) (api.LoggingSettingsEnvelope, error) {
+func (s *Server) setLogging(ctx context.Context, guild snowflake.ID, enabled bool) (api.LoggingSettingsEnvelope, error) {
 	p, err := s.authorizeGuild(ctx, guild)
 	if err != nil {
 		return api.LoggingSettingsEnvelope{}, err
@@ -93,7 +106,11 @@ func (s *Server) setLogging(ctx context.Context, guild api.Snowflake, enabled bo
 }
 
 func (s *Server) GetLoggingSettings(ctx context.Context, req api.GetLoggingSettingsRequestObject) (api.GetLoggingSettingsResponseObject, error) {
-	l, err := s.loggingOf(ctx, req.Params.GuildId)
+	guild, err := readID(req.Params.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.loggingOf(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return guildForbidden[api.GetLoggingSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
@@ -108,7 +125,11 @@ func (s *Server) GetLoggingSettings(ctx context.Context, req api.GetLoggingSetti
 }
 
 func (s *Server) UpdateLoggingSettings(ctx context.Context, req api.UpdateLoggingSettingsRequestObject) (api.UpdateLoggingSettingsResponseObject, error) {
-	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	guild, err := readID(req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.authorizeGuild(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return guildForbidden[api.UpdateLoggingSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
@@ -119,7 +140,7 @@ func (s *Server) UpdateLoggingSettings(ctx context.Context, req api.UpdateLoggin
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.store.UpdateLoggingSettings(ctx, req.Body.GuildId, p.actor(), change, s.loggingDefaults)
+	l, err := s.store.UpdateLoggingSettings(ctx, guild, p.actor(), change, s.loggingDefaults)
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +152,18 @@ func (s *Server) UpdateLoggingSettings(ctx context.Context, req api.UpdateLoggin
 }
 
 func (s *Server) ResetLoggingSettings(ctx context.Context, req api.ResetLoggingSettingsRequestObject) (api.ResetLoggingSettingsResponseObject, error) {
-	p, err := s.authorizeGuild(ctx, req.Body.GuildId)
+	guild, err := readID(req.Body.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.authorizeGuild(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return guildForbidden[api.ResetLoggingSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.store.ResetLoggingSettings(ctx, req.Body.GuildId, p.actor(), s.loggingDefaults)
+	l, err := s.store.ResetLoggingSettings(ctx, guild, p.actor(), s.loggingDefaults)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +175,7 @@ func (s *Server) ResetLoggingSettings(ctx context.Context, req api.ResetLoggingS
 }
 
 // loggingOf reads the logging module of a guild the caller may act on.
-func (s *Server) loggingOf(ctx context.Context, guild api.Snowflake) (store.LoggingSettings, error) {
+func (s *Server) loggingOf(ctx context.Context, guild snowflake.ID) (store.LoggingSettings, error) {
 	if _, err := s.authorizeGuild(ctx, guild); err != nil {
 		return store.LoggingSettings{}, err
 	}
@@ -169,7 +194,14 @@ func (s *Server) loggingChange(b *api.ModuleLoggingUpdate) (store.LoggingChange,
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return store.LoggingChange{}, fmt.Errorf("read logging update: %w", err)
 	}
-	change := store.LoggingChange{LogsChannelID: b.LogsChannelId, Flags: map[string]bool{}}
+	change := store.LoggingChange{Flags: map[string]bool{}}
+	if b.LogsChannelId != nil {
+		channel, err := readID(*b.LogsChannelId)
+		if err != nil {
+			return store.LoggingChange{}, err
+		}
+		change.LogsChannelID = &channel
+	}
 	for name, v := range fields {
 		if _, known := s.loggingDefaults[name]; !known {
 			continue
@@ -215,7 +247,11 @@ const (
 
 func (s *Server) ListAuditEntries(ctx context.Context, req api.ListAuditEntriesRequestObject) (api.ListAuditEntriesResponseObject, error) {
 	q := req.Params
-	_, err := s.authorizeGuild(ctx, q.GuildId)
+	guild, err := readID(q.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.authorizeGuild(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return guildForbidden[api.ListAuditEntries403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
@@ -238,7 +274,7 @@ func (s *Server) ListAuditEntries(ctx context.Context, req api.ListAuditEntriesR
 		}
 	}
 	// One entry more than the page tells whether there is a next page.
-	entries, err := s.store.AuditEntries(ctx, q.GuildId, before, limit+1)
+	entries, err := s.store.AuditEntries(ctx, guild, before, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +285,7 @@ func (s *Server) ListAuditEntries(ctx context.Context, req api.ListAuditEntriesR
 	}
 	for _, e := range entries {
 		page.Entries = append(page.Entries, api.AuditEntry{
-			Id: e.ID, GuildId: e.GuildID, CreatedAt: e.CreatedAt,
+			Id: e.ID, GuildId: e.GuildID.String(), CreatedAt: e.CreatedAt,
 			Actor: e.Actor, Action: api.AuditEntryAction(e.Action), Changes: e.Changes,
 		})
 	}

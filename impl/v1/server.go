@@ -122,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 		BasePath:       BasePath,
 		Authenticate:   s.authenticate,
 		WriteError:     s.WriteError,
-		InvalidMessage: "The request does not match the API document",
+		InvalidMessage: msgInvalid,
 	}, func(mux *validate.Mux, errs validate.ErrorHandlers) {
 		strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
 			RequestErrorHandlerFunc:  errs.Invalid,

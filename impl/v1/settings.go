@@ -11,14 +11,18 @@ import (
 )
 
 func (s *Server) GetSettings(ctx context.Context, req api.GetSettingsRequestObject) (api.GetSettingsResponseObject, error) {
-	_, err := s.authorizeGuild(ctx, req.Params.GuildId)
+	guild, err := readID(req.Params.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.authorizeGuild(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return guildForbidden[api.GetSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.store.GuildSettings(ctx, req.Params.GuildId)
+	st, err := s.store.GuildSettings(ctx, guild)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +31,11 @@ func (s *Server) GetSettings(ctx context.Context, req api.GetSettingsRequestObje
 
 func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsRequestObject) (api.UpdateSettingsResponseObject, error) {
 	b := req.Body
-	p, err := s.authorizeGuild(ctx, b.GuildId)
+	guild, err := readID(b.GuildId)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.authorizeGuild(ctx, guild)
 	if apierr.CodeOf(err) == apierr.Forbidden {
 		return guildForbidden[api.UpdateSettings403ApplicationProblemPlusJSONResponse](s.declared(ctx, err)), nil
 	}
@@ -52,7 +60,7 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 	if b.AutoDelete != nil {
 		change.AutoDelete = ptr(int64(*b.AutoDelete))
 	}
-	st, err := s.store.UpdateGuildSettings(ctx, b.GuildId, p.actor(), change)
+	st, err := s.store.UpdateGuildSettings(ctx, guild, p.actor(), change)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +70,7 @@ func (s *Server) UpdateSettings(ctx context.Context, req api.UpdateSettingsReque
 func settingsFields(st store.GuildSettings) api.Settings {
 	out := api.Settings{
 		Id:            st.ID,
-		GuildId:       st.GuildID,
+		GuildId:       st.GuildID.String(),
 		Language:      api.SettingsLanguage(st.Language),
 		Gmt:           st.GMT,
 		UnitSystem:    api.SettingsUnitSystem(st.UnitSystem),

@@ -68,7 +68,7 @@ func encodeSettings(st store.GuildSettings) (settingsAnswer, error) {
 	body, err := json.Marshal(api.GetSettings200JSONResponse{Success: api.SuccessTrue, Data: api.GuildSettings{
 		// apikeyd is no Discord bot: it knows no guild names or icons,
 		// and sells nothing.
-		Metadata:     api.Guild{Id: st.GuildID, Name: "", Icon: nil, Active: true},
+		Metadata:     api.Guild{Id: st.GuildID.String(), Name: "", Icon: nil, Active: true},
 		Settings:     settingsFields(st),
 		Entitlements: []api.Entitlement{},
 	}})
