@@ -19,11 +19,14 @@ import (
 //go:generate go run -C tools ./tzlist ../gen/tz/zones.gen.go
 //go:generate go run -C tools ./docjson ../gen/docsjson/docsjson.gen.go ../openapi/v1.yaml ../openapi/apikeys.yaml
 
-// schema is embedded here because Go embeds only files at or below the
-// embedding package, and schema.sql sits at the top for sqlc.
-//
-//go:embed schema.sql
-var schema string
+// The schemas are embedded here because Go embeds only files at or below
+// the embedding package, and they sit at the top for sqlc.
+var (
+	//go:embed schema.sql
+	sqliteSchema string
+	//go:embed schema.postgres.sql
+	postgresSchema string
+)
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
@@ -36,7 +39,7 @@ func main() {
 		Getenv:  os.Getenv,
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
-		Schema:  schema,
+		Schemas: app.Schemas{SQLite: sqliteSchema, PostgreSQL: postgresSchema},
 		Version: version,
 	}))
 }

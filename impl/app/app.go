@@ -53,8 +53,11 @@ type Server struct {
 var errDatabaseInUse = errors.New("the database is in use by another apikeyd server: stop it first")
 
 // New opens the store, installs the System key on first start and builds
-// the handler. schema is schema.sql.
-func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Server, error) {
+// the handler.
+func New(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*Server, error) {
+	if err := requireKeysFromEnvironment(cfg, true); err != nil {
+		return nil, err
+	}
 	if cfg.SystemKey != "" {
 		if err := checkSystemKey("APIKEYD_SYSTEM_KEY", cfg.SystemKey); err != nil {
 			return nil, err
@@ -70,7 +73,7 @@ func New(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	st, unlock, err := openLockedStore(ctx, cfg, schema, log)
+	st, unlock, err := openLockedStore(ctx, cfg, schemas, log)
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func TestMainSubcommands(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := app.Main(context.Background(), app.Env{
 			Args: c.args, Getenv: func(string) string { return "" },
-			Stdout: &stdout, Stderr: &stderr, Schema: apptest.Schema(t), Version: "test",
+			Stdout: &stdout, Stderr: &stderr, Schemas: apptest.Schema(t), Version: "test",
 		})
 		if code != c.wantCode || !strings.Contains(stdout.String(), c.wantOut) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", c.args, code, stdout.String(), stderr.String())

@@ -323,7 +323,7 @@ func serveCIMode(t *testing.T, args []string, env map[string]string) (string, *s
 
 // serveCIModeWithSchema is serveCIMode for a test that has left the
 // repository's directory, where apptest.Schema finds schema.sql.
-func serveCIModeWithSchema(t *testing.T, schema string, args []string, env map[string]string) (string, *syncBuffer) {
+func serveCIModeWithSchema(t *testing.T, schemas app.Schemas, args []string, env map[string]string) (string, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var log syncBuffer
@@ -331,7 +331,7 @@ func serveCIModeWithSchema(t *testing.T, schema string, args []string, env map[s
 	go func() {
 		done <- app.Main(ctx, app.Env{
 			Args: append([]string{"serve"}, args...), Getenv: func(k string) string { return env[k] },
-			Stdout: &log, Stderr: &log, Schema: schema,
+			Stdout: &log, Stderr: &log, Schemas: schemas,
 		})
 	}()
 	url := waitListening(t, &log, done)

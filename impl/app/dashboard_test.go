@@ -110,7 +110,7 @@ func TestServeLogsTheRedirectURIOnce(t *testing.T) {
 		exit <- app.Main(ctx, app.Env{
 			Args:   []string{"serve", "--addr", "127.0.0.1:0", "--public-url", "https://keys.example.com", "--discord-client-secret-file", secret},
 			Getenv: func(k string) string { return env[k] },
-			Stdout: io.Discard, Stderr: w, Schema: apptest.Schema(t),
+			Stdout: io.Discard, Stderr: w, Schemas: apptest.Schema(t),
 		})
 		w.Close()
 	}()

@@ -32,7 +32,7 @@ func prepareDataFiles(cfg Config, log *slog.Logger) error {
 // new one is intended.
 func refuseLostDatabase(cfg Config) error {
 	path := cfg.DBPath()
-	if path == ":memory:" || cfg.NewDatabase {
+	if path == ":memory:" || cfg.onPostgres() || cfg.NewDatabase {
 		return nil
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
@@ -52,7 +52,7 @@ func refuseLostDatabase(cfg Config) error {
 // other users of the machine could read it.
 func makeDataFilesPrivate(cfg Config, log *slog.Logger) error {
 	var paths []string
-	if db := cfg.DBPath(); db != ":memory:" {
+	if db := cfg.DBPath(); db != ":memory:" && !cfg.onPostgres() {
 		paths = append(paths, db, db+"-wal", db+"-shm")
 	}
 	masterKey, pendingMasterKey := datadir.MasterKeyPaths(cfg.DataDir)

@@ -46,7 +46,7 @@ func guildAdmin(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, env.Schema, slog.New(slog.NewTextHandler(env.Stderr, nil)))
+	st, err := openStore(ctx, cfg, env.Schemas, slog.New(slog.NewTextHandler(env.Stderr, nil)))
 	if err != nil {
 		return err
 	}

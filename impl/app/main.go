@@ -16,7 +16,7 @@ type Env struct {
 	Getenv  func(string) string
 	Stdout  io.Writer
 	Stderr  io.Writer
-	Schema  string
+	Schemas Schemas
 	Version string
 }
 
@@ -78,7 +78,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	log := newLogger(env.Stderr, cfg.LogFormat)
-	srv, err := New(ctx, cfg, env.Schema, log)
+	srv, err := New(ctx, cfg, env.Schemas, log)
 	if err != nil {
 		return err
 	}

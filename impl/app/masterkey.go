@@ -53,7 +53,7 @@ func rotateMasterKey(ctx context.Context, env Env, args []string) error {
 		next = keys.NewMasterKey()
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	st, unlock, err := openLockedStore(ctx, cfg, env.Schema, log)
+	st, unlock, err := openLockedStore(ctx, cfg, env.Schemas, log)
 	if err != nil {
 		return err
 	}
@@ -105,13 +105,13 @@ func rotate(ctx context.Context, st *store.Store, sealer *keys.Sealer, next []by
 // still holds: it opens the store with that key and makes it the current
 // one. mismatch is the error of opening with the current key, returned if
 // there is no such rotation to finish.
-func finishMasterKeyRotation(ctx context.Context, cfg Config, schema string, log *slog.Logger, mismatch error) (*store.Store, error) {
+func finishMasterKeyRotation(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger, mismatch error) (*store.Store, error) {
 	current, pending := datadir.MasterKeyPaths(cfg.DataDir)
 	next, err := datadir.ReadMasterKeyFile(pending)
 	if err != nil {
 		return nil, mismatch
 	}
-	st, err := openWithKey(ctx, cfg, schema, next)
+	st, err := openWithKey(ctx, cfg, schemas, next)
 	if err != nil {
 		return nil, err
 	}

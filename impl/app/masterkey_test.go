@@ -119,7 +119,7 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 	}
 	oldSealer, _ := keys.NewSealer(old)
 	nextSealer, _ := keys.NewSealer(next)
-	st, err := store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: apptest.Schema(t), Sealer: oldSealer})
+	st, err := apptest.OpenStore(t, cfg, oldSealer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func resealUnlocked(t *testing.T, cfg app.Config, next []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), store.Config{Path: cfg.DBPath(), Schema: apptest.Schema(t), Sealer: oldSealer})
+	st, err := apptest.OpenStore(t, cfg, oldSealer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func openFileStore(t *testing.T, cfg app.Config) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), store.Config{Path: cfg.DBPath(), Schema: apptest.Schema(t), Sealer: sealer})
+	st, err := apptest.OpenStore(t, cfg, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 // openLockedStore opens the store as the one process that may serve it
 // (lockDatabase); unlock releases it once the store is closed.
-func openLockedStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (st *store.Store, unlock func() error, err error) {
+func openLockedStore(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (st *store.Store, unlock func() error, err error) {
 	if err := prepareDataFiles(cfg, log); err != nil {
 		return nil, nil, err
 	}
@@ -21,10 +21,10 @@ func openLockedStore(ctx context.Context, cfg Config, schema string, log *slog.L
 	if err != nil {
 		return nil, nil, err
 	}
-	if unlock, err = lockDatabase(cfg.DBPath()); err != nil {
+	if unlock, err = lockServer(ctx, cfg); err != nil {
 		return nil, nil, err
 	}
-	if st, err = openWithMasterKey(ctx, cfg, schema, log, master); err != nil {
+	if st, err = openWithMasterKey(ctx, cfg, schemas, log, master); err != nil {
 		unlock()
 		return nil, nil, err
 	}
@@ -33,7 +33,7 @@ func openLockedStore(ctx context.Context, cfg Config, schema string, log *slog.L
 
 // openStore opens the database of cfg beside any server that serves it,
 // for the commands that may run beside one.
-func openStore(ctx context.Context, cfg Config, schema string, log *slog.Logger) (*store.Store, error) {
+func openStore(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*store.Store, error) {
 	if err := prepareDataFiles(cfg, log); err != nil {
 		return nil, err
 	}
@@ -41,11 +41,15 @@ func openStore(ctx context.Context, cfg Config, schema string, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	return openWithMasterKey(ctx, cfg, schema, log, master)
+	return openWithMasterKey(ctx, cfg, schemas, log, master)
 }
 
-// loadMasterKey is the master key of cfg, generated on first start.
+// loadMasterKey is the master key of cfg, generated on first start on
+// SQLite.
 func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
+	if err := requireKeysFromEnvironment(cfg, false); err != nil {
+		return nil, err
+	}
 	master, created, err := datadir.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -59,18 +63,22 @@ func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
 
 // openWithMasterKey opens the database of cfg with master, or finishes an
 // interrupted rotation away from it.
-func openWithMasterKey(ctx context.Context, cfg Config, schema string, log *slog.Logger, master []byte) (*store.Store, error) {
-	st, err := openWithKey(ctx, cfg, schema, master)
+func openWithMasterKey(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger, master []byte) (*store.Store, error) {
+	st, err := openWithKey(ctx, cfg, schemas, master)
 	if errors.Is(err, store.ErrMasterKeyMismatch) && cfg.MasterKey == "" {
-		return finishMasterKeyRotation(ctx, cfg, schema, log, err)
+		return finishMasterKeyRotation(ctx, cfg, schemas, log, err)
 	}
 	return st, err
 }
 
-func openWithKey(ctx context.Context, cfg Config, schema string, master []byte) (*store.Store, error) {
+func openWithKey(ctx context.Context, cfg Config, schemas Schemas, master []byte) (*store.Store, error) {
 	sealer, err := keys.NewSealer(master)
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	return store.Open(ctx, store.Config{Path: cfg.DBPath(), Schema: schema, Sealer: sealer, Now: cfg.Now})
+	engine, err := OpenEngine(ctx, cfg, schemas)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, engine, store.Config{Sealer: sealer, Now: cfg.Now})
 }

@@ -45,13 +45,16 @@ func rotateSystemKey(ctx context.Context, env Env, args []string) error {
 	}
 	token := env.Getenv("APIKEYD_NEW_SYSTEM_KEY")
 	generate := token == ""
+	if generate && cfg.onPostgres() {
+		return fmt.Errorf("%w: give the new System key in APIKEYD_NEW_SYSTEM_KEY", errKeysNotFromEnvironment)
+	}
 	if !generate {
 		if err := checkSystemKey("APIKEYD_NEW_SYSTEM_KEY", token); err != nil {
 			return err
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	st, unlock, err := openLockedStore(ctx, cfg, env.Schema, log)
+	st, unlock, err := openLockedStore(ctx, cfg, env.Schemas, log)
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,7 @@ func (i *Instance) RotateMasterKey(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, store.Config{Path: i.Config.DBPath(), Schema: Schema(t), Sealer: from})
+	st, err := OpenStore(t, i.Config, from)
 	if err != nil {
 		t.Fatalf("open the store beside the server: %v", err)
 	}
@@ -131,20 +131,39 @@ func (i *Instance) RotateMasterKey(t testing.TB) {
 	i.Config.MasterKey = base64.StdEncoding.EncodeToString(next)
 }
 
-// Schema reads schema.sql from the module root.
-func Schema(t testing.TB) string {
+// OpenStore opens a store of its own on the database of cfg, beside any
+// server on it, sealing with sealer.
+func OpenStore(t testing.TB, cfg app.Config, sealer *keys.Sealer) (*store.Store, error) {
+	t.Helper()
+	engine, err := app.OpenEngine(context.Background(), cfg, Schema(t))
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(context.Background(), engine, store.Config{Sealer: sealer})
+}
+
+// Schema reads both engines' schemas (schema.sql, schema.postgres.sql)
+// from the module root.
+func Schema(t testing.TB) app.Schemas {
+	t.Helper()
+	return app.Schemas{SQLite: moduleFile(t, "schema.sql"), PostgreSQL: moduleFile(t, "schema.postgres.sql")}
+}
+
+// moduleFile reads the file name at the module root, found above the
+// test's directory.
+func moduleFile(t testing.TB, name string) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "schema.sql")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 			return string(b)
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("schema.sql not found above the test's directory")
+			t.Fatalf("%s not found above the test's directory", name)
 		}
 		dir = parent
 	}
@@ -222,7 +241,7 @@ func Main(t testing.TB, env map[string]string, args ...string) (code int, stdout
 	var out, errOut bytes.Buffer
 	code = app.Main(context.Background(), app.Env{
 		Args: args, Getenv: func(k string) string { return env[k] },
-		Stdout: &out, Stderr: &errOut, Schema: Schema(t),
+		Stdout: &out, Stderr: &errOut, Schemas: Schema(t),
 	})
 	return code, out.String(), errOut.String()
 }

@@ -2,12 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // GuildAdmin is a user who administers a guild.
@@ -21,14 +20,13 @@ type GuildAdmin struct {
 // new. It reports false when the user was an administrator already.
 func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
 	var added int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		if err := s.ensureGuild(ctx, q, guild); err != nil {
 			return err
 		}
 		var err error
-		added, err = q.AddGuildAdmin(ctx, db.AddGuildAdminParams{GuildID: int64(guild), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
-		return dbError(err)
+		added, err = q.AddGuildAdmin(ctx, driver.AddGuildAdminParams{GuildID: int64(guild), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("add guild admin: %w", err)
@@ -39,10 +37,10 @@ func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bo
 // RemoveGuildAdmin takes the right away; false if the user did not have it.
 func (s *Store) RemoveGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
-		n, err = s.q.WithTx(tx).RemoveGuildAdmin(ctx, db.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
-		return dbError(err)
+		n, err = q.RemoveGuildAdmin(ctx, driver.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("remove guild admin: %w", err)
@@ -53,7 +51,7 @@ func (s *Store) RemoveGuildAdmin(ctx context.Context, guild, user snowflake.ID) 
 // ListGuildAdmins lists the administrators of guild, or of every guild
 // when guild is zero.
 func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]GuildAdmin, error) {
-	var rows []db.GuildAdmin
+	var rows []driver.GuildAdmin
 	var err error
 	if guild == 0 {
 		rows, err = s.q.ListAllGuildAdmins(ctx)
@@ -61,7 +59,7 @@ func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]Guil
 		rows, err = s.q.ListGuildAdmins(ctx, int64(guild))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list guild admins: %w", dbError(err))
+		return nil, fmt.Errorf("list guild admins: %w", err)
 	}
 	out := make([]GuildAdmin, len(rows))
 	for i, r := range rows {
@@ -72,9 +70,9 @@ func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]Guil
 
 // IsGuildAdmin reports whether user administers guild.
 func (s *Store) IsGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
-	ok, err := s.q.IsGuildAdmin(ctx, db.IsGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
+	ok, err := s.q.IsGuildAdmin(ctx, driver.IsGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
 	if err != nil {
-		return false, fmt.Errorf("check guild admin: %w", dbError(err))
+		return false, fmt.Errorf("check guild admin: %w", err)
 	}
 	return ok, nil
 }
@@ -83,7 +81,7 @@ func (s *Store) IsGuildAdmin(ctx context.Context, guild, user snowflake.ID) (boo
 func (s *Store) GuildsOfAdmin(ctx context.Context, user snowflake.ID) ([]snowflake.ID, error) {
 	rows, err := s.q.ListGuildsOfAdmin(ctx, int64(user))
 	if err != nil {
-		return nil, fmt.Errorf("list guilds of admin: %w", dbError(err))
+		return nil, fmt.Errorf("list guilds of admin: %w", err)
 	}
 	out := make([]snowflake.ID, len(rows))
 	for i, g := range rows {

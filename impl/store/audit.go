@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // Actor is who makes a change through /v1: a Discord user, or an API key
@@ -51,7 +51,7 @@ type AuditEntry struct {
 }
 
 // audit writes an entry with q, inside the transaction of the change.
-func (s *Store) audit(ctx context.Context, q *db.Queries, guild snowflake.ID, actor Actor, action string, changes map[string]any) error {
+func (s *Store) audit(ctx context.Context, q driver.Queries, guild snowflake.ID, actor Actor, action string, changes map[string]any) error {
 	b, err := json.Marshal(changes)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
@@ -60,9 +60,9 @@ func (s *Store) audit(ctx context.Context, q *db.Queries, guild snowflake.ID, ac
 	if actor.UserID != 0 {
 		user = sql.NullInt64{Int64: int64(actor.UserID), Valid: true}
 	}
-	return dbError(q.CreateAuditEntry(ctx, db.CreateAuditEntryParams{
+	return q.CreateAuditEntry(ctx, driver.CreateAuditEntryParams{
 		GuildID: int64(guild), CreatedAt: s.now().UnixMilli(), ActorUser: user, Action: action, Changes: string(b),
-	}))
+	})
 }
 
 // AuditEntries returns up to limit entries of guild older than entry
@@ -71,9 +71,9 @@ func (s *Store) AuditEntries(ctx context.Context, guild snowflake.ID, before int
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.q.ListAuditEntries(ctx, db.ListAuditEntriesParams{GuildID: int64(guild), Before: before, PageSize: int64(limit)})
+	rows, err := s.q.ListAuditEntries(ctx, driver.ListAuditEntriesParams{GuildID: int64(guild), Before: before, PageSize: int64(limit)})
 	if err != nil {
-		return nil, fmt.Errorf("list audit entries: %w", dbError(err))
+		return nil, fmt.Errorf("list audit entries: %w", err)
 	}
 	out := make([]AuditEntry, len(rows))
 	for i, r := range rows {

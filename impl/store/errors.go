@@ -1,12 +1,16 @@
 package store
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/apikeyd/apikeyd/impl/store/driver"
+)
 
 // ErrDatabase marks every error that the database, or the connection to
 // it, returned: a failure of the server rather than of a request. Each
-// engine wraps it around its driver's errors where it calls the driver, so
+// engine wraps it around its driver's errors (driver.ErrDatabase), so
 // that callers classify with errors.Is instead of reading driver messages.
-var ErrDatabase = errors.New("database")
+var ErrDatabase = driver.ErrDatabase
 
 // The store's refusals: states of the data that a request can run into.
 // They say what is so, not what a client reads: each family words them
@@ -30,11 +34,10 @@ var (
 	// ran with the old one, which must seal nothing more; it needs a
 	// restart.
 	ErrMasterKeyRotated = errors.New("the master key was rotated under this process")
-	// ErrDatabaseFileGone: the database file was deleted, or another file
-	// put at its path, while this process had it open. Nothing it writes
-	// now would be found again: it writes nothing more, and is not ready.
-	// It comes wrapped in ErrDatabase.
-	ErrDatabaseFileGone = errors.New("the database file was deleted or replaced under this process")
+	// ErrDatabaseFileGone: SQLite's database file was deleted, or another
+	// file put at its path, while this process had it open
+	// (driver.ErrDatabaseFileGone). It comes wrapped in ErrDatabase.
+	ErrDatabaseFileGone = driver.ErrDatabaseFileGone
 	// ErrMasterKeyMismatch means the database's keys are sealed under
 	// another master key than the one apikeyd was given.
 	ErrMasterKeyMismatch = errors.New("the master key is not the one the stored keys are sealed under")

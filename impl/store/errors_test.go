@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -29,7 +28,7 @@ func TestDatabaseFailuresAreErrDatabase(t *testing.T) {
 	}
 	flags := map[string]bool{"log_errors": true}
 	lang := "nl"
-	st.db.Close()
+	sqliteDB(st).Close()
 	calls := map[string]func() error{
 		"Ready":            func() error { return st.Ready(ctx) },
 		"AddGuildAdmin":    func() error { _, err := st.AddGuildAdmin(ctx, guild, 3); return err },
@@ -78,16 +77,6 @@ func TestDatabaseFailuresAreErrDatabase(t *testing.T) {
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrDatabase) {
 			t.Errorf("%s: got %v, want ErrDatabase", name, err)
-		}
-	}
-}
-
-// What a database call returns that is no failure of the database is
-// not marked: no row is an answer, and a context's error is the caller's.
-func TestDBErrorLeavesAnswersAndCallers(t *testing.T) {
-	for _, err := range []error{nil, sql.ErrNoRows, context.Canceled, context.DeadlineExceeded} {
-		if got := dbError(err); errors.Is(got, ErrDatabase) || got != err {
-			t.Errorf("dbError(%v) = %v", err, got)
 		}
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // GuildKey is a /v1 API key, opened for display.
@@ -55,8 +55,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	}
 	now := s.now()
 	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err = s.engine.InTx(ctx, func(q driver.Queries) error {
 		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
 		}
@@ -64,7 +63,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 			return err
 		}
 		var err error
-		if key.ID, err = insertGuildKey(ctx, q, db.CreateGuildKeyParams{
+		if key.ID, err = insertGuildKey(ctx, q, driver.CreateGuildKeyParams{
 			GuildID: int64(guild), KeyHash: hash, KeySealed: sealed,
 			CreatedAt: now.UnixMilli(), CreatedBy: int64(createdBy.UserID),
 		}, max); err != nil {
@@ -80,16 +79,16 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 
 // insertGuildKey stores key with q, inside a transaction, unless its guild
 // holds max keys already (ErrGuildKeyLimit).
-func insertGuildKey(ctx context.Context, q *db.Queries, key db.CreateGuildKeyParams, max int) (int64, error) {
+func insertGuildKey(ctx context.Context, q driver.Queries, key driver.CreateGuildKeyParams, max int) (int64, error) {
 	n, err := q.CountGuildKeys(ctx, key.GuildID)
 	if err != nil {
-		return 0, dbError(err)
+		return 0, err
 	}
 	if n >= int64(max) {
 		return 0, ErrGuildKeyLimit
 	}
 	id, err := q.CreateGuildKey(ctx, key)
-	return id, dbError(err)
+	return id, err
 }
 
 // GuildKeyByToken finds the key a request carries: ErrKeyNotFound if
@@ -105,7 +104,7 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 		return GuildKeyRef{}, ErrKeyNotFound
 	}
 	if err != nil {
-		return GuildKeyRef{}, fmt.Errorf("look up guild key: %w", dbError(err))
+		return GuildKeyRef{}, fmt.Errorf("look up guild key: %w", err)
 	}
 	ref := GuildKeyRef{ID: row.ID, GuildID: snowflake.ID(row.GuildID), LastUse: millisPtr(row.LastUse)}
 	s.guildKeys.put(hash, ref, gen)
@@ -118,7 +117,7 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 	defer done()
 	rows, err := s.q.ListGuildKeys(ctx, int64(guild))
 	if err != nil {
-		return nil, fmt.Errorf("list guild keys: %w", dbError(err))
+		return nil, fmt.Errorf("list guild keys: %w", err)
 	}
 	out := make([]GuildKey, 0, len(rows))
 	for _, r := range rows {
@@ -138,17 +137,16 @@ func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildK
 // once made it answer an error for a committed delete), and so that a
 // key can be revoked whatever the master key.
 func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Actor, token string) (GuildKey, error) {
-	var row db.GuildKey
+	var row driver.GuildKey
 	hash := keys.Hash(token)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
-		row, err = q.DeleteGuildKey(ctx, db.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: hash})
+		row, err = q.DeleteGuildKey(ctx, driver.DeleteGuildKeyParams{GuildID: int64(guild), KeyHash: hash})
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrKeyNotFound
 		}
 		if err != nil {
-			return dbError(err)
+			return err
 		}
 		return s.audit(ctx, q, guild, actor, ActionKeyDeleted, map[string]any{"id": row.ID})
 	})
@@ -161,7 +159,7 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 	return guildKey(row, token), nil
 }
 
-func openGuildKey(sealer *keys.Sealer, r db.GuildKey) (GuildKey, error) {
+func openGuildKey(sealer *keys.Sealer, r driver.GuildKey) (GuildKey, error) {
 	token, err := sealer.Open(r.KeySealed, r.KeyHash)
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("open guild key %d: %w", r.ID, err)
@@ -170,7 +168,7 @@ func openGuildKey(sealer *keys.Sealer, r db.GuildKey) (GuildKey, error) {
 }
 
 // guildKey is the stored key r, whose token is token.
-func guildKey(r db.GuildKey, token string) GuildKey {
+func guildKey(r driver.GuildKey, token string) GuildKey {
 	return GuildKey{
 		ID:        r.ID,
 		GuildID:   snowflake.ID(r.GuildID),
@@ -184,11 +182,10 @@ func guildKey(r db.GuildKey, token string) GuildKey {
 // TouchGuildKeys records when keys were last used, in one transaction;
 // a recorded use is never moved back in time.
 func (s *Store) TouchGuildKeys(ctx context.Context, uses map[int64]time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		for id, at := range uses {
-			if err := q.TouchGuildKey(ctx, db.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: at.UnixMilli(), Valid: true}, ID: id}); err != nil {
-				return dbError(err)
+			if err := q.TouchGuildKey(ctx, driver.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: at.UnixMilli(), Valid: true}, ID: id}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -209,18 +206,18 @@ func millisPtr(v sql.NullInt64) *time.Time {
 
 // resealGuildKeys seals every guild key under to instead of from, for
 // Reseal.
-func resealGuildKeys(ctx context.Context, q *db.Queries, from, to *keys.Sealer) (int, error) {
+func resealGuildKeys(ctx context.Context, q driver.Queries, from, to *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedGuildKeys(ctx)
 	if err != nil {
-		return 0, dbError(err)
+		return 0, err
 	}
 	for _, r := range rows {
 		sealed, err := reseal(from, to, r.KeySealed, r.KeyHash)
 		if err != nil {
 			return 0, fmt.Errorf("guild key %d: %w", r.ID, err)
 		}
-		if err := q.ResealGuildKey(ctx, db.ResealGuildKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
-			return 0, dbError(err)
+		if err := q.ResealGuildKey(ctx, driver.ResealGuildKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
+			return 0, err
 		}
 	}
 	return len(rows), nil

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // LoggingSettings are the logging module's state and settings of a guild.
@@ -34,13 +34,13 @@ func (s *Store) LoggingSettings(ctx context.Context, guild snowflake.ID) (Loggin
 	return s.loggingSettings(ctx, s.q, guild)
 }
 
-func (s *Store) loggingSettings(ctx context.Context, q *db.Queries, guild snowflake.ID) (LoggingSettings, error) {
+func (s *Store) loggingSettings(ctx context.Context, q driver.Queries, guild snowflake.ID) (LoggingSettings, error) {
 	r, err := q.GetLoggingSettings(ctx, int64(guild))
 	if errors.Is(err, sql.ErrNoRows) {
 		return LoggingSettings{}, ErrGuildNotFound
 	}
 	if err != nil {
-		return LoggingSettings{}, fmt.Errorf("read logging settings: %w", dbError(err))
+		return LoggingSettings{}, fmt.Errorf("read logging settings: %w", err)
 	}
 	out := LoggingSettings{ID: r.ID, GuildID: snowflake.ID(r.GuildID), Enabled: r.Enabled != 0, Flags: map[string]bool{}}
 	if r.LogsChannelID.Valid {
@@ -58,8 +58,7 @@ func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor
 	var out LoggingSettings
 	// module_logging of the general settings is this same fact.
 	defer s.settings.forget(guildCacheKey(guild))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		cur, err := s.loggingSettings(ctx, q, guild)
 		if err != nil {
 			return err
@@ -75,8 +74,8 @@ func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor
 		if enabled {
 			v, action = 1, ActionLoggingEnabled
 		}
-		if err := q.SetLoggingEnabled(ctx, db.SetLoggingEnabledParams{Enabled: v, GuildID: int64(guild)}); err != nil {
-			return dbError(err)
+		if err := q.SetLoggingEnabled(ctx, driver.SetLoggingEnabledParams{Enabled: v, GuildID: int64(guild)}); err != nil {
+			return err
 		}
 		cur.Enabled = enabled
 		out = cur
@@ -142,8 +141,7 @@ func (s *Store) ResetLoggingSettings(ctx context.Context, guild snowflake.ID, ac
 // they are written with their audit entry.
 func (s *Store) changeLogging(ctx context.Context, guild snowflake.ID, actor Actor, action string, apply func(*LoggingSettings) map[string]any) (LoggingSettings, error) {
 	var out LoggingSettings
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		cur, err := s.loggingSettings(ctx, q, guild)
 		if err != nil {
 			return err
@@ -161,7 +159,7 @@ func (s *Store) changeLogging(ctx context.Context, guild snowflake.ID, actor Act
 	return out, err
 }
 
-func (s *Store) writeLogging(ctx context.Context, q *db.Queries, l LoggingSettings) error {
+func (s *Store) writeLogging(ctx context.Context, q driver.Queries, l LoggingSettings) error {
 	flags, err := json.Marshal(l.Flags)
 	if err != nil {
 		return err
@@ -170,5 +168,5 @@ func (s *Store) writeLogging(ctx context.Context, q *db.Queries, l LoggingSettin
 	if l.LogsChannelID != 0 {
 		channel = sql.NullInt64{Int64: int64(l.LogsChannelID), Valid: true}
 	}
-	return dbError(q.UpdateLoggingSettings(ctx, db.UpdateLoggingSettingsParams{LogsChannelID: channel, Flags: string(flags), GuildID: int64(l.GuildID)}))
+	return q.UpdateLoggingSettings(ctx, driver.UpdateLoggingSettingsParams{LogsChannelID: channel, Flags: string(flags), GuildID: int64(l.GuildID)})
 }

@@ -6,21 +6,21 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 const metaMasterKey = "master_key_fingerprint"
 
 // checkMasterKey makes sure the sealer's master key is the database's,
 // recording it on first use.
-func checkMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) error {
+func checkMasterKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
 	have, err := q.GetMeta(ctx, metaMasterKey)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return dbError(q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: sealer.Fingerprint()}))
+		return q.SetMeta(ctx, driver.SetMetaParams{Name: metaMasterKey, Value: sealer.Fingerprint()})
 	case err != nil:
-		return fmt.Errorf("read master key fingerprint: %w", dbError(err))
+		return fmt.Errorf("read master key fingerprint: %w", err)
 	case have != sealer.Fingerprint():
 		return ErrMasterKeyMismatch
 	}
@@ -30,7 +30,7 @@ func checkMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) err
 // sealedUnderOurKey is checked inside every transaction that stores a key
 // sealed by sealer: if another process rotated the master key under a
 // running server, it must not go on sealing with the old one.
-func sealedUnderOurKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) error {
+func sealedUnderOurKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
 	if err := checkMasterKey(ctx, q, sealer); errors.Is(err, ErrMasterKeyMismatch) {
 		return ErrMasterKeyRotated
 	} else if err != nil {
@@ -43,13 +43,13 @@ func sealedUnderOurKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) 
 // sealed under another master key than sealer's: another process rotated
 // it under this one. It only reads, for readiness and for telling a key
 // that does not open from a key sealed under another master key.
-func ourMasterKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer) error {
+func ourMasterKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
 	have, err := q.GetMeta(ctx, metaMasterKey)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil // Open records it; nothing is sealed under another
 	case err != nil:
-		return fmt.Errorf("read master key fingerprint: %w", dbError(err))
+		return fmt.Errorf("read master key fingerprint: %w", err)
 	case have != sealer.Fingerprint():
 		return ErrMasterKeyRotated
 	}
@@ -74,8 +74,7 @@ func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 	s.sealing.Lock()
 	defer s.sealing.Unlock()
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		if err := checkMasterKey(ctx, q, s.sealer); err != nil {
 			return err
 		}
@@ -91,7 +90,7 @@ func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
 			return err
 		}
 		n = users + guilds
-		return dbError(q.SetMeta(ctx, db.SetMetaParams{Name: metaMasterKey, Value: next.Fingerprint()}))
+		return q.SetMeta(ctx, driver.SetMetaParams{Name: metaMasterKey, Value: next.Fingerprint()})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reseal keys: %w", err)

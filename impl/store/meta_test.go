@@ -89,7 +89,7 @@ func TestAStoreResealedByAnotherProcess(t *testing.T) {
 	if _, err := st.CreateUserKey(ctx, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
-	other, err := Open(ctx, Config{Path: path, Schema: realSchema(t), Sealer: st.sealer})
+	other, err := openSQLite(t, path, Config{Sealer: st.sealer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // Seed is data with fixed values that a start applies (apikeyd serve
@@ -75,9 +75,8 @@ func (s *Store) ApplySeed(ctx context.Context, seed Seed, maxKeysPerGuild int) (
 	for _, g := range seed.Guilds {
 		defer s.settings.forget(guildCacheKey(g.ID))
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		res = SeedResult{}
-		q := s.q.WithTx(tx)
 		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
 		}
@@ -99,14 +98,14 @@ func (s *Store) ApplySeed(ctx context.Context, seed Seed, maxKeysPerGuild int) (
 	return res, nil
 }
 
-func (s *Store) seedGuild(ctx context.Context, q *db.Queries, sealer *keys.Sealer, g SeedGuild, max int, res *SeedResult) error {
+func (s *Store) seedGuild(ctx context.Context, q driver.Queries, sealer *keys.Sealer, g SeedGuild, max int, res *SeedResult) error {
 	if err := s.ensureGuild(ctx, q, g.ID); err != nil {
 		return err
 	}
 	for _, user := range g.Admins {
-		n, err := q.AddGuildAdmin(ctx, db.AddGuildAdminParams{GuildID: int64(g.ID), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
+		n, err := q.AddGuildAdmin(ctx, driver.AddGuildAdminParams{GuildID: int64(g.ID), UserID: int64(user), CreatedAt: s.now().UnixMilli()})
 		if err != nil {
-			return dbError(err)
+			return err
 		}
 		res.AdminsAdded += int(n)
 	}
@@ -130,7 +129,7 @@ func (s *Store) seedGuild(ctx context.Context, q *db.Queries, sealer *keys.Seale
 }
 
 // seedGuildKey stores token as a key of guild unless it is one already.
-func (s *Store) seedGuildKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer, guild snowflake.ID, token string, max int) (bool, error) {
+func (s *Store) seedGuildKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer, guild snowflake.ID, token string, max int) (bool, error) {
 	hash := keys.Hash(token)
 	switch row, err := q.GetGuildKeyByHash(ctx, hash); {
 	case err == nil && snowflake.ID(row.GuildID) == guild:
@@ -138,13 +137,13 @@ func (s *Store) seedGuildKey(ctx context.Context, q *db.Queries, sealer *keys.Se
 	case err == nil:
 		return false, fmt.Errorf("%w: it is a key of guild %s", ErrSeedConflict, snowflake.ID(row.GuildID))
 	case !errors.Is(err, sql.ErrNoRows):
-		return false, dbError(err)
+		return false, err
 	}
 	sealed, err := sealer.Seal(token)
 	if err != nil {
 		return false, err
 	}
-	_, err = insertGuildKey(ctx, q, db.CreateGuildKeyParams{
+	_, err = insertGuildKey(ctx, q, driver.CreateGuildKeyParams{
 		GuildID: int64(guild), KeyHash: hash, KeySealed: sealed, CreatedAt: s.now().UnixMilli(),
 	}, max)
 	return err == nil, err
@@ -152,16 +151,16 @@ func (s *Store) seedGuildKey(ctx context.Context, q *db.Queries, sealer *keys.Se
 
 // seedUserKey stores k unless its token is a key of that user already,
 // whose note it then updates.
-func (s *Store) seedUserKey(ctx context.Context, q *db.Queries, sealer *keys.Sealer, k SeedUserKey, res *SeedResult) error {
+func (s *Store) seedUserKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer, k SeedUserKey, res *SeedResult) error {
 	switch row, err := q.GetUserKeyByHash(ctx, keys.Hash(k.Token)); {
 	case err == nil && row.UserName == k.User:
-		n, err := q.UpdateUserKeyNote(ctx, db.UpdateUserKeyNoteParams{Note: k.Note, ID: row.ID})
+		n, err := q.UpdateUserKeyNote(ctx, driver.UpdateUserKeyNoteParams{Note: k.Note, ID: row.ID})
 		res.NotesChanged += int(n)
-		return dbError(err)
+		return err
 	case err == nil:
 		return fmt.Errorf("%w: it is a key of another user", ErrSeedConflict)
 	case !errors.Is(err, sql.ErrNoRows):
-		return dbError(err)
+		return err
 	}
 	insert, err := s.userKeyInsert(sealer, k.User, k.Note, k.Token)
 	if err != nil {

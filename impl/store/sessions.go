@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // The limits of a dashboard session unless configured: it ends after
@@ -70,17 +70,17 @@ func (s *Store) CreateSession(ctx context.Context, user snowflake.ID, tok Sessio
 	}
 	now := millis(s.now())
 	sess := Session{UserID: user, Tokens: tok, CreatedAt: now, LastSeenAt: now, ExpiresAt: millis(now.Add(absolute))}
-	err = s.writes.do(ctx, func(ctx context.Context, q *db.Queries) error {
+	err = s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
 		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
 		}
 		var err error
-		sess.ID, err = q.CreateSession(ctx, db.CreateSessionParams{
+		sess.ID, err = q.CreateSession(ctx, driver.CreateSessionParams{
 			IDHash: hash, UserID: int64(user),
 			AccessTokenSealed: access, RefreshTokenSealed: refresh, AccessTokenExpiry: tok.Expiry.UnixMilli(),
 			CreatedAt: now.UnixMilli(), IdleLimit: idle.Milliseconds(), ExpiresAt: sess.ExpiresAt.UnixMilli(),
 		})
-		return dbError(err)
+		return err
 	})
 	if err != nil {
 		return "", Session{}, fmt.Errorf("create session: %w", err)
@@ -105,7 +105,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (Session, error) {
 		return Session{}, ErrSessionNotFound
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("look up session: %w", dbError(err))
+		return Session{}, fmt.Errorf("look up session: %w", err)
 	}
 	now := millis(s.now())
 	if sessionEnded(row, now) {
@@ -116,8 +116,8 @@ func (s *Store) SessionByID(ctx context.Context, id string) (Session, error) {
 		return Session{}, fmt.Errorf("look up session: %w", s.notOpened(ctx, sealer, err))
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
-		err := s.writes.do(ctx, func(ctx context.Context, q *db.Queries) error {
-			return dbError(q.TouchSession(ctx, db.TouchSessionParams{LastSeenAt: now.UnixMilli(), ID: row.ID}))
+		err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
+			return q.TouchSession(ctx, driver.TouchSessionParams{LastSeenAt: now.UnixMilli(), ID: row.ID})
 		})
 		if err != nil {
 			return Session{}, fmt.Errorf("record session use: %w", err)
@@ -136,7 +136,7 @@ func (s *Store) UpdateSessionTokens(ctx context.Context, sessionID int64, old, n
 	sealer, done := s.useSealer()
 	defer done()
 	swapped := false
-	err := s.writes.do(ctx, func(ctx context.Context, q *db.Queries) error {
+	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
 		// The read and the write are in one transaction, which holds the
 		// write lock: no other refresh can come between them.
 		row, err := q.GetSession(ctx, sessionID)
@@ -144,7 +144,7 @@ func (s *Store) UpdateSessionTokens(ctx context.Context, sessionID int64, old, n
 			return ErrSessionNotFound
 		}
 		if err != nil {
-			return dbError(err)
+			return err
 		}
 		current, err := sealer.OpenBound(row.RefreshTokenSealed, sessionBinding(refreshColumn, row.IDHash))
 		if err != nil {
@@ -160,10 +160,10 @@ func (s *Store) UpdateSessionTokens(ctx context.Context, sessionID int64, old, n
 		if err != nil {
 			return err
 		}
-		if err := q.UpdateSessionTokens(ctx, db.UpdateSessionTokensParams{
+		if err := q.UpdateSessionTokens(ctx, driver.UpdateSessionTokensParams{
 			AccessTokenSealed: access, RefreshTokenSealed: refresh, AccessTokenExpiry: next.Expiry.UnixMilli(), ID: row.ID,
 		}); err != nil {
-			return dbError(err)
+			return err
 		}
 		swapped = true
 		return nil
@@ -188,14 +188,14 @@ func (s *Store) DeleteSession(ctx context.Context, id string) (Session, error) {
 	hash := keys.Hash(id)
 	sealer, done := s.useSealer()
 	defer done()
-	var row db.Session
-	err := s.writes.do(ctx, func(ctx context.Context, q *db.Queries) error {
+	var row driver.Session
+	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
 		var err error
 		row, err = q.DeleteSession(ctx, hash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrSessionNotFound
 		}
-		return dbError(err)
+		return err
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("delete session: %w", err)
@@ -212,10 +212,10 @@ func (s *Store) DeleteSession(ctx context.Context, id string) (Session, error) {
 // keeps their sealed tokens from lingering.
 func (s *Store) SweepSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
-		n, err = s.q.WithTx(tx).DeleteExpiredSessions(ctx, now.UnixMilli())
-		return dbError(err)
+		n, err = q.DeleteExpiredSessions(ctx, now.UnixMilli())
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sweep sessions: %w", err)
@@ -225,7 +225,7 @@ func (s *Store) SweepSessions(ctx context.Context, now time.Time) (int64, error)
 
 // sessionEnded reports whether row is past its absolute or its idle
 // limit at now; the sweep's query says the same in SQL.
-func sessionEnded(row db.Session, now time.Time) bool {
+func sessionEnded(row driver.Session, now time.Time) bool {
 	at := now.UnixMilli()
 	return at >= row.ExpiresAt || at >= row.LastSeenAt+row.IdleLimit
 }
@@ -252,7 +252,7 @@ func sealSessionTokens(sealer *keys.Sealer, idHash []byte, tok SessionTokens) (a
 	return access, refresh, nil
 }
 
-func openSession(sealer *keys.Sealer, row db.Session) (Session, error) {
+func openSession(sealer *keys.Sealer, row driver.Session) (Session, error) {
 	access, err := sealer.OpenBound(row.AccessTokenSealed, sessionBinding(accessColumn, row.IDHash))
 	if err != nil {
 		return Session{}, fmt.Errorf("open session %d: %w", row.ID, err)
@@ -269,7 +269,7 @@ func openSession(sealer *keys.Sealer, row db.Session) (Session, error) {
 }
 
 // session is the stored session row, whose tokens are tok.
-func session(row db.Session, tok SessionTokens) Session {
+func session(row driver.Session, tok SessionTokens) Session {
 	return Session{
 		ID:         row.ID,
 		UserID:     snowflake.ID(row.UserID),
@@ -285,10 +285,10 @@ func millis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() 
 
 // resealSessions seals every session's tokens under to instead of from,
 // for Reseal.
-func resealSessions(ctx context.Context, q *db.Queries, from, to *keys.Sealer) error {
+func resealSessions(ctx context.Context, q driver.Queries, from, to *keys.Sealer) error {
 	rows, err := q.ListSealedSessions(ctx)
 	if err != nil {
-		return dbError(err)
+		return err
 	}
 	for _, r := range rows {
 		access, err := resealBound(from, to, r.AccessTokenSealed, sessionBinding(accessColumn, r.IDHash))
@@ -299,8 +299,8 @@ func resealSessions(ctx context.Context, q *db.Queries, from, to *keys.Sealer) e
 		if err != nil {
 			return fmt.Errorf("session %d: %w", r.ID, err)
 		}
-		if err := q.ResealSession(ctx, db.ResealSessionParams{AccessTokenSealed: access, RefreshTokenSealed: refresh, ID: r.ID}); err != nil {
-			return dbError(err)
+		if err := q.ResealSession(ctx, driver.ResealSessionParams{AccessTokenSealed: access, RefreshTokenSealed: refresh, ID: r.ID}); err != nil {
+			return err
 		}
 	}
 	return nil

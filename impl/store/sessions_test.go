@@ -38,11 +38,7 @@ func (c *testClock) Advance(d time.Duration) {
 // openReal it can reopen a file with the master key it was sealed under.
 func openClocked(t testing.TB, path string, sealer *keys.Sealer, clock *testClock) *Store {
 	t.Helper()
-	schema, err := os.ReadFile("../../schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Open(context.Background(), Config{Path: path, Schema: string(schema), Sealer: sealer, Now: clock.Now})
+	st, err := openSQLite(t, path, Config{Sealer: sealer, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +186,7 @@ func TestSessionUseIsRecordedAtMostOnceAMinute(t *testing.T) {
 	stored := func() time.Time {
 		t.Helper()
 		var ms int64
-		if err := st.db.QueryRow("SELECT last_seen_at FROM sessions WHERE id = ?", created.ID).Scan(&ms); err != nil {
+		if err := sqliteDB(st).QueryRow("SELECT last_seen_at FROM sessions WHERE id = ?", created.ID).Scan(&ms); err != nil {
 			t.Fatal(err)
 		}
 		return time.UnixMilli(ms).UTC()
@@ -232,7 +228,7 @@ func TestSessionSecretsAreNotInTheDatabaseFile(t *testing.T) {
 	}
 	clock.Advance(2 * time.Minute)
 	// Some rows as they are in the WAL, some checkpointed into the file.
-	if _, err := st.db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+	if _, err := sqliteDB(st).Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.SessionByID(ctx, secrets[0]); err != nil { // a write after the checkpoint
@@ -364,7 +360,7 @@ func TestSweepSessions(t *testing.T) {
 		t.Fatalf("swept %d sessions, want 2 (idle, absolute)", n)
 	}
 	var rows int
-	if err := st.db.QueryRow("SELECT count(*) FROM sessions").Scan(&rows); err != nil || rows != 1 {
+	if err := sqliteDB(st).QueryRow("SELECT count(*) FROM sessions").Scan(&rows); err != nil || rows != 1 {
 		t.Fatalf("%d rows left (%v), want 1", rows, err)
 	}
 	if _, err := st.SessionByID(ctx, live); err != nil {
@@ -419,8 +415,7 @@ func TestResealKeepsSessions(t *testing.T) {
 	if got, err := openClocked(t, path, newKey, clock).SessionByID(ctx, id); err != nil || got != created {
 		t.Fatalf("reopened under the new key: %+v, %v; want %+v", got, err, created)
 	}
-	schema, _ := os.ReadFile("../../schema.sql")
-	if _, err := Open(ctx, Config{Path: path, Schema: string(schema), Sealer: oldKey}); !errors.Is(err, ErrMasterKeyMismatch) {
+	if _, err := openSQLite(t, path, Config{Sealer: oldKey}); !errors.Is(err, ErrMasterKeyMismatch) {
 		t.Fatalf("the old key: got %v, want ErrMasterKeyMismatch", err)
 	}
 }
@@ -432,10 +427,10 @@ func TestSessionTokensAreBoundToTheirPlace(t *testing.T) {
 	st := openClocked(t, ":memory:", sealer(t), newClock())
 	id, _ := createSession(t, st, 1, testTokens(1, time.Time{}), time.Hour, 2*time.Hour)
 	other, _ := createSession(t, st, 2, testTokens(2, time.Time{}), time.Hour, 2*time.Hour)
-	if _, err := st.db.Exec("UPDATE sessions SET access_token_sealed = refresh_token_sealed, refresh_token_sealed = access_token_sealed WHERE user_id = 1"); err != nil {
+	if _, err := sqliteDB(st).Exec("UPDATE sessions SET access_token_sealed = refresh_token_sealed, refresh_token_sealed = access_token_sealed WHERE user_id = 1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.db.Exec("UPDATE sessions SET access_token_sealed = (SELECT access_token_sealed FROM sessions WHERE user_id = 1) WHERE user_id = 2"); err != nil {
+	if _, err := sqliteDB(st).Exec("UPDATE sessions SET access_token_sealed = (SELECT access_token_sealed FROM sessions WHERE user_id = 1) WHERE user_id = 2"); err != nil {
 		t.Fatal(err)
 	}
 	for _, presented := range []string{id, other} {

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // GuildSettings are a guild's general settings.
@@ -32,14 +32,14 @@ type SettingsChange struct {
 }
 
 // ensureGuild registers guild with default settings, if it is new.
-func (s *Store) ensureGuild(ctx context.Context, q *db.Queries, guild snowflake.ID) error {
-	if err := q.EnsureGuild(ctx, db.EnsureGuildParams{ID: int64(guild), CreatedAt: s.now().UnixMilli()}); err != nil {
-		return dbError(err)
+func (s *Store) ensureGuild(ctx context.Context, q driver.Queries, guild snowflake.ID) error {
+	if err := q.EnsureGuild(ctx, driver.EnsureGuildParams{ID: int64(guild), CreatedAt: s.now().UnixMilli()}); err != nil {
+		return err
 	}
 	if err := q.EnsureGuildSettings(ctx, int64(guild)); err != nil {
-		return dbError(err)
+		return err
 	}
-	return dbError(q.EnsureLoggingSettings(ctx, int64(guild)))
+	return q.EnsureLoggingSettings(ctx, int64(guild))
 }
 
 // GuildSettings reads a guild's settings: ErrGuildNotFound for a guild
@@ -62,13 +62,13 @@ func guildCacheKey(guild snowflake.ID) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(guild))
 }
 
-func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflake.ID) (GuildSettings, error) {
+func (s *Store) guildSettings(ctx context.Context, q driver.Queries, guild snowflake.ID) (GuildSettings, error) {
 	r, err := q.GetGuildSettings(ctx, int64(guild))
 	if errors.Is(err, sql.ErrNoRows) {
 		return GuildSettings{}, ErrGuildNotFound
 	}
 	if err != nil {
-		return GuildSettings{}, fmt.Errorf("read settings: %w", dbError(err))
+		return GuildSettings{}, fmt.Errorf("read settings: %w", err)
 	}
 	out := GuildSettings{
 		ID: r.ID, GuildID: snowflake.ID(r.GuildID), Language: r.Language, GMT: r.Gmt,
@@ -84,8 +84,7 @@ func (s *Store) guildSettings(ctx context.Context, q *db.Queries, guild snowflak
 func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, actor Actor, change SettingsChange) (GuildSettings, error) {
 	var out GuildSettings
 	defer s.settings.forget(guildCacheKey(guild))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var changes map[string]any
 		var err error
 		if out, changes, err = s.changeSettings(ctx, q, guild, change); err != nil || len(changes) == 0 {
@@ -101,7 +100,7 @@ func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, act
 
 // changeSettings applies change with q, inside a transaction, and returns
 // the settings it leaves and the fields it changed (none: nothing written).
-func (s *Store) changeSettings(ctx context.Context, q *db.Queries, guild snowflake.ID, change SettingsChange) (GuildSettings, map[string]any, error) {
+func (s *Store) changeSettings(ctx context.Context, q driver.Queries, guild snowflake.ID, change SettingsChange) (GuildSettings, map[string]any, error) {
 	cur, err := s.guildSettings(ctx, q, guild)
 	if err != nil {
 		return GuildSettings{}, nil, err
@@ -127,10 +126,10 @@ func (s *Store) changeSettings(ctx context.Context, q *db.Queries, guild snowfla
 	if cur.AutoDelete != nil {
 		autoDelete = sql.NullInt64{Int64: *cur.AutoDelete, Valid: true}
 	}
-	if err := q.UpdateGuildSettings(ctx, db.UpdateGuildSettingsParams{
+	if err := q.UpdateGuildSettings(ctx, driver.UpdateGuildSettingsParams{
 		Language: cur.Language, Gmt: cur.GMT, UnitSystem: cur.UnitSystem, AutoDelete: autoDelete, GuildID: int64(guild),
 	}); err != nil {
-		return GuildSettings{}, nil, dbError(err)
+		return GuildSettings{}, nil, err
 	}
 	return cur, changes, nil
 }

@@ -35,7 +35,7 @@ func (s *Store) IsSystemKey(token string) bool {
 func (s *Store) loadSystemKey(ctx context.Context) error {
 	rows, err := s.q.ListUserKeysOfUser(ctx, SystemUser)
 	if err != nil {
-		return fmt.Errorf("read the system key's hash: %w", dbError(err))
+		return fmt.Errorf("read the system key's hash: %w", err)
 	}
 	var hashes [][]byte
 	for _, r := range rows {

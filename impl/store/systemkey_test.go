@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -12,13 +11,9 @@ import (
 // one after a replacement.
 func TestIsSystemKeyFollowsTheInstalledKey(t *testing.T) {
 	ctx := context.Background()
-	schema, err := os.ReadFile("../../schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Path: filepath.Join(t.TempDir(), "apikeyd.db"), Schema: string(schema), Sealer: sealer(t)}
+	path, cfg := filepath.Join(t.TempDir(), "apikeyd.db"), Config{Sealer: sealer(t)}
 	open := func() *Store {
-		st, err := Open(ctx, cfg)
+		st, err := openSQLite(t, path, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

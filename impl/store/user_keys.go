@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apikeyd/apikeyd/gen/db"
 	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // SystemUser owns the master key of the /apiKeys family.
@@ -35,7 +35,7 @@ func (s *Store) CreateUserKey(ctx context.Context, user, note string) (string, e
 		return "", fmt.Errorf("create user key: %w", err)
 	}
 	// Keys created together share a commit, and so a disk flush.
-	if err := s.writes.do(ctx, insert); err != nil {
+	if err := s.engine.Write(ctx, insert); err != nil {
 		return "", fmt.Errorf("create user key: %w", err)
 	}
 	return token, nil
@@ -43,42 +43,48 @@ func (s *Store) CreateUserKey(ctx context.Context, user, note string) (string, e
 
 // userKeyInsert is the write that stores a user key sealed by sealer, to
 // run in a transaction.
-func (s *Store) userKeyInsert(sealer *keys.Sealer, user, note, token string) (func(context.Context, *db.Queries) error, error) {
+func (s *Store) userKeyInsert(sealer *keys.Sealer, user, note, token string) (func(context.Context, driver.Queries) error, error) {
 	hash := keys.Hash(token)
 	sealed, err := sealer.Seal(token)
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, q *db.Queries) error {
+	return func(ctx context.Context, q driver.Queries) error {
 		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
 			return err
 		}
-		_, err := q.CreateUserKey(ctx, db.CreateUserKeyParams{
+		_, err := q.CreateUserKey(ctx, driver.CreateUserKeyParams{
 			UserName:  user,
 			Note:      note,
 			KeyHash:   hash,
 			KeySealed: sealed,
 			CreatedAt: s.now().UnixMilli(),
 		})
-		return dbError(err)
+		return err
 	}, nil
 }
 
 // InstallSystemKey makes token the System key unless there is one already,
-// and reports whether it did.
+// and reports whether it did. The count and the insert are one
+// transaction, which the engine serializes with every other: of servers
+// starting together on a new database, one installs its key.
 func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error) {
-	n, err := s.q.CountSystemKeys(ctx)
-	if err != nil {
-		return false, fmt.Errorf("install system key: %w", dbError(err))
-	}
-	if n > 0 {
-		return false, nil
-	}
 	sealer, done := s.useSealer()
 	defer done()
 	insert, err := s.userKeyInsert(sealer, SystemUser, "", token)
-	if err == nil {
-		err = s.inTx(ctx, func(tx *sql.Tx) error { return insert(ctx, s.q.WithTx(tx)) })
+	if err != nil {
+		return false, fmt.Errorf("install system key: %w", err)
+	}
+	installed := false
+	err = s.engine.InTx(ctx, func(q driver.Queries) error {
+		n, err := q.CountSystemKeys(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		installed = true
+		return insert(ctx, q)
+	})
+	if installed {
 		// Known as the System key even if the commit failed: the key is
 		// meant to be ours, and must not be sent to Discord.
 		s.systemKeyChanged(token, false)
@@ -86,7 +92,7 @@ func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error
 	if err != nil {
 		return false, fmt.Errorf("install system key: %w", err)
 	}
-	return true, nil
+	return installed, nil
 }
 
 // ReplaceSystemKey makes token the System key in place of the installed
@@ -105,10 +111,9 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 	if err != nil {
 		return fmt.Errorf("replace system key: %w", err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		q := s.q.WithTx(tx)
+	err = s.engine.InTx(ctx, func(q driver.Queries) error {
 		if _, err := q.DeleteSystemKeys(ctx); err != nil {
-			return dbError(err)
+			return err
 		}
 		return insert(ctx, q)
 	})
@@ -124,7 +129,7 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 func (s *Store) HasSystemKey(ctx context.Context) (bool, error) {
 	n, err := s.q.CountSystemKeys(ctx)
 	if err != nil {
-		return false, fmt.Errorf("count system keys: %w", dbError(err))
+		return false, fmt.Errorf("count system keys: %w", err)
 	}
 	return n > 0, nil
 }
@@ -141,7 +146,7 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 		return "", ErrKeyNotFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("look up user key: %w", dbError(err))
+		return "", fmt.Errorf("look up user key: %w", err)
 	}
 	// The index found the row by hash; comparing again in constant time
 	// keeps the decision itself free of timing differences.
@@ -158,7 +163,7 @@ func (s *Store) ListUserKeys(ctx context.Context, user string) ([]UserKey, error
 	defer done()
 	rows, err := s.q.ListUserKeysOfUser(ctx, user)
 	if err != nil {
-		return nil, fmt.Errorf("list keys of user: %w", dbError(err))
+		return nil, fmt.Errorf("list keys of user: %w", err)
 	}
 	opened, err := openUserKeys(sealer, rows)
 	if err != nil {
@@ -173,7 +178,7 @@ func (s *Store) ListAllUserKeys(ctx context.Context) ([]UserKey, error) {
 	defer done()
 	rows, err := s.q.ListUserKeys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list user keys: %w", dbError(err))
+		return nil, fmt.Errorf("list user keys: %w", err)
 	}
 	opened, err := openUserKeys(sealer, rows)
 	if err != nil {
@@ -182,7 +187,7 @@ func (s *Store) ListAllUserKeys(ctx context.Context) ([]UserKey, error) {
 	return opened, nil
 }
 
-func openUserKeys(sealer *keys.Sealer, rows []db.UserKey) ([]UserKey, error) {
+func openUserKeys(sealer *keys.Sealer, rows []driver.UserKey) ([]UserKey, error) {
 	out := make([]UserKey, 0, len(rows))
 	for _, r := range rows {
 		token, err := sealer.Open(r.KeySealed, r.KeyHash)
@@ -203,10 +208,10 @@ func openUserKeys(sealer *keys.Sealer, rows []db.UserKey) ([]UserKey, error) {
 // returns how many there were.
 func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
-		n, err = s.q.WithTx(tx).DeleteUserKeysOfUser(ctx, user)
-		return dbError(err)
+		n, err = q.DeleteUserKeysOfUser(ctx, user)
+		return err
 	})
 	s.userKeys.forgetWhere(func(owner string) bool { return owner == user })
 	if err != nil {
@@ -217,18 +222,18 @@ func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) 
 
 // resealUserKeys seals every user key under to instead of from, for
 // Reseal.
-func resealUserKeys(ctx context.Context, q *db.Queries, from, to *keys.Sealer) (int, error) {
+func resealUserKeys(ctx context.Context, q driver.Queries, from, to *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedUserKeys(ctx)
 	if err != nil {
-		return 0, dbError(err)
+		return 0, err
 	}
 	for _, r := range rows {
 		sealed, err := reseal(from, to, r.KeySealed, r.KeyHash)
 		if err != nil {
 			return 0, fmt.Errorf("user key %d: %w", r.ID, err)
 		}
-		if err := q.ResealUserKey(ctx, db.ResealUserKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
-			return 0, dbError(err)
+		if err := q.ResealUserKey(ctx, driver.ResealUserKeyParams{KeySealed: sealed, ID: r.ID}); err != nil {
+			return 0, err
 		}
 	}
 	return len(rows), nil

@@ -10,6 +10,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/store/sqlite"
 )
 
 func openStore(t *testing.T) *store.Store {
@@ -24,7 +25,11 @@ func openStore(t *testing.T) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), store.Config{Path: ":memory:", Schema: string(schema), Sealer: sealer})
+	engine, err := sqlite.Open(context.Background(), sqlite.Config{Path: ":memory:", Schema: string(schema)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), engine, store.Config{Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}

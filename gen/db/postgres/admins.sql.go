@@ -3,7 +3,7 @@
 //   sqlc v1.31.1
 // source: admins.sql
 
-package db
+package pgdb
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 const addGuildAdmin = `-- name: AddGuildAdmin :execrows
 INSERT INTO guild_admins (guild_id, user_id, created_at)
-VALUES (?1, ?2, ?3)
+VALUES ($1, $2, $3)
 ON CONFLICT (guild_id, user_id) DO NOTHING
 `
 
@@ -22,15 +22,15 @@ type AddGuildAdminParams struct {
 }
 
 func (q *Queries) AddGuildAdmin(ctx context.Context, arg AddGuildAdminParams) (int64, error) {
-	result, err := q.exec(ctx, q.addGuildAdminStmt, addGuildAdmin, arg.GuildID, arg.UserID, arg.CreatedAt)
+	result, err := q.db.Exec(ctx, addGuildAdmin, arg.GuildID, arg.UserID, arg.CreatedAt)
 	if err != nil {
 		return 0, err
 	}
-	return result.RowsAffected()
+	return result.RowsAffected(), nil
 }
 
 const isGuildAdmin = `-- name: IsGuildAdmin :one
-SELECT EXISTS (SELECT 1 FROM guild_admins WHERE guild_id = ?1 AND user_id = ?2)
+SELECT EXISTS (SELECT 1 FROM guild_admins WHERE guild_id = $1 AND user_id = $2)
 `
 
 type IsGuildAdminParams struct {
@@ -39,7 +39,7 @@ type IsGuildAdminParams struct {
 }
 
 func (q *Queries) IsGuildAdmin(ctx context.Context, arg IsGuildAdminParams) (bool, error) {
-	row := q.queryRow(ctx, q.isGuildAdminStmt, isGuildAdmin, arg.GuildID, arg.UserID)
+	row := q.db.QueryRow(ctx, isGuildAdmin, arg.GuildID, arg.UserID)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
@@ -50,7 +50,7 @@ SELECT guild_id, user_id, created_at FROM guild_admins ORDER BY guild_id, user_i
 `
 
 func (q *Queries) ListAllGuildAdmins(ctx context.Context) ([]GuildAdmin, error) {
-	rows, err := q.query(ctx, q.listAllGuildAdminsStmt, listAllGuildAdmins)
+	rows, err := q.db.Query(ctx, listAllGuildAdmins)
 	if err != nil {
 		return nil, err
 	}
@@ -62,9 +62,6 @@ func (q *Queries) ListAllGuildAdmins(ctx context.Context) ([]GuildAdmin, error) 
 			return nil, err
 		}
 		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -74,11 +71,11 @@ func (q *Queries) ListAllGuildAdmins(ctx context.Context) ([]GuildAdmin, error) 
 
 const listGuildAdmins = `-- name: ListGuildAdmins :many
 SELECT guild_id, user_id, created_at FROM guild_admins
-WHERE guild_id = ?1 ORDER BY user_id
+WHERE guild_id = $1 ORDER BY user_id
 `
 
 func (q *Queries) ListGuildAdmins(ctx context.Context, guildID int64) ([]GuildAdmin, error) {
-	rows, err := q.query(ctx, q.listGuildAdminsStmt, listGuildAdmins, guildID)
+	rows, err := q.db.Query(ctx, listGuildAdmins, guildID)
 	if err != nil {
 		return nil, err
 	}
@@ -91,9 +88,6 @@ func (q *Queries) ListGuildAdmins(ctx context.Context, guildID int64) ([]GuildAd
 		}
 		items = append(items, i)
 	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -101,11 +95,11 @@ func (q *Queries) ListGuildAdmins(ctx context.Context, guildID int64) ([]GuildAd
 }
 
 const listGuildsOfAdmin = `-- name: ListGuildsOfAdmin :many
-SELECT guild_id FROM guild_admins WHERE user_id = ?1 ORDER BY guild_id
+SELECT guild_id FROM guild_admins WHERE user_id = $1 ORDER BY guild_id
 `
 
 func (q *Queries) ListGuildsOfAdmin(ctx context.Context, userID int64) ([]int64, error) {
-	rows, err := q.query(ctx, q.listGuildsOfAdminStmt, listGuildsOfAdmin, userID)
+	rows, err := q.db.Query(ctx, listGuildsOfAdmin, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +112,6 @@ func (q *Queries) ListGuildsOfAdmin(ctx context.Context, userID int64) ([]int64,
 		}
 		items = append(items, guild_id)
 	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -128,7 +119,7 @@ func (q *Queries) ListGuildsOfAdmin(ctx context.Context, userID int64) ([]int64,
 }
 
 const removeGuildAdmin = `-- name: RemoveGuildAdmin :execrows
-DELETE FROM guild_admins WHERE guild_id = ?1 AND user_id = ?2
+DELETE FROM guild_admins WHERE guild_id = $1 AND user_id = $2
 `
 
 type RemoveGuildAdminParams struct {
@@ -137,9 +128,9 @@ type RemoveGuildAdminParams struct {
 }
 
 func (q *Queries) RemoveGuildAdmin(ctx context.Context, arg RemoveGuildAdminParams) (int64, error) {
-	result, err := q.exec(ctx, q.removeGuildAdminStmt, removeGuildAdmin, arg.GuildID, arg.UserID)
+	result, err := q.db.Exec(ctx, removeGuildAdmin, arg.GuildID, arg.UserID)
 	if err != nil {
 		return 0, err
 	}
-	return result.RowsAffected()
+	return result.RowsAffected(), nil
 }

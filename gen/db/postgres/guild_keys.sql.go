@@ -3,7 +3,7 @@
 //   sqlc v1.31.1
 // source: guild_keys.sql
 
-package db
+package pgdb
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 )
 
 const countGuildKeys = `-- name: CountGuildKeys :one
-SELECT count(*) FROM guild_keys WHERE guild_id = ?1
+SELECT count(*) FROM guild_keys WHERE guild_id = $1
 `
 
 func (q *Queries) CountGuildKeys(ctx context.Context, guildID int64) (int64, error) {
-	row := q.queryRow(ctx, q.countGuildKeysStmt, countGuildKeys, guildID)
+	row := q.db.QueryRow(ctx, countGuildKeys, guildID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -23,7 +23,7 @@ func (q *Queries) CountGuildKeys(ctx context.Context, guildID int64) (int64, err
 
 const createGuildKey = `-- name: CreateGuildKey :one
 INSERT INTO guild_keys (guild_id, key_hash, key_sealed, created_at, created_by)
-VALUES (?1, ?2, ?3, ?4, ?5)
+VALUES ($1, $2, $3, $4, $5)
 RETURNING id
 `
 
@@ -36,7 +36,7 @@ type CreateGuildKeyParams struct {
 }
 
 func (q *Queries) CreateGuildKey(ctx context.Context, arg CreateGuildKeyParams) (int64, error) {
-	row := q.queryRow(ctx, q.createGuildKeyStmt, createGuildKey,
+	row := q.db.QueryRow(ctx, createGuildKey,
 		arg.GuildID,
 		arg.KeyHash,
 		arg.KeySealed,
@@ -49,7 +49,7 @@ func (q *Queries) CreateGuildKey(ctx context.Context, arg CreateGuildKeyParams) 
 }
 
 const deleteGuildKey = `-- name: DeleteGuildKey :one
-DELETE FROM guild_keys WHERE guild_id = ?1 AND key_hash = ?2
+DELETE FROM guild_keys WHERE guild_id = $1 AND key_hash = $2
 RETURNING id, guild_id, key_hash, key_sealed, created_at, created_by, last_use
 `
 
@@ -59,7 +59,7 @@ type DeleteGuildKeyParams struct {
 }
 
 func (q *Queries) DeleteGuildKey(ctx context.Context, arg DeleteGuildKeyParams) (GuildKey, error) {
-	row := q.queryRow(ctx, q.deleteGuildKeyStmt, deleteGuildKey, arg.GuildID, arg.KeyHash)
+	row := q.db.QueryRow(ctx, deleteGuildKey, arg.GuildID, arg.KeyHash)
 	var i GuildKey
 	err := row.Scan(
 		&i.ID,
@@ -74,7 +74,7 @@ func (q *Queries) DeleteGuildKey(ctx context.Context, arg DeleteGuildKeyParams) 
 }
 
 const getGuildKeyByHash = `-- name: GetGuildKeyByHash :one
-SELECT id, guild_id, key_hash, last_use FROM guild_keys WHERE key_hash = ?1
+SELECT id, guild_id, key_hash, last_use FROM guild_keys WHERE key_hash = $1
 `
 
 type GetGuildKeyByHashRow struct {
@@ -85,7 +85,7 @@ type GetGuildKeyByHashRow struct {
 }
 
 func (q *Queries) GetGuildKeyByHash(ctx context.Context, keyHash []byte) (GetGuildKeyByHashRow, error) {
-	row := q.queryRow(ctx, q.getGuildKeyByHashStmt, getGuildKeyByHash, keyHash)
+	row := q.db.QueryRow(ctx, getGuildKeyByHash, keyHash)
 	var i GetGuildKeyByHashRow
 	err := row.Scan(
 		&i.ID,
@@ -98,11 +98,11 @@ func (q *Queries) GetGuildKeyByHash(ctx context.Context, keyHash []byte) (GetGui
 
 const listGuildKeys = `-- name: ListGuildKeys :many
 SELECT id, guild_id, key_hash, key_sealed, created_at, created_by, last_use
-FROM guild_keys WHERE guild_id = ?1 ORDER BY id
+FROM guild_keys WHERE guild_id = $1 ORDER BY id
 `
 
 func (q *Queries) ListGuildKeys(ctx context.Context, guildID int64) ([]GuildKey, error) {
-	rows, err := q.query(ctx, q.listGuildKeysStmt, listGuildKeys, guildID)
+	rows, err := q.db.Query(ctx, listGuildKeys, guildID)
 	if err != nil {
 		return nil, err
 	}
@@ -123,9 +123,6 @@ func (q *Queries) ListGuildKeys(ctx context.Context, guildID int64) ([]GuildKey,
 		}
 		items = append(items, i)
 	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -143,7 +140,7 @@ type ListSealedGuildKeysRow struct {
 }
 
 func (q *Queries) ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKeysRow, error) {
-	rows, err := q.query(ctx, q.listSealedGuildKeysStmt, listSealedGuildKeys)
+	rows, err := q.db.Query(ctx, listSealedGuildKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +153,6 @@ func (q *Queries) ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKey
 		}
 		items = append(items, i)
 	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -166,7 +160,7 @@ func (q *Queries) ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKey
 }
 
 const resealGuildKey = `-- name: ResealGuildKey :exec
-UPDATE guild_keys SET key_sealed = ?1 WHERE id = ?2
+UPDATE guild_keys SET key_sealed = $1 WHERE id = $2
 `
 
 type ResealGuildKeyParams struct {
@@ -175,13 +169,13 @@ type ResealGuildKeyParams struct {
 }
 
 func (q *Queries) ResealGuildKey(ctx context.Context, arg ResealGuildKeyParams) error {
-	_, err := q.exec(ctx, q.resealGuildKeyStmt, resealGuildKey, arg.KeySealed, arg.ID)
+	_, err := q.db.Exec(ctx, resealGuildKey, arg.KeySealed, arg.ID)
 	return err
 }
 
 const touchGuildKey = `-- name: TouchGuildKey :exec
-UPDATE guild_keys SET last_use = ?1
-WHERE id = ?2 AND (last_use IS NULL OR last_use < ?1)
+UPDATE guild_keys SET last_use = $1
+WHERE id = $2 AND (last_use IS NULL OR last_use < $1)
 `
 
 type TouchGuildKeyParams struct {
@@ -190,6 +184,6 @@ type TouchGuildKeyParams struct {
 }
 
 func (q *Queries) TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) error {
-	_, err := q.exec(ctx, q.touchGuildKeyStmt, touchGuildKey, arg.LastUse, arg.ID)
+	_, err := q.db.Exec(ctx, touchGuildKey, arg.LastUse, arg.ID)
 	return err
 }

@@ -1,10 +1,12 @@
-package store
+package sqlite
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // createPrivate creates the database file, empty and readable only by its
@@ -65,10 +67,10 @@ func (f dbFile) check() error {
 	}
 	fi, err := os.Stat(f.path)
 	if err != nil {
-		return fmt.Errorf("%w: %w: %w", ErrDatabase, ErrDatabaseFileGone, err)
+		return fmt.Errorf("%w: %w: %w", driver.ErrDatabase, driver.ErrDatabaseFileGone, err)
 	}
 	if !os.SameFile(f.opened, fi) {
-		return fmt.Errorf("%w: %w: another file is at %s", ErrDatabase, ErrDatabaseFileGone, f.path)
+		return fmt.Errorf("%w: %w: another file is at %s", driver.ErrDatabase, driver.ErrDatabaseFileGone, f.path)
 	}
 	return nil
 }

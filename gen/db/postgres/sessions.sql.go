@@ -3,7 +3,7 @@
 //   sqlc v1.31.1
 // source: sessions.sql
 
-package db
+package pgdb
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 const createSession = `-- name: CreateSession :one
 INSERT INTO sessions (id_hash, user_id, access_token_sealed, refresh_token_sealed, access_token_expiry,
                       created_at, last_seen_at, idle_limit, expires_at)
-VALUES (?1, ?2, ?3, ?4,
-        ?5, ?6, ?6, ?7,
-        ?8)
+VALUES ($1, $2, $3, $4,
+        $5, $6, $6, $7,
+        $8)
 RETURNING id
 `
 
@@ -30,7 +30,7 @@ type CreateSessionParams struct {
 }
 
 func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (int64, error) {
-	row := q.queryRow(ctx, q.createSessionStmt, createSession,
+	row := q.db.QueryRow(ctx, createSession,
 		arg.IDHash,
 		arg.UserID,
 		arg.AccessTokenSealed,
@@ -46,24 +46,24 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (i
 }
 
 const deleteExpiredSessions = `-- name: DeleteExpiredSessions :execrows
-DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at + idle_limit <= ?1
+DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + idle_limit <= $1
 `
 
 func (q *Queries) DeleteExpiredSessions(ctx context.Context, now int64) (int64, error) {
-	result, err := q.exec(ctx, q.deleteExpiredSessionsStmt, deleteExpiredSessions, now)
+	result, err := q.db.Exec(ctx, deleteExpiredSessions, now)
 	if err != nil {
 		return 0, err
 	}
-	return result.RowsAffected()
+	return result.RowsAffected(), nil
 }
 
 const deleteSession = `-- name: DeleteSession :one
-DELETE FROM sessions WHERE id_hash = ?1
+DELETE FROM sessions WHERE id_hash = $1
 RETURNING id, id_hash, user_id, access_token_sealed, refresh_token_sealed, access_token_expiry, created_at, last_seen_at, idle_limit, expires_at
 `
 
 func (q *Queries) DeleteSession(ctx context.Context, idHash []byte) (Session, error) {
-	row := q.queryRow(ctx, q.deleteSessionStmt, deleteSession, idHash)
+	row := q.db.QueryRow(ctx, deleteSession, idHash)
 	var i Session
 	err := row.Scan(
 		&i.ID,
@@ -82,11 +82,11 @@ func (q *Queries) DeleteSession(ctx context.Context, idHash []byte) (Session, er
 
 const getSession = `-- name: GetSession :one
 SELECT id, id_hash, user_id, access_token_sealed, refresh_token_sealed, access_token_expiry, created_at, last_seen_at, idle_limit, expires_at
-FROM sessions WHERE id = ?1
+FROM sessions WHERE id = $1
 `
 
 func (q *Queries) GetSession(ctx context.Context, id int64) (Session, error) {
-	row := q.queryRow(ctx, q.getSessionStmt, getSession, id)
+	row := q.db.QueryRow(ctx, getSession, id)
 	var i Session
 	err := row.Scan(
 		&i.ID,
@@ -105,11 +105,11 @@ func (q *Queries) GetSession(ctx context.Context, id int64) (Session, error) {
 
 const getSessionByHash = `-- name: GetSessionByHash :one
 SELECT id, id_hash, user_id, access_token_sealed, refresh_token_sealed, access_token_expiry, created_at, last_seen_at, idle_limit, expires_at
-FROM sessions WHERE id_hash = ?1
+FROM sessions WHERE id_hash = $1
 `
 
 func (q *Queries) GetSessionByHash(ctx context.Context, idHash []byte) (Session, error) {
-	row := q.queryRow(ctx, q.getSessionByHashStmt, getSessionByHash, idHash)
+	row := q.db.QueryRow(ctx, getSessionByHash, idHash)
 	var i Session
 	err := row.Scan(
 		&i.ID,
@@ -138,7 +138,7 @@ type ListSealedSessionsRow struct {
 }
 
 func (q *Queries) ListSealedSessions(ctx context.Context) ([]ListSealedSessionsRow, error) {
-	rows, err := q.query(ctx, q.listSealedSessionsStmt, listSealedSessions)
+	rows, err := q.db.Query(ctx, listSealedSessions)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +156,6 @@ func (q *Queries) ListSealedSessions(ctx context.Context) ([]ListSealedSessionsR
 		}
 		items = append(items, i)
 	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -166,8 +163,8 @@ func (q *Queries) ListSealedSessions(ctx context.Context) ([]ListSealedSessionsR
 }
 
 const resealSession = `-- name: ResealSession :exec
-UPDATE sessions SET access_token_sealed = ?1, refresh_token_sealed = ?2
-WHERE id = ?3
+UPDATE sessions SET access_token_sealed = $1, refresh_token_sealed = $2
+WHERE id = $3
 `
 
 type ResealSessionParams struct {
@@ -177,13 +174,13 @@ type ResealSessionParams struct {
 }
 
 func (q *Queries) ResealSession(ctx context.Context, arg ResealSessionParams) error {
-	_, err := q.exec(ctx, q.resealSessionStmt, resealSession, arg.AccessTokenSealed, arg.RefreshTokenSealed, arg.ID)
+	_, err := q.db.Exec(ctx, resealSession, arg.AccessTokenSealed, arg.RefreshTokenSealed, arg.ID)
 	return err
 }
 
 const touchSession = `-- name: TouchSession :exec
-UPDATE sessions SET last_seen_at = ?1
-WHERE id = ?2 AND last_seen_at < ?1
+UPDATE sessions SET last_seen_at = $1
+WHERE id = $2 AND last_seen_at < $1
 `
 
 type TouchSessionParams struct {
@@ -192,15 +189,15 @@ type TouchSessionParams struct {
 }
 
 func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
-	_, err := q.exec(ctx, q.touchSessionStmt, touchSession, arg.LastSeenAt, arg.ID)
+	_, err := q.db.Exec(ctx, touchSession, arg.LastSeenAt, arg.ID)
 	return err
 }
 
 const updateSessionTokens = `-- name: UpdateSessionTokens :exec
 UPDATE sessions
-SET access_token_sealed = ?1, refresh_token_sealed = ?2,
-    access_token_expiry = ?3
-WHERE id = ?4
+SET access_token_sealed = $1, refresh_token_sealed = $2,
+    access_token_expiry = $3
+WHERE id = $4
 `
 
 type UpdateSessionTokensParams struct {
@@ -211,7 +208,7 @@ type UpdateSessionTokensParams struct {
 }
 
 func (q *Queries) UpdateSessionTokens(ctx context.Context, arg UpdateSessionTokensParams) error {
-	_, err := q.exec(ctx, q.updateSessionTokensStmt, updateSessionTokens,
+	_, err := q.db.Exec(ctx, updateSessionTokens,
 		arg.AccessTokenSealed,
 		arg.RefreshTokenSealed,
 		arg.AccessTokenExpiry,

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"os"
@@ -11,17 +11,17 @@ import (
 // of (guild_id, id), however many entries there are; no table scan and no
 // OFFSET.
 func TestAuditPagesUseTheIndex(t *testing.T) {
-	st := openReal(t, ":memory:")
+	e := openReal(t, ":memory:")
 	// The query as queries/audit.sql has it, with sqlc's named arguments
 	// as plain parameters.
-	queries, err := os.ReadFile("../../queries/audit.sql")
+	queries, err := os.ReadFile("../../../queries/audit.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, query, _ := strings.Cut(string(queries), "-- name: ListAuditEntries :many")
 	query, _, _ = strings.Cut(query, ";")
 	query = regexp.MustCompile(`sqlc\.arg\(\w+\)`).ReplaceAllString(query, "?")
-	rows, err := st.db.Query("EXPLAIN QUERY PLAN "+query, 1, 100, 50)
+	rows, err := e.db.Query("EXPLAIN QUERY PLAN "+query, 1, 100, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

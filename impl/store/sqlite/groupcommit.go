@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/apikeyd/apikeyd/gen/db"
+	sqlitedb "github.com/apikeyd/apikeyd/gen/db/sqlite"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 // maxBatch bounds how many writes share one commit.
 const maxBatch = 256
 
-var errStoreClosed = errors.New("the store is closed")
+var errEngineClosed = errors.New("the database is closed")
 
 // groupCommit runs the writes of concurrent requests in one transaction,
 // so that they share one fsync. Each acknowledged write must be on disk
@@ -27,7 +28,7 @@ var errStoreClosed = errors.New("the store is closed")
 type groupCommit struct {
 	db    *sql.DB
 	file  dbFile
-	q     *db.Queries
+	q     *sqlitedb.Queries
 	queue chan *groupWrite
 	stop  chan struct{}
 	done  chan struct{}
@@ -35,11 +36,11 @@ type groupCommit struct {
 
 type groupWrite struct {
 	ctx    context.Context
-	write  func(context.Context, *db.Queries) error
+	write  func(context.Context, driver.Queries) error
 	result chan error
 }
 
-func newGroupCommit(sqldb *sql.DB, file dbFile, q *db.Queries) *groupCommit {
+func newGroupCommit(sqldb *sql.DB, file dbFile, q *sqlitedb.Queries) *groupCommit {
 	g := &groupCommit{db: sqldb, file: file, q: q, queue: make(chan *groupWrite), stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run()
 	return g
@@ -48,14 +49,14 @@ func newGroupCommit(sqldb *sql.DB, file dbFile, q *db.Queries) *groupCommit {
 // do runs write in the next group commit and returns once it is on disk
 // (or failed). If ctx ends first, do returns its error; the write may
 // still be committed, unacknowledged.
-func (g *groupCommit) do(ctx context.Context, write func(context.Context, *db.Queries) error) error {
+func (g *groupCommit) do(ctx context.Context, write func(context.Context, driver.Queries) error) error {
 	w := &groupWrite{ctx: ctx, write: write, result: make(chan error, 1)}
 	select {
 	case g.queue <- w:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-g.stop:
-		return errStoreClosed
+		return errEngineClosed
 	}
 	select {
 	case err := <-w.result:
@@ -92,7 +93,7 @@ func (g *groupCommit) commit(batch []*groupWrite) {
 	results := make([]error, len(batch))
 	ctx := context.Background()
 	err := inTx(ctx, g.db, g.file, func(tx *sql.Tx) error {
-		q := g.q.WithTx(tx)
+		q := queries{g.q.WithTx(tx)}
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				results[i] = err // its caller has gone: write nothing

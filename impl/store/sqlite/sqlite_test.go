@@ -1,15 +1,15 @@
-package store
+package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
 const testSchema = `-- migration 1: one table
@@ -17,16 +17,6 @@ CREATE TABLE a (id INTEGER PRIMARY KEY);
 -- migration 2: another
 CREATE TABLE b (id INTEGER PRIMARY KEY);
 `
-
-func sealer(t testing.TB) *keys.Sealer {
-	master := make([]byte, 32)
-	rand.Read(master)
-	s, err := keys.NewSealer(master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func TestMigrationsApplyOnceInOrder(t *testing.T) {
 	ctx := context.Background()
@@ -61,23 +51,11 @@ func TestMigrationsApplyOnceInOrder(t *testing.T) {
 	}
 }
 
-func TestParseMigrationsRefusesGaps(t *testing.T) {
-	for _, schema := range []string{
-		"CREATE TABLE a (id INTEGER);",
-		"-- migration 2: skips 1\nCREATE TABLE a (id INTEGER);",
-		"-- migration 1: a\n-- migration 1: again\n",
-	} {
-		if _, err := parseMigrations(schema); err == nil {
-			t.Errorf("accepted %q", schema)
-		}
-	}
-}
-
 func TestPragmasAreSet(t *testing.T) {
-	st := openReal(t, filepath.Join(t.TempDir(), "p.db"))
+	e := openReal(t, filepath.Join(t.TempDir(), "p.db"))
 	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000"} {
 		var got string
-		if err := st.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
+		if err := e.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
 			t.Errorf("%s: got %q (%v), want %q", pragma, got, err, want)
 		}
 	}
@@ -86,20 +64,30 @@ func TestPragmasAreSet(t *testing.T) {
 // realSchema is schema.sql.
 func realSchema(t testing.TB) string {
 	t.Helper()
-	schema, err := os.ReadFile("../../schema.sql")
+	schema, err := os.ReadFile("../../../schema.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(schema)
 }
 
-// openReal opens a store with schema.sql.
-func openReal(t testing.TB, path string) *Store {
+// openReal opens an engine with schema.sql.
+func openReal(t testing.TB, path string) *Engine {
 	t.Helper()
-	st, err := Open(context.Background(), Config{Path: path, Schema: realSchema(t), Sealer: sealer(t)})
+	e, err := Open(context.Background(), Config{Path: path, Schema: realSchema(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// What a database call returns that is no failure of the database is
+// not marked: no row is an answer, and a context's error is the caller's.
+func TestDBErrorLeavesAnswersAndCallers(t *testing.T) {
+	for _, err := range []error{nil, sql.ErrNoRows, context.Canceled, context.DeadlineExceeded} {
+		if got := dbError(err); errors.Is(got, driver.ErrDatabase) || got != err {
+			t.Errorf("dbError(%v) = %v", err, got)
+		}
+	}
 }

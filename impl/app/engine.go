@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apikeyd/apikeyd/impl/store/driver"
+	"github.com/apikeyd/apikeyd/impl/store/postgres"
+	"github.com/apikeyd/apikeyd/impl/store/sqlite"
+)
+
+// Schemas are the migration logs of the engines: schema.sql and
+// schema.postgres.sql.
+type Schemas struct {
+	SQLite     string
+	PostgreSQL string
+}
+
+// onPostgres reports whether cfg's database is PostgreSQL's rather than a
+// SQLite file.
+func (c Config) onPostgres() bool { return postgres.IsURL(c.DB) }
+
+// OpenEngine opens the database of cfg with the engine its --db names;
+// store.Open builds the store on it.
+func OpenEngine(ctx context.Context, cfg Config, schemas Schemas) (driver.Engine, error) {
+	if cfg.onPostgres() {
+		return postgres.Open(ctx, postgres.Config{URL: cfg.DB, Schema: schemas.PostgreSQL})
+	}
+	return sqlite.Open(ctx, sqlite.Config{Path: cfg.DBPath(), Schema: schemas.SQLite})
+}
+
+// lockServer makes this process the one server of cfg's database until
+// release: a flock on SQLite's file (lockDatabase), an advisory lock on
+// PostgreSQL.
+func lockServer(ctx context.Context, cfg Config) (release func() error, err error) {
+	if !cfg.onPostgres() {
+		return lockDatabase(cfg.DBPath())
+	}
+	release, err = postgres.LockServer(ctx, cfg.DB)
+	if errors.Is(err, postgres.ErrServerLocked) {
+		return nil, fmt.Errorf("%w (its PostgreSQL advisory lock is held)", errDatabaseInUse)
+	}
+	return release, err
+}
+
+// errKeysNotFromEnvironment: on PostgreSQL the keys come from the
+// environment, never from files of the data directory.
+var errKeysNotFromEnvironment = errors.New("on PostgreSQL the master key comes from APIKEYD_MASTER_KEY and the System key from APIKEYD_SYSTEM_KEY " +
+	"(every server on the database must share them, and a server's data directory is often thrown away)")
+
+// requireKeysFromEnvironment refuses to use a PostgreSQL database without
+// the master key, and the System key when systemKey says it is needed, in
+// the environment.
+func requireKeysFromEnvironment(cfg Config, systemKey bool) error {
+	if !cfg.onPostgres() {
+		return nil
+	}
+	if cfg.MasterKey == "" {
+		return fmt.Errorf("%w: APIKEYD_MASTER_KEY is not set", errKeysNotFromEnvironment)
+	}
+	if systemKey && cfg.SystemKey == "" {
+		return fmt.Errorf("%w: APIKEYD_SYSTEM_KEY is not set", errKeysNotFromEnvironment)
+	}
+	return nil
+}
