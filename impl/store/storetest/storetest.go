@@ -1,0 +1,435 @@
+// Package storetest is the store's conformance suite: the rules of
+// impl/store proven through its public methods on a real engine. Every
+// engine runs it from its own test file (impl/store/sqlite,
+// impl/store/postgres), so that what the store promises holds on each.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
+)
+
+// NewDatabase makes an empty database for one test and returns how to
+// open it: each call of open is another engine on that database, as
+// another process would have.
+type NewDatabase func(t *testing.T) (open func(t *testing.T) driver.Engine)
+
+// Run runs every conformance test on databases that newDatabase makes.
+func Run(t *testing.T, newDatabase NewDatabase) {
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, db database)
+	}{
+		{"UserKeys", testUserKeys},
+		{"SystemKey", testSystemKey},
+		{"SystemKeyInstalledOnceByConcurrentServers", testSystemKeyRace},
+		{"GuildKeys", testGuildKeys},
+		{"GuildKeyLimitHoldsUnderConcurrency", testGuildKeyLimitRace},
+		{"GuildAdmins", testGuildAdmins},
+		{"SettingsLoggingAndAudit", testSettingsAndAudit},
+		{"Sessions", testSessions},
+		{"SessionRefreshHasOneWinner", testSessionRefreshRace},
+		{"MasterKey", testMasterKey},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.run(t, database{open: newDatabase(t)})
+		})
+	}
+}
+
+// database is one test's database.
+type database struct {
+	open func(t *testing.T) driver.Engine
+}
+
+// store opens a store on db sealing with sealer, closed when the test
+// ends.
+func (db database) store(t *testing.T, sealer *keys.Sealer) *store.Store {
+	t.Helper()
+	st, err := db.openStore(t, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func (db database) openStore(t *testing.T, sealer *keys.Sealer) (*store.Store, error) {
+	t.Helper()
+	return store.Open(context.Background(), db.open(t), store.Config{Sealer: sealer})
+}
+
+func newSealer(t *testing.T) *keys.Sealer {
+	t.Helper()
+	master := make([]byte, 32)
+	rand.Read(master)
+	s, err := keys.NewSealer(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// must(call)(t) is the value of a call that must not fail.
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func testUserKeys(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.store(t, newSealer(t))
+	a1 := must(st.CreateUserKey(ctx, "alice", "first"))(t)
+	a2 := must(st.CreateUserKey(ctx, "alice", "second"))(t)
+	b := must(st.CreateUserKey(ctx, "bob", ""))(t)
+	if owner := must(st.UserKeyOwner(ctx, a2))(t); owner != "alice" {
+		t.Errorf("owner of alice's key: %q", owner)
+	}
+	unknown, _ := keys.Generate(keys.User)
+	if _, err := st.UserKeyOwner(ctx, unknown); !errors.Is(err, store.ErrKeyNotFound) {
+		t.Errorf("unknown key: %v, want ErrKeyNotFound", err)
+	}
+	list := must(st.ListUserKeys(ctx, "alice"))(t)
+	if len(list) != 2 || list[0].Token != a1 || list[1].Token != a2 || list[0].Note != "first" || list[0].User != "alice" {
+		t.Errorf("alice's keys, oldest first: %+v", list)
+	}
+	if all := must(st.ListAllUserKeys(ctx))(t); len(all) != 3 || all[2].Token != b {
+		t.Errorf("every key: %+v", all)
+	}
+	if n := must(st.DeleteUserKeys(ctx, "alice"))(t); n != 2 {
+		t.Errorf("deleted %d of alice's keys, want 2", n)
+	}
+	if _, err := st.UserKeyOwner(ctx, a1); !errors.Is(err, store.ErrKeyNotFound) {
+		t.Errorf("deleted key: %v, want ErrKeyNotFound", err)
+	}
+	if n := must(st.DeleteUserKeys(ctx, "alice"))(t); n != 0 {
+		t.Errorf("deleted %d keys of nobody", n)
+	}
+}
+
+func testSystemKey(t *testing.T, db database) {
+	ctx := context.Background()
+	sealer := newSealer(t)
+	st := db.store(t, sealer)
+	const first, second = "the-first-system-key-0123", "the-second-system-key-456"
+	if has := must(st.HasSystemKey(ctx))(t); has {
+		t.Fatal("a System key in a new database")
+	}
+	if ok := must(st.InstallSystemKey(ctx, first))(t); !ok {
+		t.Fatal("the first System key was not installed")
+	}
+	if ok := must(st.InstallSystemKey(ctx, second))(t); ok {
+		t.Fatal("a second System key was installed")
+	}
+	if owner := must(st.UserKeyOwner(ctx, first))(t); owner != store.SystemUser {
+		t.Errorf("owner of the System key: %q", owner)
+	}
+	if n := must(st.DeleteUserKeys(ctx, store.SystemUser))(t); n != 0 {
+		t.Errorf("deleting System's keys deleted %d", n)
+	}
+	if err := st.ReplaceSystemKey(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.UserKeyOwner(ctx, first); !errors.Is(err, store.ErrKeyNotFound) {
+		t.Errorf("the replaced System key: %v", err)
+	}
+	reopened := db.store(t, sealer)
+	if !reopened.IsSystemKey(second) || reopened.IsSystemKey(first) {
+		t.Error("a store opened later does not know the System key")
+	}
+}
+
+// testSystemKeyRace: servers starting together on a new database, each
+// with its own System key to install, install exactly one.
+func testSystemKeyRace(t *testing.T, db database) {
+	ctx := context.Background()
+	sealer := newSealer(t)
+	stores := make([]*store.Store, 4)
+	for i := range stores {
+		stores[i] = db.store(t, sealer)
+	}
+	installed := make([]bool, len(stores))
+	errs := make([]error, len(stores))
+	var wg sync.WaitGroup
+	for i, st := range stores {
+		wg.Go(func() { installed[i], errs[i] = st.InstallSystemKey(ctx, fmt.Sprintf("system-key-of-server-%d", i)) })
+	}
+	wg.Wait()
+	n := 0
+	for i := range stores {
+		if errs[i] != nil {
+			t.Errorf("server %d: %v", i, errs[i])
+		}
+		if installed[i] {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d servers installed their System key, want 1", n)
+	}
+}
+
+func testGuildKeys(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.store(t, newSealer(t))
+	const guild, user = snowflake.ID(1 << 62), snowflake.ID(42)
+	k1 := must(st.CreateGuildKey(ctx, guild, store.Actor{UserID: user}, 2))(t)
+	k2 := must(st.CreateGuildKey(ctx, guild, store.APIKeyActor, 2))(t)
+	if _, err := st.CreateGuildKey(ctx, guild, store.APIKeyActor, 2); !errors.Is(err, store.ErrGuildKeyLimit) {
+		t.Errorf("a third key of 2: %v, want ErrGuildKeyLimit", err)
+	}
+	ref := must(st.GuildKeyByToken(ctx, k1.Token))(t)
+	if ref.ID != k1.ID || ref.GuildID != guild || ref.LastUse != nil {
+		t.Errorf("key by token: %+v", ref)
+	}
+	used := time.UnixMilli(time.Now().UnixMilli()).UTC()
+	if err := st.TouchGuildKeys(ctx, map[int64]time.Time{k1.ID: used}); err != nil {
+		t.Fatal(err)
+	}
+	// A use is never moved back in time.
+	if err := st.TouchGuildKeys(ctx, map[int64]time.Time{k1.ID: used.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	list := must(st.ListGuildKeys(ctx, guild))(t)
+	if len(list) != 2 || list[0].Token != k1.Token || list[1].Token != k2.Token || list[0].CreatedBy != user {
+		t.Fatalf("keys, oldest first: %+v", list)
+	}
+	if list[0].LastUse == nil || !list[0].LastUse.Equal(used) || list[1].LastUse != nil {
+		t.Errorf("last uses: %v, %v; want %v, nil", list[0].LastUse, list[1].LastUse, used)
+	}
+	if _, err := st.DeleteGuildKey(ctx, guild+1, store.APIKeyActor, k2.Token); !errors.Is(err, store.ErrKeyNotFound) {
+		t.Errorf("deleting another guild's key: %v", err)
+	}
+	deleted := must(st.DeleteGuildKey(ctx, guild, store.APIKeyActor, k2.Token))(t)
+	if deleted.ID != k2.ID || deleted.Token != k2.Token {
+		t.Errorf("deleted %+v, want %+v", deleted, k2)
+	}
+	if _, err := st.GuildKeyByToken(ctx, k2.Token); !errors.Is(err, store.ErrKeyNotFound) {
+		t.Errorf("deleted key: %v", err)
+	}
+}
+
+// testGuildKeyLimitRace: keys created at once through several stores
+// never exceed the guild's limit.
+func testGuildKeyLimitRace(t *testing.T, db database) {
+	ctx := context.Background()
+	sealer := newSealer(t)
+	stores := []*store.Store{db.store(t, sealer), db.store(t, sealer)}
+	const guild, limit, tries = snowflake.ID(7), 5, 16
+	var wg sync.WaitGroup
+	errs := make([]error, tries)
+	for i := range tries {
+		wg.Go(func() { _, errs[i] = stores[i%2].CreateGuildKey(ctx, guild, store.APIKeyActor, limit) })
+	}
+	wg.Wait()
+	created := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case !errors.Is(err, store.ErrGuildKeyLimit):
+			t.Errorf("create: %v", err)
+		}
+	}
+	if n := len(must(stores[0].ListGuildKeys(ctx, guild))(t)); created != limit || n != limit {
+		t.Fatalf("created %d, stored %d keys; the limit is %d", created, n, limit)
+	}
+}
+
+func testGuildAdmins(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.store(t, newSealer(t))
+	if added := must(st.AddGuildAdmin(ctx, 1, 10))(t); !added {
+		t.Error("a new administrator was not added")
+	}
+	if added := must(st.AddGuildAdmin(ctx, 1, 10))(t); added {
+		t.Error("an administrator was added twice")
+	}
+	must(st.AddGuildAdmin(ctx, 2, 20))(t)
+	if is := must(st.IsGuildAdmin(ctx, 1, 10))(t); !is {
+		t.Error("IsGuildAdmin of an administrator")
+	}
+	if is := must(st.IsGuildAdmin(ctx, 2, 10))(t); is {
+		t.Error("IsGuildAdmin of another guild's")
+	}
+	if all := must(st.ListGuildAdmins(ctx, 0))(t); len(all) != 2 || all[0].GuildID != 1 || all[1].UserID != 20 {
+		t.Errorf("every administrator: %+v", all)
+	}
+	if removed := must(st.RemoveGuildAdmin(ctx, 1, 10))(t); !removed {
+		t.Error("not removed")
+	}
+	if removed := must(st.RemoveGuildAdmin(ctx, 1, 10))(t); removed {
+		t.Error("removed twice")
+	}
+	if list := must(st.ListGuildAdmins(ctx, 1))(t); len(list) != 0 {
+		t.Errorf("administrators after removal: %+v", list)
+	}
+}
+
+func testSettingsAndAudit(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.store(t, newSealer(t))
+	const guild = snowflake.ID(3)
+	if _, err := st.GuildSettings(ctx, guild); !errors.Is(err, store.ErrGuildNotFound) {
+		t.Errorf("settings of an unknown guild: %v", err)
+	}
+	must(st.AddGuildAdmin(ctx, guild, 1))(t)
+	settings := must(st.GuildSettings(ctx, guild))(t)
+	if settings.Language != "en" || settings.GMT != "UTC" || settings.AutoDelete != nil || settings.LoggingEnabled {
+		t.Errorf("default settings: %+v", settings)
+	}
+	lang, autoDelete := "nl", int64(60)
+	updated := must(st.UpdateGuildSettings(ctx, guild, store.Actor{UserID: 1}, store.SettingsChange{Language: &lang, AutoDelete: &autoDelete}))(t)
+	if updated.Language != "nl" || updated.AutoDelete == nil || *updated.AutoDelete != 60 {
+		t.Errorf("updated settings: %+v", updated)
+	}
+	must(st.SetLoggingEnabled(ctx, guild, store.APIKeyActor, true))(t)
+	if _, err := st.SetLoggingEnabled(ctx, guild, store.APIKeyActor, true); !errors.Is(err, store.ErrLoggingAlreadyEnabled) {
+		t.Errorf("enabling twice: %v", err)
+	}
+	if s := must(st.GuildSettings(ctx, guild))(t); !s.LoggingEnabled || s.Language != "nl" {
+		t.Errorf("settings after enabling logging: %+v", s)
+	}
+	channel := snowflake.ID(99)
+	defaults := map[string]bool{"log_errors": false}
+	logging := must(st.UpdateLoggingSettings(ctx, guild, store.APIKeyActor, store.LoggingChange{LogsChannelID: &channel, Flags: map[string]bool{"log_errors": true}}, defaults))(t)
+	if logging.LogsChannelID != channel || !logging.Flags["log_errors"] || !logging.Enabled {
+		t.Errorf("logging settings: %+v", logging)
+	}
+	if reset := must(st.ResetLoggingSettings(ctx, guild, store.APIKeyActor, defaults))(t); reset.LogsChannelID != 0 || len(reset.Flags) != 0 {
+		t.Errorf("reset logging settings: %+v", reset)
+	}
+	entries := must(st.AuditEntries(ctx, guild, 0, 2))(t)
+	if len(entries) != 2 || entries[0].Action != store.ActionLoggingSettingsReset || entries[0].Actor != "An API key" {
+		t.Fatalf("newest audit entries: %+v", entries)
+	}
+	older := must(st.AuditEntries(ctx, guild, entries[1].ID, 50))(t)
+	if len(older) != 2 || older[1].Action != store.ActionSettingsUpdated || older[1].Actor != "<@1>" || older[1].Changes["language"] != "nl" {
+		t.Fatalf("older audit entries: %+v", older)
+	}
+}
+
+func testSessions(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.store(t, newSealer(t))
+	tok := store.SessionTokens{AccessToken: "access", RefreshToken: "refresh", Expiry: time.UnixMilli(1_800_000_000_000).UTC()}
+	id, created := must2(st.CreateSession(ctx, 5, tok, time.Hour, 24*time.Hour))(t)
+	got := must(st.SessionByID(ctx, id))(t)
+	if got.ID != created.ID || got.UserID != 5 || got.Tokens != tok || !got.ExpiresAt.Equal(created.ExpiresAt) {
+		t.Errorf("session: %+v, want %+v", got, created)
+	}
+	other, _ := keys.Generate(keys.Session)
+	if _, err := st.SessionByID(ctx, other); !errors.Is(err, store.ErrSessionNotFound) {
+		t.Errorf("unknown session: %v", err)
+	}
+	if n := must(st.SweepSessions(ctx, time.Now()))(t); n != 0 {
+		t.Errorf("swept %d live sessions", n)
+	}
+	deleted := must(st.DeleteSession(ctx, id))(t)
+	if deleted.Tokens != tok {
+		t.Errorf("deleted session's tokens: %+v", deleted.Tokens)
+	}
+	if _, err := st.DeleteSession(ctx, id); !errors.Is(err, store.ErrSessionNotFound) {
+		t.Errorf("deleting twice: %v", err)
+	}
+	must2(st.CreateSession(ctx, 6, tok, time.Hour, time.Hour))(t)
+	if n := must(st.SweepSessions(ctx, time.Now().Add(2*time.Hour)))(t); n != 1 {
+		t.Errorf("swept %d ended sessions, want 1", n)
+	}
+}
+
+// testSessionRefreshHasOneWinner: of refreshes racing with one refresh
+// token, through several stores, exactly one stores its tokens.
+func testSessionRefreshRace(t *testing.T, db database) {
+	ctx := context.Background()
+	sealer := newSealer(t)
+	stores := []*store.Store{db.store(t, sealer), db.store(t, sealer)}
+	old := store.SessionTokens{AccessToken: "a0", RefreshToken: "r0", Expiry: time.Now()}
+	id, sess := must2(stores[0].CreateSession(ctx, 1, old, time.Hour, time.Hour))(t)
+	const racers = 8
+	won := make([]bool, racers)
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		next := store.SessionTokens{AccessToken: fmt.Sprint("a", i+1), RefreshToken: fmt.Sprint("r", i+1), Expiry: old.Expiry}
+		wg.Go(func() { won[i], errs[i] = stores[i%2].UpdateSessionTokens(ctx, sess.ID, old, next) })
+	}
+	wg.Wait()
+	winner := -1
+	for i := range racers {
+		if errs[i] != nil {
+			t.Errorf("refresh %d: %v", i, errs[i])
+		}
+		if won[i] {
+			if winner >= 0 {
+				t.Fatalf("refreshes %d and %d both won", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no refresh won")
+	}
+	if got := must(stores[1].SessionByID(ctx, id))(t); got.Tokens.RefreshToken != fmt.Sprint("r", winner+1) {
+		t.Errorf("stored refresh token %q, want the winner's", got.Tokens.RefreshToken)
+	}
+}
+
+func testMasterKey(t *testing.T, db database) {
+	ctx := context.Background()
+	first, next := newSealer(t), newSealer(t)
+	st := db.store(t, first)
+	user := must(st.CreateUserKey(ctx, "alice", ""))(t)
+	guildKey := must(st.CreateGuildKey(ctx, 1, store.APIKeyActor, 25))(t)
+	// A process with another master key is refused: it could open no key.
+	if _, err := db.openStore(t, next); !errors.Is(err, store.ErrMasterKeyMismatch) {
+		t.Fatalf("another master key: %v, want ErrMasterKeyMismatch", err)
+	}
+	beside := db.store(t, first)
+	if n := must(beside.Reseal(ctx, next))(t); n != 2 {
+		t.Errorf("resealed %d keys, want 2", n)
+	}
+	// The store that kept the old key is told, not answered wrongly.
+	if err := st.Ready(ctx); !errors.Is(err, store.ErrMasterKeyRotated) {
+		t.Errorf("ready under a rotated key: %v", err)
+	}
+	if _, err := st.CreateUserKey(ctx, "bob", ""); !errors.Is(err, store.ErrMasterKeyRotated) {
+		t.Errorf("sealing under a rotated key: %v", err)
+	}
+	after := db.store(t, next)
+	if list := must(after.ListUserKeys(ctx, "alice"))(t); len(list) != 1 || list[0].Token != user {
+		t.Errorf("alice's keys under the new master key: %+v", list)
+	}
+	if list := must(after.ListGuildKeys(ctx, 1))(t); len(list) != 1 || list[0].Token != guildKey.Token {
+		t.Errorf("guild keys under the new master key: %+v", list)
+	}
+	if err := after.Ready(ctx); err != nil {
+		t.Errorf("ready: %v", err)
+	}
+}
+
+// must2(call)(t) is must for calls that return two values.
+func must2[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
+	return func(t *testing.T) (A, B) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	}
+}
