@@ -1,0 +1,289 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
+	"github.com/apikeyd/apikeyd/impl/store/postgres"
+	"github.com/apikeyd/apikeyd/impl/store/postgres/pgtest"
+)
+
+func open(t *testing.T, url string) *postgres.Engine {
+	t.Helper()
+	e, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: postgresSchema(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// TestServersStartingTogetherMigrateOnce: engines opening a new database
+// at once apply each migration once (the advisory lock), and all open.
+func TestServersStartingTogetherMigrateOnce(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Go(func() {
+			e, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: postgresSchema(t)})
+			if err == nil {
+				e.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("server %d: %v", i, err)
+		}
+	}
+	conn := connect(t, url)
+	var version int
+	if err := conn.QueryRow(context.Background(), "SELECT version FROM apikeyd_schema").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	steps, _ := driver.ParseMigrations(postgresSchema(t))
+	if version != len(steps) {
+		t.Fatalf("schema version %d, want %d", version, len(steps))
+	}
+}
+
+// TestOneServerHoldsTheDatabase: the server lock refuses a second holder
+// until the first releases it.
+func TestOneServerHoldsTheDatabase(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	release, err := postgres.LockServer(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postgres.LockServer(ctx, url); !errors.Is(err, postgres.ErrServerLocked) {
+		t.Fatalf("a second server: %v, want ErrServerLocked", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := postgres.LockServer(ctx, url)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	again()
+}
+
+// TestADatabaseThatDoesNotAnswerFailsInTime: behind a proxy that stops
+// forwarding (the database unreachable, its connections open but
+// silent) or drops every connection (the database down), reads, writes
+// and readiness fail with ErrDatabase within the engine's timeout, never
+// hanging; once the database answers again the store serves by itself.
+func TestADatabaseThatDoesNotAnswerFailsInTime(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	p := newProxy(t, mustParse(t, url).Host)
+	proxied := mustParse(t, url)
+	proxied.Host = p.addr
+	const timeout = 2 * time.Second
+	e, err := postgres.Open(context.Background(), postgres.Config{URL: proxied.String(), Schema: postgresSchema(t), Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := keys.NewSealer(keys.NewMasterKey())
+	st, err := store.Open(context.Background(), e, store.Config{Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	token, err := st.CreateUserKey(ctx, "alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func() error{
+		"Ready":          func() error { return st.Ready(ctx) },
+		"CreateUserKey":  func() error { _, err := st.CreateUserKey(ctx, "bob", ""); return err },
+		"ListUserKeys":   func() error { _, err := st.ListUserKeys(ctx, "alice"); return err },
+		"CreateGuildKey": func() error { _, err := st.CreateGuildKey(ctx, 1, store.APIKeyActor, 25); return err },
+	}
+	for _, outage := range []struct {
+		name  string
+		start func()
+	}{{"silent", p.silence}, {"down", p.goDown}} {
+		t.Run(outage.name, func(t *testing.T) {
+			outage.start()
+			for name, call := range calls {
+				began := time.Now()
+				err := call()
+				if took := time.Since(began); took > timeout+time.Second {
+					t.Errorf("%s took %v, want at most %v", name, took, timeout)
+				}
+				if !errors.Is(err, store.ErrDatabase) {
+					t.Errorf("%s: %v, want ErrDatabase", name, err)
+				}
+			}
+			p.restore()
+			deadline := time.Now().Add(10 * time.Second)
+			for st.Ready(ctx) != nil {
+				if time.Now().After(deadline) {
+					t.Fatalf("not ready again after the outage: %v", st.Ready(ctx))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if owner, err := st.UserKeyOwner(ctx, token); err != nil || owner != "alice" {
+				t.Fatalf("after the outage: %q, %v", owner, err)
+			}
+			if _, err := st.CreateUserKey(ctx, "carol", ""); err != nil {
+				t.Fatalf("write after the outage: %v", err)
+			}
+		})
+	}
+}
+
+// proxy forwards TCP connections to a PostgreSQL server, and can stop
+// forwarding or drop them all.
+type proxy struct {
+	addr   string
+	target string
+
+	mu     sync.Mutex
+	silent bool // connections stay open and say nothing
+	down   bool // connections are refused
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &proxy{addr: ln.Addr().String(), target: target}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	t.Cleanup(p.drop)
+	return p
+}
+
+func (p *proxy) serve(client net.Conn) {
+	p.mu.Lock()
+	down := p.down
+	p.mu.Unlock()
+	if down {
+		client.Close()
+		return
+	}
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		client.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns = append(p.conns, client, server)
+	p.mu.Unlock()
+	go p.pipe(server, client)
+	p.pipe(client, server)
+}
+
+// pipe copies from src to dst, holding back (not closing) while silent.
+func (p *proxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for p.isSilent() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				dst.Close()
+			}
+			return
+		}
+	}
+}
+
+func (p *proxy) isSilent() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.silent
+}
+
+// silence stops forwarding: connections stay open and say nothing, and
+// new ones are accepted and say nothing either.
+func (p *proxy) silence() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.silent = true
+}
+
+// goDown closes every connection and refuses new ones, as a database
+// that went down.
+func (p *proxy) goDown() {
+	p.mu.Lock()
+	p.down = true
+	p.mu.Unlock()
+	p.drop()
+}
+
+// drop closes every connection.
+func (p *proxy) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// restore forwards again; connections held back while silent are dropped,
+// as a network that comes back after its peers gave up.
+func (p *proxy) restore() {
+	p.mu.Lock()
+	silent := p.silent
+	p.silent, p.down = false, false
+	p.mu.Unlock()
+	if silent {
+		p.drop()
+	}
+}
+
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
