@@ -19,7 +19,9 @@ import (
 type Config struct {
 	Addr    string
 	DataDir string
-	DB      string // a file path or ":memory:"; "" means <DataDir>/apikeyd.db
+	// DB is a SQLite file path or ":memory:", or a postgres:// or
+	// postgresql:// URL; "" means <DataDir>/apikeyd.db.
+	DB string
 	// NewDatabase allows a new, empty database file where the data dir
 	// holds the key files of one that was lost (refuseLostDatabase).
 	NewDatabase   bool
@@ -120,7 +122,7 @@ func bindFlags(fs *flag.FlagSet, getenv func(string) string, flags ...envFlag) e
 func dataFlags(cfg *Config) []envFlag {
 	return []envFlag{
 		stringFlag(&cfg.DataDir, "data-dir", "APIKEYD_DATA_DIR", "./data", "directory for the database and generated secrets"),
-		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", `database file, or ":memory:" (default <data-dir>/apikeyd.db)`),
+		stringFlag(&cfg.DB, "db", "APIKEYD_DB", "", `SQLite database file, ":memory:", or a postgres:// URL (default <data-dir>/apikeyd.db)`),
 		boolFlag(&cfg.NewDatabase, "new-database", "APIKEYD_NEW_DATABASE", "start a new, empty database although the data dir holds master.key or system.key of one that is missing"),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/apikeyd/apikeyd/impl/store/driver"
 	"github.com/apikeyd/apikeyd/impl/store/postgres"
@@ -20,6 +21,19 @@ type Schemas struct {
 // onPostgres reports whether cfg's database is PostgreSQL's rather than a
 // SQLite file.
 func (c Config) onPostgres() bool { return postgres.IsURL(c.DB) }
+
+// dbForLog is the database of cfg as a log may show it: a URL's password
+// masked.
+func (c Config) dbForLog() string {
+	if !c.onPostgres() {
+		return c.DBPath()
+	}
+	u, err := url.Parse(c.DB)
+	if err != nil {
+		return "postgres (an unparsable URL)"
+	}
+	return u.Redacted()
+}
 
 // OpenEngine opens the database of cfg with the engine its --db names;
 // store.Open builds the store on it.

@@ -91,7 +91,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		ln.Close()
 		return err
 	}
-	log.Info("apikeyd listening", "addr", ln.Addr().String(), "db", cfg.DBPath(), "version", env.Version)
+	log.Info("apikeyd listening", "addr", ln.Addr().String(), "db", cfg.dbForLog(), "version", env.Version)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
