@@ -62,12 +62,11 @@ var ErrSeedConflict = errors.New("the database holds this key elsewhere")
 // stored key; nothing is written to the audit log, which records changes
 // made through /v1.
 //
-// It must run once per start before the server answers: on SQLite the
-// server's lock on the database file and the write lock this transaction
-// takes at BEGIN (_txlock=immediate) make it the only writer. An engine
-// served by several processes at once (PostgreSQL) must take its
-// migration lock inside this transaction, as migrate does, so that
-// replicas starting together apply it one after the other.
+// It must run once per start before the server answers. Its transaction
+// is serialized with every other of every process on the database
+// (driver.Engine.InTx: SQLite's write lock taken at BEGIN, PostgreSQL's
+// advisory lock), so that servers starting together apply it one after
+// the other.
 func (s *Store) ApplySeed(ctx context.Context, seed Seed, maxKeysPerGuild int) (SeedResult, error) {
 	var res SeedResult
 	sealer, done := s.useSealer()
