@@ -36,6 +36,7 @@ func TestEveryPageIsStrict(t *testing.T) {
 		{"/dashboard", signedOut, "/dashboard", false},
 		{"the script", signedOut, "/dashboard/assets/dashboard.js", false},
 		{"the style sheet", signedOut, "/dashboard/assets/dashboard.css", false},
+		{"the icon", signedOut, "/dashboard/assets/icon.svg", false},
 	} {
 		a := c.b.get(w.URL + c.path)
 		if got := a.Header.Get("Content-Security-Policy"); got != wantCSP {

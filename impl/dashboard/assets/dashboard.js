@@ -194,6 +194,7 @@
     // keys are the guild's keys by id: the only place a whole key is.
     const keys = new Map();
     const body = byId("keys-body");
+    const columns = [...document.querySelectorAll("#keys thead th")].map((th) => th.textContent);
     const createButton = byId("create-key");
     const dialog = byId("confirm-delete");
     let newKey = "";
@@ -217,13 +218,35 @@
       deleteButton.setAttribute("aria-label", "Delete key " + mask(k.api_key));
       deleteButton.addEventListener("click", () => confirmDelete(k.id));
       actions.append(copyButton, " ", deleteButton);
-      const by = el("td", k.created_by === userID ? "you" : "user " + k.created_by);
+      const by = el("td", userName(k.created_by));
       const created = el("td");
       created.append(time(k.created_at));
       const used = el("td");
       used.append(time(k.last_use));
       tr.append(keyCell, created, by, used, actions);
+      // The roles keep it a table for screen readers where a narrow
+      // screen's style sheet lays rows out as cards; the labels head each
+      // line of a card.
+      tr.setAttribute("role", "row");
+      for (const [i, td] of [...tr.children].entries()) {
+        td.setAttribute("role", "cell");
+        if (td !== actions) {
+          td.dataset.label = columns[i];
+        }
+      }
       return tr;
+    }
+
+    function userName(id) {
+      return id === userID ? "you" : "user " + id;
+    }
+
+    // actorName names an audit entry's actor; users are written as
+    // Discord mentions (<@USER_ID>), which a page outside Discord does not
+    // turn into names.
+    function actorName(actor) {
+      const mention = /^<@(\d+)>$/.exec(actor);
+      return mention ? userName(mention[1]) : actor;
     }
 
     function counted() {
@@ -262,7 +285,7 @@
         list.replaceChildren(
           ...data.entries.map((e) => {
             const item = el("li");
-            item.append(time(e.created_at), " ", el("span", e.actor, "actor"), " ", el("code", e.action));
+            item.append(time(e.created_at), " · ", el("span", actorName(e.actor), "actor"), " · ", el("code", e.action));
             return item;
           }),
         );
