@@ -277,22 +277,34 @@
       }
     }
 
+    // audits counts the audit log's loads: each change reloads it, and an
+    // answer that arrives after a later load's is older, so it is dropped.
+    let audits = 0;
+
     async function audit() {
       const list = byId("audit");
       const auditStatus = byId("audit-status");
+      const mine = ++audits;
+      let data;
       try {
-        const data = await api("GET", "/modules/logging/entries?limit=10&guild_id=" + encodeURIComponent(guildID));
-        list.replaceChildren(
-          ...data.entries.map((e) => {
-            const item = el("li");
-            item.append(time(e.created_at), " · ", el("span", actorName(e.actor), "actor"), " · ", el("code", e.action));
-            return item;
-          }),
-        );
-        auditStatus.textContent = data.entries.length === 0 ? "Nothing has changed yet." : "The latest " + data.entries.length + " changes, newest first.";
+        data = await api("GET", "/modules/logging/entries?limit=10&guild_id=" + encodeURIComponent(guildID));
       } catch (err) {
-        auditStatus.textContent = "The audit log could not be loaded. " + err.message;
+        if (mine === audits) {
+          auditStatus.textContent = "The audit log could not be loaded. " + err.message;
+        }
+        return;
       }
+      if (mine !== audits) {
+        return;
+      }
+      list.replaceChildren(
+        ...data.entries.map((e) => {
+          const item = el("li");
+          item.append(time(e.created_at), " · ", el("span", actorName(e.actor), "actor"), " · ", el("code", e.action));
+          return item;
+        }),
+      );
+      auditStatus.textContent = data.entries.length === 0 ? "Nothing has changed yet." : "The latest " + data.entries.length + " changes, newest first.";
     }
 
     createButton.addEventListener("click", async () => {
