@@ -198,21 +198,32 @@ async function run(browser) {
   const problems = [];
   const leaks = [];
   await context.exposeBinding("reportSecretInPage", ({ page }, what) => leaks.push(`${page.url()}: ${what}`));
-  // Between the steps, too: every change of the DOM is looked at.
+  // Between the steps, too: every change of the DOM is looked at, in the
+  // nodes it added even when they are gone again by the time it is seen,
+  // and in the text or attribute value it replaced.
   await context.addInitScript((pattern) => {
     const re = new RegExp(pattern);
-    const look = () => {
-      const root = document.documentElement;
-      if (!root) {
-        return;
+    const text = (node) => (node.nodeType === Node.ELEMENT_NODE ? node.outerHTML : node.textContent) ?? "";
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const seen =
+          r.type === "childList"
+            ? [...r.addedNodes].map(text).join("\n")
+            : r.type === "attributes"
+              ? (r.target.getAttribute(r.attributeName) ?? "")
+              : r.target.data;
+        if (re.test(seen) || re.test(r.oldValue ?? "")) {
+          window.reportSecretInPage(`a ${r.type} change of <${r.target.nodeName.toLowerCase()}${r.target.id ? "#" + r.target.id : ""}>`);
+        }
       }
-      if (re.test(root.outerHTML)) {
-        window.reportSecretInPage("in the DOM");
-      } else if (document.body && re.test(document.body.innerText)) {
-        window.reportSecretInPage("in the visible text");
-      }
-    };
-    new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    }).observe(document, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      characterDataOldValue: true,
+      attributes: true,
+      attributeOldValue: true,
+    });
   }, secretPattern.source);
 
   const page = await context.newPage();
