@@ -84,6 +84,9 @@ type User = UserName
 // BadUser defines model for BadUser.
 type BadUser = Error
 
+// BodyTooLarge defines model for BodyTooLarge.
+type BodyTooLarge = Error
+
 // CannotCreate defines model for CannotCreate.
 type CannotCreate = Error
 
@@ -105,8 +108,14 @@ type Forbidden = Error
 // ForbiddenName defines model for ForbiddenName.
 type ForbiddenName = Error
 
+// HeadersTooLarge defines model for HeadersTooLarge.
+type HeadersTooLarge = Error
+
 // InternalError defines model for InternalError.
 type InternalError = Error
+
+// TooManyFailedAuthentications defines model for TooManyFailedAuthentications.
+type TooManyFailedAuthentications = Error
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -394,6 +403,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 type BadUserJSONResponse Error
 
+type BodyTooLargeJSONResponse Error
+
 type CannotCreateJSONResponse Error
 
 type CannotOpenJSONResponse Error
@@ -408,7 +419,18 @@ type ForbiddenJSONResponse Error
 
 type ForbiddenNameJSONResponse Error
 
+type HeadersTooLargeJSONResponse Error
+
 type InternalErrorJSONResponse Error
+
+type TooManyFailedAuthenticationsResponseHeaders struct {
+	RetryAfter int
+}
+type TooManyFailedAuthenticationsJSONResponse struct {
+	Body Error
+
+	Headers TooManyFailedAuthenticationsResponseHeaders
+}
 
 type GetKeysRequestObject struct {
 }
@@ -441,6 +463,51 @@ func (response GetKeys403JSONResponse) VisitGetKeysResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKeys413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetKeys413JSONResponse) VisitGetKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKeys429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetKeys429JSONResponse) VisitGetKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKeys431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetKeys431JSONResponse) VisitGetKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -523,6 +590,51 @@ func (response GetUserKeys403JSONResponse) VisitGetUserKeysResponse(w http.Respo
 	return err
 }
 
+type GetUserKeys413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetUserKeys413JSONResponse) VisitGetUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserKeys429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetUserKeys429JSONResponse) VisitGetUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserKeys431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetUserKeys431JSONResponse) VisitGetUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserKeys500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetUserKeys500JSONResponse) VisitGetUserKeysResponse(w http.ResponseWriter) error {
@@ -597,6 +709,51 @@ func (response CreateKey403JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response CreateKey413JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response CreateKey429JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKey431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateKey431JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -680,6 +837,51 @@ func (response CreateKeyWithNote403JSONResponse) VisitCreateKeyWithNoteResponse(
 	return err
 }
 
+type CreateKeyWithNote413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response CreateKeyWithNote413JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKeyWithNote429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response CreateKeyWithNote429JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateKeyWithNote431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateKeyWithNote431JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateKeyWithNote500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response CreateKeyWithNote500JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
@@ -754,6 +956,51 @@ func (response RemoveUserKeys403JSONResponse) VisitRemoveUserKeysResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserKeys413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response RemoveUserKeys413JSONResponse) VisitRemoveUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserKeys429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response RemoveUserKeys429JSONResponse) VisitRemoveUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveUserKeys431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response RemoveUserKeys431JSONResponse) VisitRemoveUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }

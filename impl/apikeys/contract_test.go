@@ -23,6 +23,12 @@ func TestContract(t *testing.T) {
 		if slices.Contains(c.Given, "database-file-gone") || slices.Contains(c.Given, "master-key-rotated") {
 			apptest.FileDatabase(&cfg)
 		}
+		if slices.Contains(c.Given, "failed-authentications-limit") {
+			// One key failed or in flight per address, given back only
+			// after hours: an address that has failed too often.
+			cfg.AuthFailureBurst = 1
+			cfg.AuthFailureRate = 0.0001
+		}
 		inst := apptest.Start(t, &cfg)
 		auth := credential(t, inst, c.Credential)
 		for _, g := range c.Given {
@@ -68,6 +74,12 @@ func given(t *testing.T, inst *apptest.Instance, state string) {
 		inst.DeleteDatabase(t)
 	case "master-key-rotated":
 		inst.RotateMasterKey(t)
+	case "failed-authentications-limit":
+		// The address's one place taken by a key never issued.
+		res, body := inst.Do(t, "GET", "/apiKeys/getKeys", "akdu_4JjNbwUdTHd6wyqjt4c8YqZAShGeS1H2Um2b", nil)
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("the failed authentication got %d: %s", res.StatusCode, body)
+		}
 	default:
 		t.Fatalf("unknown x-given %q", state)
 	}

@@ -8,11 +8,20 @@
 //     one called "default", else its only or first one;
 //   - x-credential: which credential the request carries (the family's
 //     tests define the names, and a default);
-//   - x-given: named states the service is put in first.
+//   - x-given: named states the service is put in first;
+//   - x-request: what the request sends instead, for an answer that only a
+//     request the document refuses provokes (a 400, a 413, a 415, a 431):
+//     such a request is no example of the operation, whose every example
+//     is valid, but the test data of the error it causes. Its fields:
+//     path and query (parameters, by name), body (the JSON body),
+//     content-type (of the body), body-bytes (the body padded with spaces
+//     to that many bytes) and header-bytes (an X-Padding header of that
+//     many bytes).
 package contract
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,11 +50,16 @@ type Case struct {
 	Path        string // with parameters substituted and escaped
 	Query       url.Values
 	Body        []byte // nil when the operation takes none
-	Credential  string // "" when the example names none
-	Given       []string
-	Status      int
-	MediaType   string
-	Want        any // the example's value, decoded from JSON
+	// ContentType is the body's media type: application/json unless
+	// x-request says otherwise.
+	ContentType string
+	// Header holds further request headers (x-request's header-bytes).
+	Header     http.Header
+	Credential string // "" when the example names none
+	Given      []string
+	Status     int
+	MediaType  string
+	Want       any // the example's value, decoded from JSON
 	// Contains, from x-match: contains, lets an answer's arrays hold more
 	// items than the example shows (a long list shown by its first items).
 	Contains bool
@@ -112,14 +126,21 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 			c.Given = append(c.Given, fmt.Sprint(g))
 		}
 	}
+	override, err := requestOverride(ex.Extensions["x-request"])
+	if err != nil {
+		return Case{}, fmt.Errorf("%s: x-request: %w", c.Name, err)
+	}
 	params := slices.Concat(item.Parameters, op.Parameters)
 	for _, ref := range params {
 		p := ref.Value
 		var v any
 		var ok bool
-		if p.Required {
+		switch {
+		case override.param(p.In, p.Name) != nil:
+			v, ok = override.param(p.In, p.Name), true
+		case p.Required:
 			v, ok = exampleOf(p.Examples, p.Example, name)
-		} else {
+		default:
 			// An optional parameter is sent only when an example asks.
 			v, ok = namedExample(p.Examples, name)
 		}
@@ -146,6 +167,9 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 			return Case{}, fmt.Errorf("%s: only JSON bodies are replayed", c.Name)
 		}
 		v, ok := exampleOf(mt.Examples, mt.Example, name)
+		if override.Body != nil {
+			v, ok = override.Body, true
+		}
 		if !ok {
 			return Case{}, fmt.Errorf("%s: the request body has no example", c.Name)
 		}
@@ -153,9 +177,60 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 		if err != nil {
 			return Case{}, fmt.Errorf("%s: %w", c.Name, err)
 		}
+		if pad := override.BodyBytes - len(b); pad > 0 {
+			b = append(b, bytes.Repeat([]byte(" "), pad)...)
+		}
 		c.Body = b
+		c.ContentType = cmp.Or(override.ContentType, "application/json")
+	}
+	if c.Body == nil && override.BodyBytes > 0 {
+		// An operation that takes no body still refuses one too large.
+		c.Body = bytes.Repeat([]byte(" "), override.BodyBytes)
+		c.ContentType = cmp.Or(override.ContentType, "application/json")
+	}
+	if override.HeaderBytes > 0 {
+		c.Header = http.Header{"X-Padding": {strings.Repeat("p", override.HeaderBytes)}}
 	}
 	return c, nil
+}
+
+// request is an x-request extension: what a response example's request
+// sends instead of the operation's examples.
+type request struct {
+	Path        map[string]any `json:"path"`
+	Query       map[string]any `json:"query"`
+	Body        any            `json:"body"`
+	ContentType string         `json:"content-type"`
+	BodyBytes   int            `json:"body-bytes"`
+	HeaderBytes int            `json:"header-bytes"`
+}
+
+func requestOverride(ext any) (request, error) {
+	var r request
+	if ext == nil {
+		return r, nil
+	}
+	b, err := json.Marshal(ext)
+	if err != nil {
+		return r, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// param is the value x-request gives a parameter, or nil.
+func (r request) param(in, name string) any {
+	switch in {
+	case openapi3.ParameterInPath:
+		return r.Path[name]
+	case openapi3.ParameterInQuery:
+		return r.Query[name]
+	}
+	return nil
 }
 
 // namedExample picks the example called name, else the one called
@@ -207,7 +282,10 @@ func (c Case) Request(ctx context.Context, baseURL string) (*http.Request, error
 		return nil, err
 	}
 	if c.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", c.ContentType)
+	}
+	for name, values := range c.Header {
+		req.Header[name] = values
 	}
 	return req, nil
 }
@@ -405,8 +483,9 @@ func Replay(t *testing.T, doc *openapi3.T, prepare func(t *testing.T, c Case) (b
 }
 
 // CheckDocument validates doc and every example in it against its schema:
-// an example must be valid unless it is marked x-invalid (a request that
-// breaks the document on purpose, to show a 400), and then it must not be.
+// each must be valid. (A request that breaks the document, to show a 400,
+// is the x-request of its error's example, not an example of the
+// operation.)
 func CheckDocument(doc *openapi3.T) error {
 	ctx := context.Background()
 	if err := doc.Validate(ctx, openapi3.DisableExamplesValidation()); err != nil {
@@ -418,13 +497,8 @@ func CheckDocument(doc *openapi3.T) error {
 			if schema == nil || ex.Value == nil {
 				continue
 			}
-			invalid, _ := ex.Value.Extensions["x-invalid"].(bool)
-			err := schema.Value.VisitJSON(jsonValue(ex.Value.Value))
-			switch {
-			case err != nil && !invalid:
+			if err := schema.Value.VisitJSON(jsonValue(ex.Value.Value)); err != nil {
 				errs = append(errs, fmt.Errorf("%s example %q breaks its schema: %w", where, name, err))
-			case err == nil && invalid:
-				errs = append(errs, fmt.Errorf("%s example %q is marked x-invalid but is valid", where, name))
 			}
 		}
 	}
@@ -490,7 +564,7 @@ func CompatibleWith(name string, ref *openapi3.T, mount string) AnswerCheck {
 		}
 		op := item.GetOperation(c.route.Method)
 		if op.Responses.Status(res.StatusCode) == nil {
-			return checkUndeclaredError(name, op, res.StatusCode, body)
+			return checkUndeclaredError(name, ref, op, res.StatusCode, body)
 		}
 		header := res.Header.Clone()
 		if header.Get("Content-Type") == "application/problem+json" {
@@ -511,18 +585,23 @@ func CompatibleWith(name string, ref *openapi3.T, mount string) AnswerCheck {
 	}
 }
 
-func checkUndeclaredError(name string, op *openapi3.Operation, status int, body []byte) error {
+// ProblemSchema is the schema another document gives its errors in
+// general, which an error of an operation it lists no error for must
+// satisfy (Husqy's ProblemDetailsBase).
+const ProblemSchema = "ProblemDetailsBase"
+
+func checkUndeclaredError(name string, ref *openapi3.T, op *openapi3.Operation, status int, body []byte) error {
 	if status < 400 {
 		return fmt.Errorf("%s does not list status %d for this operation", name, status)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
 	}
 	for code := 400; code < 600; code++ {
 		r := op.Responses.Status(code)
 		if r == nil || r.Value.Content.Get("application/json") == nil {
 			continue
-		}
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
-			return err
 		}
 		schema := r.Value.Content.Get("application/json").Schema.Value
 		if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
@@ -530,5 +609,14 @@ func checkUndeclaredError(name string, op *openapi3.Operation, status int, body 
 		}
 		return nil
 	}
-	return fmt.Errorf("%s lists no error body for this operation", name)
+	// An operation that lists no error at all (a greeting, a probe): a
+	// client generated from ref reads the error as ref's errors read.
+	general := ref.Components.Schemas[ProblemSchema]
+	if general == nil {
+		return fmt.Errorf("%s lists no error body for this operation, and no %s", name, ProblemSchema)
+	}
+	if err := general.Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+		return fmt.Errorf("status %d, not in %s, has a body unlike its %s: %w", status, name, ProblemSchema, err)
+	}
+	return nil
 }

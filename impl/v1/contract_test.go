@@ -38,6 +38,9 @@ func TestContract(t *testing.T) {
 		if needsFile(c.Given) {
 			options = append(options, apptest.FileDatabase)
 		}
+		if slices.Contains(c.Given, "failed-authentications-limit") {
+			options = append(options, oneFailedAuthentication)
+		}
 		w := newWorld(t, options...)
 		for _, g := range c.Given {
 			w.given(t, g)
@@ -82,6 +85,14 @@ func needsFile(given []string) bool {
 	return slices.Contains(given, "database-file-gone") || slices.Contains(given, "master-key-rotated")
 }
 
+// oneFailedAuthentication lets a client address hold one credential
+// failed or in flight, and gives it back only after hours: the state of an
+// address that has failed too often, reached with one request.
+func oneFailedAuthentication(cfg *app.Config) {
+	cfg.AuthFailureBurst = 1
+	cfg.AuthFailureRate = 0.0001
+}
+
 // given puts the service in a named state of the document's examples.
 func (w *world) given(t *testing.T, state string) {
 	ctx := context.Background()
@@ -124,6 +135,12 @@ func (w *world) given(t *testing.T, state string) {
 		w.RotateMasterKey(t)
 	case "discord-down":
 		w.discord.FailWith(503)
+	case "failed-authentications-limit":
+		// The address's one place (oneFailedAuthentication) taken by a
+		// token Discord refuses.
+		if res, body := w.call(t, "GET", "/v1/helpers/get-supported-languages", "Bearer another-token-discord-refuses", ""); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("the failed authentication got %d: %s", res.StatusCode, body)
+		}
 	default:
 		t.Fatalf("unknown x-given %q", state)
 	}
