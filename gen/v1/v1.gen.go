@@ -1236,57 +1236,109 @@ type ValidateUserPermissionsRequest struct {
 // integer; a query string carries it the same way either way.
 type GuildIdQuery = GuildIdQueryValue
 
-// ApiKeysChangeForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysChangeForbiddenApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type ApiKeysChangeForbidden = Problem
+type ApiKeysChangeForbiddenApplicationJSON = Problem
 
-// ApiKeysForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysChangeForbiddenApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type ApiKeysForbidden = Problem
+type ApiKeysChangeForbiddenApplicationProblemPlusJSON = Problem
 
-// BodyTooLarge Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysForbiddenApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type BodyTooLarge = Problem
+type ApiKeysForbiddenApplicationJSON = Problem
 
-// CredentialCheckFailed Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysForbiddenApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type CredentialCheckFailed = Problem
+type ApiKeysForbiddenApplicationProblemPlusJSON = Problem
 
-// DiscordUnavailable Why a request failed: RFC 9457 problem details, with the fields of
+// BodyTooLargeApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type DiscordUnavailable = Problem
+type BodyTooLargeApplicationJSON = Problem
 
-// GuildBodyInvalid Why a request failed: RFC 9457 problem details, with the fields of
+// BodyTooLargeApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type GuildBodyInvalid = Problem
+type BodyTooLargeApplicationProblemPlusJSON = Problem
 
-// GuildForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// CredentialCheckFailedApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type GuildForbidden = Problem
+type CredentialCheckFailedApplicationJSON = Problem
 
-// GuildIdQueryInvalid Why a request failed: RFC 9457 problem details, with the fields of
+// CredentialCheckFailedApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type GuildIdQueryInvalid = Problem
+type CredentialCheckFailedApplicationProblemPlusJSON = Problem
 
-// HeadersTooLarge Why a request failed: RFC 9457 problem details, with the fields of
+// DiscordUnavailableApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type HeadersTooLarge = Problem
+type DiscordUnavailableApplicationJSON = Problem
 
-// InternalError Why a request failed: RFC 9457 problem details, with the fields of
+// DiscordUnavailableApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type InternalError = Problem
+type DiscordUnavailableApplicationProblemPlusJSON = Problem
 
-// NotJSON Why a request failed: RFC 9457 problem details, with the fields of
+// GuildBodyInvalidApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type NotJSON = Problem
+type GuildBodyInvalidApplicationJSON = Problem
 
-// TooManyFailedAuthentications Why a request failed: RFC 9457 problem details, with the fields of
+// GuildBodyInvalidApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type TooManyFailedAuthentications = Problem
+type GuildBodyInvalidApplicationProblemPlusJSON = Problem
 
-// Unauthorized Why a request failed: RFC 9457 problem details, with the fields of
+// GuildForbiddenApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type Unauthorized = Problem
+type GuildForbiddenApplicationJSON = Problem
+
+// GuildForbiddenApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildForbiddenApplicationProblemPlusJSON = Problem
+
+// GuildIdQueryInvalidApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildIdQueryInvalidApplicationJSON = Problem
+
+// GuildIdQueryInvalidApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildIdQueryInvalidApplicationProblemPlusJSON = Problem
+
+// HeadersTooLargeApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type HeadersTooLargeApplicationJSON = Problem
+
+// HeadersTooLargeApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type HeadersTooLargeApplicationProblemPlusJSON = Problem
+
+// InternalErrorApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type InternalErrorApplicationJSON = Problem
+
+// InternalErrorApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type InternalErrorApplicationProblemPlusJSON = Problem
+
+// NotJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type NotJSONApplicationJSON = Problem
+
+// NotJSONApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type NotJSONApplicationProblemPlusJSON = Problem
+
+// TooManyFailedAuthenticationsApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type TooManyFailedAuthenticationsApplicationJSON = Problem
+
+// TooManyFailedAuthenticationsApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type TooManyFailedAuthenticationsApplicationProblemPlusJSON = Problem
+
+// UnauthorizedApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type UnauthorizedApplicationJSON = Problem
+
+// UnauthorizedApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type UnauthorizedApplicationProblemPlusJSON = Problem
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
@@ -2048,16 +2100,25 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	return m
 }
 
+type ApiKeysChangeForbiddenJSONResponse Problem
 type ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse Problem
 
+type ApiKeysForbiddenJSONResponse Problem
 type ApiKeysForbiddenApplicationProblemPlusJSONResponse Problem
 
+type BodyTooLargeJSONResponse Problem
 type BodyTooLargeApplicationProblemPlusJSONResponse Problem
 
+type CredentialCheckFailedJSONResponse Problem
 type CredentialCheckFailedApplicationProblemPlusJSONResponse Problem
 
 type DiscordUnavailableResponseHeaders struct {
 	RetryAfter *int
+}
+type DiscordUnavailableJSONResponse struct {
+	Body Problem
+
+	Headers DiscordUnavailableResponseHeaders
 }
 type DiscordUnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -2065,20 +2126,31 @@ type DiscordUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers DiscordUnavailableResponseHeaders
 }
 
+type GuildBodyInvalidJSONResponse Problem
 type GuildBodyInvalidApplicationProblemPlusJSONResponse Problem
 
+type GuildForbiddenJSONResponse Problem
 type GuildForbiddenApplicationProblemPlusJSONResponse Problem
 
+type GuildIdQueryInvalidJSONResponse Problem
 type GuildIdQueryInvalidApplicationProblemPlusJSONResponse Problem
 
+type HeadersTooLargeJSONResponse Problem
 type HeadersTooLargeApplicationProblemPlusJSONResponse Problem
 
+type InternalErrorJSONResponse Problem
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
+type NotJSONJSONResponse Problem
 type NotJSONApplicationProblemPlusJSONResponse Problem
 
 type TooManyFailedAuthenticationsResponseHeaders struct {
 	RetryAfter int
+}
+type TooManyFailedAuthenticationsJSONResponse struct {
+	Body Problem
+
+	Headers TooManyFailedAuthenticationsResponseHeaders
 }
 type TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -2088,6 +2160,11 @@ type TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse struct {
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate string
+}
+type UnauthorizedJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
 }
 type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -2116,6 +2193,20 @@ func (response GetHome200JSONResponse) VisitGetHomeResponse(w http.ResponseWrite
 	return err
 }
 
+type GetHome413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetHome413JSONResponse) VisitGetHomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHome413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2128,6 +2219,20 @@ func (response GetHome413ApplicationProblemPlusJSONResponse) VisitGetHomeRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHome431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetHome431JSONResponse) VisitGetHomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2170,6 +2275,20 @@ func (response DeleteApiKey200JSONResponse) VisitDeleteApiKeyResponse(w http.Res
 	return err
 }
 
+type DeleteApiKey400JSONResponse Problem
+
+func (response DeleteApiKey400JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKey400ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteApiKey400ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
@@ -2180,6 +2299,21 @@ func (response DeleteApiKey400ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteApiKey401JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2201,6 +2335,22 @@ func (response DeleteApiKey401ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	return err
 }
 
+type DeleteApiKey403JSONResponse struct {
+	ApiKeysChangeForbiddenJSONResponse
+}
+
+func (response DeleteApiKey403JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKey403ApplicationProblemPlusJSONResponse struct {
 	ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse
 }
@@ -2217,6 +2367,20 @@ func (response DeleteApiKey403ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	return err
 }
 
+type DeleteApiKey404JSONResponse Problem
+
+func (response DeleteApiKey404JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKey404ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteApiKey404ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
@@ -2227,6 +2391,20 @@ func (response DeleteApiKey404ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response DeleteApiKey413JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2247,6 +2425,20 @@ func (response DeleteApiKey413ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	return err
 }
 
+type DeleteApiKey415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response DeleteApiKey415JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKey415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -2263,6 +2455,20 @@ func (response DeleteApiKey415ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	return err
 }
 
+type DeleteApiKey422JSONResponse Problem
+
+func (response DeleteApiKey422JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKey422ApplicationProblemPlusJSONResponse Problem
 
 func (response DeleteApiKey422ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
@@ -2273,6 +2479,23 @@ func (response DeleteApiKey422ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response DeleteApiKey429JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2294,6 +2517,20 @@ func (response DeleteApiKey429ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	return err
 }
 
+type DeleteApiKey431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteApiKey431JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteApiKey431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2306,6 +2543,20 @@ func (response DeleteApiKey431ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteApiKey500JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2328,6 +2579,26 @@ func (response DeleteApiKey500ApplicationProblemPlusJSONResponse) VisitDeleteApi
 
 type DeleteApiKey503ResponseHeaders struct {
 	RetryAfter *int
+}
+
+type DeleteApiKey503JSONResponse struct {
+	Body    Problem
+	Headers DeleteApiKey503ResponseHeaders
+}
+
+func (response DeleteApiKey503JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteApiKey503ApplicationProblemPlusJSONResponse struct {
@@ -2372,6 +2643,20 @@ func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
+type ListApiKeys400JSONResponse Problem
+
+func (response ListApiKeys400JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys400ApplicationProblemPlusJSONResponse Problem
 
 func (response ListApiKeys400ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
@@ -2382,6 +2667,21 @@ func (response ListApiKeys400ApplicationProblemPlusJSONResponse) VisitListApiKey
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2403,6 +2703,20 @@ func (response ListApiKeys401ApplicationProblemPlusJSONResponse) VisitListApiKey
 	return err
 }
 
+type ListApiKeys403JSONResponse struct{ ApiKeysForbiddenJSONResponse }
+
+func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys403ApplicationProblemPlusJSONResponse struct {
 	ApiKeysForbiddenApplicationProblemPlusJSONResponse
 }
@@ -2419,6 +2733,20 @@ func (response ListApiKeys403ApplicationProblemPlusJSONResponse) VisitListApiKey
 	return err
 }
 
+type ListApiKeys413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response ListApiKeys413JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2431,6 +2759,23 @@ func (response ListApiKeys413ApplicationProblemPlusJSONResponse) VisitListApiKey
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response ListApiKeys429JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2452,6 +2797,20 @@ func (response ListApiKeys429ApplicationProblemPlusJSONResponse) VisitListApiKey
 	return err
 }
 
+type ListApiKeys431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListApiKeys431JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListApiKeys431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2464,6 +2823,20 @@ func (response ListApiKeys431ApplicationProblemPlusJSONResponse) VisitListApiKey
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListApiKeys500JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2486,6 +2859,26 @@ func (response ListApiKeys500ApplicationProblemPlusJSONResponse) VisitListApiKey
 
 type ListApiKeys503ResponseHeaders struct {
 	RetryAfter *int
+}
+
+type ListApiKeys503JSONResponse struct {
+	Body    Problem
+	Headers ListApiKeys503ResponseHeaders
+}
+
+func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ListApiKeys503ApplicationProblemPlusJSONResponse struct {
@@ -2530,6 +2923,20 @@ func (response CreateApiKey200JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	return err
 }
 
+type CreateApiKey400JSONResponse Problem
+
+func (response CreateApiKey400JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey400ApplicationProblemPlusJSONResponse Problem
 
 func (response CreateApiKey400ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
@@ -2540,6 +2947,21 @@ func (response CreateApiKey400ApplicationProblemPlusJSONResponse) VisitCreateApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2561,6 +2983,22 @@ func (response CreateApiKey401ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey403JSONResponse struct {
+	ApiKeysChangeForbiddenJSONResponse
+}
+
+func (response CreateApiKey403JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey403ApplicationProblemPlusJSONResponse struct {
 	ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse
 }
@@ -2573,6 +3011,20 @@ func (response CreateApiKey403ApplicationProblemPlusJSONResponse) VisitCreateApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response CreateApiKey413JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2593,6 +3045,20 @@ func (response CreateApiKey413ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response CreateApiKey415JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -2609,6 +3075,20 @@ func (response CreateApiKey415ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey422JSONResponse Problem
+
+func (response CreateApiKey422JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey422ApplicationProblemPlusJSONResponse Problem
 
 func (response CreateApiKey422ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
@@ -2619,6 +3099,23 @@ func (response CreateApiKey422ApplicationProblemPlusJSONResponse) VisitCreateApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response CreateApiKey429JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2640,6 +3137,20 @@ func (response CreateApiKey429ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
+type CreateApiKey431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CreateApiKey431JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiKey431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2652,6 +3163,20 @@ func (response CreateApiKey431ApplicationProblemPlusJSONResponse) VisitCreateApi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateApiKey500JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2674,6 +3199,26 @@ func (response CreateApiKey500ApplicationProblemPlusJSONResponse) VisitCreateApi
 
 type CreateApiKey503ResponseHeaders struct {
 	RetryAfter *int
+}
+
+type CreateApiKey503JSONResponse struct {
+	Body    Problem
+	Headers CreateApiKey503ResponseHeaders
+}
+
+func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type CreateApiKey503ApplicationProblemPlusJSONResponse struct {
@@ -2718,6 +3263,20 @@ func (response Authorize200JSONResponse) VisitAuthorizeResponse(w http.ResponseW
 	return err
 }
 
+type Authorize400JSONResponse Problem
+
+func (response Authorize400JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Authorize400ApplicationProblemPlusJSONResponse Problem
 
 func (response Authorize400ApplicationProblemPlusJSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
@@ -2734,6 +3293,24 @@ func (response Authorize400ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 
 type Authorize401ResponseHeaders struct {
 	WWWAuthenticate string
+}
+
+type Authorize401JSONResponse struct {
+	Body    Problem
+	Headers Authorize401ResponseHeaders
+}
+
+func (response Authorize401JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type Authorize401ApplicationProblemPlusJSONResponse struct {
@@ -2754,6 +3331,20 @@ func (response Authorize401ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 	return err
 }
 
+type Authorize413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response Authorize413JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Authorize413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2770,6 +3361,20 @@ func (response Authorize413ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 	return err
 }
 
+type Authorize415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response Authorize415JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Authorize415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -2782,6 +3387,23 @@ func (response Authorize415ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Authorize429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response Authorize429JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2803,6 +3425,20 @@ func (response Authorize429ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 	return err
 }
 
+type Authorize431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response Authorize431JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Authorize431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2815,6 +3451,20 @@ func (response Authorize431ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Authorize500JSONResponse Problem
+
+func (response Authorize500JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2835,6 +3485,26 @@ func (response Authorize500ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 
 type Authorize503ResponseHeaders struct {
 	RetryAfter *int
+}
+
+type Authorize503JSONResponse struct {
+	Body    Problem
+	Headers Authorize503ResponseHeaders
+}
+
+func (response Authorize503JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type Authorize503ApplicationProblemPlusJSONResponse struct {
@@ -2879,6 +3549,20 @@ func (response ValidateUserPermissions200JSONResponse) VisitValidateUserPermissi
 	return err
 }
 
+type ValidateUserPermissions400JSONResponse Problem
+
+func (response ValidateUserPermissions400JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ValidateUserPermissions400ApplicationProblemPlusJSONResponse Problem
 
 func (response ValidateUserPermissions400ApplicationProblemPlusJSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
@@ -2889,6 +3573,21 @@ func (response ValidateUserPermissions400ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateUserPermissions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ValidateUserPermissions401JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2910,6 +3609,20 @@ func (response ValidateUserPermissions401ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ValidateUserPermissions403JSONResponse Problem
+
+func (response ValidateUserPermissions403JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ValidateUserPermissions403ApplicationProblemPlusJSONResponse Problem
 
 func (response ValidateUserPermissions403ApplicationProblemPlusJSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
@@ -2920,6 +3633,20 @@ func (response ValidateUserPermissions403ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateUserPermissions413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response ValidateUserPermissions413JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2940,6 +3667,20 @@ func (response ValidateUserPermissions413ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ValidateUserPermissions415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response ValidateUserPermissions415JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ValidateUserPermissions415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -2952,6 +3693,23 @@ func (response ValidateUserPermissions415ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateUserPermissions429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response ValidateUserPermissions429JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2973,6 +3731,20 @@ func (response ValidateUserPermissions429ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ValidateUserPermissions431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ValidateUserPermissions431JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ValidateUserPermissions431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2989,6 +3761,20 @@ func (response ValidateUserPermissions431ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ValidateUserPermissions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ValidateUserPermissions500JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ValidateUserPermissions500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3001,6 +3787,23 @@ func (response ValidateUserPermissions500ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateUserPermissions503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response ValidateUserPermissions503JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3045,6 +3848,21 @@ func (response GetHusqyForGuild200JSONResponse) VisitGetHusqyForGuildResponse(w 
 	return err
 }
 
+type GetHusqyForGuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetHusqyForGuild401JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHusqyForGuild401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -3058,6 +3876,20 @@ func (response GetHusqyForGuild401ApplicationProblemPlusJSONResponse) VisitGetHu
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuild403JSONResponse Problem
+
+func (response GetHusqyForGuild403JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3076,6 +3908,20 @@ func (response GetHusqyForGuild403ApplicationProblemPlusJSONResponse) VisitGetHu
 	return err
 }
 
+type GetHusqyForGuild413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetHusqyForGuild413JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHusqyForGuild413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3088,6 +3934,23 @@ func (response GetHusqyForGuild413ApplicationProblemPlusJSONResponse) VisitGetHu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuild429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetHusqyForGuild429JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3109,6 +3972,20 @@ func (response GetHusqyForGuild429ApplicationProblemPlusJSONResponse) VisitGetHu
 	return err
 }
 
+type GetHusqyForGuild431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetHusqyForGuild431JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHusqyForGuild431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3121,6 +3998,20 @@ func (response GetHusqyForGuild431ApplicationProblemPlusJSONResponse) VisitGetHu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHusqyForGuild500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetHusqyForGuild500JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3143,6 +4034,26 @@ func (response GetHusqyForGuild500ApplicationProblemPlusJSONResponse) VisitGetHu
 
 type GetHusqyForGuild503ResponseHeaders struct {
 	RetryAfter *int
+}
+
+type GetHusqyForGuild503JSONResponse struct {
+	Body    Problem
+	Headers GetHusqyForGuild503ResponseHeaders
+}
+
+func (response GetHusqyForGuild503JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type GetHusqyForGuild503ApplicationProblemPlusJSONResponse struct {
@@ -3186,6 +4097,21 @@ func (response GetSupportedLanguages200JSONResponse) VisitGetSupportedLanguagesR
 	return err
 }
 
+type GetSupportedLanguages401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSupportedLanguages401JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedLanguages401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -3203,6 +4129,20 @@ func (response GetSupportedLanguages401ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetSupportedLanguages413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetSupportedLanguages413JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedLanguages413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3215,6 +4155,23 @@ func (response GetSupportedLanguages413ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedLanguages429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetSupportedLanguages429JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3236,6 +4193,20 @@ func (response GetSupportedLanguages429ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetSupportedLanguages431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetSupportedLanguages431JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedLanguages431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3252,6 +4223,22 @@ func (response GetSupportedLanguages431ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetSupportedLanguages500JSONResponse struct {
+	CredentialCheckFailedJSONResponse
+}
+
+func (response GetSupportedLanguages500JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedLanguages500ApplicationProblemPlusJSONResponse struct {
 	CredentialCheckFailedApplicationProblemPlusJSONResponse
 }
@@ -3264,6 +4251,23 @@ func (response GetSupportedLanguages500ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedLanguages503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetSupportedLanguages503JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3308,6 +4312,21 @@ func (response GetSupportedTimezones200JSONResponse) VisitGetSupportedTimezonesR
 	return err
 }
 
+type GetSupportedTimezones401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSupportedTimezones401JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedTimezones401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -3325,6 +4344,20 @@ func (response GetSupportedTimezones401ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetSupportedTimezones413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetSupportedTimezones413JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedTimezones413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3337,6 +4370,23 @@ func (response GetSupportedTimezones413ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedTimezones429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetSupportedTimezones429JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3358,6 +4408,20 @@ func (response GetSupportedTimezones429ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetSupportedTimezones431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetSupportedTimezones431JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedTimezones431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3374,6 +4438,22 @@ func (response GetSupportedTimezones431ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetSupportedTimezones500JSONResponse struct {
+	CredentialCheckFailedJSONResponse
+}
+
+func (response GetSupportedTimezones500JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedTimezones500ApplicationProblemPlusJSONResponse struct {
 	CredentialCheckFailedApplicationProblemPlusJSONResponse
 }
@@ -3386,6 +4466,23 @@ func (response GetSupportedTimezones500ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedTimezones503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetSupportedTimezones503JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3430,6 +4527,21 @@ func (response GetSupportedUnitSystems200JSONResponse) VisitGetSupportedUnitSyst
 	return err
 }
 
+type GetSupportedUnitSystems401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSupportedUnitSystems401JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedUnitSystems401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -3447,6 +4559,20 @@ func (response GetSupportedUnitSystems401ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type GetSupportedUnitSystems413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetSupportedUnitSystems413JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedUnitSystems413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3459,6 +4585,23 @@ func (response GetSupportedUnitSystems413ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedUnitSystems429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetSupportedUnitSystems429JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3480,6 +4623,20 @@ func (response GetSupportedUnitSystems429ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type GetSupportedUnitSystems431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetSupportedUnitSystems431JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedUnitSystems431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3496,6 +4653,22 @@ func (response GetSupportedUnitSystems431ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type GetSupportedUnitSystems500JSONResponse struct {
+	CredentialCheckFailedJSONResponse
+}
+
+func (response GetSupportedUnitSystems500JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSupportedUnitSystems500ApplicationProblemPlusJSONResponse struct {
 	CredentialCheckFailedApplicationProblemPlusJSONResponse
 }
@@ -3508,6 +4681,23 @@ func (response GetSupportedUnitSystems500ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSupportedUnitSystems503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetSupportedUnitSystems503JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3552,6 +4742,20 @@ func (response GetLivez200JSONResponse) VisitGetLivezResponse(w http.ResponseWri
 	return err
 }
 
+type GetLivez413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetLivez413JSONResponse) VisitGetLivezResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLivez413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3564,6 +4768,20 @@ func (response GetLivez413ApplicationProblemPlusJSONResponse) VisitGetLivezRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLivez431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetLivez431JSONResponse) VisitGetLivezResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3605,6 +4823,20 @@ func (response GetLoggingHome200JSONResponse) VisitGetLoggingHomeResponse(w http
 	return err
 }
 
+type GetLoggingHome413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetLoggingHome413JSONResponse) VisitGetLoggingHomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingHome413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3617,6 +4849,20 @@ func (response GetLoggingHome413ApplicationProblemPlusJSONResponse) VisitGetLogg
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingHome431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetLoggingHome431JSONResponse) VisitGetLoggingHomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3659,6 +4905,20 @@ func (response DisableLogging200JSONResponse) VisitDisableLoggingResponse(w http
 	return err
 }
 
+type DisableLogging400JSONResponse struct{ GuildBodyInvalidJSONResponse }
+
+func (response DisableLogging400JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DisableLogging400ApplicationProblemPlusJSONResponse struct {
 	GuildBodyInvalidApplicationProblemPlusJSONResponse
 }
@@ -3671,6 +4931,21 @@ func (response DisableLogging400ApplicationProblemPlusJSONResponse) VisitDisable
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DisableLogging401JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3692,6 +4967,20 @@ func (response DisableLogging401ApplicationProblemPlusJSONResponse) VisitDisable
 	return err
 }
 
+type DisableLogging403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response DisableLogging403JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DisableLogging403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -3708,6 +4997,20 @@ func (response DisableLogging403ApplicationProblemPlusJSONResponse) VisitDisable
 	return err
 }
 
+type DisableLogging409JSONResponse Problem
+
+func (response DisableLogging409JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DisableLogging409ApplicationProblemPlusJSONResponse Problem
 
 func (response DisableLogging409ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
@@ -3718,6 +5021,20 @@ func (response DisableLogging409ApplicationProblemPlusJSONResponse) VisitDisable
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response DisableLogging413JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3738,6 +5055,20 @@ func (response DisableLogging413ApplicationProblemPlusJSONResponse) VisitDisable
 	return err
 }
 
+type DisableLogging415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response DisableLogging415JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DisableLogging415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -3750,6 +5081,23 @@ func (response DisableLogging415ApplicationProblemPlusJSONResponse) VisitDisable
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response DisableLogging429JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3771,6 +5119,20 @@ func (response DisableLogging429ApplicationProblemPlusJSONResponse) VisitDisable
 	return err
 }
 
+type DisableLogging431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DisableLogging431JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DisableLogging431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3787,6 +5149,20 @@ func (response DisableLogging431ApplicationProblemPlusJSONResponse) VisitDisable
 	return err
 }
 
+type DisableLogging500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DisableLogging500JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DisableLogging500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3799,6 +5175,23 @@ func (response DisableLogging500ApplicationProblemPlusJSONResponse) VisitDisable
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableLogging503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response DisableLogging503JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3844,6 +5237,20 @@ func (response EnableLogging200JSONResponse) VisitEnableLoggingResponse(w http.R
 	return err
 }
 
+type EnableLogging400JSONResponse struct{ GuildBodyInvalidJSONResponse }
+
+func (response EnableLogging400JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EnableLogging400ApplicationProblemPlusJSONResponse struct {
 	GuildBodyInvalidApplicationProblemPlusJSONResponse
 }
@@ -3856,6 +5263,21 @@ func (response EnableLogging400ApplicationProblemPlusJSONResponse) VisitEnableLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EnableLogging401JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3877,6 +5299,20 @@ func (response EnableLogging401ApplicationProblemPlusJSONResponse) VisitEnableLo
 	return err
 }
 
+type EnableLogging403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response EnableLogging403JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EnableLogging403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -3893,6 +5329,20 @@ func (response EnableLogging403ApplicationProblemPlusJSONResponse) VisitEnableLo
 	return err
 }
 
+type EnableLogging409JSONResponse Problem
+
+func (response EnableLogging409JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EnableLogging409ApplicationProblemPlusJSONResponse Problem
 
 func (response EnableLogging409ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
@@ -3903,6 +5353,20 @@ func (response EnableLogging409ApplicationProblemPlusJSONResponse) VisitEnableLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response EnableLogging413JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3923,6 +5387,20 @@ func (response EnableLogging413ApplicationProblemPlusJSONResponse) VisitEnableLo
 	return err
 }
 
+type EnableLogging415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response EnableLogging415JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EnableLogging415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -3935,6 +5413,23 @@ func (response EnableLogging415ApplicationProblemPlusJSONResponse) VisitEnableLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response EnableLogging429JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3956,6 +5451,20 @@ func (response EnableLogging429ApplicationProblemPlusJSONResponse) VisitEnableLo
 	return err
 }
 
+type EnableLogging431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EnableLogging431JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EnableLogging431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -3972,6 +5481,20 @@ func (response EnableLogging431ApplicationProblemPlusJSONResponse) VisitEnableLo
 	return err
 }
 
+type EnableLogging500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response EnableLogging500JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EnableLogging500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3984,6 +5507,23 @@ func (response EnableLogging500ApplicationProblemPlusJSONResponse) VisitEnableLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableLogging503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response EnableLogging503JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4029,6 +5569,20 @@ func (response ListAuditEntries200JSONResponse) VisitListAuditEntriesResponse(w 
 	return err
 }
 
+type ListAuditEntries400JSONResponse Problem
+
+func (response ListAuditEntries400JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditEntries400ApplicationProblemPlusJSONResponse Problem
 
 func (response ListAuditEntries400ApplicationProblemPlusJSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
@@ -4039,6 +5593,21 @@ func (response ListAuditEntries400ApplicationProblemPlusJSONResponse) VisitListA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAuditEntries401JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4060,6 +5629,20 @@ func (response ListAuditEntries401ApplicationProblemPlusJSONResponse) VisitListA
 	return err
 }
 
+type ListAuditEntries403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response ListAuditEntries403JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditEntries403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -4076,6 +5659,20 @@ func (response ListAuditEntries403ApplicationProblemPlusJSONResponse) VisitListA
 	return err
 }
 
+type ListAuditEntries413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response ListAuditEntries413JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditEntries413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4088,6 +5685,23 @@ func (response ListAuditEntries413ApplicationProblemPlusJSONResponse) VisitListA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response ListAuditEntries429JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4109,6 +5723,20 @@ func (response ListAuditEntries429ApplicationProblemPlusJSONResponse) VisitListA
 	return err
 }
 
+type ListAuditEntries431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ListAuditEntries431JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditEntries431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4125,6 +5753,20 @@ func (response ListAuditEntries431ApplicationProblemPlusJSONResponse) VisitListA
 	return err
 }
 
+type ListAuditEntries500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListAuditEntries500JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditEntries500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4137,6 +5779,23 @@ func (response ListAuditEntries500ApplicationProblemPlusJSONResponse) VisitListA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEntries503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response ListAuditEntries503JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4181,6 +5840,20 @@ func (response GetLoggingLivez200JSONResponse) VisitGetLoggingLivezResponse(w ht
 	return err
 }
 
+type GetLoggingLivez413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetLoggingLivez413JSONResponse) VisitGetLoggingLivezResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingLivez413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4193,6 +5866,20 @@ func (response GetLoggingLivez413ApplicationProblemPlusJSONResponse) VisitGetLog
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingLivez431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetLoggingLivez431JSONResponse) VisitGetLoggingLivezResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4234,6 +5921,20 @@ func (response GetLoggingReadyz200JSONResponse) VisitGetLoggingReadyzResponse(w 
 	return err
 }
 
+type GetLoggingReadyz413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetLoggingReadyz413JSONResponse) VisitGetLoggingReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingReadyz413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4250,6 +5951,20 @@ func (response GetLoggingReadyz413ApplicationProblemPlusJSONResponse) VisitGetLo
 	return err
 }
 
+type GetLoggingReadyz431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetLoggingReadyz431JSONResponse) VisitGetLoggingReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingReadyz431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4262,6 +5977,20 @@ func (response GetLoggingReadyz431ApplicationProblemPlusJSONResponse) VisitGetLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingReadyz503JSONResponse Problem
+
+func (response GetLoggingReadyz503JSONResponse) VisitGetLoggingReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4302,6 +6031,20 @@ func (response ResetLoggingSettings200JSONResponse) VisitResetLoggingSettingsRes
 	return err
 }
 
+type ResetLoggingSettings400JSONResponse struct{ GuildBodyInvalidJSONResponse }
+
+func (response ResetLoggingSettings400JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetLoggingSettings400ApplicationProblemPlusJSONResponse struct {
 	GuildBodyInvalidApplicationProblemPlusJSONResponse
 }
@@ -4314,6 +6057,21 @@ func (response ResetLoggingSettings400ApplicationProblemPlusJSONResponse) VisitR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ResetLoggingSettings401JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4335,6 +6093,20 @@ func (response ResetLoggingSettings401ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type ResetLoggingSettings403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response ResetLoggingSettings403JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetLoggingSettings403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -4347,6 +6119,20 @@ func (response ResetLoggingSettings403ApplicationProblemPlusJSONResponse) VisitR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response ResetLoggingSettings413JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4367,6 +6153,20 @@ func (response ResetLoggingSettings413ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type ResetLoggingSettings415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response ResetLoggingSettings415JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetLoggingSettings415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -4379,6 +6179,23 @@ func (response ResetLoggingSettings415ApplicationProblemPlusJSONResponse) VisitR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response ResetLoggingSettings429JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4400,6 +6217,20 @@ func (response ResetLoggingSettings429ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type ResetLoggingSettings431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response ResetLoggingSettings431JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetLoggingSettings431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4416,6 +6247,20 @@ func (response ResetLoggingSettings431ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type ResetLoggingSettings500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ResetLoggingSettings500JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetLoggingSettings500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4428,6 +6273,23 @@ func (response ResetLoggingSettings500ApplicationProblemPlusJSONResponse) VisitR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLoggingSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response ResetLoggingSettings503JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4473,6 +6335,22 @@ func (response GetLoggingSettings200JSONResponse) VisitGetLoggingSettingsRespons
 	return err
 }
 
+type GetLoggingSettings400JSONResponse struct {
+	GuildIdQueryInvalidJSONResponse
+}
+
+func (response GetLoggingSettings400JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingSettings400ApplicationProblemPlusJSONResponse struct {
 	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
 }
@@ -4485,6 +6363,21 @@ func (response GetLoggingSettings400ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetLoggingSettings401JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4506,6 +6399,20 @@ func (response GetLoggingSettings401ApplicationProblemPlusJSONResponse) VisitGet
 	return err
 }
 
+type GetLoggingSettings403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetLoggingSettings403JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingSettings403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -4522,6 +6429,20 @@ func (response GetLoggingSettings403ApplicationProblemPlusJSONResponse) VisitGet
 	return err
 }
 
+type GetLoggingSettings413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetLoggingSettings413JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingSettings413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4534,6 +6455,23 @@ func (response GetLoggingSettings413ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetLoggingSettings429JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4555,6 +6493,20 @@ func (response GetLoggingSettings429ApplicationProblemPlusJSONResponse) VisitGet
 	return err
 }
 
+type GetLoggingSettings431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetLoggingSettings431JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingSettings431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4571,6 +6523,20 @@ func (response GetLoggingSettings431ApplicationProblemPlusJSONResponse) VisitGet
 	return err
 }
 
+type GetLoggingSettings500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetLoggingSettings500JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingSettings500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4583,6 +6549,23 @@ func (response GetLoggingSettings500ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetLoggingSettings503JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4628,6 +6611,20 @@ func (response UpdateLoggingSettings200JSONResponse) VisitUpdateLoggingSettingsR
 	return err
 }
 
+type UpdateLoggingSettings400JSONResponse Problem
+
+func (response UpdateLoggingSettings400JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLoggingSettings400ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateLoggingSettings400ApplicationProblemPlusJSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
@@ -4638,6 +6635,21 @@ func (response UpdateLoggingSettings400ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateLoggingSettings401JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4659,6 +6671,20 @@ func (response UpdateLoggingSettings401ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type UpdateLoggingSettings403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response UpdateLoggingSettings403JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLoggingSettings403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -4671,6 +6697,20 @@ func (response UpdateLoggingSettings403ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response UpdateLoggingSettings413JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4691,6 +6731,20 @@ func (response UpdateLoggingSettings413ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type UpdateLoggingSettings415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response UpdateLoggingSettings415JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLoggingSettings415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -4703,6 +6757,23 @@ func (response UpdateLoggingSettings415ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response UpdateLoggingSettings429JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4724,6 +6795,20 @@ func (response UpdateLoggingSettings429ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type UpdateLoggingSettings431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateLoggingSettings431JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLoggingSettings431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4740,6 +6825,20 @@ func (response UpdateLoggingSettings431ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type UpdateLoggingSettings500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateLoggingSettings500JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLoggingSettings500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4752,6 +6851,23 @@ func (response UpdateLoggingSettings500ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoggingSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response UpdateLoggingSettings503JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4797,6 +6913,22 @@ func (response GetLoggingStatus200JSONResponse) VisitGetLoggingStatusResponse(w 
 	return err
 }
 
+type GetLoggingStatus400JSONResponse struct {
+	GuildIdQueryInvalidJSONResponse
+}
+
+func (response GetLoggingStatus400JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingStatus400ApplicationProblemPlusJSONResponse struct {
 	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
 }
@@ -4809,6 +6941,21 @@ func (response GetLoggingStatus400ApplicationProblemPlusJSONResponse) VisitGetLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetLoggingStatus401JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4830,6 +6977,20 @@ func (response GetLoggingStatus401ApplicationProblemPlusJSONResponse) VisitGetLo
 	return err
 }
 
+type GetLoggingStatus403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetLoggingStatus403JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingStatus403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -4846,6 +7007,20 @@ func (response GetLoggingStatus403ApplicationProblemPlusJSONResponse) VisitGetLo
 	return err
 }
 
+type GetLoggingStatus413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetLoggingStatus413JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingStatus413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4858,6 +7033,23 @@ func (response GetLoggingStatus413ApplicationProblemPlusJSONResponse) VisitGetLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetLoggingStatus429JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4879,6 +7071,20 @@ func (response GetLoggingStatus429ApplicationProblemPlusJSONResponse) VisitGetLo
 	return err
 }
 
+type GetLoggingStatus431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetLoggingStatus431JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingStatus431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4895,6 +7101,20 @@ func (response GetLoggingStatus431ApplicationProblemPlusJSONResponse) VisitGetLo
 	return err
 }
 
+type GetLoggingStatus500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetLoggingStatus500JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingStatus500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4907,6 +7127,23 @@ func (response GetLoggingStatus500ApplicationProblemPlusJSONResponse) VisitGetLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingStatus503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetLoggingStatus503JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4951,6 +7188,20 @@ func (response GetReadyz200JSONResponse) VisitGetReadyzResponse(w http.ResponseW
 	return err
 }
 
+type GetReadyz413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetReadyz413JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadyz413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4967,6 +7218,20 @@ func (response GetReadyz413ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 	return err
 }
 
+type GetReadyz431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetReadyz431JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadyz431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -4979,6 +7244,20 @@ func (response GetReadyz431ApplicationProblemPlusJSONResponse) VisitGetReadyzRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadyz503JSONResponse Problem
+
+func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5019,6 +7298,22 @@ func (response GetSettings200JSONResponse) VisitGetSettingsResponse(w http.Respo
 	return err
 }
 
+type GetSettings400JSONResponse struct {
+	GuildIdQueryInvalidJSONResponse
+}
+
+func (response GetSettings400JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettings400ApplicationProblemPlusJSONResponse struct {
 	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
 }
@@ -5031,6 +7326,21 @@ func (response GetSettings400ApplicationProblemPlusJSONResponse) VisitGetSetting
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSettings401JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5052,6 +7362,20 @@ func (response GetSettings401ApplicationProblemPlusJSONResponse) VisitGetSetting
 	return err
 }
 
+type GetSettings403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetSettings403JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettings403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -5068,6 +7392,20 @@ func (response GetSettings403ApplicationProblemPlusJSONResponse) VisitGetSetting
 	return err
 }
 
+type GetSettings413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetSettings413JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettings413ApplicationProblemPlusJSONResponse struct {
 	BodyTooLargeApplicationProblemPlusJSONResponse
 }
@@ -5080,6 +7418,23 @@ func (response GetSettings413ApplicationProblemPlusJSONResponse) VisitGetSetting
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetSettings429JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5101,6 +7456,20 @@ func (response GetSettings429ApplicationProblemPlusJSONResponse) VisitGetSetting
 	return err
 }
 
+type GetSettings431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetSettings431JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettings431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -5117,6 +7486,20 @@ func (response GetSettings431ApplicationProblemPlusJSONResponse) VisitGetSetting
 	return err
 }
 
+type GetSettings500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetSettings500JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettings500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5129,6 +7512,23 @@ func (response GetSettings500ApplicationProblemPlusJSONResponse) VisitGetSetting
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetSettings503JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5174,6 +7574,20 @@ func (response UpdateSettings200JSONResponse) VisitUpdateSettingsResponse(w http
 	return err
 }
 
+type UpdateSettings400JSONResponse Problem
+
+func (response UpdateSettings400JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSettings400ApplicationProblemPlusJSONResponse Problem
 
 func (response UpdateSettings400ApplicationProblemPlusJSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
@@ -5184,6 +7598,21 @@ func (response UpdateSettings400ApplicationProblemPlusJSONResponse) VisitUpdateS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateSettings401JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5205,6 +7634,20 @@ func (response UpdateSettings401ApplicationProblemPlusJSONResponse) VisitUpdateS
 	return err
 }
 
+type UpdateSettings403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response UpdateSettings403JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSettings403ApplicationProblemPlusJSONResponse struct {
 	GuildForbiddenApplicationProblemPlusJSONResponse
 }
@@ -5217,6 +7660,20 @@ func (response UpdateSettings403ApplicationProblemPlusJSONResponse) VisitUpdateS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response UpdateSettings413JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5237,6 +7694,20 @@ func (response UpdateSettings413ApplicationProblemPlusJSONResponse) VisitUpdateS
 	return err
 }
 
+type UpdateSettings415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response UpdateSettings415JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSettings415ApplicationProblemPlusJSONResponse struct {
 	NotJSONApplicationProblemPlusJSONResponse
 }
@@ -5249,6 +7720,23 @@ func (response UpdateSettings415ApplicationProblemPlusJSONResponse) VisitUpdateS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response UpdateSettings429JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5270,6 +7758,20 @@ func (response UpdateSettings429ApplicationProblemPlusJSONResponse) VisitUpdateS
 	return err
 }
 
+type UpdateSettings431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response UpdateSettings431JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSettings431ApplicationProblemPlusJSONResponse struct {
 	HeadersTooLargeApplicationProblemPlusJSONResponse
 }
@@ -5286,6 +7788,20 @@ func (response UpdateSettings431ApplicationProblemPlusJSONResponse) VisitUpdateS
 	return err
 }
 
+type UpdateSettings500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateSettings500JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSettings500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5298,6 +7814,23 @@ func (response UpdateSettings500ApplicationProblemPlusJSONResponse) VisitUpdateS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response UpdateSettings503JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -1268,57 +1268,109 @@ type ValidateUserPermissionsRequest struct {
 // integer; a query string carries it the same way either way.
 type GuildIdQuery = GuildIdQueryValue
 
-// ApiKeysChangeForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysChangeForbiddenResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type ApiKeysChangeForbidden = Problem
+type ApiKeysChangeForbiddenResponseJSONApplicationJSON = Problem
 
-// ApiKeysForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type ApiKeysForbidden = Problem
+type ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON = Problem
 
-// BodyTooLarge Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysForbiddenResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type BodyTooLarge = Problem
+type ApiKeysForbiddenResponseJSONApplicationJSON = Problem
 
-// CredentialCheckFailed Why a request failed: RFC 9457 problem details, with the fields of
+// ApiKeysForbiddenResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type CredentialCheckFailed = Problem
+type ApiKeysForbiddenResponseJSON2ApplicationProblemPlusJSON = Problem
 
-// DiscordUnavailable Why a request failed: RFC 9457 problem details, with the fields of
+// BodyTooLargeResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type DiscordUnavailable = Problem
+type BodyTooLargeResponseJSONApplicationJSON = Problem
 
-// GuildBodyInvalid Why a request failed: RFC 9457 problem details, with the fields of
+// BodyTooLargeResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type GuildBodyInvalid = Problem
+type BodyTooLargeResponseJSON2ApplicationProblemPlusJSON = Problem
 
-// GuildForbidden Why a request failed: RFC 9457 problem details, with the fields of
+// CredentialCheckFailedResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type GuildForbidden = Problem
+type CredentialCheckFailedResponseJSONApplicationJSON = Problem
 
-// GuildIdQueryInvalid Why a request failed: RFC 9457 problem details, with the fields of
+// CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type GuildIdQueryInvalid = Problem
+type CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON = Problem
 
-// HeadersTooLarge Why a request failed: RFC 9457 problem details, with the fields of
+// DiscordUnavailableResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type HeadersTooLarge = Problem
+type DiscordUnavailableResponseJSONApplicationJSON = Problem
 
-// InternalError Why a request failed: RFC 9457 problem details, with the fields of
+// DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type InternalError = Problem
+type DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON = Problem
 
-// NotJSON Why a request failed: RFC 9457 problem details, with the fields of
+// GuildBodyInvalidResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type NotJSON = Problem
+type GuildBodyInvalidResponseJSONApplicationJSON = Problem
 
-// TooManyFailedAuthentications Why a request failed: RFC 9457 problem details, with the fields of
+// GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type TooManyFailedAuthentications = Problem
+type GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON = Problem
 
-// Unauthorized Why a request failed: RFC 9457 problem details, with the fields of
+// GuildForbiddenResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
-type Unauthorized = Problem
+type GuildForbiddenResponseJSONApplicationJSON = Problem
+
+// GuildForbiddenResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildForbiddenResponseJSON2ApplicationProblemPlusJSON = Problem
+
+// GuildIdQueryInvalidResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildIdQueryInvalidResponseJSONApplicationJSON = Problem
+
+// GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON = Problem
+
+// HeadersTooLargeResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type HeadersTooLargeResponseJSONApplicationJSON = Problem
+
+// HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON = Problem
+
+// InternalErrorResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type InternalErrorResponseJSONApplicationJSON = Problem
+
+// InternalErrorResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type InternalErrorResponseJSON2ApplicationProblemPlusJSON = Problem
+
+// NotJSONResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type NotJSONResponseJSONApplicationJSON = Problem
+
+// NotJSONResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type NotJSONResponseJSON2ApplicationProblemPlusJSON = Problem
+
+// TooManyFailedAuthenticationsResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type TooManyFailedAuthenticationsResponseJSONApplicationJSON = Problem
+
+// TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON = Problem
+
+// UnauthorizedResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type UnauthorizedResponseJSONApplicationJSON = Problem
+
+// UnauthorizedResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type UnauthorizedResponseJSON2ApplicationProblemPlusJSON = Problem
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
@@ -4143,10 +4195,14 @@ type GetHomeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *HomeEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4154,13 +4210,23 @@ func (r GetHomeResponse) GetJSON200() *HomeEnvelope {
 	return r.JSON200
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetHomeResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetHomeResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetHomeResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetHomeResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetHomeResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetHomeResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
@@ -4213,26 +4279,48 @@ type DeleteApiKeyResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApiKeyDeletedEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ApiKeysChangeForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *ApiKeysChangeForbidden
+	ApplicationproblemJSON403 *ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Problem
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -4248,19 +4336,39 @@ func (r DeleteApiKeyResponse) GetJSON200() *ApiKeyDeletedEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r DeleteApiKeyResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON403() *ApiKeysChangeForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysChangeForbidden {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON404() *Problem {
+	return r.JSON404
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -4268,14 +4376,29 @@ func (r DeleteApiKeyResponse) GetApplicationproblemJSON404() *Problem {
 	return r.ApplicationproblemJSON404
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON422() *Problem {
+	return r.JSON422
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -4283,19 +4406,39 @@ func (r DeleteApiKeyResponse) GetApplicationproblemJSON422() *Problem {
 	return r.ApplicationproblemJSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON500() *InternalError {
+func (r DeleteApiKeyResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteApiKeyResponse) GetJSON503() *Problem {
+	return r.JSON503
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -4352,20 +4495,36 @@ type ListApiKeysResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApiKeysListEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ApiKeysForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *ApiKeysForbidden
+	ApplicationproblemJSON403 *ApiKeysForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -4381,39 +4540,79 @@ func (r ListApiKeysResponse) GetJSON200() *ApiKeysListEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListApiKeysResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r ListApiKeysResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListApiKeysResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ListApiKeysResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListApiKeysResponse) GetJSON403() *ApiKeysForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON403() *ApiKeysForbidden {
+func (r ListApiKeysResponse) GetApplicationproblemJSON403() *ApiKeysForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListApiKeysResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r ListApiKeysResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListApiKeysResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r ListApiKeysResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListApiKeysResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r ListApiKeysResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListApiKeysResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON500() *InternalError {
+func (r ListApiKeysResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListApiKeysResponse) GetJSON503() *Problem {
+	return r.JSON503
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -4470,24 +4669,44 @@ type CreateApiKeyResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ApiKeyCreatedEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ApiKeysChangeForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *ApiKeysChangeForbidden
+	ApplicationproblemJSON403 *ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -4503,29 +4722,59 @@ func (r CreateApiKeyResponse) GetJSON200() *ApiKeyCreatedEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateApiKeyResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r CreateApiKeyResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateApiKeyResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateApiKeyResponse) GetJSON403() *ApiKeysChangeForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysChangeForbidden {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON403() *ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateApiKeyResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateApiKeyResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateApiKeyResponse) GetJSON422() *Problem {
+	return r.JSON422
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -4533,19 +4782,39 @@ func (r CreateApiKeyResponse) GetApplicationproblemJSON422() *Problem {
 	return r.ApplicationproblemJSON422
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateApiKeyResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateApiKeyResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateApiKeyResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON500() *InternalError {
+func (r CreateApiKeyResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateApiKeyResponse) GetJSON503() *Problem {
+	return r.JSON503
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -4602,20 +4871,36 @@ type AuthorizeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AuthorizeEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *Problem
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -4631,9 +4916,19 @@ func (r AuthorizeResponse) GetJSON200() *AuthorizeEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AuthorizeResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r AuthorizeResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AuthorizeResponse) GetJSON401() *Problem {
+	return r.JSON401
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -4641,29 +4936,59 @@ func (r AuthorizeResponse) GetApplicationproblemJSON401() *Problem {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AuthorizeResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r AuthorizeResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r AuthorizeResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AuthorizeResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r AuthorizeResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r AuthorizeResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuthorizeResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r AuthorizeResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r AuthorizeResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AuthorizeResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r AuthorizeResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r AuthorizeResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AuthorizeResponse) GetJSON500() *Problem {
+	return r.JSON500
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r AuthorizeResponse) GetApplicationproblemJSON500() *Problem {
 	return r.ApplicationproblemJSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AuthorizeResponse) GetJSON503() *Problem {
+	return r.JSON503
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -4720,24 +5045,42 @@ type ValidateUserPermissionsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ValidateUserPermissionsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Problem
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ValidateUserPermissionsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4751,14 +5094,29 @@ func (r ValidateUserPermissionsResponse) GetJSON200() *ValidateUserPermissionsEn
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON403() *Problem {
+	return r.JSON403
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
@@ -4766,33 +5124,63 @@ func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON403() *Problem
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON500() *InternalError {
+func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ValidateUserPermissionsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -4845,18 +5233,32 @@ type GetHusqyForGuildResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserGuildsEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Problem
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -4872,9 +5274,19 @@ func (r GetHusqyForGuildResponse) GetJSON200() *UserGuildsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetHusqyForGuildResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON403() *Problem {
+	return r.JSON403
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
@@ -4882,24 +5294,49 @@ func (r GetHusqyForGuildResponse) GetApplicationproblemJSON403() *Problem {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetHusqyForGuildResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetHusqyForGuildResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetHusqyForGuildResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetHusqyForGuildResponse) GetApplicationproblemJSON500() *InternalError {
+func (r GetHusqyForGuildResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetHusqyForGuildResponse) GetJSON503() *Problem {
+	return r.JSON503
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -4956,18 +5393,30 @@ type GetSupportedLanguagesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SupportedLanguagesEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *CredentialCheckFailedResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *CredentialCheckFailed
+	ApplicationproblemJSON500 *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSupportedLanguagesResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -4981,33 +5430,63 @@ func (r GetSupportedLanguagesResponse) GetJSON200() *SupportedLanguagesEnvelope 
 	return r.JSON200
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSupportedLanguagesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetSupportedLanguagesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSupportedLanguagesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetSupportedLanguagesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSupportedLanguagesResponse) GetJSON500() *CredentialCheckFailedResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON500() *CredentialCheckFailed {
+func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON500() *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSupportedLanguagesResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5060,18 +5539,30 @@ type GetSupportedTimezonesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SupportedTimezonesEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *CredentialCheckFailedResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *CredentialCheckFailed
+	ApplicationproblemJSON500 *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSupportedTimezonesResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5085,33 +5576,63 @@ func (r GetSupportedTimezonesResponse) GetJSON200() *SupportedTimezonesEnvelope 
 	return r.JSON200
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSupportedTimezonesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetSupportedTimezonesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSupportedTimezonesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetSupportedTimezonesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSupportedTimezonesResponse) GetJSON500() *CredentialCheckFailedResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON500() *CredentialCheckFailed {
+func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON500() *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSupportedTimezonesResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5164,18 +5685,30 @@ type GetSupportedUnitSystemsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SupportedUnitSystemsEnvelope
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *CredentialCheckFailedResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *CredentialCheckFailed
+	ApplicationproblemJSON500 *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSupportedUnitSystemsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5189,33 +5722,63 @@ func (r GetSupportedUnitSystemsResponse) GetJSON200() *SupportedUnitSystemsEnvel
 	return r.JSON200
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSupportedUnitSystemsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetSupportedUnitSystemsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSupportedUnitSystemsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetSupportedUnitSystemsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSupportedUnitSystemsResponse) GetJSON500() *CredentialCheckFailedResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON500() *CredentialCheckFailed {
+func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON500() *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSupportedUnitSystemsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5253,10 +5816,14 @@ type GetLivezResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LivezEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5264,13 +5831,23 @@ func (r GetLivezResponse) GetJSON200() *LivezEnvelope {
 	return r.JSON200
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLivezResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetLivezResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetLivezResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetLivezResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetLivezResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetLivezResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
@@ -5308,10 +5885,14 @@ type GetLoggingHomeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *HomeEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5319,13 +5900,23 @@ func (r GetLoggingHomeResponse) GetJSON200() *HomeEnvelope {
 	return r.JSON200
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLoggingHomeResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetLoggingHomeResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetLoggingHomeResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetLoggingHomeResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetLoggingHomeResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetLoggingHomeResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
@@ -5378,26 +5969,46 @@ type DisableLoggingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LoggingSettingsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildBodyInvalidResponseJSONApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *GuildBodyInvalid
+	ApplicationproblemJSON400 *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Problem
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Problem
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DisableLoggingResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5411,19 +6022,39 @@ func (r DisableLoggingResponse) GetJSON200() *LoggingSettingsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DisableLoggingResponse) GetJSON400() *GuildBodyInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON400() *GuildBodyInvalid {
+func (r DisableLoggingResponse) GetApplicationproblemJSON400() *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DisableLoggingResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DisableLoggingResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DisableLoggingResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r DisableLoggingResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DisableLoggingResponse) GetJSON409() *Problem {
+	return r.JSON409
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5431,33 +6062,63 @@ func (r DisableLoggingResponse) GetApplicationproblemJSON409() *Problem {
 	return r.ApplicationproblemJSON409
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DisableLoggingResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r DisableLoggingResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DisableLoggingResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r DisableLoggingResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DisableLoggingResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r DisableLoggingResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DisableLoggingResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r DisableLoggingResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DisableLoggingResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON500() *InternalError {
+func (r DisableLoggingResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DisableLoggingResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r DisableLoggingResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5510,26 +6171,46 @@ type EnableLoggingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LoggingSettingsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildBodyInvalidResponseJSONApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *GuildBodyInvalid
+	ApplicationproblemJSON400 *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Problem
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Problem
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *EnableLoggingResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5543,19 +6224,39 @@ func (r EnableLoggingResponse) GetJSON200() *LoggingSettingsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EnableLoggingResponse) GetJSON400() *GuildBodyInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON400() *GuildBodyInvalid {
+func (r EnableLoggingResponse) GetApplicationproblemJSON400() *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EnableLoggingResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r EnableLoggingResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EnableLoggingResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r EnableLoggingResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r EnableLoggingResponse) GetJSON409() *Problem {
+	return r.JSON409
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5563,33 +6264,63 @@ func (r EnableLoggingResponse) GetApplicationproblemJSON409() *Problem {
 	return r.ApplicationproblemJSON409
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EnableLoggingResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r EnableLoggingResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EnableLoggingResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r EnableLoggingResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EnableLoggingResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r EnableLoggingResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r EnableLoggingResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r EnableLoggingResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r EnableLoggingResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON500() *InternalError {
+func (r EnableLoggingResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EnableLoggingResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r EnableLoggingResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5642,22 +6373,38 @@ type ListAuditEntriesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AuditEntriesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListAuditEntriesResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5671,43 +6418,83 @@ func (r ListAuditEntriesResponse) GetJSON200() *AuditEntriesEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r ListAuditEntriesResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ListAuditEntriesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r ListAuditEntriesResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r ListAuditEntriesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r ListAuditEntriesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r ListAuditEntriesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON500() *InternalError {
+func (r ListAuditEntriesResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAuditEntriesResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r ListAuditEntriesResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -5745,10 +6532,14 @@ type GetLoggingLivezResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LivezEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5756,13 +6547,23 @@ func (r GetLoggingLivezResponse) GetJSON200() *LivezEnvelope {
 	return r.JSON200
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLoggingLivezResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetLoggingLivezResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetLoggingLivezResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetLoggingLivezResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetLoggingLivezResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetLoggingLivezResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
@@ -5800,10 +6601,16 @@ type GetLoggingReadyzResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ReadyzEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
 }
@@ -5813,14 +6620,29 @@ func (r GetLoggingReadyzResponse) GetJSON200() *ReadyzEnvelope {
 	return r.JSON200
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLoggingReadyzResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetLoggingReadyzResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetLoggingReadyzResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetLoggingReadyzResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetLoggingReadyzResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetLoggingReadyzResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLoggingReadyzResponse) GetJSON503() *Problem {
+	return r.JSON503
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -5877,24 +6699,42 @@ type ResetLoggingSettingsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LoggingSettingsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildBodyInvalidResponseJSONApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *GuildBodyInvalid
+	ApplicationproblemJSON400 *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ResetLoggingSettingsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5908,48 +6748,93 @@ func (r ResetLoggingSettingsResponse) GetJSON200() *LoggingSettingsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON400() *GuildBodyInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON400() *GuildBodyInvalid {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON400() *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalError {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetLoggingSettingsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -6002,22 +6887,38 @@ type GetLoggingSettingsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LoggingSettingsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildIdQueryInvalidResponseJSONApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *GuildIdQueryInvalid
+	ApplicationproblemJSON400 *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetLoggingSettingsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6031,43 +6932,83 @@ func (r GetLoggingSettingsResponse) GetJSON200() *LoggingSettingsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON400() *GuildIdQueryInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalid {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalError {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLoggingSettingsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r GetLoggingSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -6120,24 +7061,42 @@ type UpdateLoggingSettingsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LoggingSettingsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateLoggingSettingsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6151,48 +7110,93 @@ func (r UpdateLoggingSettingsResponse) GetJSON200() *LoggingSettingsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalError {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateLoggingSettingsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -6245,22 +7249,38 @@ type GetLoggingStatusResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LoggingStatusEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildIdQueryInvalidResponseJSONApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *GuildIdQueryInvalid
+	ApplicationproblemJSON400 *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetLoggingStatusResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6274,43 +7294,83 @@ func (r GetLoggingStatusResponse) GetJSON200() *LoggingStatusEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON400() *GuildIdQueryInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalid {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON500() *InternalError {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLoggingStatusResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r GetLoggingStatusResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -6348,10 +7408,16 @@ type GetReadyzResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ReadyzEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
 }
@@ -6361,14 +7427,29 @@ func (r GetReadyzResponse) GetJSON200() *ReadyzEnvelope {
 	return r.JSON200
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetReadyzResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetReadyzResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetReadyzResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetReadyzResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetReadyzResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetReadyzResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReadyzResponse) GetJSON503() *Problem {
+	return r.JSON503
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -6425,22 +7506,38 @@ type GetSettingsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *GuildSettingsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildIdQueryInvalidResponseJSONApplicationJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *GuildIdQueryInvalid
+	ApplicationproblemJSON400 *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetSettingsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6454,43 +7551,83 @@ func (r GetSettingsResponse) GetJSON200() *GuildSettingsEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSettingsResponse) GetJSON400() *GuildIdQueryInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalid {
+func (r GetSettingsResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSettingsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetSettingsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSettingsResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r GetSettingsResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetSettingsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r GetSettingsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSettingsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r GetSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r GetSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON500() *InternalError {
+func (r GetSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSettingsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r GetSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -6543,24 +7680,42 @@ type UpdateSettingsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SettingsUpdatedEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *GuildForbidden
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *BodyTooLarge
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *NotJSON
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyFailedAuthentications
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
-	ApplicationproblemJSON431 *HeadersTooLarge
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalErrorResponseJSONApplicationJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *DiscordUnavailable
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateSettingsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6574,48 +7729,93 @@ func (r UpdateSettingsResponse) GetJSON200() *SettingsUpdatedEnvelope {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateSettingsResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r UpdateSettingsResponse) GetApplicationproblemJSON400() *Problem {
 	return r.ApplicationproblemJSON400
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateSettingsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateSettingsResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON403() *GuildForbidden {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateSettingsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON413() *BodyTooLarge {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateSettingsResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON415() *NotJSON {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateSettingsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthentications {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON429
 }
 
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
 }
 
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
+	return r.JSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON500() *InternalError {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateSettingsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailable {
+func (r UpdateSettingsResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -7281,15 +8481,29 @@ func ParseGetHomeResponse(rsp *http.Response) (*GetHomeResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -7321,77 +8535,154 @@ func ParseDeleteApiKeyResponse(rsp *http.Response) (*DeleteApiKeyResponse, error
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ApiKeysChangeForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ApiKeysChangeForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -7457,56 +8748,112 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ApiKeysForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ApiKeysForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ApiKeysForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -7572,70 +8919,140 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ApiKeysChangeForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest ApiKeysChangeForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ApiKeysChangeForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -7701,56 +9118,112 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -7816,64 +9289,127 @@ func ParseValidateUserPermissionsResponse(rsp *http.Response) (*ValidateUserPerm
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -7938,49 +9474,98 @@ func ParseGetHusqyForGuildResponse(rsp *http.Response) (*GetHusqyForGuildRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -8046,43 +9631,85 @@ func ParseGetSupportedLanguagesResponse(rsp *http.Response) (*GetSupportedLangua
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest CredentialCheckFailed
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest CredentialCheckFailedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8147,43 +9774,85 @@ func ParseGetSupportedTimezonesResponse(rsp *http.Response) (*GetSupportedTimezo
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest CredentialCheckFailed
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest CredentialCheckFailedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8248,43 +9917,85 @@ func ParseGetSupportedUnitSystemsResponse(rsp *http.Response) (*GetSupportedUnit
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest CredentialCheckFailed
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest CredentialCheckFailedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8349,15 +10060,29 @@ func ParseGetLivezResponse(rsp *http.Response) (*GetLivezResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8389,15 +10114,29 @@ func ParseGetLoggingHomeResponse(rsp *http.Response) (*GetLoggingHomeResponse, e
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8429,71 +10168,141 @@ func ParseDisableLoggingResponse(rsp *http.Response) (*DisableLoggingResponse, e
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest GuildBodyInvalid
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8558,71 +10367,141 @@ func ParseEnableLoggingResponse(rsp *http.Response) (*EnableLoggingResponse, err
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest GuildBodyInvalid
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 409:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8687,57 +10566,113 @@ func ParseListAuditEntriesResponse(rsp *http.Response) (*ListAuditEntriesRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8802,15 +10737,29 @@ func ParseGetLoggingLivezResponse(rsp *http.Response) (*GetLoggingLivezResponse,
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -8842,21 +10791,42 @@ func ParseGetLoggingReadyzResponse(rsp *http.Response) (*GetLoggingReadyzRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -8889,64 +10859,127 @@ func ParseResetLoggingSettingsResponse(rsp *http.Response) (*ResetLoggingSetting
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest GuildBodyInvalid
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9011,57 +11044,113 @@ func ParseGetLoggingSettingsResponse(rsp *http.Response) (*GetLoggingSettingsRes
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest GuildIdQueryInvalid
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9126,64 +11215,127 @@ func ParseUpdateLoggingSettingsResponse(rsp *http.Response) (*UpdateLoggingSetti
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9248,57 +11400,113 @@ func ParseGetLoggingStatusResponse(rsp *http.Response) (*GetLoggingStatusRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest GuildIdQueryInvalid
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9363,21 +11571,42 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -9410,57 +11639,113 @@ func ParseGetSettingsResponse(rsp *http.Response) (*GetSettingsResponse, error) 
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest GuildIdQueryInvalid
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9525,64 +11810,127 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest GuildForbidden
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest BodyTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest NotJSON
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyFailedAuthentications
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
-		var dest HeadersTooLarge
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest DiscordUnavailable
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -284,6 +284,9 @@ func (c Case) Request(ctx context.Context, baseURL string) (*http.Request, error
 	if c.Body != nil {
 		req.Header.Set("Content-Type", c.ContentType)
 	}
+	// The example's media type is what the request asks for: an error
+	// documented in two media types is answered in the one asked for.
+	req.Header.Set("Accept", c.MediaType)
 	for name, values := range c.Header {
 		req.Header[name] = values
 	}

@@ -140,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 	if s.loggingDefaults, err = loggingDefaults(doc); err != nil {
 		return nil, fmt.Errorf("v1 document: %w", err)
 	}
-	s.handler = trimTrailingSlash(s.withAuthState(mux))
+	s.handler = trimTrailingSlash(withNegotiation(s.withAuthState(mux)))
 	return s, nil
 }
 
@@ -175,11 +175,12 @@ func trimTrailingSlash(next http.Handler) http.Handler {
 // WriteError is the family's one writer of errors (see the package
 // comment); app answers the routes outside both families with it too.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	w = negotiate(w, r)
 	p := problem(validate.BeginError(w, r, s.observer, storeRefusal(err)))
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Type", mediaProblem)
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
