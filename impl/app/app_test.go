@@ -13,6 +13,8 @@ import (
 
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/datadir"
+	"github.com/apikeyd/apikeyd/impl/store/postgres/pgtest"
 )
 
 // fileConfig is a configuration on a database file in a fresh data dir.
@@ -198,12 +200,59 @@ func TestASecondServerOnOneDatabaseIsRefused(t *testing.T) {
 	again.Close()
 	// In-memory databases are each their own.
 	mem := apptest.Config(t)
+	mem.DB = ":memory:"
 	for range 2 {
 		srv, err := app.New(context.Background(), mem, apptest.Schema(t), discard())
 		if err != nil {
 			t.Fatalf("in-memory: %v", err)
 		}
 		defer srv.Close()
+	}
+}
+
+// TestASecondServerOnOnePostgresDatabaseIsRefused: on PostgreSQL the
+// server's advisory lock refuses a second server, and frees the database
+// when the first stops. It runs when APIKEYD_TEST_POSTGRES names a server.
+func TestASecondServerOnOnePostgresDatabaseIsRefused(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.DB = pgtest.NewDatabase(t)
+	first, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.New(context.Background(), cfg, apptest.Schema(t), discard()); err == nil || !strings.Contains(err.Error(), "in use by another apikeyd server") {
+		t.Fatalf("second server: %v, want refused", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	again.Close()
+}
+
+// TestPostgresNeedsTheKeysInTheEnvironment: on PostgreSQL, apikeyd
+// refuses to start without APIKEYD_MASTER_KEY or APIKEYD_SYSTEM_KEY,
+// saying why, and writes no key file.
+func TestPostgresNeedsTheKeysInTheEnvironment(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	for _, missing := range []string{"APIKEYD_MASTER_KEY", "APIKEYD_SYSTEM_KEY"} {
+		cfg := apptest.Config(t)
+		cfg.DB = url
+		if missing == "APIKEYD_MASTER_KEY" {
+			cfg.MasterKey = ""
+		} else {
+			cfg.SystemKey = ""
+		}
+		_, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+		if err == nil || !strings.Contains(err.Error(), missing+" is not set") || !strings.Contains(err.Error(), "on PostgreSQL") {
+			t.Errorf("without %s: %v, want refused saying why", missing, err)
+		}
+		if held := datadir.KeyFiles(cfg.DataDir); len(held) != 0 {
+			t.Errorf("without %s: wrote %v", missing, held)
+		}
 	}
 }
 

@@ -62,7 +62,7 @@ func (s *Server) startCIMode(ctx context.Context, sd *seed.Seed) error {
 	if sd != nil {
 		if s.cfg.DBPath() != ":memory:" {
 			s.log.Warn("seeding a database file: the seed's fixed keys, known to whoever has the seed file, are stored in it; seed :memory: unless that is meant",
-				"seed", s.cfg.Seed, "db", s.cfg.DBPath())
+				"seed", s.cfg.Seed, "db", s.cfg.dbForLog())
 		}
 		res, err := s.store.ApplySeed(ctx, sd.Store, s.cfg.MaxKeysPerGuild)
 		if err != nil {

@@ -168,6 +168,7 @@ func TestSeedIsAppliedAtEveryStartAndChangesNothingTheSecondTime(t *testing.T) {
 
 func TestSeedOnMemoryIsNotWarnedAbout(t *testing.T) {
 	cfg := apptest.Config(t)
+	cfg.DB = ":memory:"
 	cfg.Seed = writeSeed(t, "guilds: [{id: \"1\"}]\n")
 	_, log, err := newLogged(t, cfg)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/store/postgres/pgtest"
 )
 
 // SystemKey is the System key of every instance.
@@ -36,14 +37,20 @@ type Instance struct {
 }
 
 // Config is the configuration Start uses before options change it: an
-// in-memory database, secrets given, a data directory of the test's own.
+// in-memory SQLite database, or a PostgreSQL database of the test's own
+// when APIKEYD_TEST_POSTGRES names a server (pgtest), secrets given, a
+// data directory of the test's own.
 func Config(t testing.TB) app.Config {
 	master := make([]byte, 32)
 	rand.Read(master)
+	db := ":memory:"
+	if pgtest.Enabled() {
+		db = pgtest.NewDatabase(t)
+	}
 	return app.Config{
 		Addr:            "127.0.0.1:0",
 		DataDir:         t.TempDir(),
-		DB:              ":memory:",
+		DB:              db,
 		DiscordAPIURL:   "http://127.0.0.1:1/unset",
 		IdentityTTL:     time.Minute,
 		MaxKeysPerGuild: 25,
@@ -84,8 +91,9 @@ func Start(t testing.TB, cfg *app.Config) *Instance {
 	return &Instance{URL: ts.URL, Server: srv, Config: served}
 }
 
-// FileDatabase puts the database of cfg in the file apikeyd uses by
-// default, <data-dir>/apikeyd.db, for tests of what happens to that file.
+// FileDatabase puts the database of cfg in the SQLite file apikeyd uses
+// by default, <data-dir>/apikeyd.db, for tests of what happens to that
+// file: on either run, such a test is SQLite's.
 func FileDatabase(cfg *app.Config) { cfg.DB = "" }
 
 // DeleteDatabase removes the database file with its -wal and -shm under
