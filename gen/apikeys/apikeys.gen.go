@@ -111,9 +111,6 @@ type ForbiddenName = Error
 // HeadersTooLarge defines model for HeadersTooLarge.
 type HeadersTooLarge = Error
 
-// InternalError defines model for InternalError.
-type InternalError = Error
-
 // TooManyFailedAuthentications defines model for TooManyFailedAuthentications.
 type TooManyFailedAuthentications = Error
 
@@ -421,8 +418,6 @@ type ForbiddenNameJSONResponse Error
 
 type HeadersTooLargeJSONResponse Error
 
-type InternalErrorJSONResponse Error
-
 type TooManyFailedAuthenticationsResponseHeaders struct {
 	RetryAfter int
 }
@@ -508,20 +503,6 @@ func (response GetKeys431JSONResponse) VisitGetKeysResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetKeys500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetKeys500JSONResponse) VisitGetKeysResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -635,20 +616,6 @@ func (response GetUserKeys431JSONResponse) VisitGetUserKeysResponse(w http.Respo
 	return err
 }
 
-type GetUserKeys500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetUserKeys500JSONResponse) VisitGetUserKeysResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetUserKeys503JSONResponse struct{ CannotOpenJSONResponse }
 
 func (response GetUserKeys503JSONResponse) VisitGetUserKeysResponse(w http.ResponseWriter) error {
@@ -754,20 +721,6 @@ func (response CreateKey431JSONResponse) VisitCreateKeyResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateKey500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response CreateKey500JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -882,20 +835,6 @@ func (response CreateKeyWithNote431JSONResponse) VisitCreateKeyWithNoteResponse(
 	return err
 }
 
-type CreateKeyWithNote500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response CreateKeyWithNote500JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreateKeyWithNote503JSONResponse struct{ CannotCreateJSONResponse }
 
 func (response CreateKeyWithNote503JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
@@ -1001,20 +940,6 @@ func (response RemoveUserKeys431JSONResponse) VisitRemoveUserKeysResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type RemoveUserKeys500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response RemoveUserKeys500JSONResponse) VisitRemoveUserKeysResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -114,9 +114,6 @@ type ForbiddenName = Error
 // HeadersTooLarge defines model for HeadersTooLarge.
 type HeadersTooLarge = Error
 
-// InternalError defines model for InternalError.
-type InternalError = Error
-
 // TooManyFailedAuthentications defines model for TooManyFailedAuthentications.
 type TooManyFailedAuthentications = Error
 
@@ -602,8 +599,6 @@ type GetKeysResponse struct {
 	JSON429 *TooManyFailedAuthentications
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *HeadersTooLarge
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *CannotOpen
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -633,11 +628,6 @@ func (r GetKeysResponse) GetJSON429() *TooManyFailedAuthentications {
 // GetJSON431 returns the response for an HTTP 431 `application/json` response
 func (r GetKeysResponse) GetJSON431() *HeadersTooLarge {
 	return r.JSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetKeysResponse) GetJSON500() *InternalError {
-	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -694,8 +684,6 @@ type GetUserKeysResponse struct {
 	JSON429 *TooManyFailedAuthentications
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *HeadersTooLarge
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *CannotOpen
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -730,11 +718,6 @@ func (r GetUserKeysResponse) GetJSON429() *TooManyFailedAuthentications {
 // GetJSON431 returns the response for an HTTP 431 `application/json` response
 func (r GetUserKeysResponse) GetJSON431() *HeadersTooLarge {
 	return r.JSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetUserKeysResponse) GetJSON500() *InternalError {
-	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -791,8 +774,6 @@ type CreateKeyResponse struct {
 	JSON429 *TooManyFailedAuthentications
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *HeadersTooLarge
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *CannotCreate
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -827,11 +808,6 @@ func (r CreateKeyResponse) GetJSON429() *TooManyFailedAuthentications {
 // GetJSON431 returns the response for an HTTP 431 `application/json` response
 func (r CreateKeyResponse) GetJSON431() *HeadersTooLarge {
 	return r.JSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateKeyResponse) GetJSON500() *InternalError {
-	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -888,8 +864,6 @@ type CreateKeyWithNoteResponse struct {
 	JSON429 *TooManyFailedAuthentications
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *HeadersTooLarge
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *CannotCreate
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -924,11 +898,6 @@ func (r CreateKeyWithNoteResponse) GetJSON429() *TooManyFailedAuthentications {
 // GetJSON431 returns the response for an HTTP 431 `application/json` response
 func (r CreateKeyWithNoteResponse) GetJSON431() *HeadersTooLarge {
 	return r.JSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateKeyWithNoteResponse) GetJSON500() *InternalError {
-	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -985,8 +954,6 @@ type RemoveUserKeysResponse struct {
 	JSON429 *TooManyFailedAuthentications
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *HeadersTooLarge
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *CannotSave
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -1021,11 +988,6 @@ func (r RemoveUserKeysResponse) GetJSON429() *TooManyFailedAuthentications {
 // GetJSON431 returns the response for an HTTP 431 `application/json` response
 func (r RemoveUserKeysResponse) GetJSON431() *HeadersTooLarge {
 	return r.JSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RemoveUserKeysResponse) GetJSON500() *InternalError {
-	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -1189,13 +1151,6 @@ func ParseGetKeysResponse(rsp *http.Response) (*GetKeysResponse, error) {
 		}
 		response.JSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest CannotOpen
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1276,13 +1231,6 @@ func ParseGetUserKeysResponse(rsp *http.Response) (*GetUserKeysResponse, error) 
 			return nil, err
 		}
 		response.JSON431 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest CannotOpen
@@ -1365,13 +1313,6 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 		}
 		response.JSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest CannotCreate
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1453,13 +1394,6 @@ func ParseCreateKeyWithNoteResponse(rsp *http.Response) (*CreateKeyWithNoteRespo
 		}
 		response.JSON431 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest CannotCreate
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1540,13 +1474,6 @@ func ParseRemoveUserKeysResponse(rsp *http.Response) (*RemoveUserKeysResponse, e
 			return nil, err
 		}
 		response.JSON431 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest CannotSave

@@ -1260,14 +1260,6 @@ type BodyTooLargeApplicationJSON = Problem
 // Husqy's seed pages beside them.
 type BodyTooLargeApplicationProblemPlusJSON = Problem
 
-// CredentialCheckFailedApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type CredentialCheckFailedApplicationJSON = Problem
-
-// CredentialCheckFailedApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type CredentialCheckFailedApplicationProblemPlusJSON = Problem
-
 // DiscordUnavailableApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type DiscordUnavailableApplicationJSON = Problem
@@ -1307,14 +1299,6 @@ type HeadersTooLargeApplicationJSON = Problem
 // HeadersTooLargeApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type HeadersTooLargeApplicationProblemPlusJSON = Problem
-
-// InternalErrorApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type InternalErrorApplicationJSON = Problem
-
-// InternalErrorApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type InternalErrorApplicationProblemPlusJSON = Problem
 
 // NotJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -2109,9 +2093,6 @@ type ApiKeysForbiddenApplicationProblemPlusJSONResponse Problem
 type BodyTooLargeJSONResponse Problem
 type BodyTooLargeApplicationProblemPlusJSONResponse Problem
 
-type CredentialCheckFailedJSONResponse Problem
-type CredentialCheckFailedApplicationProblemPlusJSONResponse Problem
-
 type DiscordUnavailableResponseHeaders struct {
 	RetryAfter *int
 }
@@ -2137,9 +2118,6 @@ type GuildIdQueryInvalidApplicationProblemPlusJSONResponse Problem
 
 type HeadersTooLargeJSONResponse Problem
 type HeadersTooLargeApplicationProblemPlusJSONResponse Problem
-
-type InternalErrorJSONResponse Problem
-type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type NotJSONJSONResponse Problem
 type NotJSONApplicationProblemPlusJSONResponse Problem
@@ -2547,36 +2525,6 @@ func (response DeleteApiKey431ApplicationProblemPlusJSONResponse) VisitDeleteApi
 	return err
 }
 
-type DeleteApiKey500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response DeleteApiKey500JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteApiKey500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response DeleteApiKey500ApplicationProblemPlusJSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type DeleteApiKey503ResponseHeaders struct {
 	RetryAfter *int
 }
@@ -2823,36 +2771,6 @@ func (response ListApiKeys431ApplicationProblemPlusJSONResponse) VisitListApiKey
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListApiKeys500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response ListApiKeys500JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListApiKeys500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response ListApiKeys500ApplicationProblemPlusJSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3167,36 +3085,6 @@ func (response CreateApiKey431ApplicationProblemPlusJSONResponse) VisitCreateApi
 	return err
 }
 
-type CreateApiKey500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response CreateApiKey500JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateApiKey500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response CreateApiKey500ApplicationProblemPlusJSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreateApiKey503ResponseHeaders struct {
 	RetryAfter *int
 }
@@ -3451,34 +3339,6 @@ func (response Authorize431ApplicationProblemPlusJSONResponse) VisitAuthorizeRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Authorize500JSONResponse Problem
-
-func (response Authorize500JSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Authorize500ApplicationProblemPlusJSONResponse Problem
-
-func (response Authorize500ApplicationProblemPlusJSONResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3761,36 +3621,6 @@ func (response ValidateUserPermissions431ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
-type ValidateUserPermissions500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response ValidateUserPermissions500JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ValidateUserPermissions500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response ValidateUserPermissions500ApplicationProblemPlusJSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ValidateUserPermissions503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response ValidateUserPermissions503JSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
@@ -4002,36 +3832,6 @@ func (response GetHusqyForGuild431ApplicationProblemPlusJSONResponse) VisitGetHu
 	return err
 }
 
-type GetHusqyForGuild500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetHusqyForGuild500JSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetHusqyForGuild500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response GetHusqyForGuild500ApplicationProblemPlusJSONResponse) VisitGetHusqyForGuildResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetHusqyForGuild503ResponseHeaders struct {
 	RetryAfter *int
 }
@@ -4223,38 +4023,6 @@ func (response GetSupportedLanguages431ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
-type GetSupportedLanguages500JSONResponse struct {
-	CredentialCheckFailedJSONResponse
-}
-
-func (response GetSupportedLanguages500JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetSupportedLanguages500ApplicationProblemPlusJSONResponse struct {
-	CredentialCheckFailedApplicationProblemPlusJSONResponse
-}
-
-func (response GetSupportedLanguages500ApplicationProblemPlusJSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetSupportedLanguages503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response GetSupportedLanguages503JSONResponse) VisitGetSupportedLanguagesResponse(w http.ResponseWriter) error {
@@ -4438,38 +4206,6 @@ func (response GetSupportedTimezones431ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
-type GetSupportedTimezones500JSONResponse struct {
-	CredentialCheckFailedJSONResponse
-}
-
-func (response GetSupportedTimezones500JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetSupportedTimezones500ApplicationProblemPlusJSONResponse struct {
-	CredentialCheckFailedApplicationProblemPlusJSONResponse
-}
-
-func (response GetSupportedTimezones500ApplicationProblemPlusJSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetSupportedTimezones503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response GetSupportedTimezones503JSONResponse) VisitGetSupportedTimezonesResponse(w http.ResponseWriter) error {
@@ -4649,38 +4385,6 @@ func (response GetSupportedUnitSystems431ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetSupportedUnitSystems500JSONResponse struct {
-	CredentialCheckFailedJSONResponse
-}
-
-func (response GetSupportedUnitSystems500JSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetSupportedUnitSystems500ApplicationProblemPlusJSONResponse struct {
-	CredentialCheckFailedApplicationProblemPlusJSONResponse
-}
-
-func (response GetSupportedUnitSystems500ApplicationProblemPlusJSONResponse) VisitGetSupportedUnitSystemsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5149,36 +4853,6 @@ func (response DisableLogging431ApplicationProblemPlusJSONResponse) VisitDisable
 	return err
 }
 
-type DisableLogging500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response DisableLogging500JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DisableLogging500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response DisableLogging500ApplicationProblemPlusJSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type DisableLogging503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response DisableLogging503JSONResponse) VisitDisableLoggingResponse(w http.ResponseWriter) error {
@@ -5481,36 +5155,6 @@ func (response EnableLogging431ApplicationProblemPlusJSONResponse) VisitEnableLo
 	return err
 }
 
-type EnableLogging500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response EnableLogging500JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type EnableLogging500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response EnableLogging500ApplicationProblemPlusJSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type EnableLogging503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response EnableLogging503JSONResponse) VisitEnableLoggingResponse(w http.ResponseWriter) error {
@@ -5749,36 +5393,6 @@ func (response ListAuditEntries431ApplicationProblemPlusJSONResponse) VisitListA
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListAuditEntries500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response ListAuditEntries500JSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListAuditEntries500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response ListAuditEntries500ApplicationProblemPlusJSONResponse) VisitListAuditEntriesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6247,36 +5861,6 @@ func (response ResetLoggingSettings431ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
-type ResetLoggingSettings500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response ResetLoggingSettings500JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ResetLoggingSettings500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response ResetLoggingSettings500ApplicationProblemPlusJSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ResetLoggingSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response ResetLoggingSettings503JSONResponse) VisitResetLoggingSettingsResponse(w http.ResponseWriter) error {
@@ -6519,36 +6103,6 @@ func (response GetLoggingSettings431ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetLoggingSettings500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetLoggingSettings500JSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetLoggingSettings500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response GetLoggingSettings500ApplicationProblemPlusJSONResponse) VisitGetLoggingSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6825,36 +6379,6 @@ func (response UpdateLoggingSettings431ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
-type UpdateLoggingSettings500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response UpdateLoggingSettings500JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateLoggingSettings500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateLoggingSettings500ApplicationProblemPlusJSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type UpdateLoggingSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response UpdateLoggingSettings503JSONResponse) VisitUpdateLoggingSettingsResponse(w http.ResponseWriter) error {
@@ -7097,36 +6621,6 @@ func (response GetLoggingStatus431ApplicationProblemPlusJSONResponse) VisitGetLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetLoggingStatus500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetLoggingStatus500JSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetLoggingStatus500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response GetLoggingStatus500ApplicationProblemPlusJSONResponse) VisitGetLoggingStatusResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7486,36 +6980,6 @@ func (response GetSettings431ApplicationProblemPlusJSONResponse) VisitGetSetting
 	return err
 }
 
-type GetSettings500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response GetSettings500JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetSettings500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response GetSettings500ApplicationProblemPlusJSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetSettings503JSONResponse struct{ DiscordUnavailableJSONResponse }
 
 func (response GetSettings503JSONResponse) VisitGetSettingsResponse(w http.ResponseWriter) error {
@@ -7784,36 +7248,6 @@ func (response UpdateSettings431ApplicationProblemPlusJSONResponse) VisitUpdateS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateSettings500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response UpdateSettings500JSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateSettings500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateSettings500ApplicationProblemPlusJSONResponse) VisitUpdateSettingsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -1292,14 +1292,6 @@ type BodyTooLargeResponseJSONApplicationJSON = Problem
 // Husqy's seed pages beside them.
 type BodyTooLargeResponseJSON2ApplicationProblemPlusJSON = Problem
 
-// CredentialCheckFailedResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type CredentialCheckFailedResponseJSONApplicationJSON = Problem
-
-// CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON = Problem
-
 // DiscordUnavailableResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type DiscordUnavailableResponseJSONApplicationJSON = Problem
@@ -1339,14 +1331,6 @@ type HeadersTooLargeResponseJSONApplicationJSON = Problem
 // HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON = Problem
-
-// InternalErrorResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type InternalErrorResponseJSONApplicationJSON = Problem
-
-// InternalErrorResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
-// Husqy's seed pages beside them.
-type InternalErrorResponseJSON2ApplicationProblemPlusJSON = Problem
 
 // NotJSONResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -4315,10 +4299,6 @@ type DeleteApiKeyResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -4426,16 +4406,6 @@ func (r DeleteApiKeyResponse) GetApplicationproblemJSON431() *HeadersTooLargeRes
 	return r.ApplicationproblemJSON431
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteApiKeyResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DeleteApiKeyResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DeleteApiKeyResponse) GetJSON503() *Problem {
 	return r.JSON503
@@ -4519,10 +4489,6 @@ type ListApiKeysResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -4598,16 +4564,6 @@ func (r ListApiKeysResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicatio
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r ListApiKeysResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListApiKeysResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListApiKeysResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -4701,10 +4657,6 @@ type CreateApiKeyResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -4802,16 +4754,6 @@ func (r CreateApiKeyResponse) GetApplicationproblemJSON431() *HeadersTooLargeRes
 	return r.ApplicationproblemJSON431
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateApiKeyResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r CreateApiKeyResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateApiKeyResponse) GetJSON503() *Problem {
 	return r.JSON503
@@ -4895,10 +4837,6 @@ type AuthorizeResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *Problem
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *Problem
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -4974,16 +4912,6 @@ func (r AuthorizeResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJ
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r AuthorizeResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AuthorizeResponse) GetJSON500() *Problem {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r AuthorizeResponse) GetApplicationproblemJSON500() *Problem {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -5073,10 +5001,6 @@ type ValidateUserPermissionsResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -5164,16 +5088,6 @@ func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON431() *Headers
 	return r.ApplicationproblemJSON431
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ValidateUserPermissionsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ValidateUserPermissionsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ValidateUserPermissionsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
 	return r.JSON503
@@ -5253,10 +5167,6 @@ type GetHusqyForGuildResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -5322,16 +5232,6 @@ func (r GetHusqyForGuildResponse) GetJSON431() *HeadersTooLargeResponseJSONAppli
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r GetHusqyForGuildResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetHusqyForGuildResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetHusqyForGuildResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -5409,10 +5309,6 @@ type GetSupportedLanguagesResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *CredentialCheckFailedResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -5468,16 +5364,6 @@ func (r GetSupportedLanguagesResponse) GetJSON431() *HeadersTooLargeResponseJSON
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetSupportedLanguagesResponse) GetJSON500() *CredentialCheckFailedResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSupportedLanguagesResponse) GetApplicationproblemJSON500() *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -5555,10 +5441,6 @@ type GetSupportedTimezonesResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *CredentialCheckFailedResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -5614,16 +5496,6 @@ func (r GetSupportedTimezonesResponse) GetJSON431() *HeadersTooLargeResponseJSON
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetSupportedTimezonesResponse) GetJSON500() *CredentialCheckFailedResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSupportedTimezonesResponse) GetApplicationproblemJSON500() *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -5701,10 +5573,6 @@ type GetSupportedUnitSystemsResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *CredentialCheckFailedResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -5760,16 +5628,6 @@ func (r GetSupportedUnitSystemsResponse) GetJSON431() *HeadersTooLargeResponseJS
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetSupportedUnitSystemsResponse) GetJSON500() *CredentialCheckFailedResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSupportedUnitSystemsResponse) GetApplicationproblemJSON500() *CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -6001,10 +5859,6 @@ type DisableLoggingResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -6102,16 +5956,6 @@ func (r DisableLoggingResponse) GetApplicationproblemJSON431() *HeadersTooLargeR
 	return r.ApplicationproblemJSON431
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DisableLoggingResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DisableLoggingResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r DisableLoggingResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
 	return r.JSON503
@@ -6203,10 +6047,6 @@ type EnableLoggingResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -6304,16 +6144,6 @@ func (r EnableLoggingResponse) GetApplicationproblemJSON431() *HeadersTooLargeRe
 	return r.ApplicationproblemJSON431
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r EnableLoggingResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r EnableLoggingResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r EnableLoggingResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
 	return r.JSON503
@@ -6397,10 +6227,6 @@ type ListAuditEntriesResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -6476,16 +6302,6 @@ func (r ListAuditEntriesResponse) GetJSON431() *HeadersTooLargeResponseJSONAppli
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r ListAuditEntriesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListAuditEntriesResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListAuditEntriesResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -6727,10 +6543,6 @@ type ResetLoggingSettingsResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -6818,16 +6630,6 @@ func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersToo
 	return r.ApplicationproblemJSON431
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ResetLoggingSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ResetLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ResetLoggingSettingsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
 	return r.JSON503
@@ -6911,10 +6713,6 @@ type GetLoggingSettingsResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -6990,16 +6788,6 @@ func (r GetLoggingSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApp
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r GetLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetLoggingSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7089,10 +6877,6 @@ type UpdateLoggingSettingsResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -7180,16 +6964,6 @@ func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON431() *HeadersTo
 	return r.ApplicationproblemJSON431
 }
 
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UpdateLoggingSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UpdateLoggingSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r UpdateLoggingSettingsResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
 	return r.JSON503
@@ -7273,10 +7047,6 @@ type GetLoggingStatusResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -7352,16 +7122,6 @@ func (r GetLoggingStatusResponse) GetJSON431() *HeadersTooLargeResponseJSONAppli
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r GetLoggingStatusResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetLoggingStatusResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetLoggingStatusResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7530,10 +7290,6 @@ type GetSettingsResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -7609,16 +7365,6 @@ func (r GetSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicatio
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r GetSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7708,10 +7454,6 @@ type UpdateSettingsResponse struct {
 	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
 	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
 	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalErrorResponseJSONApplicationJSON
-	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalErrorResponseJSON2ApplicationProblemPlusJSON
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -7797,16 +7539,6 @@ func (r UpdateSettingsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplica
 // GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
 func (r UpdateSettingsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON431
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UpdateSettingsResponse) GetJSON500() *InternalErrorResponseJSONApplicationJSON {
-	return r.JSON500
-}
-
-// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UpdateSettingsResponse) GetApplicationproblemJSON500() *InternalErrorResponseJSON2ApplicationProblemPlusJSON {
-	return r.ApplicationproblemJSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -8661,20 +8393,6 @@ func ParseDeleteApiKeyResponse(rsp *http.Response) (*DeleteApiKeyResponse, error
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8831,20 +8549,6 @@ func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest Problem
@@ -9031,20 +8735,6 @@ func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9201,20 +8891,6 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest Problem
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest Problem
@@ -9387,20 +9063,6 @@ func ParseValidateUserPermissionsResponse(rsp *http.Response) (*ValidateUserPerm
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9544,20 +9206,6 @@ func ParseGetHusqyForGuildResponse(rsp *http.Response) (*GetHusqyForGuildRespons
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9686,20 +9334,6 @@ func ParseGetSupportedLanguagesResponse(rsp *http.Response) (*GetSupportedLangua
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest CredentialCheckFailedResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
@@ -9830,20 +9464,6 @@ func ParseGetSupportedTimezonesResponse(rsp *http.Response) (*GetSupportedTimezo
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest CredentialCheckFailedResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9972,20 +9592,6 @@ func ParseGetSupportedUnitSystemsResponse(rsp *http.Response) (*GetSupportedUnit
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest CredentialCheckFailedResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest CredentialCheckFailedResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
@@ -10280,20 +9886,6 @@ func ParseDisableLoggingResponse(rsp *http.Response) (*DisableLoggingResponse, e
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10479,20 +10071,6 @@ func ParseEnableLoggingResponse(rsp *http.Response) (*EnableLoggingResponse, err
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10649,20 +10227,6 @@ func ParseListAuditEntriesResponse(rsp *http.Response) (*ListAuditEntriesRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
@@ -10957,20 +10521,6 @@ func ParseResetLoggingSettingsResponse(rsp *http.Response) (*ResetLoggingSetting
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11127,20 +10677,6 @@ func ParseGetLoggingSettingsResponse(rsp *http.Response) (*GetLoggingSettingsRes
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
@@ -11313,20 +10849,6 @@ func ParseUpdateLoggingSettingsResponse(rsp *http.Response) (*UpdateLoggingSetti
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11483,20 +11005,6 @@ func ParseGetLoggingStatusResponse(rsp *http.Response) (*GetLoggingStatusRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
@@ -11723,20 +11231,6 @@ func ParseGetSettingsResponse(rsp *http.Response) (*GetSettingsResponse, error) 
 		}
 		response.ApplicationproblemJSON431 = &dest
 
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
-
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11907,20 +11401,6 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON431 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSONApplicationJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
-		var dest InternalErrorResponseJSON2ApplicationProblemPlusJSON
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON500 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
 		var dest DiscordUnavailableResponseJSONApplicationJSON

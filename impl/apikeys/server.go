@@ -11,9 +11,8 @@
 // Errors, one way each:
 //   - An error the document declares for the operation is returned by its
 //     handler as the operation's typed response (api.CreateKey403JSONResponse).
-//   - A Go error leaves a handler only for the unexpected (the database
-//     failing, a bug): the answer is the declared 500, written by
-//     writeError.
+//   - A Go error leaves a handler only for the unexpected: the database
+//     failing (the declared 503) or a bug (500), written by writeError.
 //   - Errors decided before a handler runs (routing, limits, validation,
 //     authentication) and requests the generated code cannot read are
 //     written by writeError, the family's one writer.

@@ -15,9 +15,8 @@
 //   - An error the document declares for the operation is returned by its
 //     handler as the operation's typed response (api.X403...Response),
 //     made by problem, so that the handler reads as its spec.
-//   - A Go error leaves a handler only for the unexpected (the database
-//     failing, a bug): the answer is the declared 500 (or 503), written by
-//     WriteError.
+//   - A Go error leaves a handler only for the unexpected: the database
+//     failing (the declared 503) or a bug (500), written by WriteError.
 //   - Errors decided before a handler runs (routing, limits, validation,
 //     authentication) and requests the generated code cannot read are
 //     written by WriteError, the family's one writer.

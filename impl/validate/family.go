@@ -70,11 +70,20 @@ func NewFamily(f Family, register func(mux *Mux, errs ErrorHandlers)) (*Mux, *op
 	return mux, doc, nil
 }
 
+// msgDatabaseDown is the answer to a request that needed the database
+// when it failed or could not be reached in time (store.ErrDatabase).
+const msgDatabaseDown = "The database failed or could not be reached; try again later."
+
 // Classify is how every error answer begins, written by a family's writer
 // or returned by a handler as a typed response: err in the error
-// vocabulary, logged and counted.
+// vocabulary, logged and counted. A failure of the database is a
+// dependency's, as Discord's is: 503, which a client may retry, and never
+// the 500 of a bug.
 func Classify(ctx context.Context, o *observe.Observer, err error) *apierr.Error {
 	e := apierr.From(err)
+	if e.Code == apierr.Internal && errors.Is(err, store.ErrDatabase) {
+		e = &apierr.Error{Code: apierr.Unavailable, Message: msgDatabaseDown, Cause: err}
+	}
 	o.Failed(ctx, e, errors.Is(err, store.ErrDatabase))
 	return e
 }

@@ -3,9 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -90,11 +87,9 @@ func TestOneServerHoldsTheDatabase(t *testing.T) {
 // hanging; once the database answers again the store serves by itself.
 func TestADatabaseThatDoesNotAnswerFailsInTime(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	p := newProxy(t, mustParse(t, url).Host)
-	proxied := mustParse(t, url)
-	proxied.Host = p.addr
+	p, proxied := pgtest.NewProxy(t, url)
 	const timeout = 2 * time.Second
-	e, err := postgres.Open(context.Background(), postgres.Config{URL: proxied.String(), Schema: postgresSchema(t), Timeout: timeout})
+	e, err := postgres.Open(context.Background(), postgres.Config{URL: proxied, Schema: postgresSchema(t), Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +110,9 @@ func TestADatabaseThatDoesNotAnswerFailsInTime(t *testing.T) {
 		"ListUserKeys":   func() error { _, err := st.ListUserKeys(ctx, "alice"); return err },
 		"CreateGuildKey": func() error { _, err := st.CreateGuildKey(ctx, 1, store.APIKeyActor, 25); return err },
 	}
-	for _, outage := range []struct {
-		name  string
-		start func()
-	}{{"silent", p.silence}, {"down", p.goDown}} {
-		t.Run(outage.name, func(t *testing.T) {
-			outage.start()
+	for _, outage := range p.Outages() {
+		t.Run(outage.Name, func(t *testing.T) {
+			outage.Start()
 			for name, call := range calls {
 				began := time.Now()
 				err := call()
@@ -131,7 +123,7 @@ func TestADatabaseThatDoesNotAnswerFailsInTime(t *testing.T) {
 					t.Errorf("%s: %v, want ErrDatabase", name, err)
 				}
 			}
-			p.restore()
+			p.Restore()
 			deadline := time.Now().Add(10 * time.Second)
 			for st.Ready(ctx) != nil {
 				if time.Now().After(deadline) {
@@ -149,126 +141,6 @@ func TestADatabaseThatDoesNotAnswerFailsInTime(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to a PostgreSQL server, and can stop
-// forwarding or drop them all.
-type proxy struct {
-	addr   string
-	target string
-
-	mu     sync.Mutex
-	silent bool // connections stay open and say nothing
-	down   bool // connections are refused
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	p := &proxy{addr: ln.Addr().String(), target: target}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
-	t.Cleanup(p.drop)
-	return p
-}
-
-func (p *proxy) serve(client net.Conn) {
-	p.mu.Lock()
-	down := p.down
-	p.mu.Unlock()
-	if down {
-		client.Close()
-		return
-	}
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		client.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns = append(p.conns, client, server)
-	p.mu.Unlock()
-	go p.pipe(server, client)
-	p.pipe(client, server)
-}
-
-// pipe copies from src to dst, holding back (not closing) while silent.
-func (p *proxy) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		for p.isSilent() {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				dst.Close()
-			}
-			return
-		}
-	}
-}
-
-func (p *proxy) isSilent() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.silent
-}
-
-// silence stops forwarding: connections stay open and say nothing, and
-// new ones are accepted and say nothing either.
-func (p *proxy) silence() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.silent = true
-}
-
-// goDown closes every connection and refuses new ones, as a database
-// that went down.
-func (p *proxy) goDown() {
-	p.mu.Lock()
-	p.down = true
-	p.mu.Unlock()
-	p.drop()
-}
-
-// drop closes every connection.
-func (p *proxy) drop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// restore forwards again; connections held back while silent are dropped,
-// as a network that comes back after its peers gave up.
-func (p *proxy) restore() {
-	p.mu.Lock()
-	silent := p.silent
-	p.silent, p.down = false, false
-	p.mu.Unlock()
-	if silent {
-		p.drop()
-	}
-}
-
 func connect(t *testing.T, url string) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), url)
@@ -277,13 +149,4 @@ func connect(t *testing.T, url string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
-}
-
-func mustParse(t *testing.T, raw string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
 }
