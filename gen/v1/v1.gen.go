@@ -304,7 +304,11 @@ type ApiKeyCreated struct {
 type ApiKeyCreatedEnvelope struct {
 	Data ApiKeyCreated `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -321,7 +325,11 @@ type ApiKeyDeleted struct {
 type ApiKeyDeletedEnvelope struct {
 	Data ApiKeyDeleted `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -362,7 +370,11 @@ type ApiKeysList struct {
 type ApiKeysListEnvelope struct {
 	Data ApiKeysList `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -383,7 +395,11 @@ type AuditEntries struct {
 type AuditEntriesEnvelope struct {
 	Data AuditEntries `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -439,7 +455,11 @@ type AuthorizeEnvelope struct {
 	// was checked, as sent.
 	Data Authorization `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -521,7 +541,11 @@ type GuildSettings struct {
 type GuildSettingsEnvelope struct {
 	Data GuildSettings `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -532,7 +556,11 @@ type GuildSettingsEnvelope struct {
 type HomeEnvelope struct {
 	Data HomeResponse `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -548,7 +576,11 @@ type HomeResponse struct {
 type LivezEnvelope struct {
 	Data LivezResponse `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -577,7 +609,11 @@ type LoggingSettings struct {
 type LoggingSettingsEnvelope struct {
 	Data LoggingSettings `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -594,7 +630,11 @@ type LoggingStatus struct {
 type LoggingStatusEnvelope struct {
 	Data LoggingStatus `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -925,7 +965,11 @@ type ModuleLoggingUpdate struct {
 	LogsChannelId *json.Number `json:"logs_channel_id,omitempty"`
 }
 
-// NoError Always null in a success body.
+// NoError Always null in a success body: OpenAPI 3.0 says "only null" as an
+// object that is `nullable` and whose `enum` lists only null.
+// `additionalProperties: true` is JSON Schema's default, written out
+// so that generators read the type as a map that may be null rather
+// than as an empty object.
 type NoError = struct{}
 
 // Problem Why a request failed: RFC 9457 problem details, with the fields of
@@ -980,7 +1024,11 @@ type ProblemError struct {
 type ReadyzEnvelope struct {
 	Data ReadyzResponse `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1087,7 +1135,11 @@ type SettingsUpdated struct {
 type SettingsUpdatedEnvelope struct {
 	Data SettingsUpdated `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1125,7 +1177,11 @@ type SupportedLanguages struct {
 type SupportedLanguagesEnvelope struct {
 	Data SupportedLanguages `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1142,7 +1198,11 @@ type SupportedTimezones struct {
 type SupportedTimezonesEnvelope struct {
 	Data SupportedTimezones `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1158,7 +1218,11 @@ type SupportedUnitSystems struct {
 type SupportedUnitSystemsEnvelope struct {
 	Data SupportedUnitSystems `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1192,7 +1256,11 @@ type UserGuilds struct {
 type UserGuildsEnvelope struct {
 	Data UserGuilds `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1208,7 +1276,11 @@ type UserPermissions struct {
 type ValidateUserPermissionsEnvelope struct {
 	Data UserPermissions `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.

@@ -304,7 +304,11 @@ type ApiKeyCreated struct {
 type ApiKeyCreatedEnvelope struct {
 	Data ApiKeyCreated `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -321,7 +325,11 @@ type ApiKeyDeleted struct {
 type ApiKeyDeletedEnvelope struct {
 	Data ApiKeyDeleted `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -362,7 +370,11 @@ type ApiKeysList struct {
 type ApiKeysListEnvelope struct {
 	Data ApiKeysList `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -383,7 +395,11 @@ type AuditEntries struct {
 type AuditEntriesEnvelope struct {
 	Data AuditEntries `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -450,7 +466,11 @@ type AuthorizeEnvelope struct {
 	// was checked, as sent.
 	Data Authorization `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -532,7 +552,11 @@ type GuildSettings struct {
 type GuildSettingsEnvelope struct {
 	Data GuildSettings `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -543,7 +567,11 @@ type GuildSettingsEnvelope struct {
 type HomeEnvelope struct {
 	Data HomeResponse `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -559,7 +587,11 @@ type HomeResponse struct {
 type LivezEnvelope struct {
 	Data LivezResponse `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -588,7 +620,11 @@ type LoggingSettings struct {
 type LoggingSettingsEnvelope struct {
 	Data LoggingSettings `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -605,7 +641,11 @@ type LoggingStatus struct {
 type LoggingStatusEnvelope struct {
 	Data LoggingStatus `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -949,8 +989,12 @@ type ModuleLoggingUpdate_LogsChannelId struct {
 	union json.RawMessage
 }
 
-// NoError Always null in a success body.
-type NoError = map[string]interface{}
+// NoError Always null in a success body: OpenAPI 3.0 says "only null" as an
+// object that is `nullable` and whose `enum` lists only null.
+// `additionalProperties: true` is JSON Schema's default, written out
+// so that generators read the type as a map that may be null rather
+// than as an empty object.
+type NoError map[string]interface{}
 
 // Problem Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -1004,7 +1048,11 @@ type ProblemError struct {
 type ReadyzEnvelope struct {
 	Data ReadyzResponse `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1111,7 +1159,11 @@ type SettingsUpdated struct {
 type SettingsUpdatedEnvelope struct {
 	Data SettingsUpdated `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1157,7 +1209,11 @@ type SupportedLanguages struct {
 type SupportedLanguagesEnvelope struct {
 	Data SupportedLanguages `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1174,7 +1230,11 @@ type SupportedTimezones struct {
 type SupportedTimezonesEnvelope struct {
 	Data SupportedTimezones `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1190,7 +1250,11 @@ type SupportedUnitSystems struct {
 type SupportedUnitSystemsEnvelope struct {
 	Data SupportedUnitSystems `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1224,7 +1288,11 @@ type UserGuilds struct {
 type UserGuildsEnvelope struct {
 	Data UserGuilds `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.
@@ -1240,7 +1308,11 @@ type UserPermissions struct {
 type ValidateUserPermissionsEnvelope struct {
 	Data UserPermissions `json:"data"`
 
-	// Error Always null in a success body.
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
 	Error *NoError `json:"error"`
 
 	// Success Always true in a success body.

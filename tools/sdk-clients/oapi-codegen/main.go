@@ -32,7 +32,7 @@ func bearer(token string) v1client.RequestEditorFn {
 }
 
 func run(ctx context.Context) error {
-	base, guild, token := os.Getenv("APIKEYD_URL"), os.Getenv("GUILD_ID"), os.Getenv("DISCORD_TOKEN")
+	base, guild, token, user := os.Getenv("APIKEYD_URL"), os.Getenv("GUILD_ID"), os.Getenv("DISCORD_TOKEN"), os.Getenv("KEY_USER")
 	v1, err := v1client.NewClientWithResponses(base + "/v1")
 	if err != nil {
 		return err
@@ -98,15 +98,15 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	made, err := keys.CreateKeyWithNoteWithResponse(ctx, "roundtrip", "generated client")
+	made, err := keys.CreateKeyWithNoteWithResponse(ctx, user, "generated client")
 	if err != nil || made.JSON200 == nil {
 		return fmt.Errorf("createKeyWithNote: %v %s", err, body(made))
 	}
-	mine, err := keys.GetUserKeysWithResponse(ctx, "roundtrip")
+	mine, err := keys.GetUserKeysWithResponse(ctx, user)
 	if err != nil || mine.JSON200 == nil || len(mine.JSON200.Keys) != 1 || mine.JSON200.Keys[0].Note != "generated client" {
 		return fmt.Errorf("getUserKeys: %v %s", err, body(mine))
 	}
-	removed, err := keys.RemoveUserKeysWithResponse(ctx, "roundtrip")
+	removed, err := keys.RemoveUserKeysWithResponse(ctx, user)
 	if err != nil || removed.JSON200 == nil || removed.JSON200.Deleted != 1 {
 		return fmt.Errorf("removeUserKeys: %v %s", err, body(removed))
 	}
