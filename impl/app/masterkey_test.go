@@ -100,7 +100,7 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 	pending := current + ".new"
 
 	// Killed before the commit: only master.key.new was written.
-	if err := datadir.WriteMasterKeyFile(pending, keys.NewMasterKey()); err != nil {
+	if err := datadir.WriteMasterKeyFile(pending, [][]byte{keys.NewMasterKey()}); err != nil {
 		t.Fatal(err)
 	}
 	if after := keysOf(t, cfg); after != before {
@@ -110,20 +110,19 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 	// Killed after the commit: the database is sealed under the new key,
 	// which is only in master.key.new.
 	next := keys.NewMasterKey()
-	if err := datadir.WriteMasterKeyFile(pending, next); err != nil {
+	if err := datadir.WriteMasterKeyFile(pending, [][]byte{next}); err != nil {
 		t.Fatal(err)
 	}
 	old, err := datadir.ReadMasterKeyFile(current)
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldSealer, _ := keys.NewSealer(old)
-	nextSealer, _ := keys.NewSealer(next)
-	st, err := apptest.OpenStore(t, cfg, oldSealer)
+	rotating, _ := keys.NewRing(append([][]byte{next}, old...))
+	st, err := apptest.OpenStore(t, cfg, rotating)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Reseal(ctx, nextSealer); err != nil {
+	if _, err := st.Reseal(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -132,7 +131,7 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 		t.Fatalf("keys changed after a committed rotation:\n%s\n%s", before, after)
 	}
 	got, err := datadir.ReadMasterKeyFile(current)
-	if err != nil || !bytes.Equal(got, next) {
+	if err != nil || len(got) != 1 || !bytes.Equal(got[0], next) {
 		t.Fatalf("master.key is not the new key (%v)", err)
 	}
 }
@@ -161,20 +160,16 @@ func resealUnlocked(t *testing.T, cfg app.Config, next []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldSealer, err := keys.NewSealer(current)
+	rotating, err := keys.NewRing(append([][]byte{next}, current...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	newSealer, err := keys.NewSealer(next)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := apptest.OpenStore(t, cfg, oldSealer)
+	st, err := apptest.OpenStore(t, cfg, rotating)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.Reseal(context.Background(), newSealer); err != nil {
+	if _, err := st.Reseal(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -183,11 +178,11 @@ func resealUnlocked(t *testing.T, cfg app.Config, next []byte) {
 // data directory, as the server would.
 func openFileStore(t *testing.T, cfg app.Config) *store.Store {
 	t.Helper()
-	master, err := datadir.ReadMasterKeyFile(filepath.Join(cfg.DataDir, "master.key"))
+	ring, err := datadir.ReadMasterKeyFile(filepath.Join(cfg.DataDir, "master.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := keys.NewSealer(master)
+	sealer, err := keys.NewRing(ring)
 	if err != nil {
 		t.Fatal(err)
 	}

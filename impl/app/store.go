@@ -17,14 +17,14 @@ func openLockedStore(ctx context.Context, cfg Config, schemas Schemas, log *slog
 	if err := prepareDataFiles(cfg, log); err != nil {
 		return nil, nil, err
 	}
-	master, err := loadMasterKey(cfg, log)
+	ring, err := loadMasterKey(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	if unlock, err = lockServer(ctx, cfg); err != nil {
 		return nil, nil, err
 	}
-	if st, err = openWithMasterKey(ctx, cfg, schemas, log, master); err != nil {
+	if st, err = openWithMasterKey(ctx, cfg, schemas, log, ring); err != nil {
 		unlock()
 		return nil, nil, err
 	}
@@ -37,20 +37,20 @@ func openStore(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logge
 	if err := prepareDataFiles(cfg, log); err != nil {
 		return nil, err
 	}
-	master, err := loadMasterKey(cfg, log)
+	ring, err := loadMasterKey(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return openWithMasterKey(ctx, cfg, schemas, log, master)
+	return openWithMasterKey(ctx, cfg, schemas, log, ring)
 }
 
-// loadMasterKey is the master key of cfg, generated on first start on
-// SQLite.
-func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
+// loadMasterKey is the ring of master keys of cfg, the current one first,
+// generated on first start on SQLite.
+func loadMasterKey(cfg Config, log *slog.Logger) ([][]byte, error) {
 	if err := requireKeysFromEnvironment(cfg, false); err != nil {
 		return nil, err
 	}
-	master, created, err := datadir.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
+	ring, created, err := datadir.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -58,21 +58,21 @@ func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
 		current, _ := datadir.MasterKeyPaths(cfg.DataDir)
 		log.Info("generated a master key", "path", current)
 	}
-	return master, nil
+	return ring, nil
 }
 
-// openWithMasterKey opens the database of cfg with master, or finishes an
-// interrupted rotation away from it.
-func openWithMasterKey(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger, master []byte) (*store.Store, error) {
-	st, err := openWithKey(ctx, cfg, schemas, master)
+// openWithMasterKey opens the database of cfg with ring, or finishes an
+// interrupted rotation of an earlier apikeyd away from it.
+func openWithMasterKey(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger, ring [][]byte) (*store.Store, error) {
+	st, err := openWithRing(ctx, cfg, schemas, ring)
 	if errors.Is(err, store.ErrMasterKeyMismatch) && cfg.MasterKey == "" {
 		return finishMasterKeyRotation(ctx, cfg, schemas, log, err)
 	}
 	return st, err
 }
 
-func openWithKey(ctx context.Context, cfg Config, schemas Schemas, master []byte) (*store.Store, error) {
-	sealer, err := keys.NewSealer(master)
+func openWithRing(ctx context.Context, cfg Config, schemas Schemas, ring [][]byte) (*store.Store, error) {
+	sealer, err := keys.NewRing(ring)
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}

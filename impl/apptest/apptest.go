@@ -109,8 +109,9 @@ func (i *Instance) DeleteDatabase(t testing.TB) {
 }
 
 // RotateMasterKey reseals every stored key under a new master key through
-// a store of its own on the instance's database, as `apikeyd
-// rotate-master-key` run beside the server does, and sets the instance's
+// a store of its own on the instance's database, whose ring holds the new
+// key and the old, as `apikeyd rotate-master-key` run beside a server that
+// was not given the new ring does, and sets the instance's
 // APIKEYD_MASTER_KEY to the new key for a restart.
 func (i *Instance) RotateMasterKey(t testing.TB) {
 	t.Helper()
@@ -120,20 +121,16 @@ func (i *Instance) RotateMasterKey(t testing.TB) {
 		t.Fatal(err)
 	}
 	next := keys.NewMasterKey()
-	from, err := keys.NewSealer(current)
+	ring, err := keys.NewRing(append([][]byte{next}, current...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	to, err := keys.NewSealer(next)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := OpenStore(t, i.Config, from)
+	st, err := OpenStore(t, i.Config, ring)
 	if err != nil {
 		t.Fatalf("open the store beside the server: %v", err)
 	}
 	defer st.Close()
-	if _, err := st.Reseal(ctx, to); err != nil {
+	if _, err := st.Reseal(ctx); err != nil {
 		t.Fatalf("reseal: %v", err)
 	}
 	i.Config.MasterKey = base64.StdEncoding.EncodeToString(next)

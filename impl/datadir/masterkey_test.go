@@ -13,18 +13,25 @@ import (
 
 func TestLoadMasterKeyFromEnv(t *testing.T) {
 	want := bytes.Repeat([]byte{0xa5}, 32)
+	previous := bytes.Repeat([]byte{0x5a}, 32)
 	tests := []struct {
-		name    string
-		env     string
-		wantErr string
+		name     string
+		env      string
+		previous bool // the ring holds previous after want
+		wantErr  string
 	}{
-		{"standard base64", base64.StdEncoding.EncodeToString(want), ""},
-		{"unpadded base64", base64.RawStdEncoding.EncodeToString(want), ""},
-		{"trailing newline", base64.StdEncoding.EncodeToString(want) + "\n", ""},
-		{"URL alphabet", base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 32)), "not valid standard base64"},
-		{"not base64", "this is not a key!", "not valid standard base64"},
-		{"16 bytes", base64.StdEncoding.EncodeToString(want[:16]), "decodes to 16 bytes, want 32"},
-		{"33 bytes", base64.StdEncoding.EncodeToString(append(want, 0)), "decodes to 33 bytes, want 32"},
+		{"standard base64", base64.StdEncoding.EncodeToString(want), false, ""},
+		{"unpadded base64", base64.RawStdEncoding.EncodeToString(want), false, ""},
+		{"trailing newline", base64.StdEncoding.EncodeToString(want) + "\n", false, ""},
+		{"a ring, commas", base64.StdEncoding.EncodeToString(want) + "," + base64.StdEncoding.EncodeToString(previous), true, ""},
+		{"a ring, spaces around", " " + base64.StdEncoding.EncodeToString(want) + " , " + base64.StdEncoding.EncodeToString(previous) + ",", true, ""},
+		{"a ring, newlines", base64.StdEncoding.EncodeToString(want) + "\n" + base64.StdEncoding.EncodeToString(previous) + "\n", true, ""},
+		{"URL alphabet", base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 32)), false, "not valid standard base64"},
+		{"not base64", "this is not a key!", false, "not valid standard base64"},
+		{"16 bytes", base64.StdEncoding.EncodeToString(want[:16]), false, "decodes to 16 bytes, want 32"},
+		{"33 bytes", base64.StdEncoding.EncodeToString(append(want, 0)), false, "decodes to 33 bytes, want 32"},
+		{"second key of the ring bad", base64.StdEncoding.EncodeToString(want) + ",not-a-key", false, "key 2 of the ring: not valid standard base64"},
+		{"only commas", ",,", false, "holds no master key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,8 +52,12 @@ func TestLoadMasterKeyFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadMasterKey: %v", err)
 			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("LoadMasterKey = %x, want %x", got, want)
+			wantRing := [][]byte{want}
+			if tt.previous {
+				wantRing = append(wantRing, previous)
+			}
+			if !sameRing(got, wantRing) {
+				t.Errorf("LoadMasterKey = %x, want %x", got, wantRing)
 			}
 			if created {
 				t.Error("LoadMasterKey reported created for a key from the environment")
@@ -67,7 +78,10 @@ func TestLoadMasterKeyGeneratesOnceAndReuses(t *testing.T) {
 	if !created {
 		t.Error("first LoadMasterKey did not report created")
 	}
-	if got, want := len(first), 32; got != want {
+	if len(first) != 1 {
+		t.Fatalf("generated a ring of %d keys, want 1", len(first))
+	}
+	if got, want := len(first[0]), 32; got != want {
 		t.Fatalf("len(key) = %d, want %d", got, want)
 	}
 	if runtime.GOOS != "windows" {
@@ -92,7 +106,7 @@ func TestLoadMasterKeyGeneratesOnceAndReuses(t *testing.T) {
 	if created {
 		t.Error("second LoadMasterKey reported created")
 	}
-	if !bytes.Equal(first, second) {
+	if !sameRing(first, second) {
 		t.Error("second LoadMasterKey returned a different key")
 	}
 }
@@ -102,7 +116,7 @@ func TestLoadMasterKeyConcurrentFirstStart(t *testing.T) {
 	const n = 8
 	var (
 		wg      sync.WaitGroup
-		got     [n][]byte
+		got     [n][][]byte
 		created [n]bool
 		errs    [n]error
 	)
@@ -115,7 +129,7 @@ func TestLoadMasterKeyConcurrentFirstStart(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("LoadMasterKey %d: %v", i, errs[i])
 		}
-		if !bytes.Equal(got[i], got[0]) {
+		if !sameRing(got[i], got[0]) {
 			t.Errorf("LoadMasterKey %d returned a different key", i)
 		}
 		if created[i] {
@@ -129,6 +143,7 @@ func TestLoadMasterKeyConcurrentFirstStart(t *testing.T) {
 
 func TestLoadMasterKeyFromFile(t *testing.T) {
 	want := bytes.Repeat([]byte{0x3c}, 32)
+	previous := bytes.Repeat([]byte{0xc3}, 32)
 	tests := []struct {
 		name    string
 		content string
@@ -144,6 +159,8 @@ func TestLoadMasterKeyFromFile(t *testing.T) {
 		{"empty", "", 0o600, "empty"},
 		{"not base64", "not a key\n", 0o600, "not valid standard base64"},
 		{"wrong length", base64.StdEncoding.EncodeToString(want[:24]), 0o600, "decodes to 24 bytes"},
+		{"a ring, the current key first", base64.StdEncoding.EncodeToString(want) + "\n" + base64.StdEncoding.EncodeToString(previous) + "\n", 0o600, ""},
+		{"a ring with a bad key", base64.StdEncoding.EncodeToString(want) + "\nnot a key\n", 0o600, "key 2 of the ring: not valid standard base64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,9 +191,38 @@ func TestLoadMasterKeyFromFile(t *testing.T) {
 			if created {
 				t.Error("LoadMasterKey reported created for an existing file")
 			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("LoadMasterKey = %x, want %x", got, want)
+			wantRing := [][]byte{want}
+			if strings.Count(strings.TrimSpace(tt.content), "\n") == 1 {
+				wantRing = append(wantRing, previous)
+			}
+			if !sameRing(got, wantRing) {
+				t.Errorf("LoadMasterKey = %x, want %x", got, wantRing)
 			}
 		})
+	}
+}
+
+func sameRing(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// A ring written to master.key reads back whole, in its order.
+func TestWriteMasterKeyFileKeepsTheRing(t *testing.T) {
+	ring := [][]byte{bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)}
+	path := filepath.Join(t.TempDir(), "master.key")
+	if err := WriteMasterKeyFile(path, ring); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadMasterKeyFile(path)
+	if err != nil || !sameRing(got, ring) {
+		t.Fatalf("ReadMasterKeyFile = %x, %v; want %x", got, err, ring)
 	}
 }

@@ -36,3 +36,36 @@ func DecodeMasterKey(text string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// DecodeMasterKeyRing reads the text form of a ring of master keys, as
+// APIKEYD_MASTER_KEY and master.key hold it: master keys separated by
+// commas or newlines, the current one first. Errors name a key by its
+// place in the ring, never by any part of it.
+func DecodeMasterKeyRing(text string) ([][]byte, error) {
+	fields := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' })
+	ring := make([][]byte, 0, len(fields))
+	for _, field := range fields {
+		if strings.TrimSpace(field) == "" {
+			continue
+		}
+		key, err := DecodeMasterKey(field)
+		if err != nil {
+			return nil, fmt.Errorf("key %d of the ring: %w", len(ring)+1, err)
+		}
+		ring = append(ring, key)
+	}
+	if len(ring) == 0 {
+		return nil, errors.New("holds no master key")
+	}
+	return ring, nil
+}
+
+// EncodeMasterKeyRing is the text form of ring for master.key: one key a
+// line, the current one first.
+func EncodeMasterKeyRing(ring [][]byte) string {
+	lines := make([]string, len(ring))
+	for i, key := range ring {
+		lines[i] = EncodeMasterKey(key)
+	}
+	return strings.Join(lines, "\n")
+}

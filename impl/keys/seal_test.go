@@ -1,7 +1,10 @@
 package keys
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -52,8 +55,8 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	for _, k := range kinds {
 		key := generate(t, k)
 		sealed := seal(t, s, key)
-		if got, want := len(sealed), 12+len(key)+16; got != want {
-			t.Errorf("len(sealed) = %d, want nonce+key+tag = %d", got, want)
+		if got, want := len(sealed), headerSize+12+len(key)+16; got != want {
+			t.Errorf("len(sealed) = %d, want header+nonce+key+tag = %d", got, want)
 		}
 		if strings.Contains(string(sealed), key[bodyStart:checksumAt]) {
 			t.Error("sealed copy contains the key in the clear")
@@ -93,7 +96,8 @@ func TestOpenRejects(t *testing.T) {
 		{"nil hash", s, sealed, nil},
 		{"truncated hash", s, sealed, Hash(key)[:31]},
 		{"empty blob", s, nil, Hash(key)},
-		{"nonce only", s, sealed[:12], Hash(key)},
+		{"header only", s, sealed[:headerSize], Hash(key)},
+		{"nonce only", s, sealed[:headerSize+12], Hash(key)},
 		{"truncated tag", s, sealed[:len(sealed)-1], Hash(key)},
 		{"extended", s, append(append([]byte(nil), sealed...), 0), Hash(key)},
 	}
@@ -180,6 +184,106 @@ func TestSealBoundOpensOnlyWithItsBinding(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("%s: error %q contains the secret", name, err)
+		}
+	}
+}
+
+func newRing(t testing.TB, masters ...[]byte) *Sealer {
+	t.Helper()
+	s, err := NewRing(masters)
+	if err != nil {
+		t.Fatalf("NewRing: %v", err)
+	}
+	return s
+}
+
+// sealBeforeTheRing seals as apikeyd did before the ring: nonce ||
+// ciphertext || tag under the one master key, binding as the additional
+// data, no header.
+func sealBeforeTheRing(t *testing.T, master []byte, plain string, binding []byte) []byte {
+	t.Helper()
+	block, err := aes.NewCipher(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aead.Seal(nil, nil, []byte(plain), binding)
+}
+
+// A ring seals under its first key and opens with whichever key a value
+// names; a ring without that key says so.
+func TestRingSealsUnderTheCurrentKeyAndOpensWithAny(t *testing.T) {
+	oldKey, newKey := NewMasterKey(), NewMasterKey()
+	oldRing, newOnly, both := newRing(t, oldKey), newRing(t, newKey), newRing(t, newKey, oldKey)
+	oldFirst := newRing(t, oldKey, newKey)
+	key := generate(t, Guild)
+	underOld, underNew := seal(t, oldRing, key), seal(t, both, key)
+	for name, tc := range map[string]struct {
+		ring   *Sealer
+		sealed []byte
+	}{
+		"old value, ring new,old": {both, underOld},
+		"new value, ring new,old": {both, underNew},
+		"new value, new key":      {newOnly, underNew},
+		"old value, ring old,new": {oldFirst, underOld},
+	} {
+		if got, err := tc.ring.Open(tc.sealed, Hash(key)); err != nil || got != key {
+			t.Errorf("%s: Open = %d characters, %v; want the key", name, len(got), err)
+		}
+	}
+	if _, err := oldRing.Open(underNew, Hash(key)); !errors.Is(err, ErrUnknownMasterKey) {
+		t.Errorf("a value of the new key on the old ring: %v, want ErrUnknownMasterKey", err)
+	}
+	if both.Fingerprint() != newOnly.Fingerprint() {
+		t.Errorf("the ring's fingerprint is not its first key's")
+	}
+	if !both.Holds(oldRing.Fingerprint()) || !both.Holds(newOnly.Fingerprint()) || oldRing.Holds(newOnly.Fingerprint()) {
+		t.Error("Holds is wrong about the ring's keys")
+	}
+	if ids := both.IDs(); len(ids) != 2 || ids[0] != FingerprintID(newOnly.Fingerprint()) || ids[1] != FingerprintID(oldRing.Fingerprint()) {
+		t.Errorf("IDs = %v, want the new key's id then the old one's", ids)
+	}
+}
+
+// Values sealed before the ring, without a header, open under a ring
+// that holds their key wherever it stands in it: an upgrade loses nothing.
+func TestValuesSealedBeforeTheRingStillOpen(t *testing.T) {
+	master := NewMasterKey()
+	key := generate(t, User)
+	const secret = "discord-access-token-0123456789"
+	binding := []byte("access\x00row")
+	oldKey := sealBeforeTheRing(t, master, key, Hash(key))
+	oldSecret := sealBeforeTheRing(t, master, secret, binding)
+	for name, ring := range map[string]*Sealer{
+		"the one key":      newRing(t, master),
+		"the previous key": newRing(t, NewMasterKey(), master),
+	} {
+		if got, err := ring.Open(oldKey, Hash(key)); err != nil || got != key {
+			t.Errorf("%s: Open = %d characters, %v; want the key", name, len(got), err)
+		}
+		if got, err := ring.OpenBound(oldSecret, binding); err != nil || got != secret {
+			t.Errorf("%s: OpenBound = %d characters, %v; want the secret", name, len(got), err)
+		}
+	}
+	if _, err := newRing(t, NewMasterKey()).Open(oldKey, Hash(key)); err == nil {
+		t.Error("a ring without the value's key opened it")
+	}
+}
+
+func TestNewRingRefuses(t *testing.T) {
+	key := NewMasterKey()
+	for name, ring := range map[string][][]byte{
+		"no key":             nil,
+		"a key twice":        {key, NewMasterKey(), key},
+		"a short second key": {key, key[:16]},
+	} {
+		if _, err := NewRing(ring); err == nil {
+			t.Errorf("%s: NewRing succeeded", name)
+		} else if strings.Contains(err.Error(), EncodeMasterKey(key)) {
+			t.Errorf("%s: error %q holds the key", name, err)
 		}
 	}
 }

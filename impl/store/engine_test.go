@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"os"
 	"testing"
@@ -16,9 +15,12 @@ import (
 // them again on every engine.
 
 func sealer(t testing.TB) *keys.Sealer {
-	master := make([]byte, 32)
-	rand.Read(master)
-	s, err := keys.NewSealer(master)
+	return ringOf(t, keys.NewMasterKey())
+}
+
+// ringOf is the ring of masters, the current one first.
+func ringOf(t testing.TB, masters ...[]byte) *keys.Sealer {
+	s, err := keys.NewRing(masters)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +50,13 @@ func openSQLite(t testing.TB, path string, cfg Config) (*Store, error) {
 // openReal opens a store with schema.sql.
 func openReal(t testing.TB, path string) *Store {
 	t.Helper()
-	st, err := openSQLite(t, path, Config{Sealer: sealer(t)})
+	return openRealWith(t, path, sealer(t))
+}
+
+// openRealWith is openReal sealing with ring.
+func openRealWith(t testing.TB, path string, ring *keys.Sealer) *Store {
+	t.Helper()
+	st, err := openSQLite(t, path, Config{Sealer: ring})
 	if err != nil {
 		t.Fatal(err)
 	}

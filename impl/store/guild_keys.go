@@ -47,8 +47,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 		return GuildKey{}, errors.New("import guild key: the token is not a guild key")
 	}
 	hash := keys.Hash(token)
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	sealed, err := sealer.Seal(token)
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("create guild key: %w", err)
@@ -56,7 +55,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	now := s.now()
 	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
 	err = s.engine.InTx(ctx, func(q driver.Queries) error {
-		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
+		if err := sealedUnderRing(ctx, q, sealer); err != nil {
 			return err
 		}
 		if err := s.ensureGuild(ctx, q, guild); err != nil {
@@ -113,8 +112,7 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 
 // ListGuildKeys returns the keys of guild, oldest first.
 func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildKey, error) {
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	rows, err := s.q.ListGuildKeys(ctx, int64(guild))
 	if err != nil {
 		return nil, fmt.Errorf("list guild keys: %w", err)
@@ -204,15 +202,15 @@ func millisPtr(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-// resealGuildKeys seals every guild key under to instead of from, for
-// Reseal.
-func resealGuildKeys(ctx context.Context, q driver.Queries, from, to *keys.Sealer) (int, error) {
+// resealGuildKeys seals every guild key under the current key of
+// sealer's ring, for Reseal.
+func resealGuildKeys(ctx context.Context, q driver.Queries, sealer *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedGuildKeys(ctx)
 	if err != nil {
 		return 0, err
 	}
 	for _, r := range rows {
-		sealed, err := reseal(from, to, r.KeySealed, r.KeyHash)
+		sealed, err := reseal(sealer, r.KeySealed, r.KeyHash)
 		if err != nil {
 			return 0, fmt.Errorf("guild key %d: %w", r.ID, err)
 		}

@@ -5,60 +5,102 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
+// metaMasterKey records the fingerprints of the master keys that stored
+// values are sealed under, comma-separated: every key a value may need.
+// A database from before the ring holds one, which reads the same.
 const metaMasterKey = "master_key_fingerprint"
 
-// checkMasterKey makes sure the sealer's master key is the database's,
-// recording it on first use.
-func checkMasterKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
+// sealedUnder is the fingerprints recorded under metaMasterKey; recorded
+// is false for a database that has sealed nothing yet.
+func sealedUnder(ctx context.Context, q driver.Queries) (fingerprints []string, recorded bool, err error) {
 	have, err := q.GetMeta(ctx, metaMasterKey)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return q.SetMeta(ctx, driver.SetMetaParams{Name: metaMasterKey, Value: sealer.Fingerprint()})
+		return nil, false, nil
 	case err != nil:
-		return fmt.Errorf("read master key fingerprint: %w", err)
-	case have != sealer.Fingerprint():
-		return ErrMasterKeyMismatch
+		return nil, false, fmt.Errorf("read master key fingerprints: %w", err)
 	}
-	return nil
+	return strings.Split(have, ","), true, nil
 }
 
-// sealedUnderOurKey is checked inside every transaction that stores a key
-// sealed by sealer: if another process rotated the master key under a
-// running server, it must not go on sealing with the old one.
-func sealedUnderOurKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
-	if err := checkMasterKey(ctx, q, sealer); errors.Is(err, ErrMasterKeyMismatch) {
-		return ErrMasterKeyRotated
-	} else if err != nil {
+func recordSealedUnder(ctx context.Context, q driver.Queries, fingerprints []string) error {
+	return q.SetMeta(ctx, driver.SetMetaParams{Name: metaMasterKey, Value: strings.Join(fingerprints, ",")})
+}
+
+// missingKeys is the ids of the fingerprints that sealer's ring lacks.
+func missingKeys(sealer *keys.Sealer, fingerprints []string) []string {
+	var missing []string
+	for _, fp := range fingerprints {
+		if !sealer.Holds(fp) {
+			missing = append(missing, keys.FingerprintID(fp))
+		}
+	}
+	return missing
+}
+
+// checkMasterKey makes sure the sealer's ring holds every master key the
+// database's values are sealed under, recording the current key on first
+// use. A refusal names the keys by id, never by any part of them.
+func checkMasterKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
+	have, recorded, err := sealedUnder(ctx, q)
+	if err != nil {
 		return err
 	}
+	if !recorded {
+		return recordSealedUnder(ctx, q, []string{sealer.Fingerprint()})
+	}
+	if missing := missingKeys(sealer, have); len(missing) > 0 {
+		return fmt.Errorf("%w: stored values are sealed under master key %s, which the ring (%s) lacks",
+			ErrMasterKeyMismatch, strings.Join(missing, ", "), strings.Join(sealer.IDs(), ", "))
+	}
 	return nil
 }
 
-// ourMasterKey returns ErrMasterKeyRotated if the database's keys are
-// sealed under another master key than sealer's: another process rotated
-// it under this one. It only reads, for readiness and for telling a key
-// that does not open from a key sealed under another master key.
+// sealedUnderRing is checked inside every transaction that stores a value
+// sealed by sealer, and records its current key among the database's if
+// it is new there. If the database holds values under a key that sealer's
+// ring lacks, another process rotated the master key under this one,
+// which must not go on sealing: its ring is out of date.
+func sealedUnderRing(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
+	have, recorded, err := sealedUnder(ctx, q)
+	if err != nil {
+		return err
+	}
+	if len(missingKeys(sealer, have)) > 0 {
+		return ErrMasterKeyRotated
+	}
+	if recorded && slices.Contains(have, sealer.Fingerprint()) {
+		return nil
+	}
+	return recordSealedUnder(ctx, q, append(have, sealer.Fingerprint()))
+}
+
+// ourMasterKey returns ErrMasterKeyRotated if some of the database's
+// values are sealed under a master key that sealer's ring lacks: another
+// process rotated it under this one. It only reads, for readiness and for
+// telling a key that does not open from a key sealed under another master
+// key.
 func ourMasterKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
-	have, err := q.GetMeta(ctx, metaMasterKey)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil // Open records it; nothing is sealed under another
-	case err != nil:
-		return fmt.Errorf("read master key fingerprint: %w", err)
-	case have != sealer.Fingerprint():
+	have, _, err := sealedUnder(ctx, q)
+	if err != nil {
+		return err
+	}
+	if len(missingKeys(sealer, have)) > 0 {
 		return ErrMasterKeyRotated
 	}
 	return nil
 }
 
 // notOpened is the error of a stored key that sealer failed to open:
-// ErrMasterKeyRotated when that is why, which a restart mends, and
-// openErr, a key damaged at rest, otherwise.
+// ErrMasterKeyRotated when that is why, which a restart with the new ring
+// mends, and openErr, a key damaged at rest, otherwise.
 func (s *Store) notOpened(ctx context.Context, sealer *keys.Sealer, openErr error) error {
 	if err := ourMasterKey(ctx, s.q, sealer); err != nil {
 		return fmt.Errorf("%w: %w", err, openErr)
@@ -67,49 +109,41 @@ func (s *Store) notOpened(ctx context.Context, sealer *keys.Sealer, openErr erro
 }
 
 // Reseal seals every stored key, and the Discord tokens of every
-// dashboard session, under next instead of the current master key, in one
-// transaction: if it fails or the process dies, all of them are still
-// sealed under the current one. It returns how many keys it resealed.
-func (s *Store) Reseal(ctx context.Context, next *keys.Sealer) (int, error) {
-	s.sealing.Lock()
-	defer s.sealing.Unlock()
+// dashboard session, under the current key of the store's ring, in one
+// transaction, and records that key as the only one the database needs:
+// the ring's other keys may then be dropped. If it fails or the process
+// dies, every value is still sealed under a key of the ring. It returns
+// how many keys it resealed.
+func (s *Store) Reseal(ctx context.Context) (int, error) {
 	n := 0
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		if err := checkMasterKey(ctx, q, s.sealer); err != nil {
 			return err
 		}
-		users, err := resealUserKeys(ctx, q, s.sealer, next)
+		users, err := resealUserKeys(ctx, q, s.sealer)
 		if err != nil {
 			return err
 		}
-		guilds, err := resealGuildKeys(ctx, q, s.sealer, next)
+		guilds, err := resealGuildKeys(ctx, q, s.sealer)
 		if err != nil {
 			return err
 		}
-		if err := resealSessions(ctx, q, s.sealer, next); err != nil {
+		if err := resealSessions(ctx, q, s.sealer); err != nil {
 			return err
 		}
 		n = users + guilds
-		return q.SetMeta(ctx, driver.SetMetaParams{Name: metaMasterKey, Value: next.Fingerprint()})
+		return recordSealedUnder(ctx, q, []string{s.sealer.Fingerprint()})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reseal keys: %w", err)
 	}
-	s.sealer = next
 	return n, nil
 }
 
-// useSealer returns the sealer, which Reseal does not replace until done
-// is called.
-func (s *Store) useSealer() (sealer *keys.Sealer, done func()) {
-	s.sealing.RLock()
-	return s.sealer, s.sealing.RUnlock
-}
-
-func reseal(from, to *keys.Sealer, sealed, hash []byte) ([]byte, error) {
-	token, err := from.Open(sealed, hash)
+func reseal(sealer *keys.Sealer, sealed, hash []byte) ([]byte, error) {
+	token, err := sealer.Open(sealed, hash)
 	if err != nil {
 		return nil, err
 	}
-	return to.Seal(token)
+	return sealer.Seal(token)
 }

@@ -7,23 +7,28 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 )
 
-// Resealing beside requests that open and seal keys: every request
-// succeeds, and every key opens under the last master key.
+// Resealing beside requests that open and seal keys, on a store given the
+// ring new,old: every request succeeds, and every key opens under the new
+// master key alone.
 func TestResealBesideConcurrentRequests(t *testing.T) {
 	ctx := context.Background()
-	st := openReal(t, t.TempDir()+"/r.db")
+	path := t.TempDir() + "/r.db"
+	oldKey, newKey := keys.NewMasterKey(), keys.NewMasterKey()
+	before := openRealWith(t, path, ringOf(t, oldKey))
 	guild := snowflake.ID(1)
 	want := map[string]bool{}
 	for range 5 {
-		k, err := st.CreateGuildKey(ctx, guild, Actor{UserID: 2}, 1000)
+		k, err := before.CreateGuildKey(ctx, guild, Actor{UserID: 2}, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want[k.Token] = true
 	}
+	st := openRealWith(t, path, ringOf(t, newKey, oldKey))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
@@ -49,7 +54,7 @@ func TestResealBesideConcurrentRequests(t *testing.T) {
 		}()
 	}
 	for range 5 {
-		if _, err := st.Reseal(ctx, sealer(t)); err != nil {
+		if _, err := st.Reseal(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,7 +64,8 @@ func TestResealBesideConcurrentRequests(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	got, err := st.ListGuildKeys(ctx, guild)
+	after := openRealWith(t, path, ringOf(t, newKey))
+	got, err := after.ListGuildKeys(ctx, guild)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +75,7 @@ func TestResealBesideConcurrentRequests(t *testing.T) {
 	if len(want) != 0 {
 		t.Fatalf("keys lost: %v", want)
 	}
-	if _, err := st.ListAllUserKeys(ctx); err != nil {
+	if _, err := after.ListAllUserKeys(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -80,7 +86,8 @@ func TestResealBesideConcurrentRequests(t *testing.T) {
 func TestAStoreResealedByAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	path := t.TempDir() + "/r.db"
-	st := openReal(t, path)
+	oldKey := keys.NewMasterKey()
+	st := openRealWith(t, path, ringOf(t, oldKey))
 	guild := snowflake.ID(1)
 	k, err := st.CreateGuildKey(ctx, guild, Actor{UserID: 2}, 25)
 	if err != nil {
@@ -89,12 +96,12 @@ func TestAStoreResealedByAnotherProcess(t *testing.T) {
 	if _, err := st.CreateUserKey(ctx, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
-	other, err := openSQLite(t, path, Config{Sealer: st.sealer})
+	other, err := openSQLite(t, path, Config{Sealer: ringOf(t, keys.NewMasterKey(), oldKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.Reseal(ctx, sealer(t)); err != nil {
+	if _, err := other.Reseal(ctx); err != nil {
 		t.Fatal(err)
 	}
 

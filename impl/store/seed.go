@@ -69,14 +69,13 @@ var ErrSeedConflict = errors.New("the database holds this key elsewhere")
 // the other.
 func (s *Store) ApplySeed(ctx context.Context, seed Seed, maxKeysPerGuild int) (SeedResult, error) {
 	var res SeedResult
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	for _, g := range seed.Guilds {
 		defer s.settings.forget(guildCacheKey(g.ID))
 	}
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		res = SeedResult{}
-		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
+		if err := sealedUnderRing(ctx, q, sealer); err != nil {
 			return err
 		}
 		for _, g := range seed.Guilds {

@@ -62,8 +62,7 @@ func (s *Store) CreateSession(ctx context.Context, user snowflake.ID, tok Sessio
 		return "", Session{}, fmt.Errorf("create session: %w", err)
 	}
 	hash := keys.Hash(id)
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	access, refresh, err := sealSessionTokens(sealer, hash, tok)
 	if err != nil {
 		return "", Session{}, fmt.Errorf("create session: %w", err)
@@ -71,7 +70,7 @@ func (s *Store) CreateSession(ctx context.Context, user snowflake.ID, tok Sessio
 	now := millis(s.now())
 	sess := Session{UserID: user, Tokens: tok, CreatedAt: now, LastSeenAt: now, ExpiresAt: millis(now.Add(absolute))}
 	err = s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
-		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
+		if err := sealedUnderRing(ctx, q, sealer); err != nil {
 			return err
 		}
 		var err error
@@ -96,8 +95,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (Session, error) {
 		return Session{}, ErrSessionNotFound
 	}
 	hash := keys.Hash(id)
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	row, err := s.q.GetSessionByHash(ctx, hash)
 	// The index found the row by hash; comparing again in constant time
 	// keeps the decision itself free of timing differences.
@@ -133,8 +131,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (Session, error) {
 // its tokens and the other, answered false, reads the session again for
 // the winner's. ErrSessionNotFound if the session was deleted.
 func (s *Store) UpdateSessionTokens(ctx context.Context, sessionID int64, old, next SessionTokens) (bool, error) {
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	swapped := false
 	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
 		// The read and the write are in one transaction, which holds the
@@ -153,7 +150,7 @@ func (s *Store) UpdateSessionTokens(ctx context.Context, sessionID int64, old, n
 		if !keys.Equal([]byte(current), []byte(old.RefreshToken)) {
 			return nil
 		}
-		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
+		if err := sealedUnderRing(ctx, q, sealer); err != nil {
 			return err
 		}
 		access, refresh, err := sealSessionTokens(sealer, row.IDHash, next)
@@ -186,8 +183,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) (Session, error) {
 		return Session{}, ErrSessionNotFound
 	}
 	hash := keys.Hash(id)
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	var row driver.Session
 	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
 		var err error
@@ -283,19 +279,19 @@ func session(row driver.Session, tok SessionTokens) Session {
 // millis is t as the database holds it: whole milliseconds, UTC.
 func millis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
 
-// resealSessions seals every session's tokens under to instead of from,
-// for Reseal.
-func resealSessions(ctx context.Context, q driver.Queries, from, to *keys.Sealer) error {
+// resealSessions seals every session's tokens under the current key of
+// sealer's ring, for Reseal.
+func resealSessions(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
 	rows, err := q.ListSealedSessions(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
-		access, err := resealBound(from, to, r.AccessTokenSealed, sessionBinding(accessColumn, r.IDHash))
+		access, err := resealBound(sealer, r.AccessTokenSealed, sessionBinding(accessColumn, r.IDHash))
 		if err != nil {
 			return fmt.Errorf("session %d: %w", r.ID, err)
 		}
-		refresh, err := resealBound(from, to, r.RefreshTokenSealed, sessionBinding(refreshColumn, r.IDHash))
+		refresh, err := resealBound(sealer, r.RefreshTokenSealed, sessionBinding(refreshColumn, r.IDHash))
 		if err != nil {
 			return fmt.Errorf("session %d: %w", r.ID, err)
 		}
@@ -306,10 +302,10 @@ func resealSessions(ctx context.Context, q driver.Queries, from, to *keys.Sealer
 	return nil
 }
 
-func resealBound(from, to *keys.Sealer, sealed, binding []byte) ([]byte, error) {
-	secret, err := from.OpenBound(sealed, binding)
+func resealBound(sealer *keys.Sealer, sealed, binding []byte) ([]byte, error) {
+	secret, err := sealer.OpenBound(sealed, binding)
 	if err != nil {
 		return nil, err
 	}
-	return to.SealBound(secret, binding)
+	return sealer.SealBound(secret, binding)
 }

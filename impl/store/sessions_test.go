@@ -396,26 +396,29 @@ func TestSessionSurvivesARestart(t *testing.T) {
 }
 
 // A rotated master key reseals sessions' tokens with the keys: the
-// session opens under the new key, in the running store and after a
-// restart, and the old key opens the database no more.
+// session opens under the new key, in the store on the ring new,old that
+// resealed it and after a restart on the new key alone, and the old key
+// opens the database no more.
 func TestResealKeepsSessions(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.db")
 	clock := newClock()
-	oldKey, newKey := sealer(t), sealer(t)
-	st := openClocked(t, path, oldKey, clock)
+	oldKey, newKey := keys.NewMasterKey(), keys.NewMasterKey()
+	st := openClocked(t, path, ringOf(t, oldKey), clock)
 	id, created := createSession(t, st, 1, testTokens(1, clock.Now()), time.Hour, 2*time.Hour)
-	if _, err := st.Reseal(ctx, newKey); err != nil {
+	st.Close()
+	rotating := openClocked(t, path, ringOf(t, newKey, oldKey), clock)
+	if _, err := rotating.Reseal(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.SessionByID(ctx, id); err != nil || got != created {
+	if got, err := rotating.SessionByID(ctx, id); err != nil || got != created {
 		t.Fatalf("after reseal: %+v, %v; want %+v", got, err, created)
 	}
-	st.Close()
-	if got, err := openClocked(t, path, newKey, clock).SessionByID(ctx, id); err != nil || got != created {
+	rotating.Close()
+	if got, err := openClocked(t, path, ringOf(t, newKey), clock).SessionByID(ctx, id); err != nil || got != created {
 		t.Fatalf("reopened under the new key: %+v, %v; want %+v", got, err, created)
 	}
-	if _, err := openSQLite(t, path, Config{Sealer: oldKey}); !errors.Is(err, ErrMasterKeyMismatch) {
+	if _, err := openSQLite(t, path, Config{Sealer: ringOf(t, oldKey)}); !errors.Is(err, ErrMasterKeyMismatch) {
 		t.Fatalf("the old key: got %v, want ErrMasterKeyMismatch", err)
 	}
 }
@@ -447,10 +450,10 @@ func TestSessionsUnderAMasterKeyRotatedElsewhere(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.db")
 	clock := newClock()
-	master := sealer(t)
-	st := openClocked(t, path, master, clock)
+	master := keys.NewMasterKey()
+	st := openClocked(t, path, ringOf(t, master), clock)
 	id, created := createSession(t, st, 1, testTokens(1, clock.Now()), time.Hour, 2*time.Hour)
-	if _, err := openClocked(t, path, master, clock).Reseal(ctx, sealer(t)); err != nil {
+	if _, err := openClocked(t, path, ringOf(t, keys.NewMasterKey(), master), clock).Reseal(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.SessionByID(ctx, id); !errors.Is(err, ErrMasterKeyRotated) {

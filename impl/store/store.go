@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/keys"
@@ -18,6 +17,8 @@ import (
 
 // Config says how to seal keys.
 type Config struct {
+	// Sealer is the ring of master keys: the store seals under its current
+	// key and opens with any.
 	Sealer *keys.Sealer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -29,13 +30,10 @@ type Store struct {
 	q      driver.Queries
 	now    func() time.Time
 
-	// sealing guards sealer. What seals a key holds it for reading until
-	// the sealed key is committed, and what opens keys from the time it
-	// reads them; Reseal holds it for writing while it reseals every key
-	// and swaps the sealer, so that nothing is sealed under the old master
-	// key after it, nor opened with the new one before it.
-	sealing sync.RWMutex
-	sealer  *keys.Sealer
+	// sealer is the ring of master keys, which never changes: a store
+	// given a new ring is a new store. What each transaction seals is
+	// checked against the keys the database records (sealedUnderRing).
+	sealer *keys.Sealer
 
 	guildKeys *keyCache[GuildKeyRef]
 	userKeys  *keyCache[string]        // key hash -> user name
@@ -44,8 +42,9 @@ type Store struct {
 }
 
 // Open builds the store on engine, which it closes with itself (and at
-// once, if Open fails), and checks that the database's keys are sealed
-// under cfg's master key, recording it on first use.
+// once, if Open fails), and checks that the ring of cfg holds every master
+// key that the database's values are sealed under, recording the current
+// one on first use.
 func Open(ctx context.Context, engine driver.Engine, cfg Config) (*Store, error) {
 	if cfg.Sealer == nil {
 		engine.Close()
@@ -81,15 +80,13 @@ func (s *Store) Close() error {
 
 // Ready reports whether the store can serve: the engine's database is
 // the one it opened and answers (on SQLite, else ErrDatabaseFileGone),
-// and its keys are sealed under this store's master key (else
-// ErrMasterKeyRotated: it could open none of them).
+// and its keys are sealed under keys of this store's ring (else
+// ErrMasterKeyRotated: it could not open them all).
 func (s *Store) Ready(ctx context.Context) error {
 	if err := s.engine.Ready(ctx); err != nil {
 		return fmt.Errorf("ready: %w", err)
 	}
-	sealer, done := s.useSealer()
-	defer done()
-	if err := ourMasterKey(ctx, s.q, sealer); err != nil {
+	if err := ourMasterKey(ctx, s.q, s.sealer); err != nil {
 		return fmt.Errorf("ready: %w", err)
 	}
 	return nil

@@ -28,8 +28,7 @@ func (s *Store) CreateUserKey(ctx context.Context, user, note string) (string, e
 	if err != nil {
 		return "", fmt.Errorf("create user key: %w", err)
 	}
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	insert, err := s.userKeyInsert(sealer, user, note, token)
 	if err != nil {
 		return "", fmt.Errorf("create user key: %w", err)
@@ -50,7 +49,7 @@ func (s *Store) userKeyInsert(sealer *keys.Sealer, user, note, token string) (fu
 		return nil, err
 	}
 	return func(ctx context.Context, q driver.Queries) error {
-		if err := sealedUnderOurKey(ctx, q, sealer); err != nil {
+		if err := sealedUnderRing(ctx, q, sealer); err != nil {
 			return err
 		}
 		_, err := q.CreateUserKey(ctx, driver.CreateUserKeyParams{
@@ -69,8 +68,7 @@ func (s *Store) userKeyInsert(sealer *keys.Sealer, user, note, token string) (fu
 // transaction, which the engine serializes with every other: of servers
 // starting together on a new database, one installs its key.
 func (s *Store) InstallSystemKey(ctx context.Context, token string) (bool, error) {
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	insert, err := s.userKeyInsert(sealer, SystemUser, "", token)
 	if err != nil {
 		return false, fmt.Errorf("install system key: %w", err)
@@ -105,8 +103,7 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 	case err != nil && !errors.Is(err, ErrKeyNotFound):
 		return fmt.Errorf("replace system key: %w", err)
 	}
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	insert, err := s.userKeyInsert(sealer, SystemUser, "", token)
 	if err != nil {
 		return fmt.Errorf("replace system key: %w", err)
@@ -159,8 +156,7 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 
 // ListUserKeys returns the keys of user, oldest first.
 func (s *Store) ListUserKeys(ctx context.Context, user string) ([]UserKey, error) {
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	rows, err := s.q.ListUserKeysOfUser(ctx, user)
 	if err != nil {
 		return nil, fmt.Errorf("list keys of user: %w", err)
@@ -174,8 +170,7 @@ func (s *Store) ListUserKeys(ctx context.Context, user string) ([]UserKey, error
 
 // ListAllUserKeys returns every key but the System key, oldest first.
 func (s *Store) ListAllUserKeys(ctx context.Context) ([]UserKey, error) {
-	sealer, done := s.useSealer()
-	defer done()
+	sealer := s.sealer
 	rows, err := s.q.ListUserKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list user keys: %w", err)
@@ -220,15 +215,15 @@ func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) 
 	return n, nil
 }
 
-// resealUserKeys seals every user key under to instead of from, for
-// Reseal.
-func resealUserKeys(ctx context.Context, q driver.Queries, from, to *keys.Sealer) (int, error) {
+// resealUserKeys seals every user key under the current key of sealer's
+// ring, for Reseal.
+func resealUserKeys(ctx context.Context, q driver.Queries, sealer *keys.Sealer) (int, error) {
 	rows, err := q.ListSealedUserKeys(ctx)
 	if err != nil {
 		return 0, err
 	}
 	for _, r := range rows {
-		sealed, err := reseal(from, to, r.KeySealed, r.KeyHash)
+		sealed, err := reseal(sealer, r.KeySealed, r.KeyHash)
 		if err != nil {
 			return 0, fmt.Errorf("user key %d: %w", r.ID, err)
 		}

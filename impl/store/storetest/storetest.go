@@ -6,9 +6,10 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func Run(t *testing.T, newDatabase NewDatabase) {
 		{"Sessions", testSessions},
 		{"SessionRefreshHasOneWinner", testSessionRefreshRace},
 		{"MasterKey", testMasterKey},
+		{"MasterKeyRing", testMasterKeyRing},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, database{open: newDatabase(t)})
@@ -71,9 +73,13 @@ func (db database) openStore(t *testing.T, sealer *keys.Sealer) (*store.Store, e
 
 func newSealer(t *testing.T) *keys.Sealer {
 	t.Helper()
-	master := make([]byte, 32)
-	rand.Read(master)
-	s, err := keys.NewSealer(master)
+	return ringOf(t, keys.NewMasterKey())
+}
+
+// ringOf is the ring of masters, the current one first.
+func ringOf(t *testing.T, masters ...[]byte) *keys.Sealer {
+	t.Helper()
+	s, err := keys.NewRing(masters)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +398,8 @@ func testSessionRefreshRace(t *testing.T, db database) {
 
 func testMasterKey(t *testing.T, db database) {
 	ctx := context.Background()
-	first, next := newSealer(t), newSealer(t)
+	firstKey, nextKey := keys.NewMasterKey(), keys.NewMasterKey()
+	first, next := ringOf(t, firstKey), ringOf(t, nextKey)
 	st := db.store(t, first)
 	user := must(st.CreateUserKey(ctx, "alice", ""))(t)
 	guildKey := must(st.CreateGuildKey(ctx, 1, store.APIKeyActor, 25))(t)
@@ -400,8 +407,8 @@ func testMasterKey(t *testing.T, db database) {
 	if _, err := db.openStore(t, next); !errors.Is(err, store.ErrMasterKeyMismatch) {
 		t.Fatalf("another master key: %v, want ErrMasterKeyMismatch", err)
 	}
-	beside := db.store(t, first)
-	if n := must(beside.Reseal(ctx, next))(t); n != 2 {
+	beside := db.store(t, ringOf(t, nextKey, firstKey))
+	if n := must(beside.Reseal(ctx))(t); n != 2 {
 		t.Errorf("resealed %d keys, want 2", n)
 	}
 	// The store that kept the old key is told, not answered wrongly.
@@ -420,6 +427,82 @@ func testMasterKey(t *testing.T, db database) {
 	}
 	if err := after.Ready(ctx); err != nil {
 		t.Errorf("ready: %v", err)
+	}
+}
+
+// testMasterKeyRing rotates as an operator does: a store given the ring
+// new,old seals under the new key and opens what the old one sealed; one
+// still on the old ring is refused what it cannot open or seal; after the
+// reseal the new key alone opens everything, and a ring lacking a key
+// that sealed values is refused at open, naming the key by its id.
+func testMasterKeyRing(t *testing.T, db database) {
+	ctx := context.Background()
+	oldKey, newKey := keys.NewMasterKey(), keys.NewMasterKey()
+	oldRing, newRing, bothRing := ringOf(t, oldKey), ringOf(t, newKey), ringOf(t, newKey, oldKey)
+	st := db.store(t, oldRing)
+	alice := must(st.CreateUserKey(ctx, "alice", ""))(t)
+	guildKey := must(st.CreateGuildKey(ctx, 1, store.APIKeyActor, 25))(t)
+	tok := store.SessionTokens{AccessToken: "discord-access", RefreshToken: "discord-refresh", Expiry: time.UnixMilli(1750000000000).UTC()}
+	sessionID, _ := must2(st.CreateSession(ctx, 42, tok, store.DefaultSessionIdle, store.DefaultSessionAbsolute))(t)
+
+	rotated := db.store(t, bothRing)
+	bob := must(rotated.CreateUserKey(ctx, "bob", ""))(t) // sealed under the new key
+	if list := must(rotated.ListAllUserKeys(ctx))(t); len(list) != 2 {
+		t.Fatalf("the ring new,old opens %d user keys, want alice's and bob's", len(list))
+	}
+	if got := must(rotated.SessionByID(ctx, sessionID))(t); got.Tokens != tok {
+		t.Errorf("the ring new,old opens the session's tokens as %+v", got.Tokens)
+	}
+	// The old ring cannot open bob's key: it is told, not answered wrongly.
+	if err := st.Ready(ctx); !errors.Is(err, store.ErrMasterKeyRotated) {
+		t.Errorf("ready on the old ring beside values of the new key: %v", err)
+	}
+	if _, err := st.CreateUserKey(ctx, "carol", ""); !errors.Is(err, store.ErrMasterKeyRotated) {
+		t.Errorf("sealing on the old ring beside values of the new key: %v", err)
+	}
+	// Each one-key ring lacks a key that values are sealed under.
+	for name, tc := range map[string]struct {
+		ring    *keys.Sealer
+		missing []byte
+	}{
+		"the new key alone": {newRing, oldKey},
+		"the old key alone": {oldRing, newKey},
+		"another key":       {newSealer(t), oldKey},
+	} {
+		_, err := db.openStore(t, tc.ring)
+		if !errors.Is(err, store.ErrMasterKeyMismatch) {
+			t.Fatalf("%s: %v, want ErrMasterKeyMismatch", name, err)
+		}
+		if id := ringOf(t, tc.missing).IDs()[0]; !strings.Contains(err.Error(), id) {
+			t.Errorf("%s: %q does not name the missing key %s", name, err, id)
+		}
+		for _, key := range [][]byte{oldKey, newKey} {
+			if strings.Contains(err.Error(), keys.EncodeMasterKey(key)) {
+				t.Errorf("%s: %q holds a master key", name, err)
+			}
+		}
+	}
+
+	if n := must(rotated.Reseal(ctx))(t); n != 3 {
+		t.Errorf("resealed %d keys, want 3", n)
+	}
+	if err := rotated.Ready(ctx); err != nil {
+		t.Errorf("ready after the reseal: %v", err)
+	}
+	after := db.store(t, newRing)
+	users := must(after.ListAllUserKeys(ctx))(t)
+	if len(users) != 2 || !slices.ContainsFunc(users, func(k store.UserKey) bool { return k.Token == alice }) ||
+		!slices.ContainsFunc(users, func(k store.UserKey) bool { return k.Token == bob }) {
+		t.Errorf("the new key alone opens %d user keys, want alice's and bob's", len(users))
+	}
+	if list := must(after.ListGuildKeys(ctx, 1))(t); len(list) != 1 || list[0].Token != guildKey.Token {
+		t.Errorf("the new key alone opens the guild keys as %+v", list)
+	}
+	if got := must(after.SessionByID(ctx, sessionID))(t); got.Tokens != tok {
+		t.Errorf("the new key alone opens the session's tokens as %+v", got.Tokens)
+	}
+	if _, err := db.openStore(t, oldRing); !errors.Is(err, store.ErrMasterKeyMismatch) {
+		t.Errorf("the old key alone after the reseal: %v, want ErrMasterKeyMismatch", err)
 	}
 }
 
