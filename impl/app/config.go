@@ -40,8 +40,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// SystemKey is installed as the System key on first start.
 	SystemKey string
-	// MasterKey is base64 of the 32-byte key that seals stored keys; ""
-	// means <DataDir>/master.key, generated once.
+	// MasterKey is the ring of master keys that seal stored keys, as
+	// APIKEYD_MASTER_KEY holds it (keys.DecodeMasterKeyRing: base64 of 32
+	// bytes each, comma-separated, the current one first); "" means
+	// <DataDir>/master.key, generated once.
 	MasterKey string
 
 	// The dashboard: on when DiscordClientID is set.

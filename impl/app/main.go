@@ -26,7 +26,7 @@ Usage:
   apikeyd [serve] [flags]     serve the API (the default)
   apikeyd guild-admin add|remove|list --guild G --user U
                               manage who administers a guild through /v1
-  apikeyd rotate-master-key   reseal every stored key under a new master key
+  apikeyd rotate-master-key   reseal every stored key under the current master key
   apikeyd rotate-system-key   replace the System key of the /apiKeys routes
   apikeyd version             print the version
 Run "apikeyd serve --help" for the flags.
