@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -64,11 +63,7 @@ func keyID(t *testing.T, master []byte) string {
 
 // call is one request of a workload, which may not use t.Fatal.
 func call(method, url, auth, body string) (int, string, error) {
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, r)
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
@@ -78,13 +73,8 @@ func call(method, url, auth, body string) (int, string, error) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, string(b), err
+	a := <-apptest.SendAtOnce([]*http.Request{req})
+	return a.Status, string(a.Body), a.Err
 }
 
 // ringWorkload creates and uses keys on a server until stopped: each

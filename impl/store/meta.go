@@ -69,12 +69,9 @@ func checkMasterKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) 
 // ring lacks, another process rotated the master key under this one,
 // which must not go on sealing: its ring is out of date.
 func sealedUnderRing(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
-	have, recorded, err := sealedUnder(ctx, q)
+	have, recorded, err := recordedInRing(ctx, q, sealer)
 	if err != nil {
 		return err
-	}
-	if len(missingKeys(sealer, have)) > 0 {
-		return ErrMasterKeyRotated
 	}
 	if recorded && slices.Contains(have, sealer.Fingerprint()) {
 		return nil
@@ -88,14 +85,21 @@ func sealedUnderRing(ctx context.Context, q driver.Queries, sealer *keys.Sealer)
 // telling a key that does not open from a key sealed under another master
 // key.
 func ourMasterKey(ctx context.Context, q driver.Queries, sealer *keys.Sealer) error {
-	have, _, err := sealedUnder(ctx, q)
+	_, _, err := recordedInRing(ctx, q, sealer)
+	return err
+}
+
+// recordedInRing is sealedUnder, or ErrMasterKeyRotated if sealer's ring
+// lacks one of the keys recorded.
+func recordedInRing(ctx context.Context, q driver.Queries, sealer *keys.Sealer) (fingerprints []string, recorded bool, err error) {
+	have, recorded, err := sealedUnder(ctx, q)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	if len(missingKeys(sealer, have)) > 0 {
-		return ErrMasterKeyRotated
+		return nil, false, ErrMasterKeyRotated
 	}
-	return nil
+	return have, recorded, nil
 }
 
 // notOpened is the error of a stored key that sealer failed to open:
