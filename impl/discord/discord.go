@@ -214,51 +214,65 @@ func (c *Client) fetchUserID(ctx context.Context, token string) (string, error) 
 // Unauthorized when Discord refuses the token (a *statusError cause says
 // how), Unavailable when Discord gives no answer.
 func (c *Client) get(ctx context.Context, path, token string, limit int) ([]byte, error) {
-	if c.ctxTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.ctxTimeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	resp, body, err := getFrom(ctx, c.http, c.ctxTimeout, c.base, path, "Bearer "+token, limit)
 	if err != nil {
-		// Only a bad BaseURL gets here: a configuration bug, not Discord.
-		return nil, &apierr.Error{Code: apierr.Internal, Message: "invalid Discord API URL", Cause: err}
+		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// *url.Error names the method and URL, never headers: no token.
-		return nil, transportError(err)
-	}
-	defer resp.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
-
 	switch s := resp.StatusCode; {
 	case s == http.StatusOK:
-		if readErr != nil {
-			return nil, unavailable("Discord's answer was cut short", readErr)
-		}
-		if len(body) > limit {
-			return nil, unavailable("Discord's answer is too large", fmt.Errorf("GET %s: body exceeds %d bytes", path, limit))
-		}
 		return body, nil
 	case s == http.StatusTooManyRequests:
 		// Rate limited: says nothing about the token, so not the user's
 		// fault. The wait Discord asks for is passed on to the client.
 		wait, _ := rateLimitOf(resp.Header, body)
-		return nil, &apierr.Error{Code: apierr.Unavailable, Message: msgRateLimited, RetryAfter: wait, Cause: newStatusError(path, resp, body, token)}
+		return nil, &apierr.Error{Code: apierr.Unavailable, Message: msgRateLimited, RetryAfter: wait, Cause: newStatusError(path, resp.StatusCode, body, token)}
 	case s >= 400 && s < 500:
 		// 401 (invalid/expired/revoked, or a scope missing), 403 and the
 		// rest: Discord will not answer anything with this token.
-		return nil, &apierr.Error{Code: apierr.Unauthorized, Message: "Discord did not accept the access token", Cause: newStatusError(path, resp, body, token), Reason: "discord_rejected"}
+		return nil, &apierr.Error{Code: apierr.Unauthorized, Message: "Discord did not accept the access token", Cause: newStatusError(path, resp.StatusCode, body, token), Reason: "discord_rejected"}
 	default:
 		// 5xx, and anything else (a 3xx we did not follow, a 2xx that is
 		// not 200): Discord could not answer.
-		return nil, unavailable("Discord could not answer", newStatusError(path, resp, body, token))
+		return nil, unavailable("Discord could not answer", newStatusError(path, resp.StatusCode, body, token))
 	}
+}
+
+// getFrom sends GET <base><path> through hc with auth as its Authorization
+// header, within timeout when hc has none, and returns the answer (its body
+// closed) with at most limit bytes of its body. The error is for no answer
+// at all (transportError), or a 200 whose body could not be read whole
+// (Unavailable): any other status is the caller's to classify.
+func getFrom(ctx context.Context, hc *http.Client, timeout time.Duration, base, path, auth string, limit int) (*http.Response, []byte, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		// Only a bad BaseURL gets here: a configuration bug, not Discord.
+		return nil, nil, &apierr.Error{Code: apierr.Internal, Message: "invalid Discord API URL", Cause: err}
+	}
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("Accept", "application/json")
+
+	resp, err := hc.Do(req)
+	if err != nil {
+		// *url.Error names the method and URL, never headers: no token.
+		return nil, nil, transportError(err)
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if resp.StatusCode == http.StatusOK {
+		if readErr != nil {
+			return nil, nil, unavailable("Discord's answer was cut short", readErr)
+		}
+		if len(body) > limit {
+			return nil, nil, unavailable("Discord's answer is too large", fmt.Errorf("GET %s: body exceeds %d bytes", path, limit))
+		}
+	}
+	return resp, body, nil
 }
 
 // msgRateLimited is what a caller held back by Discord's limits is told.
@@ -294,13 +308,13 @@ type statusError struct {
 	retryAfter *float64
 }
 
-func newStatusError(path string, resp *http.Response, body []byte, token string) *statusError {
+func newStatusError(path string, status int, body []byte, token string) *statusError {
 	var d struct {
 		Message    string   `json:"message"`
 		Code       int      `json:"code"`
 		RetryAfter *float64 `json:"retry_after"`
 	}
-	e := &statusError{path: path, status: resp.StatusCode}
+	e := &statusError{path: path, status: status}
 	if json.Unmarshal(body, &d) == nil && d.Message != "" {
 		e.message, e.code, e.retryAfter = truncate(redact(d.Message, token)), d.Code, d.RetryAfter
 	}

@@ -7,7 +7,8 @@
 //     authorize page answers a user who allows the app at once;
 //   - under /api/v10 (URL): POST /oauth2/token (authorization code with
 //     PKCE, refresh token), POST /oauth2/token/revoke, GET /oauth2/@me,
-//     GET /users/@me and GET /users/@me/guilds.
+//     GET /users/@me and GET /users/@me/guilds; and to a bot (AddBot),
+//     GET /guilds/{id}/roles, /channels, /members and /emojis (bot.go).
 //
 // Tokens come from AddUser (added by hand) or from the OAuth flow (LoginAs,
 // then authorize and exchange); both identify their user on every endpoint.
@@ -46,8 +47,11 @@ type Server struct {
 	limited *rateLimit
 	// routeLimit, when set, is the per-token bucket of /users/@me.
 	routeLimit *routeLimit
+	// guildLimit, when set, is the per-token bucket of each guild route.
+	guildLimit *routeLimit
 
 	oauth // apps, codes, grants, guilds: see oauth.go
+	bots  // bot tokens and the guilds a bot is in: see bot.go
 }
 
 // rateLimit is a 429 to answer: its scope ("" sends none) and wait.
@@ -89,6 +93,7 @@ func Start() *Server {
 		calls:  make(map[string]int),
 		tokens: make(map[string]bool),
 		oauth:  newOAuth(),
+		bots:   newBots(),
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -209,6 +214,18 @@ func (s *Server) LimitRoute(limit int, window time.Duration) {
 	}
 }
 
+// LimitGuildRoutes gives each bot route of each guild a bucket of limit
+// requests per window for each token, as LimitRoute does for /users/@me;
+// limit 0 removes it.
+func (s *Server) LimitGuildRoutes(limit int, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.guildLimit = nil
+	if limit > 0 {
+		s.guildLimit = &routeLimit{limit: limit, window: window, used: make(map[string][]time.Time)}
+	}
+}
+
 // Delay makes every API request wait d before answering (or until the
 // client gives up), to test timeouts.
 func (s *Server) Delay(d time.Duration) {
@@ -252,11 +269,13 @@ func (s *Server) Reset() {
 	s.delay = 0
 	s.limited = nil
 	s.routeLimit = nil
+	s.guildLimit = nil
 	if s.hold != nil {
 		close(s.hold)
 		s.hold = nil
 	}
 	s.oauth.reset()
+	s.bots = newBots()
 }
 
 // apiRoute is one endpoint under APIPrefix.
@@ -280,6 +299,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	path, inAPI := strings.CutPrefix(r.URL.Path, APIPrefix)
 	route, known := apiRoutes[path]
+	if _, _, ok := guildRoute(path); ok {
+		route, known = apiRoute{http.MethodGet, (*Server).serveGuildRoute}, true
+	}
 	if !inAPI || !known {
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})
 		return
@@ -292,7 +314,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		// Read before counting: the token endpoint counts by grant type.
 		_ = r.ParseForm()
 	}
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, isBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !isBearer {
+		token, _ = strings.CutPrefix(token, "Bot ")
+	}
 	s.mu.Lock()
 	if r.Header.Get("Authorization") != "" {
 		s.tokens[token] = true
@@ -309,7 +334,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fail := s.fail
 	limited := s.limited
 	if limited == nil && s.routeLimit != nil && path == "/users/@me" {
-		limited = s.routeLimit.take(w.Header(), token, time.Now())
+		limited = s.routeLimit.take(w.Header(), token, "4a1cc5e6d3c8b1f2users@me", time.Now())
+	}
+	if _, name, ok := guildRoute(path); limited == nil && s.guildLimit != nil && ok {
+		limited = s.guildLimit.take(w.Header(), token+" "+path, "7f3e9a20b4d1c6e8guild"+name, time.Now())
 	}
 	s.mu.Unlock()
 
@@ -349,6 +377,9 @@ func (s *Server) countLocked(path string, r *http.Request, token string) {
 		}
 	case "/oauth2/token/revoke":
 		s.revocations++
+	}
+	if _, route, ok := guildRoute(path); ok {
+		s.bots.calls[route]++
 	}
 }
 
@@ -400,11 +431,12 @@ func writeUnauthorized(w http.ResponseWriter) {
 	writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
 }
 
-// take counts a request of token against the bucket and sets the bucket's
-// headers; over the limit, it returns the 429 to answer.
-func (l *routeLimit) take(h http.Header, token string, now time.Time) *rateLimit {
+// take counts a request under key (a token, or a token and a path) against
+// the bucket and sets the bucket's headers, naming it bucket; over the
+// limit, it returns the 429 to answer.
+func (l *routeLimit) take(h http.Header, key, bucket string, now time.Time) *rateLimit {
 	var recent []time.Time
-	for _, t := range l.used[token] {
+	for _, t := range l.used[key] {
 		if now.Sub(t) < l.window {
 			recent = append(recent, t)
 		}
@@ -413,18 +445,18 @@ func (l *routeLimit) take(h http.Header, token string, now time.Time) *rateLimit
 	if len(recent) > 0 {
 		resetAfter = l.window - now.Sub(recent[0])
 	}
-	h.Set("X-RateLimit-Bucket", "4a1cc5e6d3c8b1f2users@me")
+	h.Set("X-RateLimit-Bucket", bucket)
 	h.Set("X-RateLimit-Limit", fmt.Sprint(l.limit))
 	// Rounded up, as a client that waits exactly this long must find the
 	// window passed.
 	h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", math.Ceil(resetAfter.Seconds()*1000)/1000))
 	h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(now.Add(resetAfter).UnixMilli())/1000))
 	if len(recent) >= l.limit {
-		l.used[token] = recent
+		l.used[key] = recent
 		h.Set("X-RateLimit-Remaining", "0")
 		return &rateLimit{scope: "user", retryAfter: resetAfter}
 	}
-	l.used[token] = append(recent, now)
+	l.used[key] = append(recent, now)
 	h.Set("X-RateLimit-Remaining", fmt.Sprint(l.limit-len(recent)-1))
 	return nil
 }
