@@ -68,6 +68,54 @@ func (e AuthorizationTarget) Valid() bool {
 	}
 }
 
+// Defines values for ChannelType.
+const (
+	Announcement       ChannelType = "announcement"
+	AnnouncementThread ChannelType = "announcement_thread"
+	Category           ChannelType = "category"
+	Directory          ChannelType = "directory"
+	Forum              ChannelType = "forum"
+	Media              ChannelType = "media"
+	PrivateThread      ChannelType = "private_thread"
+	PublicThread       ChannelType = "public_thread"
+	Stage              ChannelType = "stage"
+	Text               ChannelType = "text"
+	Unknown            ChannelType = "unknown"
+	Voice              ChannelType = "voice"
+)
+
+// Valid indicates whether the value is a known member of the ChannelType enum.
+func (e ChannelType) Valid() bool {
+	switch e {
+	case Announcement:
+		return true
+	case AnnouncementThread:
+		return true
+	case Category:
+		return true
+	case Directory:
+		return true
+	case Forum:
+		return true
+	case Media:
+		return true
+	case PrivateThread:
+		return true
+	case PublicThread:
+		return true
+	case Stage:
+		return true
+	case Text:
+		return true
+	case Unknown:
+		return true
+	case Voice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LivezResponseStatus.
 const (
 	LivezResponseStatusOk LivezResponseStatus = "ok"
@@ -472,6 +520,13 @@ type AuthorizeRequest struct {
 	AccessToken string `json:"access_token"`
 }
 
+// ChannelType A Discord channel type, by name: `text` (0), `voice` (2),
+// `category` (4), `announcement` (5), `announcement_thread` (10),
+// `public_thread` (11), `private_thread` (12), `stage` (13),
+// `directory` (14), `forum` (15), `media` (16), and `unknown` for a
+// type Discord adds after these.
+type ChannelType string
+
 // EmptyObject Always `{}`.
 type EmptyObject = struct{}
 
@@ -503,6 +558,46 @@ type Guild struct {
 	Name string          `json:"name"`
 }
 
+// GuildChannels defines model for GuildChannels.
+type GuildChannels struct {
+	Channels []HusqyChannel `json:"channels"`
+}
+
+// GuildChannelsEnvelope defines model for GuildChannelsEnvelope.
+type GuildChannelsEnvelope struct {
+	Data GuildChannels `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// GuildEmojis defines model for GuildEmojis.
+type GuildEmojis struct {
+	Emojis []HusqyEmoji `json:"emojis"`
+}
+
+// GuildEmojisEnvelope defines model for GuildEmojisEnvelope.
+type GuildEmojisEnvelope struct {
+	Data GuildEmojis `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
 // GuildIdQueryValue A guild's Discord id, as digits. Husqy's document calls this an
 // integer; a query string carries it the same way either way.
 type GuildIdQueryValue = string
@@ -518,6 +613,26 @@ type GuildRequest struct {
 	// as in the query: a positive integer below 2^63, written without
 	// leading zeros.
 	GuildId Snowflake `json:"guild_id"`
+}
+
+// GuildRoles defines model for GuildRoles.
+type GuildRoles struct {
+	Roles []HusqyRole `json:"roles"`
+}
+
+// GuildRolesEnvelope defines model for GuildRolesEnvelope.
+type GuildRolesEnvelope struct {
+	Data GuildRoles `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
 }
 
 // GuildSettings defines model for GuildSettings.
@@ -552,6 +667,26 @@ type GuildSettingsEnvelope struct {
 	Success Success `json:"success"`
 }
 
+// GuildUsers defines model for GuildUsers.
+type GuildUsers struct {
+	Users []HusqyUser `json:"users"`
+}
+
+// GuildUsersEnvelope defines model for GuildUsersEnvelope.
+type GuildUsersEnvelope struct {
+	Data GuildUsers `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
 // HomeEnvelope defines model for HomeEnvelope.
 type HomeEnvelope struct {
 	Data HomeResponse `json:"data"`
@@ -570,6 +705,60 @@ type HomeEnvelope struct {
 // HomeResponse defines model for HomeResponse.
 type HomeResponse struct {
 	Message string `json:"message"`
+}
+
+// HusqyChannel A channel of a guild.
+type HusqyChannel struct {
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Name The channel's name; null where Discord gives none.
+	Name *string `json:"name"`
+
+	// Type A Discord channel type, by name: `text` (0), `voice` (2),
+	// `category` (4), `announcement` (5), `announcement_thread` (10),
+	// `public_thread` (11), `private_thread` (12), `stage` (13),
+	// `directory` (14), `forum` (15), `media` (16), and `unknown` for a
+	// type Discord adds after these.
+	Type ChannelType `json:"type"`
+}
+
+// HusqyEmoji A custom emoji of a guild.
+type HusqyEmoji struct {
+	Animated       bool `json:"animated"`
+	ColonsRequired bool `json:"colons_required"`
+
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Managed Whether an integration (such as Twitch) manages it.
+	Managed bool   `json:"managed"`
+	Name    string `json:"name"`
+
+	// Url Its image on Discord's CDN.
+	Url string `json:"url"`
+}
+
+// HusqyRole A role of a guild.
+type HusqyRole struct {
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id   SnowflakeString `json:"id"`
+	Name string          `json:"name"`
+}
+
+// HusqyUser A member of a guild.
+type HusqyUser struct {
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Image Their avatar on Discord's CDN; null for Discord's default avatar.
+	Image *string `json:"image"`
+
+	// Name Their nickname in the guild, else their display name, else their username.
+	Name string `json:"name"`
+
+	// PreventDataCollection Always false; apikeyd keeps no opt-out of its own.
+	PreventDataCollection bool `json:"prevent_data_collection"`
 }
 
 // LivezEnvelope defines model for LivezEnvelope.
@@ -1332,6 +1521,22 @@ type BodyTooLargeApplicationJSON = Problem
 // Husqy's seed pages beside them.
 type BodyTooLargeApplicationProblemPlusJSON = Problem
 
+// BotGuildNotFoundApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotGuildNotFoundApplicationJSON = Problem
+
+// BotGuildNotFoundApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotGuildNotFoundApplicationProblemPlusJSON = Problem
+
+// BotUnavailableApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotUnavailableApplicationJSON = Problem
+
+// BotUnavailableApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotUnavailableApplicationProblemPlusJSON = Problem
+
 // DiscordUnavailableApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type DiscordUnavailableApplicationJSON = Problem
@@ -1398,6 +1603,37 @@ type UnauthorizedApplicationProblemPlusJSON = Problem
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetGuildChannelsParams defines parameters for GetGuildChannels.
+type GetGuildChannelsParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+
+	// Types The channel types to list; all when left out.
+	Types *[]ChannelType `form:"types,omitempty" json:"types,omitempty"`
+}
+
+// GetGuildEmojisParams defines parameters for GetGuildEmojis.
+type GetGuildEmojisParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetGuildRolesParams defines parameters for GetGuildRoles.
+type GetGuildRolesParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetGuildUsersParams defines parameters for GetGuildUsers.
+type GetGuildUsersParams struct {
 	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
 	// above 2^53.
 	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
@@ -1486,6 +1722,18 @@ type ServerInterface interface {
 	// ValidateUserPermissions Check whether a user administers a guild
 	// (POST /auth/validate-user-permissions)
 	ValidateUserPermissions(w http.ResponseWriter, r *http.Request)
+	// GetGuildChannels List a guild's channels
+	// (GET /helpers/get-guild-channels)
+	GetGuildChannels(w http.ResponseWriter, r *http.Request, params GetGuildChannelsParams)
+	// GetGuildEmojis List a guild's custom emojis
+	// (GET /helpers/get-guild-emojis)
+	GetGuildEmojis(w http.ResponseWriter, r *http.Request, params GetGuildEmojisParams)
+	// GetGuildRoles List a guild's roles
+	// (GET /helpers/get-guild-roles)
+	GetGuildRoles(w http.ResponseWriter, r *http.Request, params GetGuildRolesParams)
+	// GetGuildUsers List a guild's members
+	// (GET /helpers/get-guild-users)
+	GetGuildUsers(w http.ResponseWriter, r *http.Request, params GetGuildUsersParams)
 	// GetHusqyForGuild List the signed-in user's Discord guilds
 	// (GET /helpers/get-husqy-for-guild)
 	GetHusqyForGuild(w http.ResponseWriter, r *http.Request)
@@ -1645,6 +1893,151 @@ func (siw *ServerInterfaceWrapper) ValidateUserPermissions(w http.ResponseWriter
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ValidateUserPermissions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetGuildChannels operation middleware
+func (siw *ServerInterfaceWrapper) GetGuildChannels(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetGuildChannelsParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "types" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "types", r.URL.Query(), &params.Types, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "types"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "types", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetGuildChannels(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetGuildEmojis operation middleware
+func (siw *ServerInterfaceWrapper) GetGuildEmojis(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetGuildEmojisParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetGuildEmojis(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetGuildRoles operation middleware
+func (siw *ServerInterfaceWrapper) GetGuildRoles(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetGuildRolesParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetGuildRoles(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetGuildUsers operation middleware
+func (siw *ServerInterfaceWrapper) GetGuildUsers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetGuildUsersParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetGuildUsers(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2134,6 +2527,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/api-key", wrapper.CreateApiKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/authorize", wrapper.Authorize)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/auth/validate-user-permissions", wrapper.ValidateUserPermissions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-guild-channels", wrapper.GetGuildChannels)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-guild-emojis", wrapper.GetGuildEmojis)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-guild-roles", wrapper.GetGuildRoles)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-guild-users", wrapper.GetGuildUsers)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-husqy-for-guild", wrapper.GetHusqyForGuild)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-languages", wrapper.GetSupportedLanguages)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/helpers/get-supported-timezones", wrapper.GetSupportedTimezones)
@@ -2164,6 +2561,23 @@ type ApiKeysForbiddenApplicationProblemPlusJSONResponse Problem
 
 type BodyTooLargeJSONResponse Problem
 type BodyTooLargeApplicationProblemPlusJSONResponse Problem
+
+type BotGuildNotFoundJSONResponse Problem
+type BotGuildNotFoundApplicationProblemPlusJSONResponse Problem
+
+type BotUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type BotUnavailableJSONResponse struct {
+	Body Problem
+
+	Headers BotUnavailableResponseHeaders
+}
+type BotUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers BotUnavailableResponseHeaders
+}
 
 type DiscordUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -3715,6 +4129,1114 @@ type ValidateUserPermissions503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ValidateUserPermissions503ApplicationProblemPlusJSONResponse) VisitValidateUserPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannelsRequestObject struct {
+	Params GetGuildChannelsParams
+}
+
+type GetGuildChannelsResponseObject interface {
+	VisitGetGuildChannelsResponse(w http.ResponseWriter) error
+}
+
+type GetGuildChannels200JSONResponse GuildChannelsEnvelope
+
+func (response GetGuildChannels200JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels400JSONResponse Problem
+
+func (response GetGuildChannels400JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels400ApplicationProblemPlusJSONResponse Problem
+
+func (response GetGuildChannels400ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetGuildChannels401JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildChannels401ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetGuildChannels403JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildChannels403ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels404JSONResponse struct{ BotGuildNotFoundJSONResponse }
+
+func (response GetGuildChannels404JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels404ApplicationProblemPlusJSONResponse struct {
+	BotGuildNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildChannels404ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetGuildChannels413JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildChannels413ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetGuildChannels429JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildChannels429ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetGuildChannels431JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildChannels431ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels503JSONResponse struct{ BotUnavailableJSONResponse }
+
+func (response GetGuildChannels503JSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildChannels503ApplicationProblemPlusJSONResponse struct {
+	BotUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildChannels503ApplicationProblemPlusJSONResponse) VisitGetGuildChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojisRequestObject struct {
+	Params GetGuildEmojisParams
+}
+
+type GetGuildEmojisResponseObject interface {
+	VisitGetGuildEmojisResponse(w http.ResponseWriter) error
+}
+
+type GetGuildEmojis200JSONResponse GuildEmojisEnvelope
+
+func (response GetGuildEmojis200JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis400JSONResponse struct {
+	GuildIdQueryInvalidJSONResponse
+}
+
+func (response GetGuildEmojis400JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis400ApplicationProblemPlusJSONResponse struct {
+	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis400ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetGuildEmojis401JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis401ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetGuildEmojis403JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis403ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis404JSONResponse struct{ BotGuildNotFoundJSONResponse }
+
+func (response GetGuildEmojis404JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis404ApplicationProblemPlusJSONResponse struct {
+	BotGuildNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis404ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetGuildEmojis413JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis413ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetGuildEmojis429JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis429ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetGuildEmojis431JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis431ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis503JSONResponse struct{ BotUnavailableJSONResponse }
+
+func (response GetGuildEmojis503JSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildEmojis503ApplicationProblemPlusJSONResponse struct {
+	BotUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildEmojis503ApplicationProblemPlusJSONResponse) VisitGetGuildEmojisResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRolesRequestObject struct {
+	Params GetGuildRolesParams
+}
+
+type GetGuildRolesResponseObject interface {
+	VisitGetGuildRolesResponse(w http.ResponseWriter) error
+}
+
+type GetGuildRoles200JSONResponse GuildRolesEnvelope
+
+func (response GetGuildRoles200JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles400JSONResponse struct {
+	GuildIdQueryInvalidJSONResponse
+}
+
+func (response GetGuildRoles400JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles400ApplicationProblemPlusJSONResponse struct {
+	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles400ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetGuildRoles401JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles401ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetGuildRoles403JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles403ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles404JSONResponse struct{ BotGuildNotFoundJSONResponse }
+
+func (response GetGuildRoles404JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles404ApplicationProblemPlusJSONResponse struct {
+	BotGuildNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles404ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetGuildRoles413JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles413ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetGuildRoles429JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles429ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetGuildRoles431JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles431ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles503JSONResponse struct{ BotUnavailableJSONResponse }
+
+func (response GetGuildRoles503JSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildRoles503ApplicationProblemPlusJSONResponse struct {
+	BotUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildRoles503ApplicationProblemPlusJSONResponse) VisitGetGuildRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsersRequestObject struct {
+	Params GetGuildUsersParams
+}
+
+type GetGuildUsersResponseObject interface {
+	VisitGetGuildUsersResponse(w http.ResponseWriter) error
+}
+
+type GetGuildUsers200JSONResponse GuildUsersEnvelope
+
+func (response GetGuildUsers200JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers400JSONResponse struct {
+	GuildIdQueryInvalidJSONResponse
+}
+
+func (response GetGuildUsers400JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers400ApplicationProblemPlusJSONResponse struct {
+	GuildIdQueryInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildUsers400ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetGuildUsers401JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildUsers401ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetGuildUsers403JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildUsers403ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers404JSONResponse struct{ BotGuildNotFoundJSONResponse }
+
+func (response GetGuildUsers404JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers404ApplicationProblemPlusJSONResponse struct {
+	BotGuildNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildUsers404ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetGuildUsers413JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildUsers413ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetGuildUsers429JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildUsers429ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetGuildUsers431JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuildUsers431ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers503ResponseHeaders struct {
+	RetryAfter *int
+}
+
+type GetGuildUsers503JSONResponse struct {
+	Body    Problem
+	Headers GetGuildUsers503ResponseHeaders
+}
+
+func (response GetGuildUsers503JSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuildUsers503ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers GetGuildUsers503ResponseHeaders
+}
+
+func (response GetGuildUsers503ApplicationProblemPlusJSONResponse) VisitGetGuildUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7380,6 +8902,18 @@ type StrictServerInterface interface {
 	// ValidateUserPermissions Check whether a user administers a guild
 	// (POST /auth/validate-user-permissions)
 	ValidateUserPermissions(ctx context.Context, request ValidateUserPermissionsRequestObject) (ValidateUserPermissionsResponseObject, error)
+	// GetGuildChannels List a guild's channels
+	// (GET /helpers/get-guild-channels)
+	GetGuildChannels(ctx context.Context, request GetGuildChannelsRequestObject) (GetGuildChannelsResponseObject, error)
+	// GetGuildEmojis List a guild's custom emojis
+	// (GET /helpers/get-guild-emojis)
+	GetGuildEmojis(ctx context.Context, request GetGuildEmojisRequestObject) (GetGuildEmojisResponseObject, error)
+	// GetGuildRoles List a guild's roles
+	// (GET /helpers/get-guild-roles)
+	GetGuildRoles(ctx context.Context, request GetGuildRolesRequestObject) (GetGuildRolesResponseObject, error)
+	// GetGuildUsers List a guild's members
+	// (GET /helpers/get-guild-users)
+	GetGuildUsers(ctx context.Context, request GetGuildUsersRequestObject) (GetGuildUsersResponseObject, error)
 	// GetHusqyForGuild List the signed-in user's Discord guilds
 	// (GET /helpers/get-husqy-for-guild)
 	GetHusqyForGuild(ctx context.Context, request GetHusqyForGuildRequestObject) (GetHusqyForGuildResponseObject, error)
@@ -7642,6 +9176,110 @@ func (sh *strictHandler) ValidateUserPermissions(w http.ResponseWriter, r *http.
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ValidateUserPermissionsResponseObject); ok {
 		if err := validResponse.VisitValidateUserPermissionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetGuildChannels operation middleware
+func (sh *strictHandler) GetGuildChannels(w http.ResponseWriter, r *http.Request, params GetGuildChannelsParams) {
+	var request GetGuildChannelsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGuildChannels(ctx, request.(GetGuildChannelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGuildChannels")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetGuildChannelsResponseObject); ok {
+		if err := validResponse.VisitGetGuildChannelsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetGuildEmojis operation middleware
+func (sh *strictHandler) GetGuildEmojis(w http.ResponseWriter, r *http.Request, params GetGuildEmojisParams) {
+	var request GetGuildEmojisRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGuildEmojis(ctx, request.(GetGuildEmojisRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGuildEmojis")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetGuildEmojisResponseObject); ok {
+		if err := validResponse.VisitGetGuildEmojisResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetGuildRoles operation middleware
+func (sh *strictHandler) GetGuildRoles(w http.ResponseWriter, r *http.Request, params GetGuildRolesParams) {
+	var request GetGuildRolesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGuildRoles(ctx, request.(GetGuildRolesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGuildRoles")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetGuildRolesResponseObject); ok {
+		if err := validResponse.VisitGetGuildRolesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetGuildUsers operation middleware
+func (sh *strictHandler) GetGuildUsers(w http.ResponseWriter, r *http.Request, params GetGuildUsersParams) {
+	var request GetGuildUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGuildUsers(ctx, request.(GetGuildUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGuildUsers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetGuildUsersResponseObject); ok {
+		if err := validResponse.VisitGetGuildUsersResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -68,6 +68,54 @@ func (e AuthorizationTarget) Valid() bool {
 	}
 }
 
+// Defines values for ChannelType.
+const (
+	Announcement       ChannelType = "announcement"
+	AnnouncementThread ChannelType = "announcement_thread"
+	Category           ChannelType = "category"
+	Directory          ChannelType = "directory"
+	Forum              ChannelType = "forum"
+	Media              ChannelType = "media"
+	PrivateThread      ChannelType = "private_thread"
+	PublicThread       ChannelType = "public_thread"
+	Stage              ChannelType = "stage"
+	Text               ChannelType = "text"
+	Unknown            ChannelType = "unknown"
+	Voice              ChannelType = "voice"
+)
+
+// Valid indicates whether the value is a known member of the ChannelType enum.
+func (e ChannelType) Valid() bool {
+	switch e {
+	case Announcement:
+		return true
+	case AnnouncementThread:
+		return true
+	case Category:
+		return true
+	case Directory:
+		return true
+	case Forum:
+		return true
+	case Media:
+		return true
+	case PrivateThread:
+		return true
+	case PublicThread:
+		return true
+	case Stage:
+		return true
+	case Text:
+		return true
+	case Unknown:
+		return true
+	case Voice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LivezResponseStatus.
 const (
 	LivezResponseStatusOk LivezResponseStatus = "ok"
@@ -483,6 +531,13 @@ type AuthorizeRequest struct {
 	AccessToken string `json:"access_token"`
 }
 
+// ChannelType A Discord channel type, by name: `text` (0), `voice` (2),
+// `category` (4), `announcement` (5), `announcement_thread` (10),
+// `public_thread` (11), `private_thread` (12), `stage` (13),
+// `directory` (14), `forum` (15), `media` (16), and `unknown` for a
+// type Discord adds after these.
+type ChannelType string
+
 // EmptyObject Always `{}`.
 type EmptyObject = map[string]interface{}
 
@@ -514,6 +569,46 @@ type Guild struct {
 	Name string          `json:"name"`
 }
 
+// GuildChannels defines model for GuildChannels.
+type GuildChannels struct {
+	Channels []HusqyChannel `json:"channels"`
+}
+
+// GuildChannelsEnvelope defines model for GuildChannelsEnvelope.
+type GuildChannelsEnvelope struct {
+	Data GuildChannels `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// GuildEmojis defines model for GuildEmojis.
+type GuildEmojis struct {
+	Emojis []HusqyEmoji `json:"emojis"`
+}
+
+// GuildEmojisEnvelope defines model for GuildEmojisEnvelope.
+type GuildEmojisEnvelope struct {
+	Data GuildEmojis `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
 // GuildIdQueryValue A guild's Discord id, as digits. Husqy's document calls this an
 // integer; a query string carries it the same way either way.
 type GuildIdQueryValue = string
@@ -529,6 +624,26 @@ type GuildRequest struct {
 	// as in the query: a positive integer below 2^63, written without
 	// leading zeros.
 	GuildId Snowflake `json:"guild_id"`
+}
+
+// GuildRoles defines model for GuildRoles.
+type GuildRoles struct {
+	Roles []HusqyRole `json:"roles"`
+}
+
+// GuildRolesEnvelope defines model for GuildRolesEnvelope.
+type GuildRolesEnvelope struct {
+	Data GuildRoles `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
 }
 
 // GuildSettings defines model for GuildSettings.
@@ -563,6 +678,26 @@ type GuildSettingsEnvelope struct {
 	Success Success `json:"success"`
 }
 
+// GuildUsers defines model for GuildUsers.
+type GuildUsers struct {
+	Users []HusqyUser `json:"users"`
+}
+
+// GuildUsersEnvelope defines model for GuildUsersEnvelope.
+type GuildUsersEnvelope struct {
+	Data GuildUsers `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
 // HomeEnvelope defines model for HomeEnvelope.
 type HomeEnvelope struct {
 	Data HomeResponse `json:"data"`
@@ -581,6 +716,60 @@ type HomeEnvelope struct {
 // HomeResponse defines model for HomeResponse.
 type HomeResponse struct {
 	Message string `json:"message"`
+}
+
+// HusqyChannel A channel of a guild.
+type HusqyChannel struct {
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Name The channel's name; null where Discord gives none.
+	Name *string `json:"name"`
+
+	// Type A Discord channel type, by name: `text` (0), `voice` (2),
+	// `category` (4), `announcement` (5), `announcement_thread` (10),
+	// `public_thread` (11), `private_thread` (12), `stage` (13),
+	// `directory` (14), `forum` (15), `media` (16), and `unknown` for a
+	// type Discord adds after these.
+	Type ChannelType `json:"type"`
+}
+
+// HusqyEmoji A custom emoji of a guild.
+type HusqyEmoji struct {
+	Animated       bool `json:"animated"`
+	ColonsRequired bool `json:"colons_required"`
+
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Managed Whether an integration (such as Twitch) manages it.
+	Managed bool   `json:"managed"`
+	Name    string `json:"name"`
+
+	// Url Its image on Discord's CDN.
+	Url string `json:"url"`
+}
+
+// HusqyRole A role of a guild.
+type HusqyRole struct {
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id   SnowflakeString `json:"id"`
+	Name string          `json:"name"`
+}
+
+// HusqyUser A member of a guild.
+type HusqyUser struct {
+	// Id A Discord id as a string of digits; an empty string when unset.
+	Id SnowflakeString `json:"id"`
+
+	// Image Their avatar on Discord's CDN; null for Discord's default avatar.
+	Image *string `json:"image"`
+
+	// Name Their nickname in the guild, else their display name, else their username.
+	Name string `json:"name"`
+
+	// PreventDataCollection Always false; apikeyd keeps no opt-out of its own.
+	PreventDataCollection bool `json:"prevent_data_collection"`
 }
 
 // LivezEnvelope defines model for LivezEnvelope.
@@ -1364,6 +1553,22 @@ type BodyTooLargeResponseJSONApplicationJSON = Problem
 // Husqy's seed pages beside them.
 type BodyTooLargeResponseJSON2ApplicationProblemPlusJSON = Problem
 
+// BotGuildNotFoundResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotGuildNotFoundResponseJSONApplicationJSON = Problem
+
+// BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON = Problem
+
+// BotUnavailableResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotUnavailableResponseJSONApplicationJSON = Problem
+
+// BotUnavailableResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type BotUnavailableResponseJSON2ApplicationProblemPlusJSON = Problem
+
 // DiscordUnavailableResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type DiscordUnavailableResponseJSONApplicationJSON = Problem
@@ -1430,6 +1635,37 @@ type UnauthorizedResponseJSON2ApplicationProblemPlusJSON = Problem
 
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetGuildChannelsParams defines parameters for GetGuildChannels.
+type GetGuildChannelsParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+
+	// Types The channel types to list; all when left out.
+	Types *[]ChannelType `form:"types,omitempty" json:"types,omitempty"`
+}
+
+// GetGuildEmojisParams defines parameters for GetGuildEmojis.
+type GetGuildEmojisParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetGuildRolesParams defines parameters for GetGuildRoles.
+type GetGuildRolesParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetGuildUsersParams defines parameters for GetGuildUsers.
+type GetGuildUsersParams struct {
 	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
 	// above 2^53.
 	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
@@ -1906,6 +2142,61 @@ type ClientInterface interface {
 	// Corresponds with POST /auth/validate-user-permissions (the `ValidateUserPermissions` operationId).
 	ValidateUserPermissions(ctx context.Context, body ValidateUserPermissionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetGuildChannels List a guild's channels
+	//
+	// The guild's channels as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/channels`: threads are not among them), in
+	// the order of their positions, each with its type by name (see
+	// `HusqyChannel.type`). `types` keeps only the channels of the types
+	// it names: repeat it for several (`types=text&types=announcement`);
+	// without it, every channel is listed. Callable by the guild's
+	// administrators and its API keys. The bot must be in the guild;
+	// apikeyd remembers a guild's channels for 30 seconds.
+	//
+	// Corresponds with GET /helpers/get-guild-channels (the `GetGuildChannels` operationId).
+	GetGuildChannels(ctx context.Context, params *GetGuildChannelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGuildEmojis List a guild's custom emojis
+	//
+	// The guild's custom emojis as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/emojis`), each with its image's address
+	// on Discord's CDN (`.gif` for an animated one, `.png` otherwise).
+	// Callable by the guild's administrators and its API keys. The bot
+	// must be in the guild; apikeyd remembers a guild's emojis for 30
+	// seconds.
+	//
+	// Corresponds with GET /helpers/get-guild-emojis (the `GetGuildEmojis` operationId).
+	GetGuildEmojis(ctx context.Context, params *GetGuildEmojisParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGuildRoles List a guild's roles
+	//
+	// The guild's roles as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/roles`), highest first, `@everyone` (whose
+	// id is the guild's) last. Callable by the guild's administrators and
+	// its API keys. The bot must be in the guild; apikeyd remembers a
+	// guild's roles for 30 seconds, so a role made or renamed shows up
+	// within that.
+	//
+	// Corresponds with GET /helpers/get-guild-roles (the `GetGuildRoles` operationId).
+	GetGuildRoles(ctx context.Context, params *GetGuildRolesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGuildUsers List a guild's members
+	//
+	// The guild's members as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/members`, asked for 1,000 at a time), by
+	// user id, at most the first 5,000. `name` is what Discord shows for
+	// the member there: their nickname in the guild, else their display
+	// name, else their username; `image` their avatar's address on
+	// Discord's CDN (null for the default avatar).
+	// `prevent_data_collection` is always false: apikeyd keeps no
+	// opt-out of its own. Callable by the guild's administrators and its
+	// API keys. The bot must be in the guild and have Discord's
+	// privileged Server Members intent; apikeyd remembers a guild's
+	// members for 30 seconds.
+	//
+	// Corresponds with GET /helpers/get-guild-users (the `GetGuildUsers` operationId).
+	GetGuildUsers(ctx context.Context, params *GetGuildUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHusqyForGuild List the signed-in user's Discord guilds
 	//
 	// The guilds Discord lists for the user (`GET /users/@me/guilds`,
@@ -2381,6 +2672,101 @@ func (c *Client) ValidateUserPermissionsWithBody(ctx context.Context, contentTyp
 // Corresponds with POST /auth/validate-user-permissions (the `ValidateUserPermissions` operationId).
 func (c *Client) ValidateUserPermissions(ctx context.Context, body ValidateUserPermissionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewValidateUserPermissionsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGuildChannels List a guild's channels
+//
+// The guild's channels as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/channels`: threads are not among them), in
+// the order of their positions, each with its type by name (see
+// `HusqyChannel.type`). `types` keeps only the channels of the types
+// it names: repeat it for several (`types=text&types=announcement`);
+// without it, every channel is listed. Callable by the guild's
+// administrators and its API keys. The bot must be in the guild;
+// apikeyd remembers a guild's channels for 30 seconds.
+//
+// Corresponds with GET /helpers/get-guild-channels (the `GetGuildChannels` operationId).
+func (c *Client) GetGuildChannels(ctx context.Context, params *GetGuildChannelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGuildChannelsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGuildEmojis List a guild's custom emojis
+//
+// The guild's custom emojis as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/emojis`), each with its image's address
+// on Discord's CDN (`.gif` for an animated one, `.png` otherwise).
+// Callable by the guild's administrators and its API keys. The bot
+// must be in the guild; apikeyd remembers a guild's emojis for 30
+// seconds.
+//
+// Corresponds with GET /helpers/get-guild-emojis (the `GetGuildEmojis` operationId).
+func (c *Client) GetGuildEmojis(ctx context.Context, params *GetGuildEmojisParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGuildEmojisRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGuildRoles List a guild's roles
+//
+// The guild's roles as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/roles`), highest first, `@everyone` (whose
+// id is the guild's) last. Callable by the guild's administrators and
+// its API keys. The bot must be in the guild; apikeyd remembers a
+// guild's roles for 30 seconds, so a role made or renamed shows up
+// within that.
+//
+// Corresponds with GET /helpers/get-guild-roles (the `GetGuildRoles` operationId).
+func (c *Client) GetGuildRoles(ctx context.Context, params *GetGuildRolesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGuildRolesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGuildUsers List a guild's members
+//
+// The guild's members as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/members`, asked for 1,000 at a time), by
+// user id, at most the first 5,000. `name` is what Discord shows for
+// the member there: their nickname in the guild, else their display
+// name, else their username; `image` their avatar's address on
+// Discord's CDN (null for the default avatar).
+// `prevent_data_collection` is always false: apikeyd keeps no
+// opt-out of its own. Callable by the guild's administrators and its
+// API keys. The bot must be in the guild and have Discord's
+// privileged Server Members intent; apikeyd remembers a guild's
+// members for 30 seconds.
+//
+// Corresponds with GET /helpers/get-guild-users (the `GetGuildUsers` operationId).
+func (c *Client) GetGuildUsers(ctx context.Context, params *GetGuildUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGuildUsersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3116,6 +3502,218 @@ func NewValidateUserPermissionsRequestWithBody(server string, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetGuildChannelsRequest constructs an http.Request for the GetGuildChannels method
+func NewGetGuildChannelsRequest(server string, params *GetGuildChannelsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/helpers/get-guild-channels")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "guild_id", params.GuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Types != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "types", *params.Types, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGuildEmojisRequest constructs an http.Request for the GetGuildEmojis method
+func NewGetGuildEmojisRequest(server string, params *GetGuildEmojisParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/helpers/get-guild-emojis")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "guild_id", params.GuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGuildRolesRequest constructs an http.Request for the GetGuildRoles method
+func NewGetGuildRolesRequest(server string, params *GetGuildRolesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/helpers/get-guild-roles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "guild_id", params.GuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGuildUsersRequest constructs an http.Request for the GetGuildUsers method
+func NewGetGuildUsersRequest(server string, params *GetGuildUsersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/helpers/get-guild-users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "guild_id", params.GuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3956,6 +4554,69 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /auth/validate-user-permissions (the `ValidateUserPermissions` operationId).
 	ValidateUserPermissionsWithResponse(ctx context.Context, body ValidateUserPermissionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ValidateUserPermissionsResponse, error)
+
+	// GetGuildChannelsWithResponse List a guild's channels
+	//
+	// The guild's channels as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/channels`: threads are not among them), in
+	// the order of their positions, each with its type by name (see
+	// `HusqyChannel.type`). `types` keeps only the channels of the types
+	// it names: repeat it for several (`types=text&types=announcement`);
+	// without it, every channel is listed. Callable by the guild's
+	// administrators and its API keys. The bot must be in the guild;
+	// apikeyd remembers a guild's channels for 30 seconds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /helpers/get-guild-channels (the `GetGuildChannels` operationId).
+	GetGuildChannelsWithResponse(ctx context.Context, params *GetGuildChannelsParams, reqEditors ...RequestEditorFn) (*GetGuildChannelsResponse, error)
+
+	// GetGuildEmojisWithResponse List a guild's custom emojis
+	//
+	// The guild's custom emojis as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/emojis`), each with its image's address
+	// on Discord's CDN (`.gif` for an animated one, `.png` otherwise).
+	// Callable by the guild's administrators and its API keys. The bot
+	// must be in the guild; apikeyd remembers a guild's emojis for 30
+	// seconds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /helpers/get-guild-emojis (the `GetGuildEmojis` operationId).
+	GetGuildEmojisWithResponse(ctx context.Context, params *GetGuildEmojisParams, reqEditors ...RequestEditorFn) (*GetGuildEmojisResponse, error)
+
+	// GetGuildRolesWithResponse List a guild's roles
+	//
+	// The guild's roles as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/roles`), highest first, `@everyone` (whose
+	// id is the guild's) last. Callable by the guild's administrators and
+	// its API keys. The bot must be in the guild; apikeyd remembers a
+	// guild's roles for 30 seconds, so a role made or renamed shows up
+	// within that.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /helpers/get-guild-roles (the `GetGuildRoles` operationId).
+	GetGuildRolesWithResponse(ctx context.Context, params *GetGuildRolesParams, reqEditors ...RequestEditorFn) (*GetGuildRolesResponse, error)
+
+	// GetGuildUsersWithResponse List a guild's members
+	//
+	// The guild's members as apikeyd's Discord bot sees them
+	// (`GET /guilds/{guild_id}/members`, asked for 1,000 at a time), by
+	// user id, at most the first 5,000. `name` is what Discord shows for
+	// the member there: their nickname in the guild, else their display
+	// name, else their username; `image` their avatar's address on
+	// Discord's CDN (null for the default avatar).
+	// `prevent_data_collection` is always false: apikeyd keeps no
+	// opt-out of its own. Callable by the guild's administrators and its
+	// API keys. The bot must be in the guild and have Discord's
+	// privileged Server Members intent; apikeyd remembers a guild's
+	// members for 30 seconds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /helpers/get-guild-users (the `GetGuildUsers` operationId).
+	GetGuildUsersWithResponse(ctx context.Context, params *GetGuildUsersParams, reqEditors ...RequestEditorFn) (*GetGuildUsersResponse, error)
 
 	// GetHusqyForGuildWithResponse List the signed-in user's Discord guilds
 	//
@@ -5193,6 +5854,702 @@ func (r ValidateUserPermissionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ValidateUserPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGuildChannelsResponse401Headers the declared response headers of an HTTP 401 response for GetGuildChannels
+type GetGuildChannelsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetGuildChannelsResponse429Headers the declared response headers of an HTTP 429 response for GetGuildChannels
+type GetGuildChannelsResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetGuildChannelsResponse503Headers the declared response headers of an HTTP 503 response for GetGuildChannels
+type GetGuildChannelsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetGuildChannelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GuildChannelsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *BotGuildNotFoundResponseJSONApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *BotUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *BotUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGuildChannelsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGuildChannelsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGuildChannelsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON200() *GuildChannelsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON404() *BotGuildNotFoundResponseJSONApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON404() *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGuildChannelsResponse) GetJSON503() *BotUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetGuildChannelsResponse) GetApplicationproblemJSON503() *BotUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGuildChannelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGuildChannelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGuildChannelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGuildChannelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGuildEmojisResponse401Headers the declared response headers of an HTTP 401 response for GetGuildEmojis
+type GetGuildEmojisResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetGuildEmojisResponse429Headers the declared response headers of an HTTP 429 response for GetGuildEmojis
+type GetGuildEmojisResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetGuildEmojisResponse503Headers the declared response headers of an HTTP 503 response for GetGuildEmojis
+type GetGuildEmojisResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetGuildEmojisResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GuildEmojisEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildIdQueryInvalidResponseJSONApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *BotGuildNotFoundResponseJSONApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *BotUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *BotUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGuildEmojisResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGuildEmojisResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGuildEmojisResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON200() *GuildEmojisEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON400() *GuildIdQueryInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON404() *BotGuildNotFoundResponseJSONApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON404() *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGuildEmojisResponse) GetJSON503() *BotUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetGuildEmojisResponse) GetApplicationproblemJSON503() *BotUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGuildEmojisResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGuildEmojisResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGuildEmojisResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGuildEmojisResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGuildRolesResponse401Headers the declared response headers of an HTTP 401 response for GetGuildRoles
+type GetGuildRolesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetGuildRolesResponse429Headers the declared response headers of an HTTP 429 response for GetGuildRoles
+type GetGuildRolesResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetGuildRolesResponse503Headers the declared response headers of an HTTP 503 response for GetGuildRoles
+type GetGuildRolesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetGuildRolesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GuildRolesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildIdQueryInvalidResponseJSONApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *BotGuildNotFoundResponseJSONApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *BotUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *BotUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGuildRolesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGuildRolesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGuildRolesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGuildRolesResponse) GetJSON200() *GuildRolesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetGuildRolesResponse) GetJSON400() *GuildIdQueryInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetGuildRolesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetGuildRolesResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetGuildRolesResponse) GetJSON404() *BotGuildNotFoundResponseJSONApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON404() *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetGuildRolesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGuildRolesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetGuildRolesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGuildRolesResponse) GetJSON503() *BotUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetGuildRolesResponse) GetApplicationproblemJSON503() *BotUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGuildRolesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGuildRolesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGuildRolesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGuildRolesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGuildUsersResponse401Headers the declared response headers of an HTTP 401 response for GetGuildUsers
+type GetGuildUsersResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetGuildUsersResponse429Headers the declared response headers of an HTTP 429 response for GetGuildUsers
+type GetGuildUsersResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetGuildUsersResponse503Headers the declared response headers of an HTTP 503 response for GetGuildUsers
+type GetGuildUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetGuildUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GuildUsersEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildIdQueryInvalidResponseJSONApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *BotGuildNotFoundResponseJSONApplicationJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGuildUsersResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGuildUsersResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGuildUsersResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGuildUsersResponse) GetJSON200() *GuildUsersEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetGuildUsersResponse) GetJSON400() *GuildIdQueryInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON400() *GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetGuildUsersResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetGuildUsersResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetGuildUsersResponse) GetJSON404() *BotGuildNotFoundResponseJSONApplicationJSON {
+	return r.JSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON404() *BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetGuildUsersResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetGuildUsersResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetGuildUsersResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetGuildUsersResponse) GetJSON503() *Problem {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetGuildUsersResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGuildUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGuildUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGuildUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGuildUsersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7838,6 +9195,93 @@ func (c *ClientWithResponses) ValidateUserPermissionsWithResponse(ctx context.Co
 	return ParseValidateUserPermissionsResponse(rsp)
 }
 
+// GetGuildChannelsWithResponse List a guild's channels
+//
+// The guild's channels as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/channels`: threads are not among them), in
+// the order of their positions, each with its type by name (see
+// `HusqyChannel.type`). `types` keeps only the channels of the types
+// it names: repeat it for several (`types=text&types=announcement`);
+// without it, every channel is listed. Callable by the guild's
+// administrators and its API keys. The bot must be in the guild;
+// apikeyd remembers a guild's channels for 30 seconds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /helpers/get-guild-channels (the `GetGuildChannels` operationId).
+func (c *ClientWithResponses) GetGuildChannelsWithResponse(ctx context.Context, params *GetGuildChannelsParams, reqEditors ...RequestEditorFn) (*GetGuildChannelsResponse, error) {
+	rsp, err := c.GetGuildChannels(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGuildChannelsResponse(rsp)
+}
+
+// GetGuildEmojisWithResponse List a guild's custom emojis
+//
+// The guild's custom emojis as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/emojis`), each with its image's address
+// on Discord's CDN (`.gif` for an animated one, `.png` otherwise).
+// Callable by the guild's administrators and its API keys. The bot
+// must be in the guild; apikeyd remembers a guild's emojis for 30
+// seconds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /helpers/get-guild-emojis (the `GetGuildEmojis` operationId).
+func (c *ClientWithResponses) GetGuildEmojisWithResponse(ctx context.Context, params *GetGuildEmojisParams, reqEditors ...RequestEditorFn) (*GetGuildEmojisResponse, error) {
+	rsp, err := c.GetGuildEmojis(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGuildEmojisResponse(rsp)
+}
+
+// GetGuildRolesWithResponse List a guild's roles
+//
+// The guild's roles as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/roles`), highest first, `@everyone` (whose
+// id is the guild's) last. Callable by the guild's administrators and
+// its API keys. The bot must be in the guild; apikeyd remembers a
+// guild's roles for 30 seconds, so a role made or renamed shows up
+// within that.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /helpers/get-guild-roles (the `GetGuildRoles` operationId).
+func (c *ClientWithResponses) GetGuildRolesWithResponse(ctx context.Context, params *GetGuildRolesParams, reqEditors ...RequestEditorFn) (*GetGuildRolesResponse, error) {
+	rsp, err := c.GetGuildRoles(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGuildRolesResponse(rsp)
+}
+
+// GetGuildUsersWithResponse List a guild's members
+//
+// The guild's members as apikeyd's Discord bot sees them
+// (`GET /guilds/{guild_id}/members`, asked for 1,000 at a time), by
+// user id, at most the first 5,000. `name` is what Discord shows for
+// the member there: their nickname in the guild, else their display
+// name, else their username; `image` their avatar's address on
+// Discord's CDN (null for the default avatar).
+// `prevent_data_collection` is always false: apikeyd keeps no
+// opt-out of its own. Callable by the guild's administrators and its
+// API keys. The bot must be in the guild and have Discord's
+// privileged Server Members intent; apikeyd remembers a guild's
+// members for 30 seconds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /helpers/get-guild-users (the `GetGuildUsers` operationId).
+func (c *ClientWithResponses) GetGuildUsersWithResponse(ctx context.Context, params *GetGuildUsersParams, reqEditors ...RequestEditorFn) (*GetGuildUsersResponse, error) {
+	rsp, err := c.GetGuildUsers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGuildUsersResponse(rsp)
+}
+
 // GetHusqyForGuildWithResponse List the signed-in user's Discord guilds
 //
 // The guilds Discord lists for the user (`GET /users/@me/guilds`,
@@ -9174,6 +10618,690 @@ func ParseValidateUserPermissionsResponse(rsp *http.Response) (*ValidateUserPerm
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ValidateUserPermissionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGuildChannelsResponse parses an HTTP response from a GetGuildChannelsWithResponse call
+func ParseGetGuildChannelsResponse(rsp *http.Response) (*GetGuildChannelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGuildChannelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GuildChannelsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest BotUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest BotUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetGuildChannelsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGuildChannelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGuildChannelsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGuildEmojisResponse parses an HTTP response from a GetGuildEmojisWithResponse call
+func ParseGetGuildEmojisResponse(rsp *http.Response) (*GetGuildEmojisResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGuildEmojisResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GuildEmojisEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest BotUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest BotUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetGuildEmojisResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGuildEmojisResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGuildEmojisResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGuildRolesResponse parses an HTTP response from a GetGuildRolesWithResponse call
+func ParseGetGuildRolesResponse(rsp *http.Response) (*GetGuildRolesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGuildRolesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GuildRolesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest BotUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest BotUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetGuildRolesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGuildRolesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGuildRolesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGuildUsersResponse parses an HTTP response from a GetGuildUsersWithResponse call
+func ParseGetGuildUsersResponse(rsp *http.Response) (*GetGuildUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGuildUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GuildUsersEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildIdQueryInvalidResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest BotGuildNotFoundResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetGuildUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGuildUsersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGuildUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -66,6 +66,11 @@ func New(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*S
 	if err := checkDashboard(cfg); err != nil {
 		return nil, err
 	}
+	if cfg.DiscordBotToken != "" {
+		if err := discord.CheckBotToken(cfg.DiscordBotToken); err != nil {
+			return nil, fmt.Errorf("the Discord bot token (APIKEYD_DISCORD_BOT_TOKEN or --discord-bot-token-file): %w", err)
+		}
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -150,10 +155,18 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	bot := discord.NewBot(discord.BotConfig{
+		BaseURL: s.cfg.DiscordAPIURL,
+		Token:   s.cfg.DiscordBotToken,
+		Limiter: s.discordLimiter,
+		Log:     s.log,
+		Now:     s.cfg.Now,
+	})
 	s.v1, err = v1.New(v1.Config{
 		Store:           s.store,
 		Identity:        discordClient,
 		Guilds:          discordClient,
+		Bot:             bot,
 		Sessions:        s.sessions,
 		MaxKeysPerGuild: s.cfg.MaxKeysPerGuild,
 		Limiter:         limiter,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/store"
 )
 
@@ -53,6 +54,10 @@ type Config struct {
 	DiscordClientID     string
 	DiscordClientSecret string
 	DiscordAuthorizeURL string
+	// DiscordBotToken is the token of apikeyd's Discord bot, which the
+	// guild helpers (roles, channels, members, emojis) ask Discord with;
+	// "" leaves them answering 503.
+	DiscordBotToken string
 	// SessionIdle and SessionAbsolute end a dashboard session that long
 	// after its last use, and that long after its login.
 	SessionIdle, SessionAbsolute time.Duration
@@ -145,7 +150,7 @@ func dataCommandFlags(name, usage string, env Env, cfg *Config) (*flag.FlagSet, 
 // parseServeFlags reads the serve subcommand's flags and environment.
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config
-	var ttl, maxKeys, failRate, failBurst, proxies, secretFile, idle, absolute string
+	var ttl, maxKeys, failRate, failBurst, proxies, secretFile, botTokenFile, idle, absolute string
 	if err := bindFlags(fs, getenv, dataFlags(&cfg)...); err != nil {
 		return Config{}, err
 	}
@@ -162,6 +167,7 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&cfg.DiscordClientID, "discord-client-id", "APIKEYD_DISCORD_CLIENT_ID", "", "client id of the Discord application the dashboard logs in with (unset: the dashboard is off)"),
 		stringFlag(&secretFile, "discord-client-secret-file", "APIKEYD_DISCORD_CLIENT_SECRET_FILE", "", "file holding that application's client secret (or set APIKEYD_DISCORD_CLIENT_SECRET)"),
 		stringFlag(&cfg.DiscordAuthorizeURL, "discord-authorize-url", "APIKEYD_DISCORD_AUTHORIZE_URL", "https://discord.com/oauth2/authorize", "Discord's OAuth2 authorize page"),
+		stringFlag(&botTokenFile, "discord-bot-token-file", "APIKEYD_DISCORD_BOT_TOKEN_FILE", "", "file (mode 0600) holding the token of apikeyd's Discord bot (or set APIKEYD_DISCORD_BOT_TOKEN)"),
 		stringFlag(&idle, "session-idle", "APIKEYD_SESSION_IDLE", store.DefaultSessionIdle.String(), "a dashboard session ends this long after its last use"),
 		stringFlag(&absolute, "session-absolute", "APIKEYD_SESSION_ABSOLUTE", store.DefaultSessionAbsolute.String(), "a dashboard session ends this long after its login"),
 	); err != nil {
@@ -204,6 +210,9 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 	if cfg.DiscordClientSecret, err = clientSecret(getenv("APIKEYD_DISCORD_CLIENT_SECRET"), secretFile); err != nil {
 		return Config{}, err
 	}
+	if cfg.DiscordBotToken, err = botToken(getenv("APIKEYD_DISCORD_BOT_TOKEN"), botTokenFile); err != nil {
+		return Config{}, err
+	}
 	cfg.SystemKey = getenv("APIKEYD_SYSTEM_KEY")
 	cfg.MasterKey = getenv("APIKEYD_MASTER_KEY")
 	return cfg, nil
@@ -227,6 +236,31 @@ func clientSecret(env, file string) (string, error) {
 		return "", fmt.Errorf("--discord-client-secret-file: %s is empty", file)
 	}
 	return secret, nil
+}
+
+// maxBotTokenFileBytes bounds what is read of the bot token's file: a
+// token is about 70 characters.
+const maxBotTokenFileBytes = 4096
+
+// botToken is the bot's token, from the environment or from a file that
+// only its owner may read (as the data directory's key files): never a
+// flag's value, which any user could read in ps.
+func botToken(env, file string) (string, error) {
+	if file == "" {
+		return env, nil
+	}
+	if env != "" {
+		return "", errors.New("the Discord bot token is given twice: set APIKEYD_DISCORD_BOT_TOKEN or --discord-bot-token-file, not both")
+	}
+	b, err := datadir.ReadPrivate(file, maxBotTokenFileBytes)
+	if err != nil {
+		return "", fmt.Errorf("--discord-bot-token-file: %w", err)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", fmt.Errorf("--discord-bot-token-file: %s is empty", file)
+	}
+	return token, nil
 }
 
 // parsePrefixes reads a comma-separated list of IPs and CIDRs; an IP is a

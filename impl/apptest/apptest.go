@@ -64,11 +64,17 @@ func Config(t testing.TB) app.Config {
 // test ends.
 func Start(t testing.TB, cfg *app.Config) *Instance {
 	t.Helper()
+	return StartLogging(t, cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// StartLogging is Start with the server logging to log, for tests of what
+// it logs.
+func StartLogging(t testing.TB, cfg *app.Config, log *slog.Logger) *Instance {
+	t.Helper()
 	if cfg == nil {
 		c := Config(t)
 		cfg = &c
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// The listener comes first, so that the public URL (the dashboard's
 	// redirect URI) is where the instance answers. cfg keeps its own, so
 	// that a restart from it gets the new listener's.

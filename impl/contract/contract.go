@@ -155,7 +155,15 @@ func newCase(item *openapi3.PathItem, op *openapi3.Operation, path, method strin
 		case openapi3.ParameterInPath:
 			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(s))
 		case openapi3.ParameterInQuery:
-			c.Query.Set(p.Name, s)
+			// An array goes as the parameter repeated (style form,
+			// explode: the default for the query).
+			items, isArray := v.([]any)
+			if !isArray {
+				items = []any{v}
+			}
+			for _, item := range items {
+				c.Query.Add(p.Name, fmt.Sprint(item))
+			}
 		default:
 			return Case{}, fmt.Errorf("%s: parameters in %s are not replayed", c.Name, p.In)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -40,6 +41,9 @@ func TestContract(t *testing.T) {
 		}
 		if slices.Contains(c.Given, "failed-authentications-limit") {
 			options = append(options, oneFailedAuthentication)
+		}
+		if slices.Contains(c.Given, "no-bot-token") {
+			options = append(options, func(cfg *app.Config) { cfg.DiscordBotToken = "" })
 		}
 		w := newWorld(t, options...)
 		for _, g := range c.Given {
@@ -135,6 +139,18 @@ func (w *world) given(t *testing.T, state string) {
 		w.RotateMasterKey(t)
 	case "discord-down":
 		w.discord.FailWith(503)
+	case "discord-rate-limited":
+		w.discord.RateLimit("global", 5*time.Second)
+	case "no-bot-token":
+		// Started so (TestContract's options).
+	case "bot-token-refused":
+		w.discord.RemoveBot(botToken)
+	case "bot-not-in-guild":
+		w.discord.RemoveBotGuild(guild.String())
+	case "guild-unknown-to-discord":
+		w.discord.ForgetGuild(guild.String())
+	case "no-members-intent":
+		w.discord.AddBot(botToken, false)
 	case "failed-authentications-limit":
 		// The address's one place (oneFailedAuthentication) taken by a
 		// token Discord refuses.

@@ -26,6 +26,8 @@ const (
 	userToken               = "example-user-token"
 	// identifyOnlyToken is the admin's, granted without "guilds".
 	identifyOnlyToken = "example-identify-only-token"
+	// botToken is apikeyd's bot's, with the Server Members intent.
+	botToken = "example-bot-token"
 )
 
 // exampleIcon is the icon hash of the example guild on Discord.
@@ -37,6 +39,36 @@ var adminActor = store.Actor{UserID: admin}
 var exampleKeys = []string{
 	"akdg_XpgGghSv9UQRtOEt6X31MRtELzaIPv3o1kKK",
 	"akdg_6zmVrBi5vmkbsEyVpOdwsPaKxqg3ZL04RtBn",
+}
+
+// exampleBotGuild is the example guild as the bot sees it: what the
+// document's examples of the guild helpers list.
+func exampleBotGuild() discordtest.BotGuild {
+	name := func(s string) *string { return &s }
+	avatar := "b2c3d4e5f60718293a4b5c6d7e8f90a1"
+	return discordtest.BotGuild{
+		ID: guild.String(),
+		Roles: []discordtest.Role{
+			{ID: guild.String(), Name: "@everyone", Position: 0},
+			{ID: "1098765432109876602", Name: "Members", Position: 1},
+			{ID: "1098765432109876601", Name: "Moderators", Position: 2},
+		},
+		Channels: []discordtest.Channel{
+			{ID: "1098765432109876600", Type: 0, Name: name("logs"), Position: 1},
+			{ID: "1098765432109876610", Type: 4, Name: name("Text"), Position: 0},
+			{ID: "1098765432109876612", Type: 2, Name: name("Voice"), Position: 2},
+			{ID: "1098765432109876613", Type: 5, Name: name("news"), Position: 3},
+			{ID: "1098765432109876614", Type: 15, Name: name("help"), Position: 4},
+		},
+		Members: []discordtest.Member{
+			{UserID: user.String(), Username: "someone", Nick: name("someone here")},
+			{UserID: admin.String(), Username: "admin", GlobalName: name("Admin"), Avatar: &avatar},
+		},
+		Emojis: []discordtest.Emoji{
+			{ID: "1098765432109876620", Name: "husqy", Animated: true, RequireColons: true},
+			{ID: "1098765432109876621", Name: "wave", RequireColons: true},
+		},
+	}
 }
 
 // world is a started apikeyd with a fake Discord, in the state every
@@ -55,8 +87,11 @@ func newWorld(t testing.TB, options ...func(*app.Config)) *world {
 	fake.AddGuilds(admin.String(),
 		discordtest.Guild{ID: guild.String(), Name: "Example Guild", Icon: &exampleIcon, Permissions: "2147483647"},
 		discordtest.Guild{ID: otherGuild.String(), Name: "Another Guild", Permissions: "8"})
+	fake.AddBot(botToken, true)
+	fake.AddBotGuild(exampleBotGuild())
 	cfg := apptest.Config(t)
 	cfg.DiscordAPIURL = fake.URL()
+	cfg.DiscordBotToken = botToken
 	for _, o := range options {
 		o(&cfg)
 	}

@@ -33,3 +33,25 @@ func TestHelpersMatchTheDocument(t *testing.T) {
 		t.Errorf("unit systems: got %v, document says %v", got, want)
 	}
 }
+
+// Every channel type the document names is one Discord's types map to,
+// "unknown" aside, and no type maps to a name the document lacks.
+func TestChannelTypesMatchTheDocument(t *testing.T) {
+	doc, err := openapi.Load("v1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, v := range doc.Components.Schemas["ChannelType"].Value.Enum {
+		documented = append(documented, v.(string))
+	}
+	mapped := []string{string(channelType(-1))}
+	for discordType := range channelTypes {
+		mapped = append(mapped, string(channelType(discordType)))
+	}
+	slices.Sort(documented)
+	slices.Sort(mapped)
+	if !slices.Equal(documented, mapped) {
+		t.Fatalf("the document names %v, the code %v", documented, mapped)
+	}
+}

@@ -57,11 +57,21 @@ type GuildLister interface {
 	Guilds(ctx context.Context, token string) ([]discord.Guild, error)
 }
 
+// GuildBot lists what apikeyd's Discord bot sees of a guild.
+type GuildBot interface {
+	Roles(ctx context.Context, guildID string) ([]discord.Role, error)
+	Channels(ctx context.Context, guildID string) ([]discord.Channel, error)
+	Members(ctx context.Context, guildID string) ([]discord.Member, error)
+	Emojis(ctx context.Context, guildID string) ([]discord.Emoji, error)
+}
+
 // Config is what the family is built from.
 type Config struct {
 	Store    *store.Store
 	Identity Identity
 	Guilds   GuildLister
+	// Bot answers the guild helpers (roles, channels, members, emojis).
+	Bot GuildBot
 	// Sessions resolves the dashboard's session cookie (cookieAuth).
 	Sessions        *session.Manager
 	MaxKeysPerGuild int
@@ -77,6 +87,7 @@ type Server struct {
 	store    *store.Store
 	identity Identity
 	guilds   GuildLister
+	bot      GuildBot
 	sessions *session.Manager
 	// crossOrigin refuses changes a browser sent from another site
 	// (checkSameOrigin).
@@ -106,6 +117,7 @@ func New(cfg Config) (*Server, error) {
 		store:       cfg.Store,
 		identity:    cfg.Identity,
 		guilds:      cfg.Guilds,
+		bot:         cfg.Bot,
 		sessions:    cfg.Sessions,
 		crossOrigin: http.NewCrossOriginProtection(),
 		maxKeys:     cfg.MaxKeysPerGuild,
@@ -216,8 +228,9 @@ func (s *Server) declared(ctx context.Context, err error) api.Problem {
 	return problem(validate.Classify(ctx, s.observer, err))
 }
 
-// keysForbidden, keysChangeForbidden and guildForbidden are the typed 403 of an operation whose
-// 403 is a shared response of the document (components/responses), which
+// keysForbidden, keysChangeForbidden and guildForbidden are the typed 403,
+// and botGuildNotFound the typed 404, of an operation whose error is a
+// shared response of the document (components/responses), which
 // oapi-codegen generates as a struct around the shared one.
 func keysForbidden[R ~struct {
 	api.ApiKeysForbiddenApplicationProblemPlusJSONResponse
@@ -229,6 +242,12 @@ func keysChangeForbidden[R ~struct {
 	api.ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse
 }](p api.Problem) R {
 	return R{api.ApiKeysChangeForbiddenApplicationProblemPlusJSONResponse(p)}
+}
+
+func botGuildNotFound[R ~struct {
+	api.BotGuildNotFoundApplicationProblemPlusJSONResponse
+}](p api.Problem) R {
+	return R{api.BotGuildNotFoundApplicationProblemPlusJSONResponse(p)}
 }
 
 func guildForbidden[R ~struct {
