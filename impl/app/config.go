@@ -221,21 +221,7 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 // clientSecret is the Discord client secret, from the environment or a
 // file: never a flag's value, which any user could read in ps.
 func clientSecret(env, file string) (string, error) {
-	if file == "" {
-		return env, nil
-	}
-	if env != "" {
-		return "", errors.New("the Discord client secret is given twice: set APIKEYD_DISCORD_CLIENT_SECRET or --discord-client-secret-file, not both")
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("--discord-client-secret-file: %w", err)
-	}
-	secret := strings.TrimSpace(string(b))
-	if secret == "" {
-		return "", fmt.Errorf("--discord-client-secret-file: %s is empty", file)
-	}
-	return secret, nil
+	return secretOf("the Discord client secret", "APIKEYD_DISCORD_CLIENT_SECRET", "--discord-client-secret-file", env, file, os.ReadFile)
 }
 
 // maxBotTokenFileBytes bounds what is read of the bot token's file: a
@@ -243,24 +229,31 @@ func clientSecret(env, file string) (string, error) {
 const maxBotTokenFileBytes = 4096
 
 // botToken is the bot's token, from the environment or from a file that
-// only its owner may read (as the data directory's key files): never a
-// flag's value, which any user could read in ps.
+// only its owner may read (as the data directory's key files).
 func botToken(env, file string) (string, error) {
+	return secretOf("the Discord bot token", "APIKEYD_DISCORD_BOT_TOKEN", "--discord-bot-token-file", env, file, func(path string) ([]byte, error) {
+		return datadir.ReadPrivate(path, maxBotTokenFileBytes)
+	})
+}
+
+// secretOf is a secret given either in the environment variable envName
+// (env) or in the file the flag names (file, read by read), not both.
+func secretOf(what, envName, flag, env, file string, read func(string) ([]byte, error)) (string, error) {
 	if file == "" {
 		return env, nil
 	}
 	if env != "" {
-		return "", errors.New("the Discord bot token is given twice: set APIKEYD_DISCORD_BOT_TOKEN or --discord-bot-token-file, not both")
+		return "", fmt.Errorf("%s is given twice: set %s or %s, not both", what, envName, flag)
 	}
-	b, err := datadir.ReadPrivate(file, maxBotTokenFileBytes)
+	b, err := read(file)
 	if err != nil {
-		return "", fmt.Errorf("--discord-bot-token-file: %w", err)
+		return "", fmt.Errorf("%s: %w", flag, err)
 	}
-	token := strings.TrimSpace(string(b))
-	if token == "" {
-		return "", fmt.Errorf("--discord-bot-token-file: %s is empty", file)
+	secret := strings.TrimSpace(string(b))
+	if secret == "" {
+		return "", fmt.Errorf("%s: %s is empty", flag, file)
 	}
-	return token, nil
+	return secret, nil
 }
 
 // parsePrefixes reads a comma-separated list of IPs and CIDRs; an IP is a

@@ -165,22 +165,11 @@ func NewBot(cfg BotConfig) *Bot {
 	b := &Bot{
 		base:        strings.TrimRight(cfg.BaseURL, "/"),
 		token:       cfg.Token,
-		http:        cfg.HTTPClient,
 		maxMembers:  cmp.Or(cfg.MaxMembers, DefaultMaxMembers),
 		membersPage: min(cmp.Or(cfg.MembersPage, maxMembersPage), maxMembersPage),
 		log:         cfg.Log,
 	}
-	if b.http == nil {
-		b.http = defaultHTTPClient()
-	}
-	limiter := cfg.Limiter
-	if limiter == nil {
-		limiter = NewLimiter(LimiterConfig{Now: cfg.Now})
-	}
-	b.http = limiter.Client(b.http)
-	if b.http.Timeout <= 0 {
-		b.ctxTimeout = DefaultTimeout
-	}
+	b.http, b.ctxTimeout = limitedClient(cfg.HTTPClient, cfg.Limiter, cfg.Now)
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}

@@ -160,25 +160,20 @@ func TestBotErrorsAreApikeydsOwn(t *testing.T) {
 	}
 }
 
-func roles(b *discord.Bot, g string) error {
-	_, err := b.Roles(context.Background(), g)
-	return err
+// asked turns one of the Bot's lists into a call that reports its error.
+func asked[T any](list func(*discord.Bot, context.Context, string) ([]T, error)) func(*discord.Bot, string) error {
+	return func(b *discord.Bot, g string) error {
+		_, err := list(b, context.Background(), g)
+		return err
+	}
 }
 
-func channels(b *discord.Bot, g string) error {
-	_, err := b.Channels(context.Background(), g)
-	return err
-}
-
-func emojis(b *discord.Bot, g string) error {
-	_, err := b.Emojis(context.Background(), g)
-	return err
-}
-
-func members(b *discord.Bot, g string) error {
-	_, err := b.Members(context.Background(), g)
-	return err
-}
+var (
+	roles    = asked((*discord.Bot).Roles)
+	channels = asked((*discord.Bot).Channels)
+	members  = asked((*discord.Bot).Members)
+	emojis   = asked((*discord.Bot).Emojis)
+)
 
 func TestBotStopsUsingARefusedToken(t *testing.T) {
 	srv := botServer(t, 0)

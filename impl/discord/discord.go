@@ -103,21 +103,8 @@ type Client struct {
 
 // NewClient returns a Client for cfg, filling in defaults.
 func NewClient(cfg Config) *Client {
-	c := &Client{
-		base: strings.TrimRight(cfg.BaseURL, "/"),
-		http: cfg.HTTPClient,
-	}
-	if c.http == nil {
-		c.http = defaultHTTPClient()
-	}
-	limiter := cfg.Limiter
-	if limiter == nil {
-		limiter = NewLimiter(LimiterConfig{Now: cfg.Now})
-	}
-	c.http = limiter.Client(c.http)
-	if c.http.Timeout <= 0 {
-		c.ctxTimeout = DefaultTimeout
-	}
+	c := &Client{base: strings.TrimRight(cfg.BaseURL, "/")}
+	c.http, c.ctxTimeout = limitedClient(cfg.HTTPClient, cfg.Limiter, cfg.Now)
 	ttl, maxEntries, now := cfg.CacheTTL, cfg.MaxEntries, cfg.Now
 	if ttl <= 0 {
 		ttl = DefaultCacheTTL
@@ -131,6 +118,23 @@ func NewClient(cfg Config) *Client {
 	c.identities = newTokenCache[string](ttl, maxEntries, now)
 	c.guilds = newTokenCache[[]Guild](ttl, maxEntries, now)
 	return c
+}
+
+// limitedClient is hc (nil: defaultHTTPClient) sending through limiter
+// (nil: a Limiter of its own, on the clock now), and the timeout each
+// request needs of its context: DefaultTimeout where hc sets none.
+func limitedClient(hc *http.Client, limiter *Limiter, now func() time.Time) (*http.Client, time.Duration) {
+	if hc == nil {
+		hc = defaultHTTPClient()
+	}
+	if limiter == nil {
+		limiter = NewLimiter(LimiterConfig{Now: now})
+	}
+	hc = limiter.Client(hc)
+	if hc.Timeout <= 0 {
+		return hc, DefaultTimeout
+	}
+	return hc, 0
 }
 
 // defaultHTTPClient has a total timeout plus per-phase transport timeouts

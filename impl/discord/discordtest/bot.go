@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/apikeyd/apikeyd/impl/discord"
 )
 
 // The bot's side of the fake: GET /guilds/{id}/roles, /channels, /members
@@ -25,34 +27,14 @@ type BotGuild struct {
 	Emojis   []Emoji
 }
 
-// Role is a guild role; Position orders them, 0 being @everyone.
-type Role struct {
-	ID, Name string
-	Position int
-}
-
-// Channel is a guild channel of a Discord channel type (0 text, 2 voice,
-// 4 category, 5 announcement, 13 stage, 15 forum, 16 media, ...).
-type Channel struct {
-	ID       string
-	Type     int
-	Name     *string
-	Position int
-}
-
-// Member is a guild member: the user and their nickname in the guild.
-type Member struct {
-	UserID, Username string
-	GlobalName, Nick *string
-	// Avatar is the hash of the user's avatar; nil when they have none.
-	Avatar *string
-}
-
-// Emoji is a custom emoji of a guild.
-type Emoji struct {
-	ID, Name                         string
-	Animated, RequireColons, Managed bool
-}
+// Role, Channel, Member and Emoji are what the bot is told of a guild:
+// the fake answers them in Discord's wire format.
+type (
+	Role    = discord.Role
+	Channel = discord.Channel
+	Member  = discord.Member
+	Emoji   = discord.Emoji
+)
 
 // Discord's JSON error codes the bot routes answer with.
 const (

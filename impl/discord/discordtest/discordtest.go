@@ -208,10 +208,15 @@ func (s *Server) RateLimit(scope string, retryAfter time.Duration) {
 func (s *Server) LimitRoute(limit int, window time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.routeLimit = nil
-	if limit > 0 {
-		s.routeLimit = &routeLimit{limit: limit, window: window, used: make(map[string][]time.Time)}
+	s.routeLimit = newRouteLimit(limit, window)
+}
+
+// newRouteLimit is a bucket of limit requests per window; nil for limit 0.
+func newRouteLimit(limit int, window time.Duration) *routeLimit {
+	if limit <= 0 {
+		return nil
 	}
+	return &routeLimit{limit: limit, window: window, used: make(map[string][]time.Time)}
 }
 
 // LimitGuildRoutes gives each bot route of each guild a bucket of limit
@@ -220,10 +225,7 @@ func (s *Server) LimitRoute(limit int, window time.Duration) {
 func (s *Server) LimitGuildRoutes(limit int, window time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.guildLimit = nil
-	if limit > 0 {
-		s.guildLimit = &routeLimit{limit: limit, window: window, used: make(map[string][]time.Time)}
-	}
+	s.guildLimit = newRouteLimit(limit, window)
 }
 
 // Delay makes every API request wait d before answering (or until the
