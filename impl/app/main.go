@@ -28,6 +28,8 @@ Usage:
                               manage who administers a guild through /v1
   apikeyd rotate-master-key   reseal every stored key under the current master key
   apikeyd rotate-system-key   replace the System key of the /apiKeys routes
+  apikeyd copy-to-postgres --to URL
+                              copy a SQLite database into an empty PostgreSQL one
   apikeyd version             print the version
 Run "apikeyd serve --help" for the flags.
 `
@@ -49,6 +51,8 @@ func Main(ctx context.Context, env Env) int {
 		err = rotateMasterKey(ctx, env, args)
 	case "rotate-system-key":
 		err = rotateSystemKey(ctx, env, args)
+	case "copy-to-postgres":
+		err = copyToPostgres(ctx, env, args)
 	case "version":
 		fmt.Fprintln(env.Stdout, "apikeyd", env.Version)
 	case "help":

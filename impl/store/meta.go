@@ -151,3 +151,49 @@ func reseal(sealer *keys.Sealer, sealed, hash []byte) ([]byte, error) {
 	}
 	return sealer.Seal(token)
 }
+
+// OpenAll opens every sealed value of the database, the keys and the
+// Discord tokens of every dashboard session, with the store's ring and
+// writes nothing: it proves that the ring opens them all, before they are
+// copied to another database as they are. It returns how many keys it
+// opened.
+func (s *Store) OpenAll(ctx context.Context) (int, error) {
+	n := 0
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
+		users, err := q.ListSealedUserKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range users {
+			if _, err := s.sealer.Open(r.KeySealed, r.KeyHash); err != nil {
+				return fmt.Errorf("user key %d: %w", r.ID, err)
+			}
+		}
+		guilds, err := q.ListSealedGuildKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range guilds {
+			if _, err := s.sealer.Open(r.KeySealed, r.KeyHash); err != nil {
+				return fmt.Errorf("guild key %d: %w", r.ID, err)
+			}
+		}
+		sessions, err := q.ListSealedSessions(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range sessions {
+			_, errAccess := s.sealer.OpenBound(r.AccessTokenSealed, sessionBinding(accessColumn, r.IDHash))
+			_, errRefresh := s.sealer.OpenBound(r.RefreshTokenSealed, sessionBinding(refreshColumn, r.IDHash))
+			if err := errors.Join(errAccess, errRefresh); err != nil {
+				return fmt.Errorf("session %d: %w", r.ID, err)
+			}
+		}
+		n = len(users) + len(guilds)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("open every sealed value: %w", err)
+	}
+	return n, nil
+}
