@@ -140,9 +140,10 @@ func TestAServerWithARotatedKeyCreatesNoKey(t *testing.T) {
 	cfg := fileConfig(t)
 	cfg.MasterKey = ""
 	inst := apptest.Start(t, &cfg)
-	// rotate-master-key refuses to run beside a server; a rotation that
-	// takes no lock (an earlier apikeyd, a system without flock) reseals
-	// under the server as this does.
+	// rotate-master-key makes a new key only with no server running; a
+	// rotation beside a server that was not given the new ring (the ring
+	// NEW,OLD run beside it, an earlier apikeyd, a system without flock)
+	// reseals under it as this does.
 	resealUnlocked(t, cfg, keys.NewMasterKey())
 	// The running server still holds the old key: sealing with it now
 	// would leave keys no one can open after a restart.
