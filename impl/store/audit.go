@@ -12,9 +12,11 @@ import (
 )
 
 // Actor is who makes a change through /v1: a Discord user, or an API key
-// that the audit log never identifies.
+// that the audit log never identifies; or, once erased, a deleted user
+// (DeletedUserActor, privacy.go).
 type Actor struct {
-	UserID snowflake.ID // zero for an API key
+	UserID  snowflake.ID // zero for an API key
+	deleted bool
 }
 
 // APIKeyActor is every API key, as the audit log sees it.
@@ -23,7 +25,10 @@ var APIKeyActor = Actor{}
 // Mention is how the audit log shows the actor: a Discord mention of the
 // user, or exactly "An API key".
 func (a Actor) Mention() string {
-	if a.UserID == 0 {
+	switch {
+	case a.deleted:
+		return "A deleted user"
+	case a.UserID == 0:
 		return "An API key"
 	}
 	return "<@" + a.UserID.String() + ">"
@@ -56,9 +61,10 @@ func (s *Store) audit(ctx context.Context, q driver.Queries, guild snowflake.ID,
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
+	// NULL is an API key's; 0, which no Discord id is, a deleted user's.
 	var user sql.NullInt64
-	if actor.UserID != 0 {
-		user = sql.NullInt64{Int64: int64(actor.UserID), Valid: true}
+	if actor.UserID != 0 || actor.deleted {
+		user = userColumn(actor.UserID)
 	}
 	return q.CreateAuditEntry(ctx, driver.CreateAuditEntryParams{
 		GuildID: int64(guild), CreatedAt: s.now().UnixMilli(), ActorUser: user, Action: action, Changes: string(b),
@@ -82,7 +88,10 @@ func (s *Store) AuditEntries(ctx context.Context, guild snowflake.ID, before int
 			return nil, fmt.Errorf("audit entry %d: %w", r.ID, err)
 		}
 		actor := APIKeyActor
-		if r.ActorUser.Valid {
+		switch {
+		case r.ActorUser.Valid && r.ActorUser.Int64 == 0:
+			actor = DeletedUserActor
+		case r.ActorUser.Valid:
 			actor = Actor{UserID: snowflake.ID(r.ActorUser.Int64)}
 		}
 		out[i] = AuditEntry{

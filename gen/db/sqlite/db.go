@@ -27,8 +27,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.addGuildAdminStmt, err = db.PrepareContext(ctx, addGuildAdmin); err != nil {
 		return nil, fmt.Errorf("error preparing query AddGuildAdmin: %w", err)
 	}
+	if q.countAuditEntriesByUserStmt, err = db.PrepareContext(ctx, countAuditEntriesByUser); err != nil {
+		return nil, fmt.Errorf("error preparing query CountAuditEntriesByUser: %w", err)
+	}
 	if q.countGuildKeysStmt, err = db.PrepareContext(ctx, countGuildKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query CountGuildKeys: %w", err)
+	}
+	if q.countGuildKeysByCreatorStmt, err = db.PrepareContext(ctx, countGuildKeysByCreator); err != nil {
+		return nil, fmt.Errorf("error preparing query CountGuildKeysByCreator: %w", err)
 	}
 	if q.countSystemKeysStmt, err = db.PrepareContext(ctx, countSystemKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query CountSystemKeys: %w", err)
@@ -68,6 +74,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.ensureLoggingSettingsStmt, err = db.PrepareContext(ctx, ensureLoggingSettings); err != nil {
 		return nil, fmt.Errorf("error preparing query EnsureLoggingSettings: %w", err)
+	}
+	if q.eraseAuditActorStmt, err = db.PrepareContext(ctx, eraseAuditActor); err != nil {
+		return nil, fmt.Errorf("error preparing query EraseAuditActor: %w", err)
+	}
+	if q.eraseGuildKeyCreatorStmt, err = db.PrepareContext(ctx, eraseGuildKeyCreator); err != nil {
+		return nil, fmt.Errorf("error preparing query EraseGuildKeyCreator: %w", err)
 	}
 	if q.getGuildKeyByHashStmt, err = db.PrepareContext(ctx, getGuildKeyByHash); err != nil {
 		return nil, fmt.Errorf("error preparing query GetGuildKeyByHash: %w", err)
@@ -169,9 +181,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing addGuildAdminStmt: %w", cerr)
 		}
 	}
+	if q.countAuditEntriesByUserStmt != nil {
+		if cerr := q.countAuditEntriesByUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countAuditEntriesByUserStmt: %w", cerr)
+		}
+	}
 	if q.countGuildKeysStmt != nil {
 		if cerr := q.countGuildKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countGuildKeysStmt: %w", cerr)
+		}
+	}
+	if q.countGuildKeysByCreatorStmt != nil {
+		if cerr := q.countGuildKeysByCreatorStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countGuildKeysByCreatorStmt: %w", cerr)
 		}
 	}
 	if q.countSystemKeysStmt != nil {
@@ -237,6 +259,16 @@ func (q *Queries) Close() error {
 	if q.ensureLoggingSettingsStmt != nil {
 		if cerr := q.ensureLoggingSettingsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing ensureLoggingSettingsStmt: %w", cerr)
+		}
+	}
+	if q.eraseAuditActorStmt != nil {
+		if cerr := q.eraseAuditActorStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing eraseAuditActorStmt: %w", cerr)
+		}
+	}
+	if q.eraseGuildKeyCreatorStmt != nil {
+		if cerr := q.eraseGuildKeyCreatorStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing eraseGuildKeyCreatorStmt: %w", cerr)
 		}
 	}
 	if q.getGuildKeyByHashStmt != nil {
@@ -426,103 +458,111 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                        DBTX
-	tx                        *sql.Tx
-	addGuildAdminStmt         *sql.Stmt
-	countGuildKeysStmt        *sql.Stmt
-	countSystemKeysStmt       *sql.Stmt
-	createAuditEntryStmt      *sql.Stmt
-	createGuildKeyStmt        *sql.Stmt
-	createSessionStmt         *sql.Stmt
-	createUserKeyStmt         *sql.Stmt
-	deleteExpiredSessionsStmt *sql.Stmt
-	deleteGuildKeyStmt        *sql.Stmt
-	deleteSessionStmt         *sql.Stmt
-	deleteSystemKeysStmt      *sql.Stmt
-	deleteUserKeysOfUserStmt  *sql.Stmt
-	ensureGuildStmt           *sql.Stmt
-	ensureGuildSettingsStmt   *sql.Stmt
-	ensureLoggingSettingsStmt *sql.Stmt
-	getGuildKeyByHashStmt     *sql.Stmt
-	getGuildSettingsStmt      *sql.Stmt
-	getLoggingSettingsStmt    *sql.Stmt
-	getMetaStmt               *sql.Stmt
-	getSessionStmt            *sql.Stmt
-	getSessionByHashStmt      *sql.Stmt
-	getUserKeyByHashStmt      *sql.Stmt
-	isGuildAdminStmt          *sql.Stmt
-	listAllGuildAdminsStmt    *sql.Stmt
-	listAuditEntriesStmt      *sql.Stmt
-	listGuildAdminsStmt       *sql.Stmt
-	listGuildKeysStmt         *sql.Stmt
-	listGuildsOfAdminStmt     *sql.Stmt
-	listSealedGuildKeysStmt   *sql.Stmt
-	listSealedSessionsStmt    *sql.Stmt
-	listSealedUserKeysStmt    *sql.Stmt
-	listUserKeysStmt          *sql.Stmt
-	listUserKeysOfUserStmt    *sql.Stmt
-	removeGuildAdminStmt      *sql.Stmt
-	resealGuildKeyStmt        *sql.Stmt
-	resealSessionStmt         *sql.Stmt
-	resealUserKeyStmt         *sql.Stmt
-	setLoggingEnabledStmt     *sql.Stmt
-	setMetaStmt               *sql.Stmt
-	touchGuildKeyStmt         *sql.Stmt
-	touchSessionStmt          *sql.Stmt
-	updateGuildSettingsStmt   *sql.Stmt
-	updateLoggingSettingsStmt *sql.Stmt
-	updateSessionTokensStmt   *sql.Stmt
-	updateUserKeyNoteStmt     *sql.Stmt
+	db                          DBTX
+	tx                          *sql.Tx
+	addGuildAdminStmt           *sql.Stmt
+	countAuditEntriesByUserStmt *sql.Stmt
+	countGuildKeysStmt          *sql.Stmt
+	countGuildKeysByCreatorStmt *sql.Stmt
+	countSystemKeysStmt         *sql.Stmt
+	createAuditEntryStmt        *sql.Stmt
+	createGuildKeyStmt          *sql.Stmt
+	createSessionStmt           *sql.Stmt
+	createUserKeyStmt           *sql.Stmt
+	deleteExpiredSessionsStmt   *sql.Stmt
+	deleteGuildKeyStmt          *sql.Stmt
+	deleteSessionStmt           *sql.Stmt
+	deleteSystemKeysStmt        *sql.Stmt
+	deleteUserKeysOfUserStmt    *sql.Stmt
+	ensureGuildStmt             *sql.Stmt
+	ensureGuildSettingsStmt     *sql.Stmt
+	ensureLoggingSettingsStmt   *sql.Stmt
+	eraseAuditActorStmt         *sql.Stmt
+	eraseGuildKeyCreatorStmt    *sql.Stmt
+	getGuildKeyByHashStmt       *sql.Stmt
+	getGuildSettingsStmt        *sql.Stmt
+	getLoggingSettingsStmt      *sql.Stmt
+	getMetaStmt                 *sql.Stmt
+	getSessionStmt              *sql.Stmt
+	getSessionByHashStmt        *sql.Stmt
+	getUserKeyByHashStmt        *sql.Stmt
+	isGuildAdminStmt            *sql.Stmt
+	listAllGuildAdminsStmt      *sql.Stmt
+	listAuditEntriesStmt        *sql.Stmt
+	listGuildAdminsStmt         *sql.Stmt
+	listGuildKeysStmt           *sql.Stmt
+	listGuildsOfAdminStmt       *sql.Stmt
+	listSealedGuildKeysStmt     *sql.Stmt
+	listSealedSessionsStmt      *sql.Stmt
+	listSealedUserKeysStmt      *sql.Stmt
+	listUserKeysStmt            *sql.Stmt
+	listUserKeysOfUserStmt      *sql.Stmt
+	removeGuildAdminStmt        *sql.Stmt
+	resealGuildKeyStmt          *sql.Stmt
+	resealSessionStmt           *sql.Stmt
+	resealUserKeyStmt           *sql.Stmt
+	setLoggingEnabledStmt       *sql.Stmt
+	setMetaStmt                 *sql.Stmt
+	touchGuildKeyStmt           *sql.Stmt
+	touchSessionStmt            *sql.Stmt
+	updateGuildSettingsStmt     *sql.Stmt
+	updateLoggingSettingsStmt   *sql.Stmt
+	updateSessionTokensStmt     *sql.Stmt
+	updateUserKeyNoteStmt       *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                        tx,
-		tx:                        tx,
-		addGuildAdminStmt:         q.addGuildAdminStmt,
-		countGuildKeysStmt:        q.countGuildKeysStmt,
-		countSystemKeysStmt:       q.countSystemKeysStmt,
-		createAuditEntryStmt:      q.createAuditEntryStmt,
-		createGuildKeyStmt:        q.createGuildKeyStmt,
-		createSessionStmt:         q.createSessionStmt,
-		createUserKeyStmt:         q.createUserKeyStmt,
-		deleteExpiredSessionsStmt: q.deleteExpiredSessionsStmt,
-		deleteGuildKeyStmt:        q.deleteGuildKeyStmt,
-		deleteSessionStmt:         q.deleteSessionStmt,
-		deleteSystemKeysStmt:      q.deleteSystemKeysStmt,
-		deleteUserKeysOfUserStmt:  q.deleteUserKeysOfUserStmt,
-		ensureGuildStmt:           q.ensureGuildStmt,
-		ensureGuildSettingsStmt:   q.ensureGuildSettingsStmt,
-		ensureLoggingSettingsStmt: q.ensureLoggingSettingsStmt,
-		getGuildKeyByHashStmt:     q.getGuildKeyByHashStmt,
-		getGuildSettingsStmt:      q.getGuildSettingsStmt,
-		getLoggingSettingsStmt:    q.getLoggingSettingsStmt,
-		getMetaStmt:               q.getMetaStmt,
-		getSessionStmt:            q.getSessionStmt,
-		getSessionByHashStmt:      q.getSessionByHashStmt,
-		getUserKeyByHashStmt:      q.getUserKeyByHashStmt,
-		isGuildAdminStmt:          q.isGuildAdminStmt,
-		listAllGuildAdminsStmt:    q.listAllGuildAdminsStmt,
-		listAuditEntriesStmt:      q.listAuditEntriesStmt,
-		listGuildAdminsStmt:       q.listGuildAdminsStmt,
-		listGuildKeysStmt:         q.listGuildKeysStmt,
-		listGuildsOfAdminStmt:     q.listGuildsOfAdminStmt,
-		listSealedGuildKeysStmt:   q.listSealedGuildKeysStmt,
-		listSealedSessionsStmt:    q.listSealedSessionsStmt,
-		listSealedUserKeysStmt:    q.listSealedUserKeysStmt,
-		listUserKeysStmt:          q.listUserKeysStmt,
-		listUserKeysOfUserStmt:    q.listUserKeysOfUserStmt,
-		removeGuildAdminStmt:      q.removeGuildAdminStmt,
-		resealGuildKeyStmt:        q.resealGuildKeyStmt,
-		resealSessionStmt:         q.resealSessionStmt,
-		resealUserKeyStmt:         q.resealUserKeyStmt,
-		setLoggingEnabledStmt:     q.setLoggingEnabledStmt,
-		setMetaStmt:               q.setMetaStmt,
-		touchGuildKeyStmt:         q.touchGuildKeyStmt,
-		touchSessionStmt:          q.touchSessionStmt,
-		updateGuildSettingsStmt:   q.updateGuildSettingsStmt,
-		updateLoggingSettingsStmt: q.updateLoggingSettingsStmt,
-		updateSessionTokensStmt:   q.updateSessionTokensStmt,
-		updateUserKeyNoteStmt:     q.updateUserKeyNoteStmt,
+		db:                          tx,
+		tx:                          tx,
+		addGuildAdminStmt:           q.addGuildAdminStmt,
+		countAuditEntriesByUserStmt: q.countAuditEntriesByUserStmt,
+		countGuildKeysStmt:          q.countGuildKeysStmt,
+		countGuildKeysByCreatorStmt: q.countGuildKeysByCreatorStmt,
+		countSystemKeysStmt:         q.countSystemKeysStmt,
+		createAuditEntryStmt:        q.createAuditEntryStmt,
+		createGuildKeyStmt:          q.createGuildKeyStmt,
+		createSessionStmt:           q.createSessionStmt,
+		createUserKeyStmt:           q.createUserKeyStmt,
+		deleteExpiredSessionsStmt:   q.deleteExpiredSessionsStmt,
+		deleteGuildKeyStmt:          q.deleteGuildKeyStmt,
+		deleteSessionStmt:           q.deleteSessionStmt,
+		deleteSystemKeysStmt:        q.deleteSystemKeysStmt,
+		deleteUserKeysOfUserStmt:    q.deleteUserKeysOfUserStmt,
+		ensureGuildStmt:             q.ensureGuildStmt,
+		ensureGuildSettingsStmt:     q.ensureGuildSettingsStmt,
+		ensureLoggingSettingsStmt:   q.ensureLoggingSettingsStmt,
+		eraseAuditActorStmt:         q.eraseAuditActorStmt,
+		eraseGuildKeyCreatorStmt:    q.eraseGuildKeyCreatorStmt,
+		getGuildKeyByHashStmt:       q.getGuildKeyByHashStmt,
+		getGuildSettingsStmt:        q.getGuildSettingsStmt,
+		getLoggingSettingsStmt:      q.getLoggingSettingsStmt,
+		getMetaStmt:                 q.getMetaStmt,
+		getSessionStmt:              q.getSessionStmt,
+		getSessionByHashStmt:        q.getSessionByHashStmt,
+		getUserKeyByHashStmt:        q.getUserKeyByHashStmt,
+		isGuildAdminStmt:            q.isGuildAdminStmt,
+		listAllGuildAdminsStmt:      q.listAllGuildAdminsStmt,
+		listAuditEntriesStmt:        q.listAuditEntriesStmt,
+		listGuildAdminsStmt:         q.listGuildAdminsStmt,
+		listGuildKeysStmt:           q.listGuildKeysStmt,
+		listGuildsOfAdminStmt:       q.listGuildsOfAdminStmt,
+		listSealedGuildKeysStmt:     q.listSealedGuildKeysStmt,
+		listSealedSessionsStmt:      q.listSealedSessionsStmt,
+		listSealedUserKeysStmt:      q.listSealedUserKeysStmt,
+		listUserKeysStmt:            q.listUserKeysStmt,
+		listUserKeysOfUserStmt:      q.listUserKeysOfUserStmt,
+		removeGuildAdminStmt:        q.removeGuildAdminStmt,
+		resealGuildKeyStmt:          q.resealGuildKeyStmt,
+		resealSessionStmt:           q.resealSessionStmt,
+		resealUserKeyStmt:           q.resealUserKeyStmt,
+		setLoggingEnabledStmt:       q.setLoggingEnabledStmt,
+		setMetaStmt:                 q.setMetaStmt,
+		touchGuildKeyStmt:           q.touchGuildKeyStmt,
+		touchSessionStmt:            q.touchSessionStmt,
+		updateGuildSettingsStmt:     q.updateGuildSettingsStmt,
+		updateLoggingSettingsStmt:   q.updateLoggingSettingsStmt,
+		updateSessionTokensStmt:     q.updateSessionTokensStmt,
+		updateUserKeyNoteStmt:       q.updateUserKeyNoteStmt,
 	}
 }

@@ -8,7 +8,9 @@ import "context"
 // other failure of the database is wrapped in ErrDatabase.
 type Queries interface {
 	AddGuildAdmin(ctx context.Context, arg AddGuildAdminParams) (int64, error)
+	CountAuditEntriesByUser(ctx context.Context, arg CountAuditEntriesByUserParams) (int64, error)
 	CountGuildKeys(ctx context.Context, guildID int64) (int64, error)
+	CountGuildKeysByCreator(ctx context.Context, arg CountGuildKeysByCreatorParams) (int64, error)
 	CountSystemKeys(ctx context.Context) (int64, error)
 	CreateAuditEntry(ctx context.Context, arg CreateAuditEntryParams) error
 	CreateGuildKey(ctx context.Context, arg CreateGuildKeyParams) (int64, error)
@@ -20,6 +22,8 @@ type Queries interface {
 	DeleteSystemKeys(ctx context.Context) (int64, error)
 	DeleteUserKeysOfUser(ctx context.Context, userName string) (int64, error)
 	EnsureGuild(ctx context.Context, arg EnsureGuildParams) error
+	EraseAuditActor(ctx context.Context, arg EraseAuditActorParams) (int64, error)
+	EraseGuildKeyCreator(ctx context.Context, arg EraseGuildKeyCreatorParams) (int64, error)
 	EnsureGuildSettings(ctx context.Context, guildID int64) error
 	EnsureLoggingSettings(ctx context.Context, guildID int64) error
 	GetGuildKeyByHash(ctx context.Context, keyHash []byte) (GetGuildKeyByHashRow, error)

@@ -120,6 +120,24 @@ type IsGuildAdminParams struct {
 	UserID  int64
 }
 
+// CountAuditEntriesByUserParams is the arguments of CountAuditEntriesByUser
+// and, as EraseAuditActorParams, of EraseAuditActor.
+type CountAuditEntriesByUserParams struct {
+	GuildID int64
+	UserID  sql.NullInt64
+}
+
+type EraseAuditActorParams = CountAuditEntriesByUserParams
+
+// CountGuildKeysByCreatorParams is the arguments of CountGuildKeysByCreator
+// and, as EraseGuildKeyCreatorParams, of EraseGuildKeyCreator.
+type CountGuildKeysByCreatorParams struct {
+	GuildID int64
+	UserID  int64
+}
+
+type EraseGuildKeyCreatorParams = CountGuildKeysByCreatorParams
+
 // ListAuditEntriesParams is the arguments of ListAuditEntries.
 type ListAuditEntriesParams struct {
 	GuildID  int64

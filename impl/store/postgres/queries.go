@@ -45,6 +45,34 @@ func (q queries) CountSystemKeys(ctx context.Context) (int64, error) {
 	return v, dbError(ctx, err)
 }
 
+func (q queries) CountAuditEntriesByUser(ctx context.Context, arg driver.CountAuditEntriesByUserParams) (int64, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.CountAuditEntriesByUser(bounded, pgdb.CountAuditEntriesByUserParams(arg))
+	return v, dbError(ctx, err)
+}
+
+func (q queries) CountGuildKeysByCreator(ctx context.Context, arg driver.CountGuildKeysByCreatorParams) (int64, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.CountGuildKeysByCreator(bounded, pgdb.CountGuildKeysByCreatorParams(arg))
+	return v, dbError(ctx, err)
+}
+
+func (q queries) EraseAuditActor(ctx context.Context, arg driver.EraseAuditActorParams) (int64, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.EraseAuditActor(bounded, pgdb.EraseAuditActorParams(arg))
+	return v, dbError(ctx, err)
+}
+
+func (q queries) EraseGuildKeyCreator(ctx context.Context, arg driver.EraseGuildKeyCreatorParams) (int64, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.EraseGuildKeyCreator(bounded, pgdb.EraseGuildKeyCreatorParams(arg))
+	return v, dbError(ctx, err)
+}
+
 func (q queries) CreateAuditEntry(ctx context.Context, arg driver.CreateAuditEntryParams) error {
 	bounded, cancel := q.bound(ctx)
 	defer cancel()

@@ -19,6 +19,26 @@ func (q queries) AddGuildAdmin(ctx context.Context, arg driver.AddGuildAdminPara
 	return v, dbError(err)
 }
 
+func (q queries) CountAuditEntriesByUser(ctx context.Context, arg driver.CountAuditEntriesByUserParams) (int64, error) {
+	v, err := q.q.CountAuditEntriesByUser(ctx, sqlitedb.CountAuditEntriesByUserParams(arg))
+	return v, dbError(err)
+}
+
+func (q queries) CountGuildKeysByCreator(ctx context.Context, arg driver.CountGuildKeysByCreatorParams) (int64, error) {
+	v, err := q.q.CountGuildKeysByCreator(ctx, sqlitedb.CountGuildKeysByCreatorParams(arg))
+	return v, dbError(err)
+}
+
+func (q queries) EraseAuditActor(ctx context.Context, arg driver.EraseAuditActorParams) (int64, error) {
+	v, err := q.q.EraseAuditActor(ctx, sqlitedb.EraseAuditActorParams(arg))
+	return v, dbError(err)
+}
+
+func (q queries) EraseGuildKeyCreator(ctx context.Context, arg driver.EraseGuildKeyCreatorParams) (int64, error) {
+	v, err := q.q.EraseGuildKeyCreator(ctx, sqlitedb.EraseGuildKeyCreatorParams(arg))
+	return v, dbError(err)
+}
+
 func (q queries) CountGuildKeys(ctx context.Context, guildID int64) (int64, error) {
 	v, err := q.q.CountGuildKeys(ctx, guildID)
 	return v, dbError(err)

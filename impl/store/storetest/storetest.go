@@ -38,6 +38,7 @@ func Run(t *testing.T, newDatabase NewDatabase) {
 		{"GuildKeyLimitHoldsUnderConcurrency", testGuildKeyLimitRace},
 		{"GuildAdmins", testGuildAdmins},
 		{"SettingsLoggingAndAudit", testSettingsAndAudit},
+		{"MemberErasure", testMemberErasure},
 		{"Sessions", testSessions},
 		{"SessionRefreshHasOneWinner", testSessionRefreshRace},
 		{"MasterKey", testMasterKey},
@@ -327,6 +328,83 @@ func testSettingsAndAudit(t *testing.T, db database) {
 	older := must(st.AuditEntries(ctx, guild, entries[1].ID, 50))(t)
 	if len(older) != 2 || older[1].Action != store.ActionSettingsUpdated || older[1].Actor != "<@1>" || older[1].Changes["language"] != "nl" {
 		t.Fatalf("older audit entries: %+v", older)
+	}
+}
+
+// testMemberErasure: what a guild holds of a member is counted, and erased
+// in that guild alone, its keys working and its audit log whole.
+func testMemberErasure(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.store(t, newSealer(t))
+	const guild, other, member, admin = snowflake.ID(7), snowflake.ID(8), snowflake.ID(70), snowflake.ID(71)
+	must(st.AddGuildAdmin(ctx, guild, member))(t)
+	must(st.AddGuildAdmin(ctx, other, member))(t)
+	key := must(st.CreateGuildKey(ctx, guild, store.Actor{UserID: member}, 25))(t)
+	must(st.CreateGuildKey(ctx, guild, store.Actor{UserID: admin}, 25))(t)
+	otherKey := must(st.CreateGuildKey(ctx, other, store.Actor{UserID: member}, 25))(t)
+	lang := "de"
+	must(st.UpdateGuildSettings(ctx, guild, store.Actor{UserID: member}, store.SettingsChange{Language: &lang}))(t)
+	must(st.SetLoggingEnabled(ctx, guild, store.APIKeyActor, true))(t)
+
+	if n := must(st.GeneralEntriesOf(ctx, guild, member))(t); n != 2 {
+		t.Errorf("general entries: %d, want a key and a grant", n)
+	}
+	if n := must(st.LoggingEntriesOf(ctx, guild, member))(t); n != 2 {
+		t.Errorf("logging entries: %d, want the key's creation and the settings' change", n)
+	}
+	if n := must(st.GeneralEntriesOf(ctx, guild, 99))(t) + must(st.LoggingEntriesOf(ctx, guild, 99))(t); n != 0 {
+		t.Errorf("entries of someone unknown: %d", n)
+	}
+
+	if n := must(st.EraseGeneralEntriesOf(ctx, guild, store.Actor{UserID: admin}, member))(t); n != 1 {
+		t.Errorf("erased %d keys' creator, want 1", n)
+	}
+	// The member erases their own audit entries: that erasure does not
+	// name them either.
+	if n := must(st.EraseLoggingEntriesOf(ctx, guild, store.Actor{UserID: member}, member))(t); n != 2 {
+		t.Errorf("erased %d entries' actor, want 2", n)
+	}
+	if n := must(st.GeneralEntriesOf(ctx, guild, member))(t); n != 1 {
+		t.Errorf("general entries after erasure: %d, want the grant alone", n)
+	}
+	if n := must(st.LoggingEntriesOf(ctx, guild, member))(t); n != 0 {
+		t.Errorf("logging entries after erasure: %d", n)
+	}
+	if !must(st.IsGuildAdmin(ctx, guild, member))(t) {
+		t.Error("the erasure removed the administrator grant")
+	}
+	if ref := must(st.GuildKeyByToken(ctx, key.Token))(t); ref.ID != key.ID {
+		t.Errorf("the member's key after erasure: %+v", ref)
+	}
+	keys := must(st.ListGuildKeys(ctx, guild))(t)
+	if len(keys) != 2 || keys[0].CreatedBy != 0 || keys[1].CreatedBy != admin {
+		t.Errorf("keys after erasure: %+v", keys)
+	}
+	entries := must(st.AuditEntries(ctx, guild, 0, 50))(t)
+	var actors, actions []string
+	for _, e := range entries {
+		actors, actions = append(actors, e.Actor), append(actions, e.Action)
+		for field, v := range e.Changes {
+			if v == float64(member) || v == member.String() {
+				t.Errorf("entry %d names the member in %s", e.ID, field)
+			}
+		}
+	}
+	wantActors := []string{"A deleted user", "<@71>", "An API key", "A deleted user", "<@71>", "A deleted user"}
+	wantActions := []string{store.ActionPrivacyErased, store.ActionPrivacyErased, store.ActionLoggingEnabled, store.ActionSettingsUpdated, store.ActionKeyCreated, store.ActionKeyCreated}
+	if !slices.Equal(actors, wantActors) || !slices.Equal(actions, wantActions) {
+		t.Errorf("audit log after erasure, newest first:\n%v\n%v\nwant\n%v\n%v", actors, actions, wantActors, wantActions)
+	}
+	if entries[0].Changes["service"] != store.PrivacyLogging || entries[0].Changes["erased"] != float64(2) {
+		t.Errorf("the erasure's entry: %+v", entries[0].Changes)
+	}
+
+	// The other guild is untouched.
+	if n := must(st.LoggingEntriesOf(ctx, other, member))(t); n != 1 {
+		t.Errorf("the other guild's entries of the member: %d, want 1", n)
+	}
+	if ks := must(st.ListGuildKeys(ctx, other))(t); len(ks) != 1 || ks[0].ID != otherKey.ID || ks[0].CreatedBy != member {
+		t.Errorf("the other guild's keys: %+v", ks)
 	}
 }
 

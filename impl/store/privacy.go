@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
+)
+
+// What a guild's data names a member by (their Discord id), split as
+// Husqy splits its privacy operations between its services:
+//   - the general service: the guild's keys they created (created_by) and
+//     their administrator grant;
+//   - the logging module: the audit entries they made (the actor).
+//
+// Erasure keeps the guild working and its audit log whole: the keys stay
+// valid with an empty created_by, the entries stay with the actor
+// "A deleted user", and an administrator grant stays (removing it is
+// `apikeyd guild-admin remove`'s job, the grant being what lets them in).
+// Each erasure is itself an audit entry that does not name the member.
+
+// DeletedUserActor is the actor of the audit entries of an erased member,
+// and of an erasure its member made.
+var DeletedUserActor = Actor{deleted: true}
+
+// ActionPrivacyErased is the audit action of an erasure; its changes name
+// the service erased and how many records were rewritten, not the member.
+const ActionPrivacyErased = "privacy.erased"
+
+// The services of the privacy operations, as an erasure's audit entry
+// names them.
+const (
+	PrivacyGeneral = "general"
+	PrivacyLogging = "logging"
+)
+
+// GeneralEntriesOf counts the records of guild's general data that name
+// member: the keys they created, and their administrator grant.
+func (s *Store) GeneralEntriesOf(ctx context.Context, guild, member snowflake.ID) (int64, error) {
+	keys, err := s.q.CountGuildKeysByCreator(ctx, driver.CountGuildKeysByCreatorParams{GuildID: int64(guild), UserID: int64(member)})
+	if err != nil {
+		return 0, fmt.Errorf("count keys of a member: %w", err)
+	}
+	admin, err := s.IsGuildAdmin(ctx, guild, member)
+	if err != nil {
+		return 0, err
+	}
+	if admin {
+		keys++
+	}
+	return keys, nil
+}
+
+// EraseGeneralEntriesOf empties created_by of the keys member created in
+// guild, and records the erasure as actor's; it returns how many keys it
+// rewrote. The keys keep working.
+func (s *Store) EraseGeneralEntriesOf(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (int64, error) {
+	var erased int64
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
+		var err error
+		erased, err = q.EraseGuildKeyCreator(ctx, driver.EraseGuildKeyCreatorParams{GuildID: int64(guild), UserID: int64(member)})
+		if err != nil {
+			return err
+		}
+		return s.auditErasure(ctx, q, guild, actor, member, PrivacyGeneral, erased)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("erase a member's general entries: %w", err)
+	}
+	return erased, nil
+}
+
+// LoggingEntriesOf counts guild's audit entries whose actor is member.
+func (s *Store) LoggingEntriesOf(ctx context.Context, guild, member snowflake.ID) (int64, error) {
+	n, err := s.q.CountAuditEntriesByUser(ctx, driver.CountAuditEntriesByUserParams{GuildID: int64(guild), UserID: userColumn(member)})
+	if err != nil {
+		return 0, fmt.Errorf("count audit entries of a member: %w", err)
+	}
+	return n, nil
+}
+
+// EraseLoggingEntriesOf makes DeletedUserActor the actor of guild's audit
+// entries that member made, and records the erasure as actor's; it
+// returns how many entries it rewrote. Messages for the logs channel that
+// are queued and name the member are rewritten here too, in the same
+// transaction, once the logging module queues them; those already posted
+// to Discord are beyond apikeyd's reach.
+func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (int64, error) {
+	var erased int64
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
+		var err error
+		erased, err = q.EraseAuditActor(ctx, driver.EraseAuditActorParams{GuildID: int64(guild), UserID: userColumn(member)})
+		if err != nil {
+			return err
+		}
+		return s.auditErasure(ctx, q, guild, actor, member, PrivacyLogging, erased)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("erase a member's logging entries: %w", err)
+	}
+	return erased, nil
+}
+
+// auditErasure records an erasure of member's records; a member erasing
+// their own is recorded as DeletedUserActor, so that the entry does not
+// name them either.
+func (s *Store) auditErasure(ctx context.Context, q driver.Queries, guild snowflake.ID, actor Actor, member snowflake.ID, service string, erased int64) error {
+	if actor.UserID == member {
+		actor = DeletedUserActor
+	}
+	return s.audit(ctx, q, guild, actor, ActionPrivacyErased, map[string]any{"service": service, "erased": erased})
+}
+
+// userColumn is a user id as the nullable actor_user column holds it.
+func userColumn(user snowflake.ID) sql.NullInt64 {
+	return sql.NullInt64{Int64: int64(user), Valid: true}
+}
