@@ -25,6 +25,7 @@ const (
 	AuditEntryActionLoggingEnabled         AuditEntryAction = "logging.enabled"
 	AuditEntryActionLoggingSettingsReset   AuditEntryAction = "logging.settings.reset"
 	AuditEntryActionLoggingSettingsUpdated AuditEntryAction = "logging.settings.updated"
+	AuditEntryActionPrivacyErased          AuditEntryAction = "privacy.erased"
 	AuditEntryActionSettingsUpdated        AuditEntryAction = "settings.updated"
 )
 
@@ -42,6 +43,8 @@ func (e AuditEntryAction) Valid() bool {
 	case AuditEntryActionLoggingSettingsReset:
 		return true
 	case AuditEntryActionLoggingSettingsUpdated:
+		return true
+	case AuditEntryActionPrivacyErased:
 		return true
 	case AuditEntryActionSettingsUpdated:
 		return true
@@ -461,8 +464,10 @@ type AuditEntry struct {
 	// Action What kind of change it was.
 	Action AuditEntryAction `json:"action"`
 
-	// Actor Who made the change: `<@USER_ID>` for a Discord user, and
-	// exactly `An API key` for any API key.
+	// Actor Who made the change: `<@USER_ID>` for a Discord user,
+	// exactly `An API key` for any API key, and `A deleted user`
+	// for a user whose data was erased (`DELETE
+	// /modules/logging/privacy/delete-user-entries`).
 	Actor     string         `json:"actor"`
 	Changes   map[string]any `json:"changes"`
 	CreatedAt time.Time      `json:"created_at"`
@@ -830,6 +835,10 @@ type LoggingStatusEnvelope struct {
 	Success Success `json:"success"`
 }
 
+// MemberIdQueryValue A member's Discord id, as digits. Husqy's document calls this an
+// integer; a query string carries it the same way either way.
+type MemberIdQueryValue = string
+
 // ModuleLogging The logging module's settings, with Husqy's fields: the channel
 // logs go to (an empty string when unset) and, for each of the
 // 145 kinds of event Husqy can log, whether to log it (all true
@@ -1160,6 +1169,82 @@ type ModuleLoggingUpdate struct {
 // so that generators read the type as a map that may be null rather
 // than as an empty object.
 type NoError = struct{}
+
+// PrivacyEntries How many records of a guild's data name a member, by what names
+// them, as Husqy's `GetUserEntriesGetResponse`: 0 where nothing
+// does.
+type PrivacyEntries struct {
+	// DisplayName Records holding their display name; apikeyd keeps none.
+	DisplayName int `json:"display_name"`
+
+	// GlobalName Records holding their global name; apikeyd keeps none.
+	GlobalName int `json:"global_name"`
+
+	// Id Records naming them by their Discord id.
+	Id int64 `json:"id"`
+
+	// Nickname Records holding their nickname; apikeyd keeps none.
+	Nickname int `json:"nickname"`
+
+	// Username Records holding their username; apikeyd keeps none.
+	Username int `json:"username"`
+}
+
+// PrivacyEntriesEnvelope defines model for PrivacyEntriesEnvelope.
+type PrivacyEntriesEnvelope struct {
+	// Data How many records of a guild's data name a member, by what names
+	// them, as Husqy's `GetUserEntriesGetResponse`: 0 where nothing
+	// does.
+	Data PrivacyEntries `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// PrivacyEraseRequest The guild, and the member whose data in it to erase.
+type PrivacyEraseRequest struct {
+	// GuildId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
+	GuildId Snowflake `json:"guild_id"`
+
+	// PrivacyMemberId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
+	PrivacyMemberId Snowflake `json:"privacy_member_id"`
+}
+
+// PrivacyErased defines model for PrivacyErased.
+type PrivacyErased struct {
+	// Message What was erased, and what was kept.
+	Message string `json:"message"`
+}
+
+// PrivacyErasedEnvelope defines model for PrivacyErasedEnvelope.
+type PrivacyErasedEnvelope struct {
+	Data PrivacyErased `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
 
 // Problem Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -1497,6 +1582,10 @@ type ValidateUserPermissionsRequest struct {
 // integer; a query string carries it the same way either way.
 type GuildIdQuery = GuildIdQueryValue
 
+// PrivacyMemberIdQuery A member's Discord id, as digits. Husqy's document calls this an
+// integer; a query string carries it the same way either way.
+type PrivacyMemberIdQuery = MemberIdQueryValue
+
 // ApiKeysChangeForbiddenApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type ApiKeysChangeForbiddenApplicationJSON = Problem
@@ -1585,6 +1674,14 @@ type NotJSONApplicationJSON = Problem
 // Husqy's seed pages beside them.
 type NotJSONApplicationProblemPlusJSON = Problem
 
+// PrivacyBodyInvalidApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type PrivacyBodyInvalidApplicationJSON = Problem
+
+// PrivacyBodyInvalidApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type PrivacyBodyInvalidApplicationProblemPlusJSON = Problem
+
 // TooManyFailedAuthenticationsApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type TooManyFailedAuthenticationsApplicationJSON = Problem
@@ -1654,6 +1751,16 @@ type ListAuditEntriesParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetLoggingPrivacyEntriesParams defines parameters for GetLoggingPrivacyEntries.
+type GetLoggingPrivacyEntriesParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+
+	// PrivacyMemberId The member's Discord id. Send it as digits; it is read exactly, even above 2^53.
+	PrivacyMemberId PrivacyMemberIdQuery `form:"privacy_member_id" json:"privacy_member_id"`
+}
+
 // GetLoggingSettingsParams defines parameters for GetLoggingSettings.
 type GetLoggingSettingsParams struct {
 	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
@@ -1666,6 +1773,16 @@ type GetLoggingStatusParams struct {
 	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
 	// above 2^53.
 	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetPrivacyEntriesParams defines parameters for GetPrivacyEntries.
+type GetPrivacyEntriesParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+
+	// PrivacyMemberId The member's Discord id. Send it as digits; it is read exactly, even above 2^53.
+	PrivacyMemberId PrivacyMemberIdQuery `form:"privacy_member_id" json:"privacy_member_id"`
 }
 
 // GetSettingsParams defines parameters for GetSettings.
@@ -1693,11 +1810,17 @@ type DisableLoggingJSONRequestBody = GuildRequest
 // EnableLoggingJSONRequestBody defines body for EnableLogging for application/json ContentType.
 type EnableLoggingJSONRequestBody = GuildRequest
 
+// DeleteLoggingPrivacyEntriesJSONRequestBody defines body for DeleteLoggingPrivacyEntries for application/json ContentType.
+type DeleteLoggingPrivacyEntriesJSONRequestBody = PrivacyEraseRequest
+
 // ResetLoggingSettingsJSONRequestBody defines body for ResetLoggingSettings for application/json ContentType.
 type ResetLoggingSettingsJSONRequestBody = GuildRequest
 
 // UpdateLoggingSettingsJSONRequestBody defines body for UpdateLoggingSettings for application/json ContentType.
 type UpdateLoggingSettingsJSONRequestBody = ModuleLoggingUpdate
+
+// DeletePrivacyEntriesJSONRequestBody defines body for DeletePrivacyEntries for application/json ContentType.
+type DeletePrivacyEntriesJSONRequestBody = PrivacyEraseRequest
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsUpdate
@@ -1764,6 +1887,12 @@ type ServerInterface interface {
 	// GetLoggingLivez Check that the logging module is alive
 	// (GET /modules/logging/livez)
 	GetLoggingLivez(w http.ResponseWriter, r *http.Request)
+	// DeleteLoggingPrivacyEntries Erase what the logging module holds about a member of a guild
+	// (DELETE /modules/logging/privacy/delete-user-entries)
+	DeleteLoggingPrivacyEntries(w http.ResponseWriter, r *http.Request)
+	// GetLoggingPrivacyEntries Count what the logging module holds about a member of a guild
+	// (GET /modules/logging/privacy/get-user-entries)
+	GetLoggingPrivacyEntries(w http.ResponseWriter, r *http.Request, params GetLoggingPrivacyEntriesParams)
 	// GetLoggingReadyz Check that the logging module can serve requests
 	// (GET /modules/logging/readyz)
 	GetLoggingReadyz(w http.ResponseWriter, r *http.Request)
@@ -1779,6 +1908,12 @@ type ServerInterface interface {
 	// GetLoggingStatus Say whether the logging module is on
 	// (GET /modules/logging/status)
 	GetLoggingStatus(w http.ResponseWriter, r *http.Request, params GetLoggingStatusParams)
+	// DeletePrivacyEntries Erase what the general service holds about a member of a guild
+	// (DELETE /privacy/delete-user-entries)
+	DeletePrivacyEntries(w http.ResponseWriter, r *http.Request)
+	// GetPrivacyEntries Count what the general service holds about a member of a guild
+	// (GET /privacy/get-user-entries)
+	GetPrivacyEntries(w http.ResponseWriter, r *http.Request, params GetPrivacyEntriesParams)
 	// GetReadyz Check that requests can be served
 	// (GET /readyz)
 	GetReadyz(w http.ResponseWriter, r *http.Request)
@@ -2232,6 +2367,66 @@ func (siw *ServerInterfaceWrapper) GetLoggingLivez(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// DeleteLoggingPrivacyEntries operation middleware
+func (siw *ServerInterfaceWrapper) DeleteLoggingPrivacyEntries(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteLoggingPrivacyEntries(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLoggingPrivacyEntries operation middleware
+func (siw *ServerInterfaceWrapper) GetLoggingPrivacyEntries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLoggingPrivacyEntriesParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Required query parameter "privacy_member_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "privacy_member_id", r.URL.Query(), &params.PrivacyMemberId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "privacy_member_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "privacy_member_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLoggingPrivacyEntries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetLoggingReadyz operation middleware
 func (siw *ServerInterfaceWrapper) GetLoggingReadyz(w http.ResponseWriter, r *http.Request) {
 
@@ -2331,6 +2526,66 @@ func (siw *ServerInterfaceWrapper) GetLoggingStatus(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetLoggingStatus(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeletePrivacyEntries operation middleware
+func (siw *ServerInterfaceWrapper) DeletePrivacyEntries(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeletePrivacyEntries(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetPrivacyEntries operation middleware
+func (siw *ServerInterfaceWrapper) GetPrivacyEntries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPrivacyEntriesParams
+
+	// ------------- Required query parameter "guild_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "guild_id", r.URL.Query(), &params.GuildId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "guild_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "guild_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Required query parameter "privacy_member_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "privacy_member_id", r.URL.Query(), &params.PrivacyMemberId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "privacy_member_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "privacy_member_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPrivacyEntries(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2541,11 +2796,15 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/enable", wrapper.EnableLogging)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/entries", wrapper.ListAuditEntries)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/livez", wrapper.GetLoggingLivez)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/modules/logging/privacy/delete-user-entries", wrapper.DeleteLoggingPrivacyEntries)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/privacy/get-user-entries", wrapper.GetLoggingPrivacyEntries)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/readyz", wrapper.GetLoggingReadyz)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/modules/logging/settings", wrapper.ResetLoggingSettings)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/settings", wrapper.GetLoggingSettings)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/modules/logging/settings", wrapper.UpdateLoggingSettings)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/status", wrapper.GetLoggingStatus)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/privacy/delete-user-entries", wrapper.DeletePrivacyEntries)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/privacy/get-user-entries", wrapper.GetPrivacyEntries)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/readyz", wrapper.GetReadyz)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/settings", wrapper.GetSettings)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/settings", wrapper.UpdateSettings)
@@ -2607,6 +2866,9 @@ type HeadersTooLargeApplicationProblemPlusJSONResponse Problem
 
 type NotJSONJSONResponse Problem
 type NotJSONApplicationProblemPlusJSONResponse Problem
+
+type PrivacyBodyInvalidJSONResponse Problem
+type PrivacyBodyInvalidApplicationProblemPlusJSONResponse Problem
 
 type TooManyFailedAuthenticationsResponseHeaders struct {
 	RetryAfter int
@@ -7108,6 +7370,522 @@ func (response GetLoggingLivez431ApplicationProblemPlusJSONResponse) VisitGetLog
 	return err
 }
 
+type DeleteLoggingPrivacyEntriesRequestObject struct {
+	Body *DeleteLoggingPrivacyEntriesJSONRequestBody
+}
+
+type DeleteLoggingPrivacyEntriesResponseObject interface {
+	VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error
+}
+
+type DeleteLoggingPrivacyEntries200JSONResponse PrivacyErasedEnvelope
+
+func (response DeleteLoggingPrivacyEntries200JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries400JSONResponse struct{ PrivacyBodyInvalidJSONResponse }
+
+func (response DeleteLoggingPrivacyEntries400JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries400ApplicationProblemPlusJSONResponse struct {
+	PrivacyBodyInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries400ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteLoggingPrivacyEntries401JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries401ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response DeleteLoggingPrivacyEntries403JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries403ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response DeleteLoggingPrivacyEntries413JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries413ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response DeleteLoggingPrivacyEntries415JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries415ApplicationProblemPlusJSONResponse struct {
+	NotJSONApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries415ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries429JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries429ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeleteLoggingPrivacyEntries431JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries431ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response DeleteLoggingPrivacyEntries503JSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLoggingPrivacyEntries503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLoggingPrivacyEntries503ApplicationProblemPlusJSONResponse) VisitDeleteLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntriesRequestObject struct {
+	Params GetLoggingPrivacyEntriesParams
+}
+
+type GetLoggingPrivacyEntriesResponseObject interface {
+	VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error
+}
+
+type GetLoggingPrivacyEntries200JSONResponse PrivacyEntriesEnvelope
+
+func (response GetLoggingPrivacyEntries200JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries400JSONResponse Problem
+
+func (response GetLoggingPrivacyEntries400JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries400ApplicationProblemPlusJSONResponse Problem
+
+func (response GetLoggingPrivacyEntries400ApplicationProblemPlusJSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetLoggingPrivacyEntries401JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingPrivacyEntries401ApplicationProblemPlusJSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetLoggingPrivacyEntries403JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingPrivacyEntries403ApplicationProblemPlusJSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetLoggingPrivacyEntries413JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingPrivacyEntries413ApplicationProblemPlusJSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetLoggingPrivacyEntries429JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingPrivacyEntries429ApplicationProblemPlusJSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetLoggingPrivacyEntries431JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingPrivacyEntries431ApplicationProblemPlusJSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetLoggingPrivacyEntries503JSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoggingPrivacyEntries503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoggingPrivacyEntries503ApplicationProblemPlusJSONResponse) VisitGetLoggingPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingReadyzRequestObject struct {
 }
 
@@ -8255,6 +9033,522 @@ func (response GetLoggingStatus503ApplicationProblemPlusJSONResponse) VisitGetLo
 	return err
 }
 
+type DeletePrivacyEntriesRequestObject struct {
+	Body *DeletePrivacyEntriesJSONRequestBody
+}
+
+type DeletePrivacyEntriesResponseObject interface {
+	VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error
+}
+
+type DeletePrivacyEntries200JSONResponse PrivacyErasedEnvelope
+
+func (response DeletePrivacyEntries200JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries400JSONResponse struct{ PrivacyBodyInvalidJSONResponse }
+
+func (response DeletePrivacyEntries400JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries400ApplicationProblemPlusJSONResponse struct {
+	PrivacyBodyInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries400ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeletePrivacyEntries401JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries401ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response DeletePrivacyEntries403JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries403ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response DeletePrivacyEntries413JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries413ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response DeletePrivacyEntries415JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries415ApplicationProblemPlusJSONResponse struct {
+	NotJSONApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries415ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response DeletePrivacyEntries429JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries429ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response DeletePrivacyEntries431JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries431ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response DeletePrivacyEntries503JSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePrivacyEntries503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePrivacyEntries503ApplicationProblemPlusJSONResponse) VisitDeletePrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntriesRequestObject struct {
+	Params GetPrivacyEntriesParams
+}
+
+type GetPrivacyEntriesResponseObject interface {
+	VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error
+}
+
+type GetPrivacyEntries200JSONResponse PrivacyEntriesEnvelope
+
+func (response GetPrivacyEntries200JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries400JSONResponse Problem
+
+func (response GetPrivacyEntries400JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries400ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPrivacyEntries400ApplicationProblemPlusJSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPrivacyEntries401JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivacyEntries401ApplicationProblemPlusJSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response GetPrivacyEntries403JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivacyEntries403ApplicationProblemPlusJSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response GetPrivacyEntries413JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivacyEntries413ApplicationProblemPlusJSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response GetPrivacyEntries429JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivacyEntries429ApplicationProblemPlusJSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetPrivacyEntries431JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivacyEntries431ApplicationProblemPlusJSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response GetPrivacyEntries503JSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPrivacyEntries503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPrivacyEntries503ApplicationProblemPlusJSONResponse) VisitGetPrivacyEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadyzRequestObject struct {
 }
 
@@ -8944,6 +10238,12 @@ type StrictServerInterface interface {
 	// GetLoggingLivez Check that the logging module is alive
 	// (GET /modules/logging/livez)
 	GetLoggingLivez(ctx context.Context, request GetLoggingLivezRequestObject) (GetLoggingLivezResponseObject, error)
+	// DeleteLoggingPrivacyEntries Erase what the logging module holds about a member of a guild
+	// (DELETE /modules/logging/privacy/delete-user-entries)
+	DeleteLoggingPrivacyEntries(ctx context.Context, request DeleteLoggingPrivacyEntriesRequestObject) (DeleteLoggingPrivacyEntriesResponseObject, error)
+	// GetLoggingPrivacyEntries Count what the logging module holds about a member of a guild
+	// (GET /modules/logging/privacy/get-user-entries)
+	GetLoggingPrivacyEntries(ctx context.Context, request GetLoggingPrivacyEntriesRequestObject) (GetLoggingPrivacyEntriesResponseObject, error)
 	// GetLoggingReadyz Check that the logging module can serve requests
 	// (GET /modules/logging/readyz)
 	GetLoggingReadyz(ctx context.Context, request GetLoggingReadyzRequestObject) (GetLoggingReadyzResponseObject, error)
@@ -8959,6 +10259,12 @@ type StrictServerInterface interface {
 	// GetLoggingStatus Say whether the logging module is on
 	// (GET /modules/logging/status)
 	GetLoggingStatus(ctx context.Context, request GetLoggingStatusRequestObject) (GetLoggingStatusResponseObject, error)
+	// DeletePrivacyEntries Erase what the general service holds about a member of a guild
+	// (DELETE /privacy/delete-user-entries)
+	DeletePrivacyEntries(ctx context.Context, request DeletePrivacyEntriesRequestObject) (DeletePrivacyEntriesResponseObject, error)
+	// GetPrivacyEntries Count what the general service holds about a member of a guild
+	// (GET /privacy/get-user-entries)
+	GetPrivacyEntries(ctx context.Context, request GetPrivacyEntriesRequestObject) (GetPrivacyEntriesResponseObject, error)
 	// GetReadyz Check that requests can be served
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
@@ -9543,6 +10849,63 @@ func (sh *strictHandler) GetLoggingLivez(w http.ResponseWriter, r *http.Request)
 	}
 }
 
+// DeleteLoggingPrivacyEntries operation middleware
+func (sh *strictHandler) DeleteLoggingPrivacyEntries(w http.ResponseWriter, r *http.Request) {
+	var request DeleteLoggingPrivacyEntriesRequestObject
+
+	var body DeleteLoggingPrivacyEntriesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLoggingPrivacyEntries(ctx, request.(DeleteLoggingPrivacyEntriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLoggingPrivacyEntries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteLoggingPrivacyEntriesResponseObject); ok {
+		if err := validResponse.VisitDeleteLoggingPrivacyEntriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoggingPrivacyEntries operation middleware
+func (sh *strictHandler) GetLoggingPrivacyEntries(w http.ResponseWriter, r *http.Request, params GetLoggingPrivacyEntriesParams) {
+	var request GetLoggingPrivacyEntriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoggingPrivacyEntries(ctx, request.(GetLoggingPrivacyEntriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoggingPrivacyEntries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLoggingPrivacyEntriesResponseObject); ok {
+		if err := validResponse.VisitGetLoggingPrivacyEntriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetLoggingReadyz operation middleware
 func (sh *strictHandler) GetLoggingReadyz(w http.ResponseWriter, r *http.Request) {
 	var request GetLoggingReadyzRequestObject
@@ -9674,6 +11037,63 @@ func (sh *strictHandler) GetLoggingStatus(w http.ResponseWriter, r *http.Request
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetLoggingStatusResponseObject); ok {
 		if err := validResponse.VisitGetLoggingStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeletePrivacyEntries operation middleware
+func (sh *strictHandler) DeletePrivacyEntries(w http.ResponseWriter, r *http.Request) {
+	var request DeletePrivacyEntriesRequestObject
+
+	var body DeletePrivacyEntriesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePrivacyEntries(ctx, request.(DeletePrivacyEntriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePrivacyEntries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeletePrivacyEntriesResponseObject); ok {
+		if err := validResponse.VisitDeletePrivacyEntriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPrivacyEntries operation middleware
+func (sh *strictHandler) GetPrivacyEntries(w http.ResponseWriter, r *http.Request, params GetPrivacyEntriesParams) {
+	var request GetPrivacyEntriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPrivacyEntries(ctx, request.(GetPrivacyEntriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPrivacyEntries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPrivacyEntriesResponseObject); ok {
+		if err := validResponse.VisitGetPrivacyEntriesResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -25,6 +25,7 @@ const (
 	AuditEntryActionLoggingEnabled         AuditEntryAction = "logging.enabled"
 	AuditEntryActionLoggingSettingsReset   AuditEntryAction = "logging.settings.reset"
 	AuditEntryActionLoggingSettingsUpdated AuditEntryAction = "logging.settings.updated"
+	AuditEntryActionPrivacyErased          AuditEntryAction = "privacy.erased"
 	AuditEntryActionSettingsUpdated        AuditEntryAction = "settings.updated"
 )
 
@@ -42,6 +43,8 @@ func (e AuditEntryAction) Valid() bool {
 	case AuditEntryActionLoggingSettingsReset:
 		return true
 	case AuditEntryActionLoggingSettingsUpdated:
+		return true
+	case AuditEntryActionPrivacyErased:
 		return true
 	case AuditEntryActionSettingsUpdated:
 		return true
@@ -461,8 +464,10 @@ type AuditEntry struct {
 	// Action What kind of change it was.
 	Action AuditEntryAction `json:"action"`
 
-	// Actor Who made the change: `<@USER_ID>` for a Discord user, and
-	// exactly `An API key` for any API key.
+	// Actor Who made the change: `<@USER_ID>` for a Discord user,
+	// exactly `An API key` for any API key, and `A deleted user`
+	// for a user whose data was erased (`DELETE
+	// /modules/logging/privacy/delete-user-entries`).
 	Actor     string                `json:"actor"`
 	Changes   map[string]AuditValue `json:"changes"`
 	CreatedAt time.Time             `json:"created_at"`
@@ -841,6 +846,10 @@ type LoggingStatusEnvelope struct {
 	Success Success `json:"success"`
 }
 
+// MemberIdQueryValue A member's Discord id, as digits. Husqy's document calls this an
+// integer; a query string carries it the same way either way.
+type MemberIdQueryValue = string
+
 // ModuleLogging The logging module's settings, with Husqy's fields: the channel
 // logs go to (an empty string when unset) and, for each of the
 // 145 kinds of event Husqy can log, whether to log it (all true
@@ -1184,6 +1193,82 @@ type ModuleLoggingUpdate_LogsChannelId struct {
 // so that generators read the type as a map that may be null rather
 // than as an empty object.
 type NoError map[string]interface{}
+
+// PrivacyEntries How many records of a guild's data name a member, by what names
+// them, as Husqy's `GetUserEntriesGetResponse`: 0 where nothing
+// does.
+type PrivacyEntries struct {
+	// DisplayName Records holding their display name; apikeyd keeps none.
+	DisplayName int `json:"display_name"`
+
+	// GlobalName Records holding their global name; apikeyd keeps none.
+	GlobalName int `json:"global_name"`
+
+	// Id Records naming them by their Discord id.
+	Id int64 `json:"id"`
+
+	// Nickname Records holding their nickname; apikeyd keeps none.
+	Nickname int `json:"nickname"`
+
+	// Username Records holding their username; apikeyd keeps none.
+	Username int `json:"username"`
+}
+
+// PrivacyEntriesEnvelope defines model for PrivacyEntriesEnvelope.
+type PrivacyEntriesEnvelope struct {
+	// Data How many records of a guild's data name a member, by what names
+	// them, as Husqy's `GetUserEntriesGetResponse`: 0 where nothing
+	// does.
+	Data PrivacyEntries `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// PrivacyEraseRequest The guild, and the member whose data in it to erase.
+type PrivacyEraseRequest struct {
+	// GuildId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
+	GuildId Snowflake `json:"guild_id"`
+
+	// PrivacyMemberId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
+	PrivacyMemberId Snowflake `json:"privacy_member_id"`
+}
+
+// PrivacyErased defines model for PrivacyErased.
+type PrivacyErased struct {
+	// Message What was erased, and what was kept.
+	Message string `json:"message"`
+}
+
+// PrivacyErasedEnvelope defines model for PrivacyErasedEnvelope.
+type PrivacyErasedEnvelope struct {
+	Data PrivacyErased `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
 
 // Problem Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
@@ -1529,6 +1614,10 @@ type ValidateUserPermissionsRequest struct {
 // integer; a query string carries it the same way either way.
 type GuildIdQuery = GuildIdQueryValue
 
+// PrivacyMemberIdQuery A member's Discord id, as digits. Husqy's document calls this an
+// integer; a query string carries it the same way either way.
+type PrivacyMemberIdQuery = MemberIdQueryValue
+
 // ApiKeysChangeForbiddenResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type ApiKeysChangeForbiddenResponseJSONApplicationJSON = Problem
@@ -1617,6 +1706,14 @@ type NotJSONResponseJSONApplicationJSON = Problem
 // Husqy's seed pages beside them.
 type NotJSONResponseJSON2ApplicationProblemPlusJSON = Problem
 
+// PrivacyBodyInvalidResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type PrivacyBodyInvalidResponseJSONApplicationJSON = Problem
+
+// PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON Why a request failed: RFC 9457 problem details, with the fields of
+// Husqy's seed pages beside them.
+type PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON = Problem
+
 // TooManyFailedAuthenticationsResponseJSONApplicationJSON Why a request failed: RFC 9457 problem details, with the fields of
 // Husqy's seed pages beside them.
 type TooManyFailedAuthenticationsResponseJSONApplicationJSON = Problem
@@ -1686,6 +1783,16 @@ type ListAuditEntriesParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetLoggingPrivacyEntriesParams defines parameters for GetLoggingPrivacyEntries.
+type GetLoggingPrivacyEntriesParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+
+	// PrivacyMemberId The member's Discord id. Send it as digits; it is read exactly, even above 2^53.
+	PrivacyMemberId PrivacyMemberIdQuery `form:"privacy_member_id" json:"privacy_member_id"`
+}
+
 // GetLoggingSettingsParams defines parameters for GetLoggingSettings.
 type GetLoggingSettingsParams struct {
 	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
@@ -1698,6 +1805,16 @@ type GetLoggingStatusParams struct {
 	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
 	// above 2^53.
 	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+}
+
+// GetPrivacyEntriesParams defines parameters for GetPrivacyEntries.
+type GetPrivacyEntriesParams struct {
+	// GuildId The guild's Discord id. Send it as digits; it is read exactly, even
+	// above 2^53.
+	GuildId GuildIdQuery `form:"guild_id" json:"guild_id"`
+
+	// PrivacyMemberId The member's Discord id. Send it as digits; it is read exactly, even above 2^53.
+	PrivacyMemberId PrivacyMemberIdQuery `form:"privacy_member_id" json:"privacy_member_id"`
 }
 
 // GetSettingsParams defines parameters for GetSettings.
@@ -1725,11 +1842,17 @@ type DisableLoggingJSONRequestBody = GuildRequest
 // EnableLoggingJSONRequestBody defines body for EnableLogging for application/json ContentType.
 type EnableLoggingJSONRequestBody = GuildRequest
 
+// DeleteLoggingPrivacyEntriesJSONRequestBody defines body for DeleteLoggingPrivacyEntries for application/json ContentType.
+type DeleteLoggingPrivacyEntriesJSONRequestBody = PrivacyEraseRequest
+
 // ResetLoggingSettingsJSONRequestBody defines body for ResetLoggingSettings for application/json ContentType.
 type ResetLoggingSettingsJSONRequestBody = GuildRequest
 
 // UpdateLoggingSettingsJSONRequestBody defines body for UpdateLoggingSettings for application/json ContentType.
 type UpdateLoggingSettingsJSONRequestBody = ModuleLoggingUpdate
+
+// DeletePrivacyEntriesJSONRequestBody defines body for DeletePrivacyEntries for application/json ContentType.
+type DeletePrivacyEntriesJSONRequestBody = PrivacyEraseRequest
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsUpdate
@@ -2326,6 +2449,55 @@ type ClientInterface interface {
 	// Corresponds with GET /modules/logging/livez (the `GetLoggingLivez` operationId).
 	GetLoggingLivez(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteLoggingPrivacyEntriesWithBody Erase what the logging module holds about a member of a guild
+	//
+	// Makes `A deleted user` the actor of the guild's audit-log entries
+	// the member made; the entries stay. Messages the logging module
+	// already posted to Discord cannot be erased from here: delete them in
+	// Discord.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+	DeleteLoggingPrivacyEntriesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLoggingPrivacyEntries Erase what the logging module holds about a member of a guild
+	//
+	// Makes `A deleted user` the actor of the guild's audit-log entries
+	// the member made; the entries stay. Messages the logging module
+	// already posted to Discord cannot be erased from here: delete them in
+	// Discord.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+	DeleteLoggingPrivacyEntries(ctx context.Context, body DeleteLoggingPrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetLoggingPrivacyEntries Count what the logging module holds about a member of a guild
+	//
+	// The guild's audit-log entries whose actor is the member, in `id`.
+	// The keys they created and their administrator grant are the general
+	// service's: `/privacy/get-user-entries` counts those.
+	// Husqy's fields of names (`username`, `display_name`,
+	// `global_name`, `nickname`) are always 0: apikeyd stores no name
+	// of anyone. Callable by the guild's administrators and its API
+	// keys, for that guild only.
+	//
+	// Corresponds with GET /modules/logging/privacy/get-user-entries (the `GetLoggingPrivacyEntries` operationId).
+	GetLoggingPrivacyEntries(ctx context.Context, params *GetLoggingPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetLoggingReadyz Check that the logging module can serve requests
 	//
 	// Answers as `GET /readyz` does: 200 when the server can serve, 503
@@ -2403,6 +2575,59 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /modules/logging/status (the `GetLoggingStatus` operationId).
 	GetLoggingStatus(ctx context.Context, params *GetLoggingStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePrivacyEntriesWithBody Erase what the general service holds about a member of a guild
+	//
+	// Empties `created_by` of the guild's API keys the member created;
+	// the keys keep working. An administrator grant of theirs stays:
+	// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+	// what lets them in. The audit log is the logging module's:
+	// `/modules/logging/privacy/delete-user-entries` erases it.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+	DeletePrivacyEntriesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePrivacyEntries Erase what the general service holds about a member of a guild
+	//
+	// Empties `created_by` of the guild's API keys the member created;
+	// the keys keep working. An administrator grant of theirs stays:
+	// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+	// what lets them in. The audit log is the logging module's:
+	// `/modules/logging/privacy/delete-user-entries` erases it.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+	DeletePrivacyEntries(ctx context.Context, body DeletePrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPrivacyEntries Count what the general service holds about a member of a guild
+	//
+	// The records of the guild's general data that name the member, in
+	// `id`: the guild's API keys they created (as their `created_by`) and
+	// their administrator grant (1 if they have one). The audit log is the
+	// logging module's: `/modules/logging/privacy/get-user-entries` counts
+	// it.
+	// Husqy's fields of names (`username`, `display_name`,
+	// `global_name`, `nickname`) are always 0: apikeyd stores no name
+	// of anyone. Callable by the guild's administrators and its API
+	// keys, for that guild only.
+	//
+	// Corresponds with GET /privacy/get-user-entries (the `GetPrivacyEntries` operationId).
+	GetPrivacyEntries(ctx context.Context, params *GetPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadyz Check that requests can be served
 	//
@@ -3026,6 +3251,85 @@ func (c *Client) GetLoggingLivez(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
+// DeleteLoggingPrivacyEntriesWithBody Erase what the logging module holds about a member of a guild
+//
+// Makes `A deleted user` the actor of the guild's audit-log entries
+// the member made; the entries stay. Messages the logging module
+// already posted to Discord cannot be erased from here: delete them in
+// Discord.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+func (c *Client) DeleteLoggingPrivacyEntriesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLoggingPrivacyEntriesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLoggingPrivacyEntries Erase what the logging module holds about a member of a guild
+//
+// Makes `A deleted user` the actor of the guild's audit-log entries
+// the member made; the entries stay. Messages the logging module
+// already posted to Discord cannot be erased from here: delete them in
+// Discord.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+func (c *Client) DeleteLoggingPrivacyEntries(ctx context.Context, body DeleteLoggingPrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLoggingPrivacyEntriesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetLoggingPrivacyEntries Count what the logging module holds about a member of a guild
+//
+// The guild's audit-log entries whose actor is the member, in `id`.
+// The keys they created and their administrator grant are the general
+// service's: `/privacy/get-user-entries` counts those.
+// Husqy's fields of names (`username`, `display_name`,
+// `global_name`, `nickname`) are always 0: apikeyd stores no name
+// of anyone. Callable by the guild's administrators and its API
+// keys, for that guild only.
+//
+// Corresponds with GET /modules/logging/privacy/get-user-entries (the `GetLoggingPrivacyEntries` operationId).
+func (c *Client) GetLoggingPrivacyEntries(ctx context.Context, params *GetLoggingPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLoggingPrivacyEntriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetLoggingReadyz Check that the logging module can serve requests
 //
 // Answers as `GET /readyz` does: 200 when the server can serve, 503
@@ -3164,6 +3468,89 @@ func (c *Client) UpdateLoggingSettings(ctx context.Context, body UpdateLoggingSe
 // Corresponds with GET /modules/logging/status (the `GetLoggingStatus` operationId).
 func (c *Client) GetLoggingStatus(ctx context.Context, params *GetLoggingStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetLoggingStatusRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePrivacyEntriesWithBody Erase what the general service holds about a member of a guild
+//
+// Empties `created_by` of the guild's API keys the member created;
+// the keys keep working. An administrator grant of theirs stays:
+// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+// what lets them in. The audit log is the logging module's:
+// `/modules/logging/privacy/delete-user-entries` erases it.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+func (c *Client) DeletePrivacyEntriesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePrivacyEntriesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePrivacyEntries Erase what the general service holds about a member of a guild
+//
+// Empties `created_by` of the guild's API keys the member created;
+// the keys keep working. An administrator grant of theirs stays:
+// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+// what lets them in. The audit log is the logging module's:
+// `/modules/logging/privacy/delete-user-entries` erases it.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+func (c *Client) DeletePrivacyEntries(ctx context.Context, body DeletePrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePrivacyEntriesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPrivacyEntries Count what the general service holds about a member of a guild
+//
+// The records of the guild's general data that name the member, in
+// `id`: the guild's API keys they created (as their `created_by`) and
+// their administrator grant (1 if they have one). The audit log is the
+// logging module's: `/modules/logging/privacy/get-user-entries` counts
+// it.
+// Husqy's fields of names (`username`, `display_name`,
+// `global_name`, `nickname`) are always 0: apikeyd stores no name
+// of anyone. Callable by the guild's administrators and its API
+// keys, for that guild only.
+//
+// Corresponds with GET /privacy/get-user-entries (the `GetPrivacyEntries` operationId).
+func (c *Client) GetPrivacyEntries(ctx context.Context, params *GetPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPrivacyEntriesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4061,6 +4448,104 @@ func NewGetLoggingLivezRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewDeleteLoggingPrivacyEntriesRequest calls the generic DeleteLoggingPrivacyEntries builder with application/json body
+func NewDeleteLoggingPrivacyEntriesRequest(server string, body DeleteLoggingPrivacyEntriesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteLoggingPrivacyEntriesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDeleteLoggingPrivacyEntriesRequestWithBody constructs an http.Request for the DeleteLoggingPrivacyEntries method, with any body, and a specified content type
+func NewDeleteLoggingPrivacyEntriesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/modules/logging/privacy/delete-user-entries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetLoggingPrivacyEntriesRequest constructs an http.Request for the GetLoggingPrivacyEntries method
+func NewGetLoggingPrivacyEntriesRequest(server string, params *GetLoggingPrivacyEntriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/modules/logging/privacy/get-user-entries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "guild_id", params.GuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "privacy_member_id", params.PrivacyMemberId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetLoggingReadyzRequest constructs an http.Request for the GetLoggingReadyz method
 func NewGetLoggingReadyzRequest(server string) (*http.Request, error) {
 	var err error
@@ -4247,6 +4732,104 @@ func NewGetLoggingStatusRequest(server string, params *GetLoggingStatusParams) (
 		var rawQueryFragments []string
 
 		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "guild_id", params.GuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeletePrivacyEntriesRequest calls the generic DeletePrivacyEntries builder with application/json body
+func NewDeletePrivacyEntriesRequest(server string, body DeletePrivacyEntriesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeletePrivacyEntriesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDeletePrivacyEntriesRequestWithBody constructs an http.Request for the DeletePrivacyEntries method, with any body, and a specified content type
+func NewDeletePrivacyEntriesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/privacy/delete-user-entries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetPrivacyEntriesRequest constructs an http.Request for the GetPrivacyEntries method
+func NewGetPrivacyEntriesRequest(server string, params *GetPrivacyEntriesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/privacy/get-user-entries")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "guild_id", params.GuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "privacy_member_id", params.PrivacyMemberId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 			return nil, err
 		} else {
 			for _, qp := range strings.Split(queryFrag, "&") {
@@ -4763,6 +5346,57 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /modules/logging/livez (the `GetLoggingLivez` operationId).
 	GetLoggingLivezWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLoggingLivezResponse, error)
 
+	// DeleteLoggingPrivacyEntriesWithBodyWithResponse Erase what the logging module holds about a member of a guild
+	//
+	// Makes `A deleted user` the actor of the guild's audit-log entries
+	// the member made; the entries stay. Messages the logging module
+	// already posted to Discord cannot be erased from here: delete them in
+	// Discord.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+	DeleteLoggingPrivacyEntriesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteLoggingPrivacyEntriesResponse, error)
+
+	// DeleteLoggingPrivacyEntriesWithResponse Erase what the logging module holds about a member of a guild
+	//
+	// Makes `A deleted user` the actor of the guild's audit-log entries
+	// the member made; the entries stay. Messages the logging module
+	// already posted to Discord cannot be erased from here: delete them in
+	// Discord.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+	DeleteLoggingPrivacyEntriesWithResponse(ctx context.Context, body DeleteLoggingPrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteLoggingPrivacyEntriesResponse, error)
+
+	// GetLoggingPrivacyEntriesWithResponse Count what the logging module holds about a member of a guild
+	//
+	// The guild's audit-log entries whose actor is the member, in `id`.
+	// The keys they created and their administrator grant are the general
+	// service's: `/privacy/get-user-entries` counts those.
+	// Husqy's fields of names (`username`, `display_name`,
+	// `global_name`, `nickname`) are always 0: apikeyd stores no name
+	// of anyone. Callable by the guild's administrators and its API
+	// keys, for that guild only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /modules/logging/privacy/get-user-entries (the `GetLoggingPrivacyEntries` operationId).
+	GetLoggingPrivacyEntriesWithResponse(ctx context.Context, params *GetLoggingPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*GetLoggingPrivacyEntriesResponse, error)
+
 	// GetLoggingReadyzWithResponse Check that the logging module can serve requests
 	//
 	// Answers as `GET /readyz` does: 200 when the server can serve, 503
@@ -4846,6 +5480,61 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /modules/logging/status (the `GetLoggingStatus` operationId).
 	GetLoggingStatusWithResponse(ctx context.Context, params *GetLoggingStatusParams, reqEditors ...RequestEditorFn) (*GetLoggingStatusResponse, error)
+
+	// DeletePrivacyEntriesWithBodyWithResponse Erase what the general service holds about a member of a guild
+	//
+	// Empties `created_by` of the guild's API keys the member created;
+	// the keys keep working. An administrator grant of theirs stays:
+	// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+	// what lets them in. The audit log is the logging module's:
+	// `/modules/logging/privacy/delete-user-entries` erases it.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+	DeletePrivacyEntriesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeletePrivacyEntriesResponse, error)
+
+	// DeletePrivacyEntriesWithResponse Erase what the general service holds about a member of a guild
+	//
+	// Empties `created_by` of the guild's API keys the member created;
+	// the keys keep working. An administrator grant of theirs stays:
+	// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+	// what lets them in. The audit log is the logging module's:
+	// `/modules/logging/privacy/delete-user-entries` erases it.
+	// The guild keeps working and its audit log stays whole. The
+	// erasure is an audit entry of its own, which does not name the
+	// member (one who erases their own data is recorded as
+	// `A deleted user`). Erasing again, or a member nothing names,
+	// changes nothing but that entry. Callable by the guild's
+	// administrators and its API keys, for that guild only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+	DeletePrivacyEntriesWithResponse(ctx context.Context, body DeletePrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeletePrivacyEntriesResponse, error)
+
+	// GetPrivacyEntriesWithResponse Count what the general service holds about a member of a guild
+	//
+	// The records of the guild's general data that name the member, in
+	// `id`: the guild's API keys they created (as their `created_by`) and
+	// their administrator grant (1 if they have one). The audit log is the
+	// logging module's: `/modules/logging/privacy/get-user-entries` counts
+	// it.
+	// Husqy's fields of names (`username`, `display_name`,
+	// `global_name`, `nickname`) are always 0: apikeyd stores no name
+	// of anyone. Callable by the guild's administrators and its API
+	// keys, for that guild only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /privacy/get-user-entries (the `GetPrivacyEntries` operationId).
+	GetPrivacyEntriesWithResponse(ctx context.Context, params *GetPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*GetPrivacyEntriesResponse, error)
 
 	// GetReadyzWithResponse Check that requests can be served
 	//
@@ -7841,6 +8530,340 @@ func (r GetLoggingLivezResponse) ContentType() string {
 	return ""
 }
 
+// DeleteLoggingPrivacyEntriesResponse401Headers the declared response headers of an HTTP 401 response for DeleteLoggingPrivacyEntries
+type DeleteLoggingPrivacyEntriesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteLoggingPrivacyEntriesResponse429Headers the declared response headers of an HTTP 429 response for DeleteLoggingPrivacyEntries
+type DeleteLoggingPrivacyEntriesResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeleteLoggingPrivacyEntriesResponse503Headers the declared response headers of an HTTP 503 response for DeleteLoggingPrivacyEntries
+type DeleteLoggingPrivacyEntriesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteLoggingPrivacyEntriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PrivacyErasedEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *PrivacyBodyInvalidResponseJSONApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteLoggingPrivacyEntriesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteLoggingPrivacyEntriesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteLoggingPrivacyEntriesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON200() *PrivacyErasedEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON400() *PrivacyBodyInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON400() *PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteLoggingPrivacyEntriesResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteLoggingPrivacyEntriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteLoggingPrivacyEntriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteLoggingPrivacyEntriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteLoggingPrivacyEntriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLoggingPrivacyEntriesResponse401Headers the declared response headers of an HTTP 401 response for GetLoggingPrivacyEntries
+type GetLoggingPrivacyEntriesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetLoggingPrivacyEntriesResponse429Headers the declared response headers of an HTTP 429 response for GetLoggingPrivacyEntries
+type GetLoggingPrivacyEntriesResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetLoggingPrivacyEntriesResponse503Headers the declared response headers of an HTTP 503 response for GetLoggingPrivacyEntries
+type GetLoggingPrivacyEntriesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetLoggingPrivacyEntriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PrivacyEntriesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLoggingPrivacyEntriesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLoggingPrivacyEntriesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLoggingPrivacyEntriesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON200() *PrivacyEntriesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetLoggingPrivacyEntriesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetLoggingPrivacyEntriesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetLoggingPrivacyEntriesResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetLoggingPrivacyEntriesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetLoggingPrivacyEntriesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetLoggingPrivacyEntriesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetLoggingPrivacyEntriesResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetLoggingPrivacyEntriesResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLoggingPrivacyEntriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLoggingPrivacyEntriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLoggingPrivacyEntriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLoggingPrivacyEntriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetLoggingReadyzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8586,6 +9609,340 @@ func (r GetLoggingStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetLoggingStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePrivacyEntriesResponse401Headers the declared response headers of an HTTP 401 response for DeletePrivacyEntries
+type DeletePrivacyEntriesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeletePrivacyEntriesResponse429Headers the declared response headers of an HTTP 429 response for DeletePrivacyEntries
+type DeletePrivacyEntriesResponse429Headers struct {
+	RetryAfter int
+}
+
+// DeletePrivacyEntriesResponse503Headers the declared response headers of an HTTP 503 response for DeletePrivacyEntries
+type DeletePrivacyEntriesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeletePrivacyEntriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PrivacyErasedEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *PrivacyBodyInvalidResponseJSONApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeletePrivacyEntriesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeletePrivacyEntriesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeletePrivacyEntriesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON200() *PrivacyErasedEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON400() *PrivacyBodyInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON400() *PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePrivacyEntriesResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeletePrivacyEntriesResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePrivacyEntriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePrivacyEntriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePrivacyEntriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePrivacyEntriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPrivacyEntriesResponse401Headers the declared response headers of an HTTP 401 response for GetPrivacyEntries
+type GetPrivacyEntriesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetPrivacyEntriesResponse429Headers the declared response headers of an HTTP 429 response for GetPrivacyEntries
+type GetPrivacyEntriesResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetPrivacyEntriesResponse503Headers the declared response headers of an HTTP 503 response for GetPrivacyEntries
+type GetPrivacyEntriesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetPrivacyEntriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PrivacyEntriesEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Problem
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPrivacyEntriesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPrivacyEntriesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPrivacyEntriesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON200() *PrivacyEntriesEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON400() *Problem {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPrivacyEntriesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPrivacyEntriesResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPrivacyEntriesResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetPrivacyEntriesResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPrivacyEntriesResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetPrivacyEntriesResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPrivacyEntriesResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPrivacyEntriesResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPrivacyEntriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPrivacyEntriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPrivacyEntriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPrivacyEntriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9499,6 +10856,75 @@ func (c *ClientWithResponses) GetLoggingLivezWithResponse(ctx context.Context, r
 	return ParseGetLoggingLivezResponse(rsp)
 }
 
+// DeleteLoggingPrivacyEntriesWithBodyWithResponse Erase what the logging module holds about a member of a guild
+//
+// Makes `A deleted user` the actor of the guild's audit-log entries
+// the member made; the entries stay. Messages the logging module
+// already posted to Discord cannot be erased from here: delete them in
+// Discord.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+func (c *ClientWithResponses) DeleteLoggingPrivacyEntriesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteLoggingPrivacyEntriesResponse, error) {
+	rsp, err := c.DeleteLoggingPrivacyEntriesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLoggingPrivacyEntriesResponse(rsp)
+}
+
+// DeleteLoggingPrivacyEntriesWithResponse Erase what the logging module holds about a member of a guild
+//
+// Makes `A deleted user` the actor of the guild's audit-log entries
+// the member made; the entries stay. Messages the logging module
+// already posted to Discord cannot be erased from here: delete them in
+// Discord.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /modules/logging/privacy/delete-user-entries (the `DeleteLoggingPrivacyEntries` operationId).
+func (c *ClientWithResponses) DeleteLoggingPrivacyEntriesWithResponse(ctx context.Context, body DeleteLoggingPrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteLoggingPrivacyEntriesResponse, error) {
+	rsp, err := c.DeleteLoggingPrivacyEntries(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLoggingPrivacyEntriesResponse(rsp)
+}
+
+// GetLoggingPrivacyEntriesWithResponse Count what the logging module holds about a member of a guild
+//
+// The guild's audit-log entries whose actor is the member, in `id`.
+// The keys they created and their administrator grant are the general
+// service's: `/privacy/get-user-entries` counts those.
+// Husqy's fields of names (`username`, `display_name`,
+// `global_name`, `nickname`) are always 0: apikeyd stores no name
+// of anyone. Callable by the guild's administrators and its API
+// keys, for that guild only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /modules/logging/privacy/get-user-entries (the `GetLoggingPrivacyEntries` operationId).
+func (c *ClientWithResponses) GetLoggingPrivacyEntriesWithResponse(ctx context.Context, params *GetLoggingPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*GetLoggingPrivacyEntriesResponse, error) {
+	rsp, err := c.GetLoggingPrivacyEntries(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLoggingPrivacyEntriesResponse(rsp)
+}
+
 // GetLoggingReadyzWithResponse Check that the logging module can serve requests
 //
 // Answers as `GET /readyz` does: 200 when the server can serve, 503
@@ -9623,6 +11049,79 @@ func (c *ClientWithResponses) GetLoggingStatusWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetLoggingStatusResponse(rsp)
+}
+
+// DeletePrivacyEntriesWithBodyWithResponse Erase what the general service holds about a member of a guild
+//
+// Empties `created_by` of the guild's API keys the member created;
+// the keys keep working. An administrator grant of theirs stays:
+// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+// what lets them in. The audit log is the logging module's:
+// `/modules/logging/privacy/delete-user-entries` erases it.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+func (c *ClientWithResponses) DeletePrivacyEntriesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeletePrivacyEntriesResponse, error) {
+	rsp, err := c.DeletePrivacyEntriesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePrivacyEntriesResponse(rsp)
+}
+
+// DeletePrivacyEntriesWithResponse Erase what the general service holds about a member of a guild
+//
+// Empties `created_by` of the guild's API keys the member created;
+// the keys keep working. An administrator grant of theirs stays:
+// removing it is `apikeyd guild-admin remove`'s job, as the grant is
+// what lets them in. The audit log is the logging module's:
+// `/modules/logging/privacy/delete-user-entries` erases it.
+// The guild keeps working and its audit log stays whole. The
+// erasure is an audit entry of its own, which does not name the
+// member (one who erases their own data is recorded as
+// `A deleted user`). Erasing again, or a member nothing names,
+// changes nothing but that entry. Callable by the guild's
+// administrators and its API keys, for that guild only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /privacy/delete-user-entries (the `DeletePrivacyEntries` operationId).
+func (c *ClientWithResponses) DeletePrivacyEntriesWithResponse(ctx context.Context, body DeletePrivacyEntriesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeletePrivacyEntriesResponse, error) {
+	rsp, err := c.DeletePrivacyEntries(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePrivacyEntriesResponse(rsp)
+}
+
+// GetPrivacyEntriesWithResponse Count what the general service holds about a member of a guild
+//
+// The records of the guild's general data that name the member, in
+// `id`: the guild's API keys they created (as their `created_by`) and
+// their administrator grant (1 if they have one). The audit log is the
+// logging module's: `/modules/logging/privacy/get-user-entries` counts
+// it.
+// Husqy's fields of names (`username`, `display_name`,
+// `global_name`, `nickname`) are always 0: apikeyd stores no name
+// of anyone. Callable by the guild's administrators and its API
+// keys, for that guild only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /privacy/get-user-entries (the `GetPrivacyEntries` operationId).
+func (c *ClientWithResponses) GetPrivacyEntriesWithResponse(ctx context.Context, params *GetPrivacyEntriesParams, reqEditors ...RequestEditorFn) (*GetPrivacyEntriesResponse, error) {
+	rsp, err := c.GetPrivacyEntries(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPrivacyEntriesResponse(rsp)
 }
 
 // GetReadyzWithResponse Check that requests can be served
@@ -12534,6 +14033,334 @@ func ParseGetLoggingLivezResponse(rsp *http.Response) (*GetLoggingLivezResponse,
 	return response, nil
 }
 
+// ParseDeleteLoggingPrivacyEntriesResponse parses an HTTP response from a DeleteLoggingPrivacyEntriesWithResponse call
+func ParseDeleteLoggingPrivacyEntriesResponse(rsp *http.Response) (*DeleteLoggingPrivacyEntriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteLoggingPrivacyEntriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PrivacyErasedEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest PrivacyBodyInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteLoggingPrivacyEntriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteLoggingPrivacyEntriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteLoggingPrivacyEntriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLoggingPrivacyEntriesResponse parses an HTTP response from a GetLoggingPrivacyEntriesWithResponse call
+func ParseGetLoggingPrivacyEntriesResponse(rsp *http.Response) (*GetLoggingPrivacyEntriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLoggingPrivacyEntriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PrivacyEntriesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetLoggingPrivacyEntriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetLoggingPrivacyEntriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLoggingPrivacyEntriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetLoggingReadyzResponse parses an HTTP response from a GetLoggingReadyzWithResponse call
 func ParseGetLoggingReadyzResponse(rsp *http.Response) (*GetLoggingReadyzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13245,6 +15072,334 @@ func ParseGetLoggingStatusResponse(rsp *http.Response) (*GetLoggingStatusRespons
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetLoggingStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePrivacyEntriesResponse parses an HTTP response from a DeletePrivacyEntriesWithResponse call
+func ParseDeletePrivacyEntriesResponse(rsp *http.Response) (*DeletePrivacyEntriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePrivacyEntriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PrivacyErasedEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest PrivacyBodyInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest PrivacyBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeletePrivacyEntriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeletePrivacyEntriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeletePrivacyEntriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPrivacyEntriesResponse parses an HTTP response from a GetPrivacyEntriesWithResponse call
+func ParseGetPrivacyEntriesResponse(rsp *http.Response) (*GetPrivacyEntriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPrivacyEntriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PrivacyEntriesEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPrivacyEntriesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPrivacyEntriesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPrivacyEntriesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -24,7 +24,7 @@ func (g *gen) baseBody(s *openapi3.Schema) [][2]string {
 		switch name {
 		case "guild_id":
 			v = `"` + guild.String() + `"`
-		case "target":
+		case "target", "privacy_member_id":
 			v = `"` + admin.String() + `"`
 		case "access_token":
 			v = `"not-a-token-anyone-knows"`

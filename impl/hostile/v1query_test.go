@@ -24,6 +24,8 @@ func (g *gen) v1Query(o operation) string {
 		switch p.Name {
 		case "guild_id":
 			q.Set(p.Name, guild.String())
+		case "privacy_member_id":
+			q.Set(p.Name, admin.String())
 		default:
 			g.t.Fatalf("%s %s: no valid value known for required parameter %q", o.method, o.path, p.Name)
 		}

@@ -313,3 +313,25 @@ func parseCursor(c string) (int64, bool) {
 	}
 	return id, true
 }
+
+func (s *Server) GetLoggingPrivacyEntries(ctx context.Context, req api.GetLoggingPrivacyEntriesRequestObject) (api.GetLoggingPrivacyEntriesResponseObject, error) {
+	data, forbidden, err := privacyCount(ctx, s, req.Params.GuildId, req.Params.PrivacyMemberId, s.store.LoggingEntriesOf)
+	switch {
+	case err != nil:
+		return nil, err
+	case forbidden != nil:
+		return guildForbidden[api.GetLoggingPrivacyEntries403ApplicationProblemPlusJSONResponse](*forbidden), nil
+	}
+	return api.GetLoggingPrivacyEntries200JSONResponse{Success: api.SuccessTrue, Data: data}, nil
+}
+
+func (s *Server) DeleteLoggingPrivacyEntries(ctx context.Context, req api.DeleteLoggingPrivacyEntriesRequestObject) (api.DeleteLoggingPrivacyEntriesResponseObject, error) {
+	data, forbidden, err := privacyErase(ctx, s, req.Body.GuildId, req.Body.PrivacyMemberId, s.store.EraseLoggingEntriesOf, msgLoggingErased)
+	switch {
+	case err != nil:
+		return nil, err
+	case forbidden != nil:
+		return guildForbidden[api.DeleteLoggingPrivacyEntries403ApplicationProblemPlusJSONResponse](*forbidden), nil
+	}
+	return api.DeleteLoggingPrivacyEntries200JSONResponse{Success: api.SuccessTrue, Data: data}, nil
+}
