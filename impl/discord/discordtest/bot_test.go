@@ -3,7 +3,6 @@ package discordtest_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -11,26 +10,17 @@ import (
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 )
 
-// getList is a GET of the fake's answering a JSON array (nil otherwise).
+// getList is a GET of the fake's answering a JSON array, or else an
+// object (Discord's error).
 func getList(t *testing.T, url, auth string) (int, http.Header, []map[string]any, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", auth)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, h, b := send(t, "GET", url, auth)
 	var list []map[string]any
 	var obj map[string]any
 	if json.Unmarshal(b, &list) != nil {
 		_ = json.Unmarshal(b, &obj)
 	}
-	return resp.StatusCode, resp.Header, list, obj
+	return code, h, list, obj
 }
 
 func TestBotRoutesWireFormat(t *testing.T) {

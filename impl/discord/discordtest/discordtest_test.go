@@ -15,6 +15,16 @@ import (
 
 func do(t *testing.T, method, url, auth string) (int, http.Header, map[string]any) {
 	t.Helper()
+	code, h, b := send(t, method, url, auth)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return code, h, m
+}
+
+// send is a request to the fake with auth as its Authorization header
+// ("" sends none), and the answer's status, headers and body.
+func send(t *testing.T, method, url, auth string) (int, http.Header, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -28,9 +38,7 @@ func do(t *testing.T, method, url, auth string) (int, http.Header, map[string]an
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return resp.StatusCode, resp.Header, m
+	return resp.StatusCode, resp.Header, b
 }
 
 func TestWireFormat(t *testing.T) {
