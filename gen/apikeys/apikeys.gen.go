@@ -99,9 +99,6 @@ type CannotSave = Error
 // CreateRefused defines model for CreateRefused.
 type CreateRefused = Error
 
-// Created defines model for Created.
-type Created = NewToken
-
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
 
@@ -410,8 +407,6 @@ type CannotSaveJSONResponse Error
 
 type CreateRefusedJSONResponse Error
 
-type CreatedJSONResponse NewToken
-
 type ForbiddenJSONResponse Error
 
 type ForbiddenNameJSONResponse Error
@@ -638,7 +633,7 @@ type CreateKeyResponseObject interface {
 	VisitCreateKeyResponse(w http.ResponseWriter) error
 }
 
-type CreateKey200JSONResponse struct{ CreatedJSONResponse }
+type CreateKey200JSONResponse NewToken
 
 func (response CreateKey200JSONResponse) VisitCreateKeyResponse(w http.ResponseWriter) error {
 
@@ -748,7 +743,7 @@ type CreateKeyWithNoteResponseObject interface {
 	VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error
 }
 
-type CreateKeyWithNote200JSONResponse struct{ CreatedJSONResponse }
+type CreateKeyWithNote200JSONResponse NewToken
 
 func (response CreateKeyWithNote200JSONResponse) VisitCreateKeyWithNoteResponse(w http.ResponseWriter) error {
 

@@ -102,9 +102,6 @@ type CannotSave = Error
 // CreateRefused defines model for CreateRefused.
 type CreateRefused = Error
 
-// Created defines model for Created.
-type Created = NewToken
-
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
 
@@ -763,7 +760,7 @@ type CreateKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Created
+	JSON200 *NewToken
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *CreateRefused
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -781,7 +778,7 @@ type CreateKeyResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateKeyResponse) GetJSON200() *Created {
+func (r CreateKeyResponse) GetJSON200() *NewToken {
 	return r.JSON200
 }
 
@@ -853,7 +850,7 @@ type CreateKeyWithNoteResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Created
+	JSON200 *NewToken
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -871,7 +868,7 @@ type CreateKeyWithNoteResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateKeyWithNoteResponse) GetJSON200() *Created {
+func (r CreateKeyWithNoteResponse) GetJSON200() *NewToken {
 	return r.JSON200
 }
 
@@ -1272,7 +1269,7 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Created
+		var dest NewToken
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1353,7 +1350,7 @@ func ParseCreateKeyWithNoteResponse(rsp *http.Response) (*CreateKeyWithNoteRespo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Created
+		var dest NewToken
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

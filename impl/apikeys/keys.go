@@ -18,7 +18,7 @@ func (s *Server) CreateKey(ctx context.Context, req api.CreateKeyRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateKey200JSONResponse{CreatedJSONResponse: api.CreatedJSONResponse{Token: token}}, nil
+	return api.CreateKey200JSONResponse{Token: token}, nil
 }
 
 func (s *Server) CreateKeyWithNote(ctx context.Context, req api.CreateKeyWithNoteRequestObject) (api.CreateKeyWithNoteResponseObject, error) {
@@ -32,7 +32,7 @@ func (s *Server) CreateKeyWithNote(ctx context.Context, req api.CreateKeyWithNot
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateKeyWithNote200JSONResponse{CreatedJSONResponse: api.CreatedJSONResponse{Token: token}}, nil
+	return api.CreateKeyWithNote200JSONResponse{Token: token}, nil
 }
 
 func (s *Server) RemoveUserKeys(ctx context.Context, req api.RemoveUserKeysRequestObject) (api.RemoveUserKeysResponseObject, error) {

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 
@@ -49,6 +50,15 @@ func (v1Credentials) GuildKeyBare(context.Context, v1ogen.OperationName) (v1ogen
 
 func (v1Credentials) CookieAuth(context.Context, v1ogen.OperationName) (v1ogen.CookieAuth, error) {
 	return v1ogen.CookieAuth{}, ogenerrors.ErrSkipClientSecurity
+}
+
+// acceptJSON asks for application/json on every request.
+type acceptJSON struct{}
+
+func (acceptJSON) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Accept", "application/json")
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // systemKey sends the System key bare, as /apiKeys's first scheme says.
@@ -114,6 +124,19 @@ func run(ctx context.Context) error {
 	refused, ok := refusedRes.(*v1ogen.ListApiKeysApplicationProblemJSONForbidden)
 	if err != nil || !ok || refused.Status != 403 {
 		return fmt.Errorf("listApiKeys with a key: %v %#v", err, refusedRes)
+	}
+	// With Accept: application/json the same problem comes as
+	// application/json: what a client generated from Husqy's documents,
+	// which declare their errors only so, needs to read them.
+	keyAsTokenJSON, err := v1ogen.NewClient(base+"/v1", v1Credentials{discordToken: string(key.APIKey)},
+		v1ogen.WithClient(&http.Client{Transport: acceptJSON{}}))
+	if err != nil {
+		return err
+	}
+	refusedJSONRes, err := keyAsTokenJSON.ListApiKeys(ctx, v1ogen.ListApiKeysParams{GuildID: guildQuery})
+	refusedJSON, ok := refusedJSONRes.(*v1ogen.ListApiKeysApplicationJSONForbidden)
+	if err != nil || !ok || refusedJSON.Detail != refused.Detail {
+		return fmt.Errorf("listApiKeys with a key, Accept: application/json: %v %#v", err, refusedJSONRes)
 	}
 
 	entriesRes, err := admin.ListAuditEntries(ctx, v1ogen.ListAuditEntriesParams{GuildID: guildQuery})
