@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -217,5 +218,29 @@ func TestTheReadmesCIJobRunsTheRecipe(t *testing.T) {
 	}
 	if u := job.Env["APIKEYD_URL"]; u != "http://"+r.serve[slices.Index(r.serve, "--addr")+1] {
 		t.Errorf("APIKEYD_URL %q is not where the recipe listens", u)
+	}
+}
+
+// TestTheReadmesPinnedVersionIsACommitOfMain: no release is tagged, so
+// the recipe pins a pseudo-version; its time and hash are those of a
+// commit that this checkout's HEAD descends from, which go install finds
+// once that history is published.
+func TestTheReadmesPinnedVersionIsACommitOfMain(t *testing.T) {
+	r := parseRecipe(t, readCISection(t).recipe)
+	m := regexp.MustCompile(`^v0\.0\.0-([0-9]{14})-([0-9a-f]{12})$`).FindStringSubmatch(r.version)
+	if m == nil {
+		t.Fatalf("the recipe pins %q, not the pseudo-version of a commit", r.version)
+	}
+	show := exec.Command("git", "show", "-s", "--format=%cd", "--date=format-local:%Y%m%d%H%M%S", m[2]+"^{commit}")
+	show.Env = append(os.Environ(), "TZ=UTC")
+	out, err := show.Output()
+	if err != nil {
+		t.Skipf("no git history with commit %s here (%v)", m[2], err)
+	}
+	if got := strings.TrimSpace(string(out)); got != m[1] {
+		t.Errorf("commit %s was made at %s (UTC), the pseudo-version says %s", m[2], got, m[1])
+	}
+	if err := exec.Command("git", "merge-base", "--is-ancestor", m[2], "HEAD").Run(); err != nil {
+		t.Errorf("commit %s is not in HEAD's history: %v", m[2], err)
 	}
 }
