@@ -105,3 +105,19 @@ CREATE TABLE sessions (
     idle_limit            BIGINT NOT NULL,
     expires_at            BIGINT NOT NULL
 );
+
+-- migration 6: the change log. Every write that makes what a server
+-- caches stale (a key deleted, a user's keys removed, the System key
+-- replaced, a guild's settings changed) adds a row in its own
+-- transaction and notifies the channel apikeyd_changes on commit; every
+-- server listens and drops what the change made stale. seq is taken at
+-- insert, not at commit, so a reader re-reads the last moments by
+-- recorded_at as well as what follows the last seq it saw. Rows older
+-- than an hour are pruned.
+CREATE TABLE changes (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    recorded_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    kind        TEXT  NOT NULL,
+    key         BYTEA NOT NULL
+);
+CREATE INDEX changes_by_time ON changes (recorded_at);

@@ -117,3 +117,8 @@ CREATE TABLE sessions (
     -- The absolute end, however busy the session.
     expires_at            INTEGER NOT NULL
 );
+
+-- migration 6: nothing on SQLite. PostgreSQL's section 6 is its change
+-- log, which tells the servers sharing a database what each changed; one
+-- server holds a SQLite database (its file lock) and drops what it
+-- changes itself. The section keeps the numbers of both logs the same.

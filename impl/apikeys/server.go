@@ -43,6 +43,7 @@ type Store interface {
 	CreateUserKey(ctx context.Context, user, note string) (string, error)
 	UserKeyOwner(ctx context.Context, token string) (string, error)
 	CachedUserKeyOwner(token string) (string, bool)
+	SeenUserKey(token string) bool
 	ListUserKeys(ctx context.Context, user string) ([]store.UserKey, error)
 	ListAllUserKeys(ctx context.Context) ([]store.UserKey, error)
 	DeleteUserKeys(ctx context.Context, user string) (int64, error)
@@ -106,16 +107,20 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 
 // checkSystemKey admits the System key; failed says whether the refusal
 // counts against the client address (a missing or unknown key: guessing).
-// A key the key cache holds is judged without the database; any other
-// waits for the address's bucket (ratelimit.Guard) before it is looked up.
+// A key the key cache holds is judged without the database; one it holds
+// but cannot vouch for now (PostgreSQL's change feed silent) is looked up
+// at once; any other waits for the address's bucket (ratelimit.Guard)
+// before it is looked up.
 func (s *Server) checkSystemKey(ctx context.Context, a *ratelimit.Attempt, token string) (failed bool, err error) {
 	if token == "" {
 		return true, apierr.New(apierr.Forbidden, msgNoKey).Because("no_credentials")
 	}
 	owner, cached := s.store.CachedUserKeyOwner(token)
 	if !cached {
-		if err := a.Unproven(); err != nil {
-			return false, err
+		if !s.store.SeenUserKey(token) {
+			if err := a.Unproven(); err != nil {
+				return false, err
+			}
 		}
 		owner, err = s.store.UserKeyOwner(ctx, token)
 	}

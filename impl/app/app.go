@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*S
 	if err != nil {
 		return nil, err
 	}
-	st, unlock, err := openLockedStore(ctx, cfg, schemas, log)
+	st, unlock, err := openServerStore(ctx, cfg, schemas, log)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +102,7 @@ func New(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*S
 		defer close(s.done)
 		var wg sync.WaitGroup
 		wg.Go(func() { s.sessions.Sweep(ctx, sessionSweepInterval) })
+		wg.Go(func() { s.store.Listen(ctx, s.log) })
 		s.v1.Run(ctx)
 		wg.Wait()
 	}()

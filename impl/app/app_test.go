@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/datadir"
+	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store/postgres/pgtest"
 )
 
@@ -210,27 +212,28 @@ func TestASecondServerOnOneDatabaseIsRefused(t *testing.T) {
 	}
 }
 
-// TestASecondServerOnOnePostgresDatabaseIsRefused: on PostgreSQL the
-// server's advisory lock refuses a second server, and frees the database
-// when the first stops. It runs when APIKEYD_TEST_POSTGRES names a server.
-func TestASecondServerOnOnePostgresDatabaseIsRefused(t *testing.T) {
+// TestServersShareAPostgresDatabase: on PostgreSQL servers start beside
+// each other on one database (each hears the others' changes), while
+// rotate-master-key, which must run alone, is refused beside them. It
+// runs when APIKEYD_TEST_POSTGRES names a server.
+func TestServersShareAPostgresDatabase(t *testing.T) {
 	cfg := apptest.Config(t)
 	cfg.DB = pgtest.NewDatabase(t)
 	first, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.New(context.Background(), cfg, apptest.Schema(t), discard()); err == nil || !strings.Contains(err.Error(), "in use by another apikeyd server") {
-		t.Fatalf("second server: %v, want refused", err)
-	}
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
+	defer first.Close()
+	second, err := app.New(context.Background(), cfg, apptest.Schema(t), discard())
 	if err != nil {
-		t.Fatalf("after the first closed: %v", err)
+		t.Fatalf("second server: %v", err)
 	}
-	again.Close()
+	defer second.Close()
+	env := map[string]string{"APIKEYD_DB": cfg.DB, "APIKEYD_DATA_DIR": cfg.DataDir, "APIKEYD_MASTER_KEY": cfg.MasterKey,
+		"APIKEYD_NEW_MASTER_KEY": base64.StdEncoding.EncodeToString(keys.NewMasterKey())}
+	if code, _, errOut := apptest.Main(t, env, "rotate-master-key"); code == 0 || !strings.Contains(errOut, "in use by another apikeyd server") {
+		t.Fatalf("rotate-master-key beside the servers: %d %q", code, errOut)
+	}
 }
 
 // TestPostgresNeedsTheKeysInTheEnvironment: on PostgreSQL, apikeyd

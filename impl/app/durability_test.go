@@ -544,10 +544,11 @@ type server struct {
 	exited chan struct{} // closed once cmd.Wait has returned
 }
 
-// startServer starts the binary on dataDir and returns once it is ready:
-// it has logged its address and /v1/readyz answers 200. A process still
-// running when the test ends is killed.
-func startServer(t *testing.T, bin, dataDir string, sec secrets) *server {
+// startServer starts the binary on dataDir, with env's further APIKEYD_
+// settings, and returns once it is ready: it has logged its address and
+// /v1/readyz answers 200. A process still running when the test ends is
+// killed.
+func startServer(t *testing.T, bin, dataDir string, sec secrets, env ...string) *server {
 	t.Helper()
 	lw := &logWatcher{addr: make(chan string, 1)}
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "text")
@@ -555,6 +556,7 @@ func startServer(t *testing.T, bin, dataDir string, sec secrets) *server {
 		"APIKEYD_SYSTEM_KEY="+sec.system,
 		"APIKEYD_MASTER_KEY="+sec.master,
 	)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = lw
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)

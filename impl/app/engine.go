@@ -44,14 +44,30 @@ func OpenEngine(ctx context.Context, cfg Config, schemas Schemas) (driver.Engine
 	return sqlite.Open(ctx, sqlite.Config{Path: cfg.DBPath(), Schema: schemas.SQLite})
 }
 
-// lockServer makes this process the one server of cfg's database until
-// release: a flock on SQLite's file (lockDatabase), an advisory lock on
-// PostgreSQL.
+// lockServer holds cfg's database for a server until release: alone on
+// SQLite (a flock on its file, lockDatabase), whose server is the only
+// one to drop what its changes make stale; beside other servers on
+// PostgreSQL, where they tell each other of their changes (the change
+// log), but not beside a command that must run alone (lockAlone).
 func lockServer(ctx context.Context, cfg Config) (release func() error, err error) {
 	if !cfg.onPostgres() {
 		return lockDatabase(cfg.DBPath())
 	}
-	release, err = postgres.LockServer(ctx, cfg.DB)
+	return lockPostgres(ctx, cfg, postgres.LockShared)
+}
+
+// lockAlone makes this process the only one holding cfg's database until
+// release, for rotate-master-key and rotate-system-key: no server runs
+// beside them.
+func lockAlone(ctx context.Context, cfg Config) (release func() error, err error) {
+	if !cfg.onPostgres() {
+		return lockDatabase(cfg.DBPath())
+	}
+	return lockPostgres(ctx, cfg, postgres.LockExclusive)
+}
+
+func lockPostgres(ctx context.Context, cfg Config, mode postgres.LockMode) (release func() error, err error) {
+	release, err = postgres.LockServer(ctx, cfg.DB, mode)
 	if errors.Is(err, postgres.ErrServerLocked) {
 		return nil, fmt.Errorf("%w (its PostgreSQL advisory lock is held)", errDatabaseInUse)
 	}

@@ -123,12 +123,12 @@ func resealUnderRing(ctx context.Context, env Env, cfg Config, log *slog.Logger,
 }
 
 // replaceMasterKey reseals everything under next, which no server holds,
-// and so only with none serving the database (the server lock). With a
+// and so only with none serving the database (lockAlone). With a
 // master key file, the ring next,ring is on disk before the database
 // depends on next, and next alone once nothing depends on ring: killed at
 // any moment, the file opens every value.
 func replaceMasterKey(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger, ring [][]byte, next []byte) (int, error) {
-	unlock, err := lockServer(ctx, cfg)
+	unlock, err := lockAlone(ctx, cfg)
 	if err != nil {
 		return 0, err
 	}

@@ -11,9 +11,20 @@ import (
 	"github.com/apikeyd/apikeyd/impl/store"
 )
 
-// openLockedStore opens the store as the one process that may serve it
-// (lockDatabase); unlock releases it once the store is closed.
+// openLockedStore opens the store as the one process on its database
+// (lockAlone), for the commands that may not run beside a server; unlock
+// releases it once the store is closed.
 func openLockedStore(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (st *store.Store, unlock func() error, err error) {
+	return openStoreHolding(ctx, cfg, schemas, log, lockAlone)
+}
+
+// openServerStore opens the store for a server (lockServer).
+func openServerStore(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (st *store.Store, unlock func() error, err error) {
+	return openStoreHolding(ctx, cfg, schemas, log, lockServer)
+}
+
+// openStoreHolding opens the store once lock holds the database.
+func openStoreHolding(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger, lock func(context.Context, Config) (func() error, error)) (st *store.Store, unlock func() error, err error) {
 	if err := prepareDataFiles(cfg, log); err != nil {
 		return nil, nil, err
 	}
@@ -21,7 +32,7 @@ func openLockedStore(ctx context.Context, cfg Config, schemas Schemas, log *slog
 	if err != nil {
 		return nil, nil, err
 	}
-	if unlock, err = lockServer(ctx, cfg); err != nil {
+	if unlock, err = lock(ctx, cfg); err != nil {
 		return nil, nil, err
 	}
 	if st, err = openWithMasterKey(ctx, cfg, schemas, log, ring); err != nil {

@@ -100,6 +100,7 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 	gen := s.guildKeys.generation()
 	row, err := s.q.GetGuildKeyByHash(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !keys.Equal(row.KeyHash, hash)) {
+		s.guildKeys.forgetGone(hash)
 		return GuildKeyRef{}, ErrKeyNotFound
 	}
 	if err != nil {
@@ -144,6 +145,9 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 			return ErrKeyNotFound
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.changes.Record(ctx, q, driver.Change{Kind: driver.ChangedGuildKey, Key: hash}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, guild, actor, ActionKeyDeleted, map[string]any{"id": row.ID})

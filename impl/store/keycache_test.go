@@ -8,7 +8,7 @@ import (
 // A lookup that read the database before an invalidation must not put
 // back what the invalidation removed.
 func TestKeyCacheRefusesAStaleFill(t *testing.T) {
-	c := newKeyCache[string]()
+	c := newKeyCache[string](alwaysFresh)
 	h := []byte("hash")
 	gen := c.generation() // a lookup starts and reads the key
 	c.forget(h)           // meanwhile the key is deleted
@@ -27,7 +27,7 @@ func TestKeyCacheRefusesAStaleFill(t *testing.T) {
 }
 
 func TestKeyCacheIsBounded(t *testing.T) {
-	c := newKeyCache[int]()
+	c := newKeyCache[int](alwaysFresh)
 	for i := range maxCachedKeys + 10 {
 		c.put([]byte{byte(i), byte(i >> 8), byte(i >> 16)}, i, c.generation())
 	}
@@ -79,5 +79,36 @@ func TestCachedLookupsReadNoDatabase(t *testing.T) {
 	}
 	if _, ok := st.CachedUserKeyOwner(userKey); ok {
 		t.Fatal("a deleted user key is still cached")
+	}
+}
+
+// alwaysFresh is the freshness of a cache whose process alone writes its
+// database (driver.OneProcess).
+func alwaysFresh() bool { return true }
+
+// TestWhatWasSeenOutlivesForgetAll: dropping every entry, when changes
+// may have been missed, leaves the keys seen (no guesses to the limiter)
+// but answers none of them; a change that removes a key, or a lookup
+// that finds it gone, makes it unseen.
+func TestWhatWasSeenOutlivesForgetAll(t *testing.T) {
+	c := newKeyCache[string](alwaysFresh)
+	alice, bob := []byte("alice's key"), []byte("bob's key")
+	c.put(alice, "alice", c.generation())
+	c.put(bob, "bob", c.generation())
+	c.forgetAll()
+	for _, k := range [][]byte{alice, bob} {
+		if _, ok := c.get(k); ok {
+			t.Errorf("%s answered after forgetAll", k)
+		}
+		if !c.held(k) {
+			t.Errorf("%s not seen after forgetAll", k)
+		}
+	}
+	c.forgetWhere(func(owner string) bool { return owner == "alice" })
+	c.forgetGone(bob)
+	for _, k := range [][]byte{alice, bob} {
+		if c.held(k) {
+			t.Errorf("%s still seen once removed", k)
+		}
 	}
 }

@@ -77,6 +77,9 @@ func (s *Store) SetLoggingEnabled(ctx context.Context, guild snowflake.ID, actor
 		if err := q.SetLoggingEnabled(ctx, driver.SetLoggingEnabledParams{Enabled: v, GuildID: int64(guild)}); err != nil {
 			return err
 		}
+		if err := s.recordSettingsChanged(ctx, q, guild); err != nil {
+			return err
+		}
 		cur.Enabled = enabled
 		out = cur
 		return s.audit(ctx, q, guild, actor, action, map[string]any{"module_logging": enabled})

@@ -82,6 +82,9 @@ func (s *Store) ApplySeed(ctx context.Context, seed Seed, maxKeysPerGuild int) (
 			if err := s.seedGuild(ctx, q, sealer, g, maxKeysPerGuild, &res); err != nil {
 				return err
 			}
+			if err := s.recordSettingsChanged(ctx, q, g.ID); err != nil {
+				return err
+			}
 		}
 		for _, k := range seed.UserKeys {
 			if err := s.seedUserKey(ctx, q, sealer, k, &res); err != nil {

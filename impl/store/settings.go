@@ -62,6 +62,12 @@ func guildCacheKey(guild snowflake.ID) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(guild))
 }
 
+// recordSettingsChanged tells the other processes on the database, in
+// q's transaction, that guild's cached settings are stale.
+func (s *Store) recordSettingsChanged(ctx context.Context, q driver.Queries, guild snowflake.ID) error {
+	return s.changes.Record(ctx, q, driver.Change{Kind: driver.ChangedGuildSettings, Key: guildCacheKey(guild)})
+}
+
 func (s *Store) guildSettings(ctx context.Context, q driver.Queries, guild snowflake.ID) (GuildSettings, error) {
 	r, err := q.GetGuildSettings(ctx, int64(guild))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -88,6 +94,9 @@ func (s *Store) UpdateGuildSettings(ctx context.Context, guild snowflake.ID, act
 		var changes map[string]any
 		var err error
 		if out, changes, err = s.changeSettings(ctx, q, guild, change); err != nil || len(changes) == 0 {
+			return err
+		}
+		if err := s.recordSettingsChanged(ctx, q, guild); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, guild, actor, ActionSettingsUpdated, changes)

@@ -35,6 +35,9 @@ type Store struct {
 	// checked against the keys the database records (sealedUnderRing).
 	sealer *keys.Sealer
 
+	// changes records this store's changes for the other processes on
+	// the database, and hears theirs (Listen).
+	changes   driver.Changes
 	guildKeys *keyCache[GuildKeyRef]
 	userKeys  *keyCache[string]        // key hash -> user name
 	settings  *keyCache[GuildSettings] // guild id -> its settings
@@ -61,10 +64,11 @@ func Open(ctx context.Context, engine driver.Engine, cfg Config) (*Store, error)
 	if now == nil {
 		now = time.Now
 	}
+	changes := engine.Changes()
 	st := &Store{
-		engine: engine, q: engine.Queries(), sealer: cfg.Sealer, now: now,
-		guildKeys: newKeyCache[GuildKeyRef](), userKeys: newKeyCache[string](),
-		settings: newKeyCache[GuildSettings](),
+		engine: engine, q: engine.Queries(), sealer: cfg.Sealer, now: now, changes: changes,
+		guildKeys: newKeyCache[GuildKeyRef](changes.Fresh), userKeys: newKeyCache[string](changes.Fresh),
+		settings: newKeyCache[GuildSettings](changes.Fresh),
 	}
 	if err := st.loadSystemKey(ctx); err != nil {
 		st.Close()

@@ -112,6 +112,9 @@ func (s *Store) ReplaceSystemKey(ctx context.Context, token string) error {
 		if _, err := q.DeleteSystemKeys(ctx); err != nil {
 			return err
 		}
+		if err := s.changes.Record(ctx, q, driver.Change{Kind: driver.ChangedSystemKey}); err != nil {
+			return err
+		}
 		return insert(ctx, q)
 	})
 	s.userKeys.forgetWhere(func(owner string) bool { return owner == SystemUser })
@@ -139,15 +142,13 @@ func (s *Store) UserKeyOwner(ctx context.Context, token string) (string, error) 
 	}
 	gen := s.userKeys.generation()
 	row, err := s.q.GetUserKeyByHash(ctx, hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrKeyNotFound
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("look up user key: %w", err)
 	}
 	// The index found the row by hash; comparing again in constant time
 	// keeps the decision itself free of timing differences.
-	if !keys.Equal(row.KeyHash, hash) {
+	if err != nil || !keys.Equal(row.KeyHash, hash) {
+		s.userKeys.forgetGone(hash)
 		return "", ErrKeyNotFound
 	}
 	s.userKeys.put(hash, row.UserName, gen)
@@ -205,8 +206,10 @@ func (s *Store) DeleteUserKeys(ctx context.Context, user string) (int64, error) 
 	var n int64
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
-		n, err = q.DeleteUserKeysOfUser(ctx, user)
-		return err
+		if n, err = q.DeleteUserKeysOfUser(ctx, user); err != nil || n == 0 {
+			return err
+		}
+		return s.changes.Record(ctx, q, driver.Change{Kind: driver.ChangedUserKeys, Key: []byte(user)})
 	})
 	s.userKeys.forgetWhere(func(owner string) bool { return owner == user })
 	if err != nil {

@@ -6,6 +6,8 @@ package pgdb
 
 import (
 	"database/sql"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditEntry struct {
@@ -15,6 +17,13 @@ type AuditEntry struct {
 	ActorUser sql.NullInt64
 	Action    string
 	Changes   string
+}
+
+type Change struct {
+	Seq        int64
+	RecordedAt pgtype.Timestamptz
+	Kind       string
+	Key        []byte
 }
 
 type Guild struct {

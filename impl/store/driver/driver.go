@@ -37,6 +37,9 @@ type Engine interface {
 	// Ready reports whether the engine can serve: its database is the one
 	// it opened and answers.
 	Ready(ctx context.Context) error
+	// Changes tells the other processes on the database what this one
+	// changed, and this one what they changed.
+	Changes() Changes
 	// Close waits for the commit under way and closes the database.
 	Close() error
 }

@@ -34,8 +34,8 @@ const (
 	// are serialized, as on SQLite, so that what one reads still holds
 	// when it writes (driver.Engine).
 	lockWrites int64 = 0x61706b64_00000002
-	// lockServer is held by the one server that may serve the database
-	// (LockServer).
+	// lockServer is held shared by every server on the database, and
+	// exclusively by a command that must run alone (LockServer).
 	lockServer int64 = 0x61706b64_00000003
 )
 
@@ -61,6 +61,7 @@ type Engine struct {
 	pool    *pgxpool.Pool
 	gen     *pgdb.Queries
 	timeout time.Duration
+	changes *changeFeed
 }
 
 var _ driver.Engine = (*Engine)(nil)
@@ -87,7 +88,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", dbError(ctx, err))
 	}
-	e := &Engine{pool: pool, gen: pgdb.New(pool), timeout: timeout}
+	e := &Engine{pool: pool, gen: pgdb.New(pool), timeout: timeout, changes: newChangeFeed(pcfg.ConnConfig, timeout)}
 	if err := e.checkDurable(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -185,7 +186,7 @@ func (e *Engine) InTx(ctx context.Context, fn func(driver.Queries) error) error 
 	if _, err := tx.Exec(bounded, "SELECT pg_advisory_xact_lock($1)", lockWrites); err != nil {
 		return dbError(ctx, err)
 	}
-	if err := fn(queries{gen: e.gen.WithTx(tx), deadline: deadline}); err != nil {
+	if err := fn(queries{gen: e.gen.WithTx(tx), deadline: deadline, tx: tx}); err != nil {
 		return err
 	}
 	return dbError(ctx, tx.Commit(bounded))
@@ -210,16 +211,28 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// ErrServerLocked: another server holds the database (LockServer).
-var ErrServerLocked = errors.New("another apikeyd server holds the database's server lock")
+// ErrServerLocked: another process holds the database's server lock in
+// a mode that excludes the one asked for (LockServer).
+var ErrServerLocked = errors.New("another apikeyd process holds the database's server lock")
 
-// LockServer takes the server lock of the database at url on a
-// connection of its own and holds it until release. A server holds it,
-// because its caches are right only while no other server changes keys:
-// a second server on the same database fails at once with
-// ErrServerLocked. If the connection breaks (the database restarted),
-// the lock goes with it.
-func LockServer(ctx context.Context, url string) (release func() error, err error) {
+// LockMode is how LockServer holds the server lock.
+type LockMode bool
+
+const (
+	// LockShared is a server's: servers share a database, telling each
+	// other of their changes (the change log).
+	LockShared LockMode = false
+	// LockExclusive is a command's that must run with no server beside
+	// it (rotate-master-key, rotate-system-key).
+	LockExclusive LockMode = true
+)
+
+// LockServer takes the server lock of the database at url in mode on a
+// connection of its own and holds it until release; it fails at once
+// with ErrServerLocked when the lock is held in a mode that excludes
+// mode. If the connection breaks (the database restarted), the lock goes
+// with it.
+func LockServer(ctx context.Context, url string, mode LockMode) (release func() error, err error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("lock the database: %w", err)
@@ -231,8 +244,12 @@ func LockServer(ctx context.Context, url string) (release func() error, err erro
 	if err != nil {
 		return nil, fmt.Errorf("lock the database: %w", dbError(ctx, err))
 	}
+	try := "SELECT pg_try_advisory_lock_shared($1)"
+	if mode == LockExclusive {
+		try = "SELECT pg_try_advisory_lock($1)"
+	}
 	var locked bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockServer).Scan(&locked); err != nil {
+	if err := conn.QueryRow(ctx, try, lockServer).Scan(&locked); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("lock the database: %w", dbError(ctx, err))
 	}

@@ -58,26 +58,38 @@ func TestServersStartingTogetherMigrateOnce(t *testing.T) {
 	}
 }
 
-// TestOneServerHoldsTheDatabase: the server lock refuses a second holder
-// until the first releases it.
-func TestOneServerHoldsTheDatabase(t *testing.T) {
+// TestServersShareTheDatabaseAndCommandsHoldItAlone: servers hold the
+// server lock together; a command that must run alone is refused while
+// one does, and a server while the command holds it.
+func TestServersShareTheDatabaseAndCommandsHoldItAlone(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	release, err := postgres.LockServer(ctx, url)
+	first, err := postgres.LockServer(ctx, url, postgres.LockShared)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := postgres.LockServer(ctx, url); !errors.Is(err, postgres.ErrServerLocked) {
-		t.Fatalf("a second server: %v, want ErrServerLocked", err)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := postgres.LockServer(ctx, url)
+	second, err := postgres.LockServer(ctx, url, postgres.LockShared)
 	if err != nil {
-		t.Fatalf("after release: %v", err)
+		t.Fatalf("a second server: %v", err)
 	}
-	again()
+	if _, err := postgres.LockServer(ctx, url, postgres.LockExclusive); !errors.Is(err, postgres.ErrServerLocked) {
+		t.Fatalf("a command beside servers: %v, want ErrServerLocked", err)
+	}
+	for _, release := range []func() error{first, second} {
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alone, err := postgres.LockServer(ctx, url, postgres.LockExclusive)
+	if err != nil {
+		t.Fatalf("a command once the servers are gone: %v", err)
+	}
+	defer alone()
+	for _, mode := range []postgres.LockMode{postgres.LockShared, postgres.LockExclusive} {
+		if _, err := postgres.LockServer(ctx, url, mode); !errors.Is(err, postgres.ErrServerLocked) {
+			t.Fatalf("beside a command (exclusive %v): %v, want ErrServerLocked", mode, err)
+		}
+	}
 }
 
 // TestADatabaseThatDoesNotAnswerFailsInTime: behind a proxy that stops

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	pgdb "github.com/apikeyd/apikeyd/gen/db/postgres"
 	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
@@ -20,6 +22,9 @@ type queries struct {
 	// holding it.
 	timeout  time.Duration
 	deadline time.Time
+	// tx is the transaction gen is in, nil outside one: the change log
+	// is written in it (changeFeed.Record).
+	tx pgx.Tx
 }
 
 var _ driver.Queries = queries{}

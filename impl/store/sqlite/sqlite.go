@@ -124,6 +124,10 @@ func (e *Engine) Write(ctx context.Context, fn func(context.Context, driver.Quer
 // was opened (else driver.ErrDatabaseFileGone).
 func (e *Engine) Ready(context.Context) error { return e.file.check() }
 
+// Changes is driver.OneProcess: one server holds a SQLite database (its
+// file lock), and it drops what it changes itself.
+func (e *Engine) Changes() driver.Changes { return driver.OneProcess{} }
+
 // Close closes the database.
 func (e *Engine) Close() error {
 	e.writes.close()

@@ -1,0 +1,172 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/keys"
+	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/store/postgres"
+	"github.com/apikeyd/apikeyd/impl/store/postgres/pgtest"
+)
+
+// listeningStores opens n stores on the database at url, each on an
+// engine of its own as replicas have, sealing under one master key, each
+// listening for the others' changes until the test ends.
+func listeningStores(t *testing.T, url string, n int) []*store.Store {
+	t.Helper()
+	sealer, err := keys.NewSealer(keys.NewMasterKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	var stores []*store.Store
+	for range n {
+		st, err := store.Open(ctx, open(t, url), store.Config{Sealer: sealer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { st.Listen(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))) })
+		stores = append(stores, st)
+	}
+	return stores
+}
+
+// waitFor polls cond until it holds, failing the test after within.
+func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	began := time.Now()
+	for !cond() {
+		if time.Since(began) > within {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(began)
+}
+
+// TestADeletedKeyIsForgottenByEveryStore: a guild key that one store has
+// cached is refused by it once another store deletes it, well within the
+// second the revocation bound allows.
+func TestADeletedKeyIsForgottenByEveryStore(t *testing.T) {
+	stores := listeningStores(t, pgtest.NewDatabase(t), 2)
+	writer, reader := stores[0], stores[1]
+	ctx := context.Background()
+	key, err := writer.CreateGuildKey(ctx, 7, store.APIKeyActor, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reader's caches trusted", 5*time.Second, func() bool {
+		_, err := reader.GuildKeyByToken(ctx, key.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, cached := reader.CachedGuildKey(key.Token)
+		return cached
+	})
+	if _, err := writer.DeleteGuildKey(ctx, 7, store.APIKeyActor, key.Token); err != nil {
+		t.Fatal(err)
+	}
+	took := waitFor(t, "the deleted key forgotten by the reader", time.Second, func() bool {
+		_, err := reader.GuildKeyByToken(ctx, key.Token)
+		return errors.Is(err, store.ErrKeyNotFound)
+	})
+	t.Logf("the reader refused the deleted key %v after the delete was acknowledged", took)
+}
+
+// TestCachesReadThroughWithoutAHeartbeat: with the listening connection
+// cut (pg_terminate_backend) and the new one unable to read the change
+// log (locked), no heartbeat comes and the store reads through to the
+// database: a key deleted behind the change log's back (as if its change
+// were lost) is refused at once, and nothing cached is served, while a
+// key that authenticated before still skips the failed authentications'
+// limiter. Once the listener reads again its caches are trusted again,
+// after it dropped what it held.
+func TestCachesReadThroughWithoutAHeartbeat(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	st := listeningStores(t, url, 1)[0]
+	ctx := context.Background()
+	kept, err := st.CreateGuildKey(ctx, 7, store.APIKeyActor, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := st.CreateGuildKey(ctx, 7, store.APIKeyActor, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := func(token string) bool {
+		_, ok := st.CachedGuildKey(token)
+		return ok
+	}
+	waitFor(t, "both keys cached", 5*time.Second, func() bool {
+		for _, k := range []string{kept.Token, gone.Token} {
+			if _, err := st.GuildKeyByToken(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return cached(kept.Token) && cached(gone.Token)
+	})
+
+	// The change log locked, the listener's reads of it wait; its
+	// connection cut, it connects again and waits there too: no
+	// heartbeat until the lock goes.
+	locker, err := connect(t, url).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := locker.Exec(ctx, "LOCK TABLE changes IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var cut int
+	err = connect(t, url).QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = 'apikeyd-listener' AND datname = current_database()`).Scan(&cut)
+	if err != nil || cut != 1 {
+		t.Fatalf("cut the listener: %d cut, %v", cut, err)
+	}
+	waitFor(t, "the caches untrusted without a heartbeat", postgres.FreshFor+2*time.Second, func() bool {
+		return !cached(kept.Token)
+	})
+	admin := connect(t, url)
+	if _, err := admin.Exec(ctx, "DELETE FROM guild_keys WHERE key_hash = $1", keys.Hash(gone.Token)); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if _, err := st.GuildKeyByToken(ctx, gone.Token); !errors.Is(err, store.ErrKeyNotFound) {
+			t.Fatalf("the key deleted while the listener was cut: %v, want ErrKeyNotFound", err)
+		}
+		if _, err := st.GuildKeyByToken(ctx, kept.Token); err != nil {
+			t.Fatalf("the kept key: %v", err)
+		}
+		if cached(kept.Token) {
+			t.Fatal("a cached key served without a heartbeat")
+		}
+		// Seen keys skip the failed authentications' limiter; a key
+		// found gone is seen no more.
+		if !st.SeenGuildKey(kept.Token) || st.SeenGuildKey(gone.Token) {
+			t.Fatalf("seen: the kept key %v, the deleted one %v", st.SeenGuildKey(kept.Token), st.SeenGuildKey(gone.Token))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := locker.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the caches trusted again once the listener is back", 5*time.Second, func() bool {
+		if _, err := st.GuildKeyByToken(ctx, kept.Token); err != nil {
+			t.Fatal(err)
+		}
+		return cached(kept.Token)
+	})
+	if _, err := st.GuildKeyByToken(ctx, gone.Token); !errors.Is(err, store.ErrKeyNotFound) {
+		t.Fatalf("the deleted key after the listener is back: %v, want ErrKeyNotFound", err)
+	}
+}
