@@ -44,6 +44,13 @@ func startReplicasOn(t *testing.T, db string, n int) *replicas {
 	for range n {
 		r.servers = append(r.servers, startServer(t, bin, t.TempDir(), sec, env...))
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, s := range r.servers {
+				t.Logf("replica %d's log:\n%s", i, s.log.String())
+			}
+		}
+	})
 	return r
 }
 

@@ -1,8 +1,6 @@
 package pgtest
 
 import (
-	"errors"
-	"io"
 	"net"
 	neturl "net/url"
 	"sync"
@@ -84,9 +82,11 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 			}
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				dst.Close()
-			}
+			// One side gone, the other goes too, as PostgreSQL's
+			// protocol has no half-closed connections: a backend whose
+			// client closed must see it, or it holds its transaction
+			// (and apikeyd's write lock) open.
+			dst.Close()
 			return
 		}
 	}
