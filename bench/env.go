@@ -29,6 +29,7 @@ type env struct {
 	dir      string
 	discord  *harness.Discord
 	proc     *harness.Process
+	bin      string // apikeyd, built from this tree
 	bareBin  string
 	guildKey string
 }
@@ -47,6 +48,7 @@ func setUp(ctx context.Context, s settings) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
+	e.bin = bin
 	if e.bareBin, err = harness.BareBinary(ctx, ".", dir); err != nil {
 		return fail(err)
 	}

@@ -34,6 +34,9 @@ type settings struct {
 	serverCPU   string
 	loadCPU     string
 	quick       bool
+	// postgres names a PostgreSQL server for the revocation scenario;
+	// empty, it is skipped.
+	postgres string
 }
 
 func main() {
@@ -45,6 +48,7 @@ func main() {
 	flag.IntVar(&s.entries, "entries", 1_000_000, "audit entries of the large guild")
 	flag.StringVar(&s.serverCPU, "server-cpu", "1", "the core apikeyd and the bare server are pinned to")
 	flag.StringVar(&s.loadCPU, "load-cpu", "0", "the core wrk and this command are pinned to")
+	flag.StringVar(&s.postgres, "postgres", os.Getenv("APIKEYD_BENCH_POSTGRES"), "URL of a PostgreSQL database whose role may create databases, for the revocation scenario across replicas (skipped when empty)")
 	flag.BoolVar(&s.quick, "quick", false, "no warm-up and one 1 s round of each scenario on a small guild, printed and not written: proves the harness works")
 	out := flag.String("out", "BENCHMARKS.md", `the file whose marked part the report replaces ("-": standard output only)`)
 	flag.Parse()
@@ -109,6 +113,14 @@ func run(ctx context.Context, s settings) (string, error) {
 		return "", err
 	}
 	r.elapsed = time.Since(began)
+	if s.postgres == "" {
+		fmt.Fprintln(os.Stderr, "revocation across replicas: skipped, no PostgreSQL named (-postgres URL or APIKEYD_BENCH_POSTGRES)")
+	} else {
+		fmt.Fprintln(os.Stderr, "revocation across replicas on PostgreSQL")
+		if r.revocation, err = measureRevocation(ctx, env.bin, env.discord, s.postgres); err != nil {
+			return "", fmt.Errorf("revocation: %w", err)
+		}
+	}
 	fmt.Fprintln(os.Stderr, "start to ready in CI mode")
 	if r.ciStartup, err = measureStartup(ctx, s.serverCPU, s.startups); err != nil {
 		return "", fmt.Errorf("start-up: %w", err)

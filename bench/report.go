@@ -22,6 +22,7 @@ type report struct {
 	discordCalls          int
 	elapsed               time.Duration
 	errorLogs             int
+	revocation            revocation
 }
 
 func (r report) String() string {
@@ -93,6 +94,7 @@ func (r report) String() string {
 	fmt.Fprintf(&b, "| Discord calls for the one user token, over %v of load (cache TTL 60 s) | %d | at most one per TTL: %d |\n",
 		r.elapsed.Round(time.Second), r.discordCalls, 1+int(r.elapsed/time.Minute))
 	fmt.Fprintf(&b, "| errors logged by apikeyd | %d | 0 |\n", r.errorLogs)
+	b.WriteString(r.revocation.String())
 	return b.String()
 }
 

@@ -73,6 +73,8 @@ type Options struct {
 	// CPUs, when set, pins apikeyd to these cores (taskset's list form);
 	// Go then sizes GOMAXPROCS to them.
 	CPUs string
+	// Env holds further APIKEYD_ settings, such as APIKEYD_DB.
+	Env []string
 }
 
 // NewMasterKey returns a random master key in APIKEYD_MASTER_KEY's form.
@@ -97,6 +99,7 @@ func Start(ctx context.Context, o Options) (*Process, error) {
 		cmd = exec.Command("taskset", append([]string{"-c", o.CPUs, o.Binary}, args...)...)
 	}
 	cmd.Env = append(os.Environ(), "APIKEYD_SYSTEM_KEY="+SystemKey, "APIKEYD_MASTER_KEY="+o.MasterKey)
+	cmd.Env = append(cmd.Env, o.Env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -219,10 +222,11 @@ func StartDiscord() *Discord {
 	return d
 }
 
-// GuildAdmin runs `apikeyd guild-admin add` on a data directory.
-func GuildAdmin(ctx context.Context, binary, dataDir, masterKey, guild, user string) error {
+// GuildAdmin runs `apikeyd guild-admin add` on a data directory, with
+// env's further APIKEYD_ settings (APIKEYD_DB).
+func GuildAdmin(ctx context.Context, binary, dataDir, masterKey, guild, user string, env ...string) error {
 	cmd := exec.CommandContext(ctx, binary, "guild-admin", "add", "--guild", guild, "--user", user, "--data-dir", dataDir)
-	cmd.Env = append(os.Environ(), "APIKEYD_MASTER_KEY="+masterKey)
+	cmd.Env = append(append(os.Environ(), "APIKEYD_MASTER_KEY="+masterKey), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("guild-admin add: %v: %s", err, out)
 	}
