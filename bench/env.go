@@ -158,6 +158,7 @@ func seedEntries(ctx context.Context, path string, counts map[string]int) error 
 // insertRow is key creation against a raw insert loop at one number of
 // closed-loop clients.
 type insertRow struct {
+	engine    string // where apikeyd's database is: "" for SQLite's file
 	clients   int
 	got, base harness.Result
 	cpu       time.Duration // apikeyd's processor time over its run

@@ -130,6 +130,16 @@ func run(ctx context.Context, s settings) (string, error) {
 		return "", err
 	}
 	r.errorLogs = len(env.proc.ErrorLogs())
+	if s.postgres != "" {
+		// After the SQLite server's figures: the PostgreSQL server asks
+		// the fake Discord about the user token for itself.
+		pgRows, pgInserts, err := env.postgresRows(ctx, s.postgres)
+		if err != nil {
+			return "", fmt.Errorf("postgres: %w", err)
+		}
+		r.comparisons = append(r.comparisons, pgRows...)
+		r.inserts = append(r.inserts, pgInserts...)
+	}
 	r.loadAfter = loadAverage()
 	return r.String(), nil
 }

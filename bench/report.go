@@ -31,7 +31,12 @@ func (r report) String() string {
 	b.WriteString("## Measured\n\n")
 	fmt.Fprintf(&b, "Written by `go run ./bench` (see README.md), %s, from %s; every number below comes from that one run.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), commit())
 	b.WriteString("apikeyd runs as its own process, built from this tree, on a database file (WAL, synchronous=FULL)\n")
-	b.WriteString("with a fake Discord on loopback.\n\n")
+	b.WriteString("with a fake Discord on loopback.")
+	if s.postgres != "" {
+		b.WriteString(" The rows marked PostgreSQL are the same apikeyd, pinned alike, on a PostgreSQL database on loopback (synchronous_commit=on);\n")
+		b.WriteString("the PostgreSQL server is not pinned and works on both cores, wrk's too, so those rows' ratios are lower bounds.")
+	}
+	b.WriteString("\n\n")
 	fmt.Fprintf(&b, "- Machine: %s.\n", r.machine)
 	fmt.Fprintf(&b, "- Load: wrk with one thread and %d connections, pinned to core %s with taskset (%s). This command (apikeyd's log reader, the fake Discord) is pinned to core %s too.\n", s.connections, s.loadCPU, r.tools, s.loadCPU)
 	fmt.Fprintf(&b, "- Servers: apikeyd pinned to core %s; the baseline, a bare net/http server (bench/internal/bareserver) answering the same route with apikeyd's Content-Type and body, pinned to the same core. Go sizes GOMAXPROCS to the pinning: 1.\n", s.serverCPU)
@@ -82,7 +87,7 @@ func (r report) String() string {
 	b.WriteString("| POST /apiKeys/new/{user} | keys/s | p50 | p99 | CPU/key | raw SQLite insert rows/s | p50 | p99 | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, x := range r.inserts {
 		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %.0f | %s | %s | %.2fx |\n",
-			clients(x.clients), x.got.PerSecond(), us(x.got.P50), us(x.got.P99), us(perRequest(x.cpu, x.got.Requests)),
+			clients(x.clients)+onEngine(x.engine), x.got.PerSecond(), us(x.got.P50), us(x.got.P99), us(perRequest(x.cpu, x.got.Requests)),
 			x.base.PerSecond(), us(x.base.P50), us(x.base.P99), x.got.PerSecond()/x.base.PerSecond())
 	}
 
@@ -173,6 +178,14 @@ func roundRatios(rs []float64) string {
 		parts[i] = fmt.Sprintf("%.2f", r)
 	}
 	return strings.Join(parts, " ")
+}
+
+// onEngine names a database other than SQLite's file.
+func onEngine(engine string) string {
+	if engine == "" {
+		return ""
+	}
+	return ", " + engine
 }
 
 func clients(n int) string {
