@@ -20,6 +20,7 @@ package dashboard
 import (
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -32,6 +33,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/session"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store"
 )
 
 // BasePath is where the dashboard is mounted.
@@ -215,12 +217,18 @@ func (h *Handler) serveGuild(w http.ResponseWriter, r *http.Request) {
 func guildPath(g snowflake.ID) string { return BasePath + "/guilds/" + g.String() }
 
 // failed writes the page of an error that is not the browser's doing:
-// Discord failing (503), else ours (500), its cause logged.
+// Discord or the database failing (503), else ours (500), its cause
+// logged.
 func (h *Handler) failed(w http.ResponseWriter, doing string, err error) {
 	e := apierr.From(err)
 	if e.Code == apierr.Unavailable {
 		apierr.SetRetryAfter(w.Header(), e)
 		h.renderError(w, http.StatusServiceUnavailable, "Discord could not be reached to "+doing+"; try again in a moment.")
+		return
+	}
+	if errors.Is(err, store.ErrDatabase) {
+		h.cfg.Log.Warn("dashboard: "+doing, "err", err)
+		h.renderError(w, http.StatusServiceUnavailable, "The database could not be reached to "+doing+"; try again in a moment.")
 		return
 	}
 	h.cfg.Log.Error("dashboard: "+doing, "err", err)

@@ -475,3 +475,19 @@ func TestCookiesAreSecureUnderHTTPS(t *testing.T) {
 		t.Fatalf("callback under https: %d, session cookie %+v: %s", callback.StatusCode, sc, callback.body)
 	}
 }
+
+// TestADatabaseDownIsA503Page: signed in, with the database gone, a page
+// that must check the session answers 503 and says to try again, not the
+// 500 of a bug.
+func TestADatabaseDownIsA503Page(t *testing.T) {
+	w := newWorld(t)
+	b := newBrowser(t)
+	w.logIn(t, b)
+	if err := w.Server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	page := b.get(w.URL + "/dashboard/")
+	if page.StatusCode != http.StatusServiceUnavailable || !strings.Contains(page.body, "The database could not be reached") {
+		t.Fatalf("the dashboard with the database down: %d %s", page.StatusCode, page.body)
+	}
+}
