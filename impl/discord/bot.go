@@ -18,19 +18,6 @@ import (
 	"github.com/apikeyd/apikeyd/impl/apierr"
 )
 
-// A Bot calls Discord's bot API as apikeyd's own bot
-// ("Authorization: Bot <token>"), through the same Limiter as every other
-// call to Discord, so that the bot and the users' tokens share what
-// Discord has said of its limits and of the address's invalid requests.
-// It lists a guild's roles, channels, members and emojis, each cached
-// briefly per guild; its errors are *apierr.Error saying what is wrong in
-// apikeyd's words, never Discord's answer passed through.
-//
-// Once Discord answers 401 for the token, the Bot stops using it: a reset
-// or deleted token stays refused, and every call made with it would count
-// towards the address's invalid-request ban. That is logged once; from
-// then on every call fails at once until apikeyd is restarted with a good
-// token. The token never appears in an error, a log line or a metric.
 const (
 	// DefaultGuildCacheTTL is how long a guild's roles, channels, members
 	// or emojis are served without asking Discord again: long enough that
@@ -95,7 +82,20 @@ type BotConfig struct {
 	Now func() time.Time
 }
 
-// Bot is apikeyd's Discord bot; see the comment above DefaultGuildCacheTTL.
+// Bot calls Discord's bot API as apikeyd's own bot
+// ("Authorization: Bot <token>"), through the same Limiter as every other
+// call to Discord, so that the bot and the users' tokens share what
+// Discord has said of its limits and of the address's invalid requests.
+// It lists a guild's roles, channels, members and emojis, each cached
+// briefly per guild; its errors are *apierr.Error saying what is wrong in
+// apikeyd's words, never Discord's answer passed through.
+//
+// Once Discord answers 401 for the token, the Bot stops using it: a reset
+// or deleted token stays refused, and every call made with it would count
+// towards the address's invalid-request ban. That is logged once; from
+// then on every call fails at once until apikeyd is restarted with a good
+// token. The token never appears in an error, a log line or a metric.
+//
 // It is safe for concurrent use; create one per process.
 type Bot struct {
 	base        string
@@ -315,7 +315,7 @@ func (b *Bot) Emojis(ctx context.Context, guildID string) ([]Emoji, error) {
 			if !isSnowflake(e.ID) {
 				return nil, notAList("emojis")
 			}
-			emojis = append(emojis, Emoji{ID: e.ID, Name: cmp.Or(deref(e.Name), "_"), Animated: e.Animated, RequireColons: e.RequireColons, Managed: e.Managed})
+			emojis = append(emojis, Emoji{ID: e.ID, Name: deref(e.Name), Animated: e.Animated, RequireColons: e.RequireColons, Managed: e.Managed})
 		}
 		return emojis, nil
 	})

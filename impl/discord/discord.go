@@ -1,8 +1,9 @@
 // Package discord is apikeyd's side of Discord: it resolves an OAuth
 // access token to the id of the user it belongs to (GET /users/@me) and to
-// the guilds that user is in (GET /users/@me/guilds), and runs the
+// the guilds that user is in (GET /users/@me/guilds), runs the
 // dashboard's OAuth2 login (authorization code with PKCE, refresh,
-// revocation). Every call goes through one Limiter.
+// revocation), and, as apikeyd's bot (bot.go), lists a guild's roles,
+// channels, members and emojis. Every call goes through one Limiter.
 //
 // /v1 accepts "Authorization: Bearer <Discord OAuth access token>", so every
 // such request needs to know who the token belongs to. Asking Discord each
