@@ -32,7 +32,7 @@ var errorPaths = []string{"/apiKeys/new/alice", "/apiKeys/new/", "/apiKeys/new//
 // kind: bits 0-3 pick the code, bit 4 wraps the error, bit 5 passes a plain
 // error instead (an internal one); path picks the request path.
 func FuzzErrorBody(f *testing.F) {
-	s := &Server{observer: observe.New(slog.New(slog.DiscardHandler))}
+	s := &Server{observer: observe.New(slog.New(slog.DiscardHandler), true)}
 	f.Add(uint8(0), uint8(0), "user: must be 1 to 64 characters", "user", "must be 1 to 64 characters", uint32(0))
 	f.Add(uint8(3), uint8(1), "no such route", "", "", uint32(0))
 	f.Add(uint8(10), uint8(4), "Too many failed authentications", "", "", uint32(1500))

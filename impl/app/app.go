@@ -141,7 +141,7 @@ func (s *Server) routes() (http.Handler, error) {
 	limiter := ratelimit.New(ratelimit.Config{
 		PerSecond: s.cfg.AuthFailureRate, Burst: s.cfg.AuthFailureBurst, TrustedProxies: s.cfg.TrustedProxies,
 	})
-	observer := observe.New(s.log)
+	observer := observe.New(s.log, !s.cfg.NoAccessLog)
 	apiKeys, err := apikeys.NewHandler(s.store, limiter, observer)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ type Config struct {
 	// MaxKeysPerGuild bounds the /v1 keys of one guild.
 	MaxKeysPerGuild int
 	LogFormat       string // "text" or "json"
+	// NoAccessLog leaves out the line logged for every request; failures
+	// are still logged.
+	NoAccessLog bool
 	// AuthFailureRate and AuthFailureBurst bound failed authentications
 	// per client address: Burst at once, then Rate a second; 0 turns it off.
 	AuthFailureRate  float64
@@ -102,15 +105,20 @@ func stringFlag(p *string, name, env, def, usage string) envFlag {
 // boolFlag is a flag given alone (--name) or as --name=false; its
 // variable holds true or false, 1 or 0, and is false when unset.
 func boolFlag(p *bool, name, env, usage string) envFlag {
+	return boolFlagDefault(p, name, env, false, usage)
+}
+
+// boolFlagDefault is a boolFlag that is def when unset.
+func boolFlagDefault(p *bool, name, env string, def bool, usage string) envFlag {
 	return envFlag{name, env, usage, func(fs *flag.FlagSet, v string) error {
-		def := false
+		value := def
 		if v != "" {
 			var err error
-			if def, err = strconv.ParseBool(v); err != nil {
+			if value, err = strconv.ParseBool(v); err != nil {
 				return fmt.Errorf("%s: want true or false, got %q", env, v)
 			}
 		}
-		fs.BoolVar(p, name, def, usage+" (env "+env+")")
+		fs.BoolVar(p, name, value, usage+" (env "+env+")")
 		return nil
 	}}
 }
@@ -151,6 +159,7 @@ func dataCommandFlags(name, usage string, env Env, cfg *Config) (*flag.FlagSet, 
 func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 	var cfg Config
 	var ttl, maxKeys, failRate, failBurst, proxies, secretFile, botTokenFile, idle, absolute string
+	var accessLog bool
 	if err := bindFlags(fs, getenv, dataFlags(&cfg)...); err != nil {
 		return Config{}, err
 	}
@@ -160,6 +169,7 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 		stringFlag(&ttl, "identity-ttl", "APIKEYD_IDENTITY_TTL", "60s", "how long a Discord token's user is cached"),
 		stringFlag(&maxKeys, "max-keys-per-guild", "APIKEYD_MAX_KEYS_PER_GUILD", "25", "most /v1 API keys one guild may hold"),
 		stringFlag(&cfg.LogFormat, "log-format", "APIKEYD_LOG_FORMAT", "text", "log format: text or json"),
+		boolFlagDefault(&accessLog, "access-log", "APIKEYD_ACCESS_LOG", true, "log a line for every request (false: only failures and events)"),
 		stringFlag(&failRate, "auth-failure-rate", "APIKEYD_AUTH_FAILURE_RATE", "1", "more such credentials a second one client address may send after its burst (0: no limit)"),
 		stringFlag(&failBurst, "auth-failure-burst", "APIKEYD_AUTH_FAILURE_BURST", "30", "credentials one client address may have in flight to Discord or the database, or failed, at once"),
 		stringFlag(&proxies, "trusted-proxies", "APIKEYD_TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client"),
@@ -182,6 +192,7 @@ func parseServeFlags(args []string, getenv func(string) string, fs *flag.FlagSet
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	cfg.NoAccessLog = !accessLog
 	var err error
 	if cfg.IdentityTTL, err = time.ParseDuration(ttl); err != nil || cfg.IdentityTTL < 0 {
 		return Config{}, fmt.Errorf("--identity-ttl: want a duration such as 60s, got %q", ttl)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+
+	"github.com/apikeyd/apikeyd/impl/observe"
 )
 
 // Env is what the process gives the program.
@@ -81,7 +83,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(env.Stderr, cfg.LogFormat)
+	// Lines wait a few milliseconds to be written together (one write a
+	// batch, not one a request); the deferred Close writes the rest
+	// before serve returns, and so before Main prints any error.
+	logw := observe.NewLogWriter(env.Stderr)
+	defer logw.Close()
+	log := newLogger(logw, cfg.LogFormat)
 	srv, err := New(ctx, cfg, env.Schemas, log)
 	if err != nil {
 		return err

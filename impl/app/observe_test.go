@@ -1,10 +1,13 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/apikeyd/apikeyd/impl/app"
 	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
@@ -84,4 +87,92 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "")
+}
+
+// serveUntilStopped runs `apikeyd serve` with args until stop, which
+// returns once Main has, with its exit code.
+func serveUntilStopped(t *testing.T, log *syncBuffer, args ...string) (url string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- app.Main(ctx, app.Env{
+			Args: append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...),
+			Getenv: func(k string) string {
+				if k == "APIKEYD_SYSTEM_KEY" {
+					return apptest.SystemKey
+				}
+				return ""
+			},
+			Stdout: log, Stderr: log, Schemas: apptest.Schema(t),
+		})
+	}()
+	url = waitListening(t, log, done)
+	return url, func() int {
+		cancel()
+		return <-done
+	}
+}
+
+// getWithID sends GET path with the request id id, and says which id
+// the answer carries.
+func getWithID(t *testing.T, url, id string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("X-Request-Id", id)
+	res, _ := apptest.Send(t, req)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, res.StatusCode)
+	}
+	return res.Header.Get("X-Request-Id")
+}
+
+// TestAShutdownWritesEveryLogLine: the log is written in batches, and a
+// clean stop writes what is still held before serve returns.
+func TestAShutdownWritesEveryLogLine(t *testing.T) {
+	var log syncBuffer
+	url, stop := serveUntilStopped(t, &log)
+	const n = 300
+	for i := range n {
+		getWithID(t, url+"/v1/livez", "flush-"+strconv.Itoa(i))
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, log.String())
+	}
+	out := log.String()
+	for i := range n {
+		if !strings.Contains(out, "request_id=flush-"+strconv.Itoa(i)+" ") {
+			t.Fatalf("no log line of request flush-%d:\n%s", i, out)
+		}
+	}
+	if !strings.HasSuffix(out, "msg=\"apikeyd stopped\"\n") {
+		t.Errorf("the log does not end with its stop: %q", out[max(0, len(out)-200):])
+	}
+}
+
+func TestTheAccessLogCanBeTurnedOff(t *testing.T) {
+	var log syncBuffer
+	url, stop := serveUntilStopped(t, &log, "--access-log=false")
+	if got := getWithID(t, url+"/v1/livez", "quiet-1"); got != "quiet-1" {
+		t.Errorf("request id %q, want quiet-1", got)
+	}
+	_, metrics := apptest.Send(t, mustRequest(t, "GET", url+"/metrics"))
+	if !strings.Contains(string(metrics), `apikeyd_http_requests_total{operation="getLivez",status="200"} 1`) {
+		t.Errorf("the request is not counted:\n%s", grep(string(metrics), "requests_total"))
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, log.String())
+	}
+	if out := log.String(); strings.Contains(out, "quiet-1") || strings.Contains(out, "msg=request ") || !strings.Contains(out, "apikeyd stopped") {
+		t.Errorf("with --access-log=false:\n%s", out)
+	}
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

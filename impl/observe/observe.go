@@ -25,7 +25,9 @@ const RequestIDHeader = "X-Request-Id"
 // Observer holds the metrics of one server; it is not global, so that
 // tests can run servers side by side.
 type Observer struct {
-	log          *slog.Logger
+	log *slog.Logger
+	// accessLog says whether every request is logged, or only failures.
+	accessLog    bool
 	registry     *prometheus.Registry
 	requests     *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
@@ -33,11 +35,13 @@ type Observer struct {
 	dbErrors     prometheus.Counter
 }
 
-// New registers apikeyd's metrics, and Go's and the process's.
-func New(log *slog.Logger) *Observer {
+// New registers apikeyd's metrics, and Go's and the process's; with
+// accessLog every request is logged, without it only those that failed.
+func New(log *slog.Logger, accessLog bool) *Observer {
 	o := &Observer{
-		log:      log,
-		registry: prometheus.NewRegistry(),
+		log:       log,
+		accessLog: accessLog,
+		registry:  prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "apikeyd_http_requests_total",
 			Help: "HTTP requests answered, by operationId (\"unmatched\" for no route) and status.",
@@ -111,6 +115,9 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 		elapsed := time.Since(start)
 		o.requests.WithLabelValues(in.operation, strconv.Itoa(sw.status)).Inc()
 		o.latency.WithLabelValues(in.operation).Observe(elapsed.Seconds())
+		if !o.accessLog {
+			return
+		}
 		// The query is left out: it is the caller's, and may be long.
 		o.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", in.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
