@@ -30,6 +30,8 @@ type env struct {
 	discord  *harness.Discord
 	proc     *harness.Process
 	bin      string // apikeyd, built from this tree
+	// options started proc; restart starts it again with more flags.
+	options  harness.Options
 	bareBin  string
 	guildKey string
 }
@@ -64,18 +66,35 @@ func setUp(ctx context.Context, s settings) (*env, error) {
 	if err := seedEntries(ctx, filepath.Join(data, "apikeyd.db"), map[string]int{smallGuild: smallCount, largeGuild: largeEntries}); err != nil {
 		return fail(err)
 	}
-	e.proc, err = harness.Start(ctx, harness.Options{
+	e.options = harness.Options{
 		Binary: bin, DataDir: data, DiscordURL: e.discord.URL(), MasterKey: master,
 		Args: []string{"--max-keys-per-guild", "1000000", "--auth-failure-rate", "0"},
 		CPUs: s.serverCPU,
-	})
-	if err != nil {
+	}
+	if e.proc, err = harness.Start(ctx, e.options); err != nil {
 		return fail(err)
 	}
 	if e.guildKey, err = e.createGuildKey(ctx, smallGuild); err != nil {
 		return fail(err)
 	}
 	return e, nil
+}
+
+// restart stops apikeyd and starts it again on the same data with the
+// flags extra added.
+func (e *env) restart(ctx context.Context, extra ...string) error {
+	if err := e.proc.Stop(); err != nil {
+		return fmt.Errorf("stop apikeyd: %w", err)
+	}
+	e.proc = nil
+	o := e.options
+	o.Args = append(append([]string(nil), o.Args...), extra...)
+	proc, err := harness.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	e.proc = proc
+	return nil
 }
 
 func (e *env) close() {

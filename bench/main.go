@@ -112,6 +112,23 @@ func run(ctx context.Context, s settings) (string, error) {
 	if r.inserts, err = env.measureInserts(ctx); err != nil {
 		return "", err
 	}
+	// The same requests with the access log off, from a server started
+	// again without it: what the line per request costs.
+	if err := env.recordProcess(&r); err != nil {
+		return "", err
+	}
+	if err := env.restart(ctx, "--access-log=false"); err != nil {
+		return "", fmt.Errorf("restart without the access log: %w", err)
+	}
+	for _, sc := range env.scenarios() {
+		sc.name += ", access log off"
+		fmt.Fprintln(os.Stderr, sc.name)
+		c, err := env.compareWithBare(ctx, sc)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", sc.name, err)
+		}
+		r.comparisons = append(r.comparisons, c)
+	}
 	r.elapsed = time.Since(began)
 	if s.postgres == "" {
 		fmt.Fprintln(os.Stderr, "revocation across replicas: skipped, no PostgreSQL named (-postgres URL or APIKEYD_BENCH_POSTGRES)")
@@ -126,10 +143,9 @@ func run(ctx context.Context, s settings) (string, error) {
 		return "", fmt.Errorf("start-up: %w", err)
 	}
 	r.discordCalls = env.discord.Calls(env.discord.AdminToken)
-	if _, r.peakRSS, err = env.proc.RSS(); err != nil {
+	if err := env.recordProcess(&r); err != nil {
 		return "", err
 	}
-	r.errorLogs = len(env.proc.ErrorLogs())
 	if s.postgres != "" {
 		// After the SQLite server's figures: the PostgreSQL server asks
 		// the fake Discord about the user token for itself.
@@ -142,6 +158,19 @@ func run(ctx context.Context, s settings) (string, error) {
 	}
 	r.loadAfter = loadAverage()
 	return r.String(), nil
+}
+
+// recordProcess adds what the running apikeyd logged as errors to r, and
+// raises r's peak RSS to its own.
+func (e *env) recordProcess(r *report) error {
+	_, peak, err := e.proc.RSS()
+	if err != nil {
+		return err
+	}
+	r.peakRSS = max(r.peakRSS, peak)
+	r.errorLogs += len(e.proc.ErrorLogs())
+	r.starts++
+	return nil
 }
 
 // side is one server of a comparison, and the request wrk repeats to it.

@@ -23,6 +23,9 @@ type report struct {
 	elapsed               time.Duration
 	errorLogs             int
 	revocation            revocation
+	// starts counts the apikeyd processes the run measured, each with
+	// its own identity cache to fill.
+	starts int
 }
 
 func (r report) String() string {
@@ -92,12 +95,12 @@ func (r report) String() string {
 	}
 
 	b.WriteString("\n| measure | value | target |\n|---|---:|---|\n")
-	fmt.Fprintf(&b, "| start to ready (exec to the first 200 of /v1/readyz, pinned to one core, existing data directory) | %v | < 100 ms |\n", r.ready.Round(100*time.Microsecond))
+	fmt.Fprintf(&b, "| start to ready (exec to the first 200 of /v1/readyz, pinned to one core, existing data directory) | %v | < 50 ms |\n", r.ready.Round(100*time.Microsecond))
 	b.WriteString(r.ciStartup.row())
-	fmt.Fprintf(&b, "| idle RSS (ready, 1 s later) | %.1f MB | < 30 MB |\n", mb(r.idleRSS))
+	fmt.Fprintf(&b, "| idle RSS (ready, 1 s later) | %.1f MB | < 20 MB |\n", mb(r.idleRSS))
 	fmt.Fprintf(&b, "| peak RSS (whole run) | %.1f MB | |\n", mb(r.peakRSS))
-	fmt.Fprintf(&b, "| Discord calls for the one user token, over %v of load (cache TTL 60 s) | %d | at most one per TTL: %d |\n",
-		r.elapsed.Round(time.Second), r.discordCalls, 1+int(r.elapsed/time.Minute))
+	fmt.Fprintf(&b, "| Discord calls for the one user token, over %v of load (cache TTL 60 s; apikeyd started %d times) | %d | at most one per TTL and start: %d |\n",
+		r.elapsed.Round(time.Second), r.starts, r.discordCalls, r.starts+int(r.elapsed/time.Minute))
 	fmt.Fprintf(&b, "| errors logged by apikeyd | %d | 0 |\n", r.errorLogs)
 	b.WriteString(r.revocation.String())
 	return b.String()
