@@ -55,6 +55,33 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 	return time.Since(began)
 }
 
+// cachedKeys creates n guild keys through writer and returns them once
+// reader has them all cached.
+func cachedKeys(t *testing.T, writer, reader *store.Store, n int) []store.GuildKey {
+	t.Helper()
+	ctx := context.Background()
+	var created []store.GuildKey
+	for range n {
+		k, err := writer.CreateGuildKey(ctx, 7, store.APIKeyActor, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created = append(created, k)
+	}
+	waitFor(t, "the keys cached", 5*time.Second, func() bool {
+		all := true
+		for _, k := range created {
+			if _, err := reader.GuildKeyByToken(ctx, k.Token); err != nil {
+				t.Fatal(err)
+			}
+			_, cached := reader.CachedGuildKey(k.Token)
+			all = all && cached
+		}
+		return all
+	})
+	return created
+}
+
 // TestADeletedKeyIsForgottenByEveryStore: a guild key that one store has
 // cached is refused by it once another store deletes it, well within the
 // second the revocation bound allows.
@@ -96,26 +123,12 @@ func TestCachesReadThroughWithoutAHeartbeat(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	st := listeningStores(t, url, 1)[0]
 	ctx := context.Background()
-	kept, err := st.CreateGuildKey(ctx, 7, store.APIKeyActor, 25)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gone, err := st.CreateGuildKey(ctx, 7, store.APIKeyActor, 25)
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := cachedKeys(t, st, st, 2)
+	kept, gone := created[0], created[1]
 	cached := func(token string) bool {
 		_, ok := st.CachedGuildKey(token)
 		return ok
 	}
-	waitFor(t, "both keys cached", 5*time.Second, func() bool {
-		for _, k := range []string{kept.Token, gone.Token} {
-			if _, err := st.GuildKeyByToken(ctx, k); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return cached(kept.Token) && cached(gone.Token)
-	})
 
 	// The change log locked, the listener's reads of it wait; its
 	// connection cut, it connects again and waits there too: no
@@ -169,4 +182,45 @@ func TestCachesReadThroughWithoutAHeartbeat(t *testing.T) {
 	if _, err := st.GuildKeyByToken(ctx, gone.Token); !errors.Is(err, store.ErrKeyNotFound) {
 		t.Fatalf("the deleted key after the listener is back: %v, want ErrKeyNotFound", err)
 	}
+}
+
+// TestAChangeThatCommitsLateIsNotMissed: a change takes its sequence
+// number when it is written, so one can commit after a later one that
+// the listener has read already. The listener re-reads a window behind
+// its mark and drops what the late change made stale.
+func TestAChangeThatCommitsLateIsNotMissed(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	stores := listeningStores(t, url, 2)
+	writer, reader := stores[0], stores[1]
+	ctx := context.Background()
+	created := cachedKeys(t, writer, reader, 2)
+	late, early := created[0], created[1]
+	// The late transaction takes its sequence number first...
+	tx, err := connect(t, url).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "DELETE FROM guild_keys WHERE key_hash = $1", keys.Hash(late.Token)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO changes (kind, key) VALUES ('guild_key', $1)", keys.Hash(late.Token)); err != nil {
+		t.Fatal(err)
+	}
+	// ...a later change commits and is read...
+	if _, err := writer.DeleteGuildKey(ctx, 7, store.APIKeyActor, early.Token); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the early delete read by the reader", time.Second, func() bool {
+		_, cached := reader.CachedGuildKey(early.Token)
+		return !cached
+	})
+	// ...and then the late one commits, below the mark.
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the late delete read by the reader", time.Second, func() bool {
+		_, err := reader.GuildKeyByToken(ctx, late.Token)
+		return errors.Is(err, store.ErrKeyNotFound)
+	})
 }
