@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -106,9 +105,6 @@ func New(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*S
 		s.v1.Run(ctx)
 		wg.Wait()
 	}()
-	// Parsing the documents leaves megabytes of garbage behind; hand that
-	// memory back now rather than idle on it until the scavenger does.
-	debug.FreeOSMemory()
 	return s, nil
 }
 

@@ -20,6 +20,9 @@ type Env struct {
 	Stderr  io.Writer
 	Schemas Schemas
 	Version string
+	// Listening, when set, is called once serve listens, before it
+	// answers: main ends its start-up settings of the runtime there.
+	Listening func()
 }
 
 const usage = `apikeyd: a self-hosted API-key service
@@ -103,6 +106,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	log.Info("apikeyd listening", "addr", ln.Addr().String(), "db", cfg.dbForLog(), "version", env.Version)
+	if env.Listening != nil {
+		env.Listening()
+	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}

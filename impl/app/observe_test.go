@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apikeyd/apikeyd/impl/app"
@@ -93,11 +94,18 @@ func grep(s, sub string) string {
 // returns once Main has, with its exit code.
 func serveUntilStopped(t *testing.T, log *syncBuffer, args ...string) (url string, stop func() int) {
 	t.Helper()
+	return serveWithHook(t, log, nil, args...)
+}
+
+// serveWithHook is serveUntilStopped with env.Listening set to listening.
+func serveWithHook(t *testing.T, log *syncBuffer, listening func(), args ...string) (url string, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
 		done <- app.Main(ctx, app.Env{
-			Args: append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...),
+			Listening: listening,
+			Args:      append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...),
 			Getenv: func(k string) string {
 				if k == "APIKEYD_SYSTEM_KEY" {
 					return apptest.SystemKey
@@ -175,4 +183,19 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestListeningIsCalledOnceBeforeTheFirstAnswer: main turns garbage
+// collection back on there, so it must come before any request is served.
+func TestListeningIsCalledOnceBeforeTheFirstAnswer(t *testing.T) {
+	var log syncBuffer
+	var calls atomic.Int32
+	url, stop := serveWithHook(t, &log, func() { calls.Add(1) })
+	getWithID(t, url+"/v1/readyz", "after-listening")
+	if n := calls.Load(); n != 1 {
+		t.Errorf("Listening called %d times by the first answer, want 1", n)
+	}
+	if code := stop(); code != 0 || calls.Load() != 1 {
+		t.Fatalf("exit %d, Listening called %d times: %s", code, calls.Load(), log.String())
+	}
 }
