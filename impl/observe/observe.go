@@ -108,9 +108,16 @@ func RequestID(ctx context.Context) string {
 func (o *Observer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		in := &info{id: requestID(r.Header.Get(RequestIDHeader)), method: r.Method, path: r.URL.Path, operation: "unmatched"}
+		// One allocation for both: a request's cost is mostly such small ones.
+		req := &struct {
+			info
+			statusWriter
+		}{
+			info:         info{id: requestID(r.Header.Get(RequestIDHeader)), method: r.Method, path: r.URL.Path, operation: "unmatched"},
+			statusWriter: statusWriter{ResponseWriter: w, status: http.StatusOK},
+		}
+		in, sw := &req.info, &req.statusWriter
 		w.Header().Set(RequestIDHeader, in.id)
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, in)))
 		elapsed := time.Since(start)
 		o.requests.WithLabelValues(in.operation, strconv.Itoa(sw.status)).Inc()
