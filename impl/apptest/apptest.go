@@ -23,6 +23,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/datadir"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
+	"github.com/apikeyd/apikeyd/impl/store/postgres"
 	"github.com/apikeyd/apikeyd/impl/store/postgres/pgtest"
 )
 
@@ -45,7 +46,7 @@ func Config(t testing.TB) app.Config {
 	rand.Read(master)
 	db := ":memory:"
 	if pgtest.Enabled() {
-		db = pgtest.NewDatabase(t)
+		db = pgtest.NewMigratedDatabase(t, moduleFile(t, "schema.postgres.sql"), migratePostgres)
 	}
 	return app.Config{
 		Addr:            "127.0.0.1:0",
@@ -151,6 +152,15 @@ func OpenStore(t testing.TB, cfg app.Config, sealer *keys.Sealer) (*store.Store,
 		return nil, err
 	}
 	return store.Open(context.Background(), engine, store.Config{Sealer: sealer})
+}
+
+// migratePostgres is pgtest.Migrate: the engine's own migration at open.
+func migratePostgres(ctx context.Context, url, schema string) error {
+	e, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: schema})
+	if err != nil {
+		return err
+	}
+	return e.Close()
 }
 
 // Schema reads both engines' schemas (schema.sql, schema.postgres.sql)
