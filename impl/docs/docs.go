@@ -161,9 +161,18 @@ func newNonce() string {
 type asset struct {
 	name        string
 	contentType string
-	body        []byte
-	etag        string
-	gzipped     func() []byte
+	// content and gzipped are made at the first request for the asset,
+	// not at start: Redoc's bundle is a megabyte that a server which is
+	// never asked for its docs should neither copy onto its heap nor page
+	// in from its binary.
+	content func() assetContent
+	gzipped func() []byte
+}
+
+// assetContent is an asset's body and the ETag of its bytes.
+type assetContent struct {
+	body []byte
+	etag string
 }
 
 var contentTypes = map[string]string{
@@ -172,8 +181,8 @@ var contentTypes = map[string]string{
 	".txt": "text/plain; charset=utf-8",
 }
 
-// loadAssets reads assets/ once. Files of other types than those in
-// contentTypes are not served.
+// loadAssets lists assets/ once; each file is read at its first request.
+// Files of other types than those in contentTypes are not served.
 func loadAssets() map[string]*asset {
 	out := map[string]*asset{}
 	entries, err := fs.ReadDir(embedded, "assets")
@@ -185,16 +194,20 @@ func loadAssets() map[string]*asset {
 		if e.IsDir() || !ok {
 			continue
 		}
-		body, err := embedded.ReadFile("assets/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(body)
-		a := &asset{name: e.Name(), contentType: ct, body: body, etag: hex.EncodeToString(sum[:16])}
+		name := "assets/" + e.Name()
+		content := sync.OnceValue(func() assetContent {
+			body, err := embedded.ReadFile(name)
+			if err != nil {
+				panic(err) // listed by ReadDir above: cannot happen
+			}
+			sum := sha256.Sum256(body)
+			return assetContent{body: body, etag: hex.EncodeToString(sum[:16])}
+		})
+		a := &asset{name: e.Name(), contentType: ct, content: content}
 		a.gzipped = sync.OnceValue(func() []byte {
 			var buf bytes.Buffer
 			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-			zw.Write(body)
+			zw.Write(content().body)
 			zw.Close()
 			return buf.Bytes()
 		})
@@ -211,8 +224,9 @@ func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 	// upgrade of apikeyd, and the answer is a 304 until then.
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Vary", "Accept-Encoding")
-	body, etag := a.body, a.etag
-	if acceptsGzip(r) && len(a.body) > 1024 {
+	c := a.content()
+	body, etag := c.body, c.etag
+	if acceptsGzip(r) && len(c.body) > 1024 {
 		body, etag = a.gzipped(), etag+"-gzip"
 		h.Set("Content-Encoding", "gzip")
 	}
