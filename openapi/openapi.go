@@ -36,7 +36,7 @@ func Load(name string) (*openapi3.T, error) {
 }
 
 // LoadForValidation parses one of the documents without its examples,
-// which validating requests never reads, from the JSON form that go
+// descriptions and summaries, which validating requests never reads, from the JSON form that go
 // generate derives from it (gen/docsjson). kin-openapi reads that several
 // times faster than the YAML: reading the documents is most of the time a
 // start takes, and a project's CI starts apikeyd on every run.

@@ -10,11 +10,12 @@ import (
 	"github.com/apikeyd/apikeyd/openapi"
 )
 
-// TestTheValidationDocumentsAreTheDocumentsWithoutExamples: what the
-// validators are built from is each document with nothing but its
-// examples taken out, taken out here by kin-openapi's own types rather
-// than by the generator's reading of the YAML.
-func TestTheValidationDocumentsAreTheDocumentsWithoutExamples(t *testing.T) {
+// TestTheValidationDocumentsAreTheDocumentsWithoutExamplesOrProse: what
+// the validators are built from is each document with nothing but its
+// examples, descriptions and summaries taken out, taken out here by
+// kin-openapi's own types rather than by the generator's reading of the
+// YAML.
+func TestTheValidationDocumentsAreTheDocumentsWithoutExamplesOrProse(t *testing.T) {
 	for _, name := range []string{"v1.yaml", "apikeys.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			full, err := openapi.Load(name)
@@ -35,7 +36,7 @@ func TestTheValidationDocumentsAreTheDocumentsWithoutExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Fatalf("gen/docsjson's %s is not the document without its examples: run go generate\n got %.300s\nwant %.300s", name, got, want)
+				t.Fatalf("gen/docsjson's %s is not the document without its examples or prose: run go generate\n got %.300s\nwant %.300s", name, got, want)
 			}
 		})
 	}
@@ -43,8 +44,21 @@ func TestTheValidationDocumentsAreTheDocumentsWithoutExamples(t *testing.T) {
 
 func dropExamples(doc *openapi3.T) {
 	seen := map[*openapi3.Schema]bool{}
+	doc.Info.Description = ""
+	for _, tag := range doc.Tags {
+		tag.Description = ""
+	}
+	for _, s := range doc.Servers {
+		s.Description = ""
+	}
+	if doc.ExternalDocs != nil {
+		doc.ExternalDocs.Description = ""
+	}
 	c := doc.Components
 	c.Examples = nil
+	for _, s := range c.SecuritySchemes {
+		s.Value.Description = ""
+	}
 	for _, s := range c.Schemas {
 		dropSchemaExamples(s, seen)
 	}
@@ -55,20 +69,27 @@ func dropExamples(doc *openapi3.T) {
 		dropHeaderExamples(h.Value, seen)
 	}
 	for _, b := range c.RequestBodies {
+		b.Value.Description = ""
 		dropContentExamples(b.Value.Content, seen)
 	}
 	for _, r := range c.Responses {
 		dropResponseExamples(r.Value, seen)
 	}
 	for _, item := range doc.Paths.Map() {
+		item.Summary, item.Description = "", ""
 		for _, p := range item.Parameters {
 			dropParameterExamples(p.Value, seen)
 		}
 		for _, op := range item.Operations() {
+			op.Summary, op.Description = "", ""
+			if op.ExternalDocs != nil {
+				op.ExternalDocs.Description = ""
+			}
 			for _, p := range op.Parameters {
 				dropParameterExamples(p.Value, seen)
 			}
 			if op.RequestBody != nil {
+				op.RequestBody.Value.Description = ""
 				dropContentExamples(op.RequestBody.Value.Content, seen)
 			}
 			for _, r := range op.Responses.Map() {
@@ -79,6 +100,7 @@ func dropExamples(doc *openapi3.T) {
 }
 
 func dropResponseExamples(r *openapi3.Response, seen map[*openapi3.Schema]bool) {
+	r.Description = nil
 	for _, h := range r.Headers {
 		dropHeaderExamples(h.Value, seen)
 	}
@@ -90,7 +112,7 @@ func dropHeaderExamples(h *openapi3.Header, seen map[*openapi3.Schema]bool) {
 }
 
 func dropParameterExamples(p *openapi3.Parameter, seen map[*openapi3.Schema]bool) {
-	p.Example, p.Examples = nil, nil
+	p.Example, p.Examples, p.Description = nil, nil, ""
 	dropSchemaExamples(p.Schema, seen)
 	dropContentExamples(p.Content, seen)
 }
@@ -108,7 +130,7 @@ func dropSchemaExamples(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool)
 	}
 	s := ref.Value
 	seen[s] = true
-	s.Example, s.Examples = nil, nil
+	s.Example, s.Examples, s.Description = nil, nil, ""
 	for _, p := range s.Properties {
 		dropSchemaExamples(p, seen)
 	}
