@@ -122,3 +122,36 @@ CREATE TABLE sessions (
 -- log, which tells the servers sharing a database what each changed; one
 -- server holds a SQLite database (its file lock) and drops what it
 -- changes itself. The section keeps the numbers of both logs the same.
+
+-- migration 7: the logging module's messages to its logs channel, written
+-- in the transaction of the change they report and deleted once Discord
+-- has them, and the lease that makes one process their sender per guild.
+CREATE TABLE log_messages (
+    id              INTEGER PRIMARY KEY,
+    guild_id        INTEGER NOT NULL REFERENCES guilds (id) ON DELETE CASCADE,
+    channel_id      INTEGER NOT NULL,
+    -- The audit entry the message reports; NULL for an event a caller
+    -- sent (POST /modules/logging/events/check).
+    audit_entry_id  INTEGER,
+    -- What the message says, rendered when it is sent, so that an erasure
+    -- can still rewrite its actor: as audit_entries has them.
+    actor_user      INTEGER,
+    action          TEXT    NOT NULL,
+    changes         TEXT    NOT NULL,
+    -- Discord's nonce for the message (enforce_nonce): a retry after a
+    -- crash is not posted twice within Discord's window.
+    nonce           TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    -- Unix milliseconds, as every time here.
+    next_attempt_at INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX log_messages_by_guild ON log_messages (guild_id, id);
+CREATE TABLE log_senders (
+    guild_id   INTEGER PRIMARY KEY REFERENCES guilds (id) ON DELETE CASCADE,
+    -- The process sending the guild's messages until expires_at.
+    holder     TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+-- 1 when the entry's message to the logs channel was given up.
+ALTER TABLE audit_entries ADD COLUMN undelivered INTEGER NOT NULL DEFAULT 0;

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -53,22 +52,24 @@ type AuditEntry struct {
 	Actor     string // Actor.Mention of who made the change
 	Action    string
 	Changes   map[string]any
+	// Undelivered: the entry's message to the logs channel was given up.
+	Undelivered bool
 }
 
-// audit writes an entry with q, inside the transaction of the change.
+// audit writes an entry with q, inside the transaction of the change,
+// and queues its message for the logs channel.
 func (s *Store) audit(ctx context.Context, q driver.Queries, guild snowflake.ID, actor Actor, action string, changes map[string]any) error {
 	b, err := json.Marshal(changes)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
-	// NULL is an API key's; 0, which no Discord id is, a deleted user's.
-	var user sql.NullInt64
-	if actor.UserID != 0 || actor.deleted {
-		user = userColumn(actor.UserID)
-	}
-	return q.CreateAuditEntry(ctx, driver.CreateAuditEntryParams{
-		GuildID: int64(guild), CreatedAt: s.now().UnixMilli(), ActorUser: user, Action: action, Changes: string(b),
+	entry, err := q.CreateAuditEntry(ctx, driver.CreateAuditEntryParams{
+		GuildID: int64(guild), CreatedAt: s.now().UnixMilli(), ActorUser: actorColumn(actor), Action: action, Changes: string(b),
 	})
+	if err != nil {
+		return err
+	}
+	return s.queueLogMessage(ctx, q, guild, actor, action, string(b), entry)
 }
 
 // AuditEntries returns up to limit entries of guild older than entry
@@ -87,16 +88,9 @@ func (s *Store) AuditEntries(ctx context.Context, guild snowflake.ID, before int
 		if err := json.Unmarshal([]byte(r.Changes), &changes); err != nil {
 			return nil, fmt.Errorf("audit entry %d: %w", r.ID, err)
 		}
-		actor := APIKeyActor
-		switch {
-		case r.ActorUser.Valid && r.ActorUser.Int64 == 0:
-			actor = DeletedUserActor
-		case r.ActorUser.Valid:
-			actor = Actor{UserID: snowflake.ID(r.ActorUser.Int64)}
-		}
 		out[i] = AuditEntry{
 			ID: r.ID, GuildID: snowflake.ID(r.GuildID), CreatedAt: time.UnixMilli(r.CreatedAt).UTC(),
-			Actor: actor.Mention(), Action: r.Action, Changes: changes,
+			Actor: actorOf(r.ActorUser).Mention(), Action: r.Action, Changes: changes, Undelivered: r.Undelivered != 0,
 		}
 	}
 	return out, nil

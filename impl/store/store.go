@@ -22,6 +22,9 @@ type Config struct {
 	Sealer *keys.Sealer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LogMessages queues a message for the logs channel with each change
+	// a guild's logging module posts: apikeyd has a bot token to send it.
+	LogMessages bool
 }
 
 // Store is apikeyd's storage. Its methods are safe for concurrent use.
@@ -29,6 +32,8 @@ type Store struct {
 	engine driver.Engine
 	q      driver.Queries
 	now    func() time.Time
+	// logMessages is Config.LogMessages.
+	logMessages bool
 
 	// sealer is the ring of master keys, which never changes: a store
 	// given a new ring is a new store. What each transaction seals is
@@ -66,7 +71,7 @@ func Open(ctx context.Context, engine driver.Engine, cfg Config) (*Store, error)
 	}
 	changes := engine.Changes()
 	st := &Store{
-		engine: engine, q: engine.Queries(), sealer: cfg.Sealer, now: now, changes: changes,
+		engine: engine, q: engine.Queries(), sealer: cfg.Sealer, now: now, changes: changes, logMessages: cfg.LogMessages,
 		guildKeys: newKeyCache[GuildKeyRef](changes.Fresh), userKeys: newKeyCache[string](changes.Fresh),
 		settings: newKeyCache[GuildSettings](changes.Fresh),
 	}

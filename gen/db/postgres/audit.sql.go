@@ -10,9 +10,10 @@ import (
 	"database/sql"
 )
 
-const createAuditEntry = `-- name: CreateAuditEntry :exec
+const createAuditEntry = `-- name: CreateAuditEntry :one
 INSERT INTO audit_entries (guild_id, created_at, actor_user, action, changes)
 VALUES ($1, $2, $3, $4, $5)
+RETURNING id
 `
 
 type CreateAuditEntryParams struct {
@@ -23,19 +24,21 @@ type CreateAuditEntryParams struct {
 	Changes   string
 }
 
-func (q *Queries) CreateAuditEntry(ctx context.Context, arg CreateAuditEntryParams) error {
-	_, err := q.db.Exec(ctx, createAuditEntry,
+func (q *Queries) CreateAuditEntry(ctx context.Context, arg CreateAuditEntryParams) (int64, error) {
+	row := q.db.QueryRow(ctx, createAuditEntry,
 		arg.GuildID,
 		arg.CreatedAt,
 		arg.ActorUser,
 		arg.Action,
 		arg.Changes,
 	)
-	return err
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const listAuditEntries = `-- name: ListAuditEntries :many
-SELECT id, guild_id, created_at, actor_user, action, changes
+SELECT id, guild_id, created_at, actor_user, action, changes, undelivered
 FROM audit_entries
 WHERE guild_id = $1 AND id < $2
 ORDER BY id DESC
@@ -66,6 +69,7 @@ func (q *Queries) ListAuditEntries(ctx context.Context, arg ListAuditEntriesPara
 			&i.ActorUser,
 			&i.Action,
 			&i.Changes,
+			&i.Undelivered,
 		); err != nil {
 			return nil, err
 		}

@@ -45,6 +45,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createGuildKeyStmt, err = db.PrepareContext(ctx, createGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateGuildKey: %w", err)
 	}
+	if q.createLogMessageStmt, err = db.PrepareContext(ctx, createLogMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateLogMessage: %w", err)
+	}
 	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
 	}
@@ -56,6 +59,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteGuildKeyStmt, err = db.PrepareContext(ctx, deleteGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteGuildKey: %w", err)
+	}
+	if q.deleteLogMessageStmt, err = db.PrepareContext(ctx, deleteLogMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteLogMessage: %w", err)
 	}
 	if q.deleteSessionStmt, err = db.PrepareContext(ctx, deleteSession); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteSession: %w", err)
@@ -72,6 +78,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.ensureGuildSettingsStmt, err = db.PrepareContext(ctx, ensureGuildSettings); err != nil {
 		return nil, fmt.Errorf("error preparing query EnsureGuildSettings: %w", err)
 	}
+	if q.ensureLogSenderStmt, err = db.PrepareContext(ctx, ensureLogSender); err != nil {
+		return nil, fmt.Errorf("error preparing query EnsureLogSender: %w", err)
+	}
 	if q.ensureLoggingSettingsStmt, err = db.PrepareContext(ctx, ensureLoggingSettings); err != nil {
 		return nil, fmt.Errorf("error preparing query EnsureLoggingSettings: %w", err)
 	}
@@ -80,6 +89,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.eraseGuildKeyCreatorStmt, err = db.PrepareContext(ctx, eraseGuildKeyCreator); err != nil {
 		return nil, fmt.Errorf("error preparing query EraseGuildKeyCreator: %w", err)
+	}
+	if q.firstLogMessageStmt, err = db.PrepareContext(ctx, firstLogMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query FirstLogMessage: %w", err)
 	}
 	if q.getGuildKeyByHashStmt, err = db.PrepareContext(ctx, getGuildKeyByHash); err != nil {
 		return nil, fmt.Errorf("error preparing query GetGuildKeyByHash: %w", err)
@@ -120,6 +132,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listGuildsOfAdminStmt, err = db.PrepareContext(ctx, listGuildsOfAdmin); err != nil {
 		return nil, fmt.Errorf("error preparing query ListGuildsOfAdmin: %w", err)
 	}
+	if q.listGuildsWithLogMessagesStmt, err = db.PrepareContext(ctx, listGuildsWithLogMessages); err != nil {
+		return nil, fmt.Errorf("error preparing query ListGuildsWithLogMessages: %w", err)
+	}
 	if q.listSealedGuildKeysStmt, err = db.PrepareContext(ctx, listSealedGuildKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSealedGuildKeys: %w", err)
 	}
@@ -135,6 +150,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listUserKeysOfUserStmt, err = db.PrepareContext(ctx, listUserKeysOfUser); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUserKeysOfUser: %w", err)
 	}
+	if q.markAuditEntryUndeliveredStmt, err = db.PrepareContext(ctx, markAuditEntryUndelivered); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkAuditEntryUndelivered: %w", err)
+	}
 	if q.removeGuildAdminStmt, err = db.PrepareContext(ctx, removeGuildAdmin); err != nil {
 		return nil, fmt.Errorf("error preparing query RemoveGuildAdmin: %w", err)
 	}
@@ -147,11 +165,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.resealUserKeyStmt, err = db.PrepareContext(ctx, resealUserKey); err != nil {
 		return nil, fmt.Errorf("error preparing query ResealUserKey: %w", err)
 	}
+	if q.retryLogMessageStmt, err = db.PrepareContext(ctx, retryLogMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query RetryLogMessage: %w", err)
+	}
 	if q.setLoggingEnabledStmt, err = db.PrepareContext(ctx, setLoggingEnabled); err != nil {
 		return nil, fmt.Errorf("error preparing query SetLoggingEnabled: %w", err)
 	}
 	if q.setMetaStmt, err = db.PrepareContext(ctx, setMeta); err != nil {
 		return nil, fmt.Errorf("error preparing query SetMeta: %w", err)
+	}
+	if q.takeLogSenderStmt, err = db.PrepareContext(ctx, takeLogSender); err != nil {
+		return nil, fmt.Errorf("error preparing query TakeLogSender: %w", err)
 	}
 	if q.touchGuildKeyStmt, err = db.PrepareContext(ctx, touchGuildKey); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchGuildKey: %w", err)
@@ -211,6 +235,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createGuildKeyStmt: %w", cerr)
 		}
 	}
+	if q.createLogMessageStmt != nil {
+		if cerr := q.createLogMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createLogMessageStmt: %w", cerr)
+		}
+	}
 	if q.createSessionStmt != nil {
 		if cerr := q.createSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createSessionStmt: %w", cerr)
@@ -229,6 +258,11 @@ func (q *Queries) Close() error {
 	if q.deleteGuildKeyStmt != nil {
 		if cerr := q.deleteGuildKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteGuildKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteLogMessageStmt != nil {
+		if cerr := q.deleteLogMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteLogMessageStmt: %w", cerr)
 		}
 	}
 	if q.deleteSessionStmt != nil {
@@ -256,6 +290,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing ensureGuildSettingsStmt: %w", cerr)
 		}
 	}
+	if q.ensureLogSenderStmt != nil {
+		if cerr := q.ensureLogSenderStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ensureLogSenderStmt: %w", cerr)
+		}
+	}
 	if q.ensureLoggingSettingsStmt != nil {
 		if cerr := q.ensureLoggingSettingsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing ensureLoggingSettingsStmt: %w", cerr)
@@ -269,6 +308,11 @@ func (q *Queries) Close() error {
 	if q.eraseGuildKeyCreatorStmt != nil {
 		if cerr := q.eraseGuildKeyCreatorStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing eraseGuildKeyCreatorStmt: %w", cerr)
+		}
+	}
+	if q.firstLogMessageStmt != nil {
+		if cerr := q.firstLogMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing firstLogMessageStmt: %w", cerr)
 		}
 	}
 	if q.getGuildKeyByHashStmt != nil {
@@ -336,6 +380,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listGuildsOfAdminStmt: %w", cerr)
 		}
 	}
+	if q.listGuildsWithLogMessagesStmt != nil {
+		if cerr := q.listGuildsWithLogMessagesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listGuildsWithLogMessagesStmt: %w", cerr)
+		}
+	}
 	if q.listSealedGuildKeysStmt != nil {
 		if cerr := q.listSealedGuildKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSealedGuildKeysStmt: %w", cerr)
@@ -361,6 +410,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listUserKeysOfUserStmt: %w", cerr)
 		}
 	}
+	if q.markAuditEntryUndeliveredStmt != nil {
+		if cerr := q.markAuditEntryUndeliveredStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markAuditEntryUndeliveredStmt: %w", cerr)
+		}
+	}
 	if q.removeGuildAdminStmt != nil {
 		if cerr := q.removeGuildAdminStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing removeGuildAdminStmt: %w", cerr)
@@ -381,6 +435,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing resealUserKeyStmt: %w", cerr)
 		}
 	}
+	if q.retryLogMessageStmt != nil {
+		if cerr := q.retryLogMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing retryLogMessageStmt: %w", cerr)
+		}
+	}
 	if q.setLoggingEnabledStmt != nil {
 		if cerr := q.setLoggingEnabledStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setLoggingEnabledStmt: %w", cerr)
@@ -389,6 +448,11 @@ func (q *Queries) Close() error {
 	if q.setMetaStmt != nil {
 		if cerr := q.setMetaStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setMetaStmt: %w", cerr)
+		}
+	}
+	if q.takeLogSenderStmt != nil {
+		if cerr := q.takeLogSenderStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing takeLogSenderStmt: %w", cerr)
 		}
 	}
 	if q.touchGuildKeyStmt != nil {
@@ -458,111 +522,127 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                          DBTX
-	tx                          *sql.Tx
-	addGuildAdminStmt           *sql.Stmt
-	countAuditEntriesByUserStmt *sql.Stmt
-	countGuildKeysStmt          *sql.Stmt
-	countGuildKeysByCreatorStmt *sql.Stmt
-	countSystemKeysStmt         *sql.Stmt
-	createAuditEntryStmt        *sql.Stmt
-	createGuildKeyStmt          *sql.Stmt
-	createSessionStmt           *sql.Stmt
-	createUserKeyStmt           *sql.Stmt
-	deleteExpiredSessionsStmt   *sql.Stmt
-	deleteGuildKeyStmt          *sql.Stmt
-	deleteSessionStmt           *sql.Stmt
-	deleteSystemKeysStmt        *sql.Stmt
-	deleteUserKeysOfUserStmt    *sql.Stmt
-	ensureGuildStmt             *sql.Stmt
-	ensureGuildSettingsStmt     *sql.Stmt
-	ensureLoggingSettingsStmt   *sql.Stmt
-	eraseAuditActorStmt         *sql.Stmt
-	eraseGuildKeyCreatorStmt    *sql.Stmt
-	getGuildKeyByHashStmt       *sql.Stmt
-	getGuildSettingsStmt        *sql.Stmt
-	getLoggingSettingsStmt      *sql.Stmt
-	getMetaStmt                 *sql.Stmt
-	getSessionStmt              *sql.Stmt
-	getSessionByHashStmt        *sql.Stmt
-	getUserKeyByHashStmt        *sql.Stmt
-	isGuildAdminStmt            *sql.Stmt
-	listAllGuildAdminsStmt      *sql.Stmt
-	listAuditEntriesStmt        *sql.Stmt
-	listGuildAdminsStmt         *sql.Stmt
-	listGuildKeysStmt           *sql.Stmt
-	listGuildsOfAdminStmt       *sql.Stmt
-	listSealedGuildKeysStmt     *sql.Stmt
-	listSealedSessionsStmt      *sql.Stmt
-	listSealedUserKeysStmt      *sql.Stmt
-	listUserKeysStmt            *sql.Stmt
-	listUserKeysOfUserStmt      *sql.Stmt
-	removeGuildAdminStmt        *sql.Stmt
-	resealGuildKeyStmt          *sql.Stmt
-	resealSessionStmt           *sql.Stmt
-	resealUserKeyStmt           *sql.Stmt
-	setLoggingEnabledStmt       *sql.Stmt
-	setMetaStmt                 *sql.Stmt
-	touchGuildKeyStmt           *sql.Stmt
-	touchSessionStmt            *sql.Stmt
-	updateGuildSettingsStmt     *sql.Stmt
-	updateLoggingSettingsStmt   *sql.Stmt
-	updateSessionTokensStmt     *sql.Stmt
-	updateUserKeyNoteStmt       *sql.Stmt
+	db                            DBTX
+	tx                            *sql.Tx
+	addGuildAdminStmt             *sql.Stmt
+	countAuditEntriesByUserStmt   *sql.Stmt
+	countGuildKeysStmt            *sql.Stmt
+	countGuildKeysByCreatorStmt   *sql.Stmt
+	countSystemKeysStmt           *sql.Stmt
+	createAuditEntryStmt          *sql.Stmt
+	createGuildKeyStmt            *sql.Stmt
+	createLogMessageStmt          *sql.Stmt
+	createSessionStmt             *sql.Stmt
+	createUserKeyStmt             *sql.Stmt
+	deleteExpiredSessionsStmt     *sql.Stmt
+	deleteGuildKeyStmt            *sql.Stmt
+	deleteLogMessageStmt          *sql.Stmt
+	deleteSessionStmt             *sql.Stmt
+	deleteSystemKeysStmt          *sql.Stmt
+	deleteUserKeysOfUserStmt      *sql.Stmt
+	ensureGuildStmt               *sql.Stmt
+	ensureGuildSettingsStmt       *sql.Stmt
+	ensureLogSenderStmt           *sql.Stmt
+	ensureLoggingSettingsStmt     *sql.Stmt
+	eraseAuditActorStmt           *sql.Stmt
+	eraseGuildKeyCreatorStmt      *sql.Stmt
+	firstLogMessageStmt           *sql.Stmt
+	getGuildKeyByHashStmt         *sql.Stmt
+	getGuildSettingsStmt          *sql.Stmt
+	getLoggingSettingsStmt        *sql.Stmt
+	getMetaStmt                   *sql.Stmt
+	getSessionStmt                *sql.Stmt
+	getSessionByHashStmt          *sql.Stmt
+	getUserKeyByHashStmt          *sql.Stmt
+	isGuildAdminStmt              *sql.Stmt
+	listAllGuildAdminsStmt        *sql.Stmt
+	listAuditEntriesStmt          *sql.Stmt
+	listGuildAdminsStmt           *sql.Stmt
+	listGuildKeysStmt             *sql.Stmt
+	listGuildsOfAdminStmt         *sql.Stmt
+	listGuildsWithLogMessagesStmt *sql.Stmt
+	listSealedGuildKeysStmt       *sql.Stmt
+	listSealedSessionsStmt        *sql.Stmt
+	listSealedUserKeysStmt        *sql.Stmt
+	listUserKeysStmt              *sql.Stmt
+	listUserKeysOfUserStmt        *sql.Stmt
+	markAuditEntryUndeliveredStmt *sql.Stmt
+	removeGuildAdminStmt          *sql.Stmt
+	resealGuildKeyStmt            *sql.Stmt
+	resealSessionStmt             *sql.Stmt
+	resealUserKeyStmt             *sql.Stmt
+	retryLogMessageStmt           *sql.Stmt
+	setLoggingEnabledStmt         *sql.Stmt
+	setMetaStmt                   *sql.Stmt
+	takeLogSenderStmt             *sql.Stmt
+	touchGuildKeyStmt             *sql.Stmt
+	touchSessionStmt              *sql.Stmt
+	updateGuildSettingsStmt       *sql.Stmt
+	updateLoggingSettingsStmt     *sql.Stmt
+	updateSessionTokensStmt       *sql.Stmt
+	updateUserKeyNoteStmt         *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                          tx,
-		tx:                          tx,
-		addGuildAdminStmt:           q.addGuildAdminStmt,
-		countAuditEntriesByUserStmt: q.countAuditEntriesByUserStmt,
-		countGuildKeysStmt:          q.countGuildKeysStmt,
-		countGuildKeysByCreatorStmt: q.countGuildKeysByCreatorStmt,
-		countSystemKeysStmt:         q.countSystemKeysStmt,
-		createAuditEntryStmt:        q.createAuditEntryStmt,
-		createGuildKeyStmt:          q.createGuildKeyStmt,
-		createSessionStmt:           q.createSessionStmt,
-		createUserKeyStmt:           q.createUserKeyStmt,
-		deleteExpiredSessionsStmt:   q.deleteExpiredSessionsStmt,
-		deleteGuildKeyStmt:          q.deleteGuildKeyStmt,
-		deleteSessionStmt:           q.deleteSessionStmt,
-		deleteSystemKeysStmt:        q.deleteSystemKeysStmt,
-		deleteUserKeysOfUserStmt:    q.deleteUserKeysOfUserStmt,
-		ensureGuildStmt:             q.ensureGuildStmt,
-		ensureGuildSettingsStmt:     q.ensureGuildSettingsStmt,
-		ensureLoggingSettingsStmt:   q.ensureLoggingSettingsStmt,
-		eraseAuditActorStmt:         q.eraseAuditActorStmt,
-		eraseGuildKeyCreatorStmt:    q.eraseGuildKeyCreatorStmt,
-		getGuildKeyByHashStmt:       q.getGuildKeyByHashStmt,
-		getGuildSettingsStmt:        q.getGuildSettingsStmt,
-		getLoggingSettingsStmt:      q.getLoggingSettingsStmt,
-		getMetaStmt:                 q.getMetaStmt,
-		getSessionStmt:              q.getSessionStmt,
-		getSessionByHashStmt:        q.getSessionByHashStmt,
-		getUserKeyByHashStmt:        q.getUserKeyByHashStmt,
-		isGuildAdminStmt:            q.isGuildAdminStmt,
-		listAllGuildAdminsStmt:      q.listAllGuildAdminsStmt,
-		listAuditEntriesStmt:        q.listAuditEntriesStmt,
-		listGuildAdminsStmt:         q.listGuildAdminsStmt,
-		listGuildKeysStmt:           q.listGuildKeysStmt,
-		listGuildsOfAdminStmt:       q.listGuildsOfAdminStmt,
-		listSealedGuildKeysStmt:     q.listSealedGuildKeysStmt,
-		listSealedSessionsStmt:      q.listSealedSessionsStmt,
-		listSealedUserKeysStmt:      q.listSealedUserKeysStmt,
-		listUserKeysStmt:            q.listUserKeysStmt,
-		listUserKeysOfUserStmt:      q.listUserKeysOfUserStmt,
-		removeGuildAdminStmt:        q.removeGuildAdminStmt,
-		resealGuildKeyStmt:          q.resealGuildKeyStmt,
-		resealSessionStmt:           q.resealSessionStmt,
-		resealUserKeyStmt:           q.resealUserKeyStmt,
-		setLoggingEnabledStmt:       q.setLoggingEnabledStmt,
-		setMetaStmt:                 q.setMetaStmt,
-		touchGuildKeyStmt:           q.touchGuildKeyStmt,
-		touchSessionStmt:            q.touchSessionStmt,
-		updateGuildSettingsStmt:     q.updateGuildSettingsStmt,
-		updateLoggingSettingsStmt:   q.updateLoggingSettingsStmt,
-		updateSessionTokensStmt:     q.updateSessionTokensStmt,
-		updateUserKeyNoteStmt:       q.updateUserKeyNoteStmt,
+		db:                            tx,
+		tx:                            tx,
+		addGuildAdminStmt:             q.addGuildAdminStmt,
+		countAuditEntriesByUserStmt:   q.countAuditEntriesByUserStmt,
+		countGuildKeysStmt:            q.countGuildKeysStmt,
+		countGuildKeysByCreatorStmt:   q.countGuildKeysByCreatorStmt,
+		countSystemKeysStmt:           q.countSystemKeysStmt,
+		createAuditEntryStmt:          q.createAuditEntryStmt,
+		createGuildKeyStmt:            q.createGuildKeyStmt,
+		createLogMessageStmt:          q.createLogMessageStmt,
+		createSessionStmt:             q.createSessionStmt,
+		createUserKeyStmt:             q.createUserKeyStmt,
+		deleteExpiredSessionsStmt:     q.deleteExpiredSessionsStmt,
+		deleteGuildKeyStmt:            q.deleteGuildKeyStmt,
+		deleteLogMessageStmt:          q.deleteLogMessageStmt,
+		deleteSessionStmt:             q.deleteSessionStmt,
+		deleteSystemKeysStmt:          q.deleteSystemKeysStmt,
+		deleteUserKeysOfUserStmt:      q.deleteUserKeysOfUserStmt,
+		ensureGuildStmt:               q.ensureGuildStmt,
+		ensureGuildSettingsStmt:       q.ensureGuildSettingsStmt,
+		ensureLogSenderStmt:           q.ensureLogSenderStmt,
+		ensureLoggingSettingsStmt:     q.ensureLoggingSettingsStmt,
+		eraseAuditActorStmt:           q.eraseAuditActorStmt,
+		eraseGuildKeyCreatorStmt:      q.eraseGuildKeyCreatorStmt,
+		firstLogMessageStmt:           q.firstLogMessageStmt,
+		getGuildKeyByHashStmt:         q.getGuildKeyByHashStmt,
+		getGuildSettingsStmt:          q.getGuildSettingsStmt,
+		getLoggingSettingsStmt:        q.getLoggingSettingsStmt,
+		getMetaStmt:                   q.getMetaStmt,
+		getSessionStmt:                q.getSessionStmt,
+		getSessionByHashStmt:          q.getSessionByHashStmt,
+		getUserKeyByHashStmt:          q.getUserKeyByHashStmt,
+		isGuildAdminStmt:              q.isGuildAdminStmt,
+		listAllGuildAdminsStmt:        q.listAllGuildAdminsStmt,
+		listAuditEntriesStmt:          q.listAuditEntriesStmt,
+		listGuildAdminsStmt:           q.listGuildAdminsStmt,
+		listGuildKeysStmt:             q.listGuildKeysStmt,
+		listGuildsOfAdminStmt:         q.listGuildsOfAdminStmt,
+		listGuildsWithLogMessagesStmt: q.listGuildsWithLogMessagesStmt,
+		listSealedGuildKeysStmt:       q.listSealedGuildKeysStmt,
+		listSealedSessionsStmt:        q.listSealedSessionsStmt,
+		listSealedUserKeysStmt:        q.listSealedUserKeysStmt,
+		listUserKeysStmt:              q.listUserKeysStmt,
+		listUserKeysOfUserStmt:        q.listUserKeysOfUserStmt,
+		markAuditEntryUndeliveredStmt: q.markAuditEntryUndeliveredStmt,
+		removeGuildAdminStmt:          q.removeGuildAdminStmt,
+		resealGuildKeyStmt:            q.resealGuildKeyStmt,
+		resealSessionStmt:             q.resealSessionStmt,
+		resealUserKeyStmt:             q.resealUserKeyStmt,
+		retryLogMessageStmt:           q.retryLogMessageStmt,
+		setLoggingEnabledStmt:         q.setLoggingEnabledStmt,
+		setMetaStmt:                   q.setMetaStmt,
+		takeLogSenderStmt:             q.takeLogSenderStmt,
+		touchGuildKeyStmt:             q.touchGuildKeyStmt,
+		touchSessionStmt:              q.touchSessionStmt,
+		updateGuildSettingsStmt:       q.updateGuildSettingsStmt,
+		updateLoggingSettingsStmt:     q.updateLoggingSettingsStmt,
+		updateSessionTokensStmt:       q.updateSessionTokensStmt,
+		updateUserKeyNoteStmt:         q.updateUserKeyNoteStmt,
 	}
 }

@@ -9,12 +9,13 @@ import (
 )
 
 type AuditEntry struct {
-	ID        int64
-	GuildID   int64
-	CreatedAt int64
-	ActorUser sql.NullInt64
-	Action    string
-	Changes   string
+	ID          int64
+	GuildID     int64
+	CreatedAt   int64
+	ActorUser   sql.NullInt64
+	Action      string
+	Changes     string
+	Undelivered int64
 }
 
 type Guild struct {
@@ -45,6 +46,26 @@ type GuildSetting struct {
 	Gmt        string
 	UnitSystem string
 	AutoDelete sql.NullInt64
+}
+
+type LogMessage struct {
+	ID            int64
+	GuildID       int64
+	ChannelID     int64
+	AuditEntryID  sql.NullInt64
+	ActorUser     sql.NullInt64
+	Action        string
+	Changes       string
+	Nonce         string
+	Attempts      int64
+	NextAttemptAt int64
+	CreatedAt     int64
+}
+
+type LogSender struct {
+	GuildID   int64
+	Holder    string
+	ExpiresAt int64
 }
 
 type LoggingSetting struct {

@@ -12,12 +12,14 @@ type Queries interface {
 	CountGuildKeys(ctx context.Context, guildID int64) (int64, error)
 	CountGuildKeysByCreator(ctx context.Context, arg CountGuildKeysByCreatorParams) (int64, error)
 	CountSystemKeys(ctx context.Context) (int64, error)
-	CreateAuditEntry(ctx context.Context, arg CreateAuditEntryParams) error
+	CreateAuditEntry(ctx context.Context, arg CreateAuditEntryParams) (int64, error)
 	CreateGuildKey(ctx context.Context, arg CreateGuildKeyParams) (int64, error)
+	CreateLogMessage(ctx context.Context, arg CreateLogMessageParams) error
 	CreateSession(ctx context.Context, arg CreateSessionParams) (int64, error)
 	CreateUserKey(ctx context.Context, arg CreateUserKeyParams) (int64, error)
 	DeleteExpiredSessions(ctx context.Context, now int64) (int64, error)
 	DeleteGuildKey(ctx context.Context, arg DeleteGuildKeyParams) (GuildKey, error)
+	DeleteLogMessage(ctx context.Context, id int64) error
 	DeleteSession(ctx context.Context, idHash []byte) (Session, error)
 	DeleteSystemKeys(ctx context.Context) (int64, error)
 	DeleteUserKeysOfUser(ctx context.Context, userName string) (int64, error)
@@ -25,7 +27,9 @@ type Queries interface {
 	EraseAuditActor(ctx context.Context, arg EraseAuditActorParams) (int64, error)
 	EraseGuildKeyCreator(ctx context.Context, arg EraseGuildKeyCreatorParams) (int64, error)
 	EnsureGuildSettings(ctx context.Context, guildID int64) error
+	EnsureLogSender(ctx context.Context, guildID int64) error
 	EnsureLoggingSettings(ctx context.Context, guildID int64) error
+	FirstLogMessage(ctx context.Context, guildID int64) (LogMessage, error)
 	GetGuildKeyByHash(ctx context.Context, keyHash []byte) (GetGuildKeyByHashRow, error)
 	GetGuildSettings(ctx context.Context, guildID int64) (GetGuildSettingsRow, error)
 	GetLoggingSettings(ctx context.Context, guildID int64) (LoggingSetting, error)
@@ -39,17 +43,21 @@ type Queries interface {
 	ListGuildAdmins(ctx context.Context, guildID int64) ([]GuildAdmin, error)
 	ListGuildKeys(ctx context.Context, guildID int64) ([]GuildKey, error)
 	ListGuildsOfAdmin(ctx context.Context, userID int64) ([]int64, error)
+	ListGuildsWithLogMessages(ctx context.Context, now int64) ([]int64, error)
 	ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKeysRow, error)
 	ListSealedSessions(ctx context.Context) ([]ListSealedSessionsRow, error)
 	ListSealedUserKeys(ctx context.Context) ([]ListSealedUserKeysRow, error)
 	ListUserKeys(ctx context.Context) ([]UserKey, error)
 	ListUserKeysOfUser(ctx context.Context, userName string) ([]UserKey, error)
+	MarkAuditEntryUndelivered(ctx context.Context, id int64) error
 	RemoveGuildAdmin(ctx context.Context, arg RemoveGuildAdminParams) (int64, error)
 	ResealGuildKey(ctx context.Context, arg ResealGuildKeyParams) error
 	ResealSession(ctx context.Context, arg ResealSessionParams) error
 	ResealUserKey(ctx context.Context, arg ResealUserKeyParams) error
+	RetryLogMessage(ctx context.Context, arg RetryLogMessageParams) error
 	SetLoggingEnabled(ctx context.Context, arg SetLoggingEnabledParams) error
 	SetMeta(ctx context.Context, arg SetMetaParams) error
+	TakeLogSender(ctx context.Context, arg TakeLogSenderParams) (int64, error)
 	TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) error
 	TouchSession(ctx context.Context, arg TouchSessionParams) error
 	UpdateGuildSettings(ctx context.Context, arg UpdateGuildSettingsParams) error

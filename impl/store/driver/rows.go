@@ -17,6 +17,9 @@ type AuditEntry struct {
 	ActorUser sql.NullInt64
 	Action    string
 	Changes   string
+	// Undelivered is 1 when the entry's message to the logs channel was
+	// given up.
+	Undelivered int64
 }
 
 // CreateAuditEntryParams is the arguments of CreateAuditEntry.
@@ -277,4 +280,46 @@ type UserKey struct {
 	KeyHash   []byte
 	KeySealed []byte
 	CreatedAt int64
+}
+
+// CreateLogMessageParams is the arguments of CreateLogMessage.
+type CreateLogMessageParams struct {
+	GuildID      int64
+	ChannelID    int64
+	AuditEntryID sql.NullInt64
+	ActorUser    sql.NullInt64
+	Action       string
+	Changes      string
+	Nonce        string
+	CreatedAt    int64
+}
+
+// LogMessage is a row of log_messages.
+type LogMessage struct {
+	ID            int64
+	GuildID       int64
+	ChannelID     int64
+	AuditEntryID  sql.NullInt64
+	ActorUser     sql.NullInt64
+	Action        string
+	Changes       string
+	Nonce         string
+	Attempts      int64
+	NextAttemptAt int64
+	CreatedAt     int64
+}
+
+// RetryLogMessageParams is the arguments of RetryLogMessage.
+type RetryLogMessageParams struct {
+	Attempts      int64
+	NextAttemptAt int64
+	ID            int64
+}
+
+// TakeLogSenderParams is the arguments of TakeLogSender.
+type TakeLogSenderParams struct {
+	Holder    string
+	ExpiresAt int64
+	GuildID   int64
+	Now       int64
 }

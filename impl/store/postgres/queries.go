@@ -78,10 +78,11 @@ func (q queries) EraseGuildKeyCreator(ctx context.Context, arg driver.EraseGuild
 	return v, dbError(ctx, err)
 }
 
-func (q queries) CreateAuditEntry(ctx context.Context, arg driver.CreateAuditEntryParams) error {
+func (q queries) CreateAuditEntry(ctx context.Context, arg driver.CreateAuditEntryParams) (int64, error) {
 	bounded, cancel := q.bound(ctx)
 	defer cancel()
-	return dbError(ctx, q.gen.CreateAuditEntry(bounded, pgdb.CreateAuditEntryParams(arg)))
+	v, err := q.gen.CreateAuditEntry(bounded, pgdb.CreateAuditEntryParams(arg))
+	return v, dbError(ctx, err)
 }
 
 func (q queries) CreateGuildKey(ctx context.Context, arg driver.CreateGuildKeyParams) (int64, error) {
@@ -383,4 +384,55 @@ func (q queries) bound(ctx context.Context) (context.Context, context.CancelFunc
 		return context.WithDeadline(ctx, q.deadline)
 	}
 	return context.WithTimeout(ctx, q.timeout)
+}
+
+func (q queries) CreateLogMessage(ctx context.Context, arg driver.CreateLogMessageParams) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.CreateLogMessage(bounded, pgdb.CreateLogMessageParams(arg)))
+}
+
+func (q queries) DeleteLogMessage(ctx context.Context, id int64) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.DeleteLogMessage(bounded, id))
+}
+
+func (q queries) EnsureLogSender(ctx context.Context, guildID int64) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.EnsureLogSender(bounded, guildID))
+}
+
+func (q queries) FirstLogMessage(ctx context.Context, guildID int64) (driver.LogMessage, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.FirstLogMessage(bounded, guildID)
+	return driver.LogMessage(v), dbError(ctx, err)
+}
+
+func (q queries) ListGuildsWithLogMessages(ctx context.Context, now int64) ([]int64, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.ListGuildsWithLogMessages(bounded, now)
+	return v, dbError(ctx, err)
+}
+
+func (q queries) MarkAuditEntryUndelivered(ctx context.Context, id int64) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.MarkAuditEntryUndelivered(bounded, id))
+}
+
+func (q queries) RetryLogMessage(ctx context.Context, arg driver.RetryLogMessageParams) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.RetryLogMessage(bounded, pgdb.RetryLogMessageParams(arg)))
+}
+
+func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderParams) (int64, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.TakeLogSender(bounded, pgdb.TakeLogSenderParams(arg))
+	return v, dbError(ctx, err)
 }

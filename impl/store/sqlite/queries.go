@@ -49,8 +49,9 @@ func (q queries) CountSystemKeys(ctx context.Context) (int64, error) {
 	return v, dbError(err)
 }
 
-func (q queries) CreateAuditEntry(ctx context.Context, arg driver.CreateAuditEntryParams) error {
-	return dbError(q.q.CreateAuditEntry(ctx, sqlitedb.CreateAuditEntryParams(arg)))
+func (q queries) CreateAuditEntry(ctx context.Context, arg driver.CreateAuditEntryParams) (int64, error) {
+	v, err := q.q.CreateAuditEntry(ctx, sqlitedb.CreateAuditEntryParams(arg))
+	return v, dbError(err)
 }
 
 func (q queries) CreateGuildKey(ctx context.Context, arg driver.CreateGuildKeyParams) (int64, error) {
@@ -261,4 +262,39 @@ func convertRows[From, To any](rows []From, convert func(From) To) []To {
 		out[i] = convert(r)
 	}
 	return out
+}
+
+func (q queries) CreateLogMessage(ctx context.Context, arg driver.CreateLogMessageParams) error {
+	return dbError(q.q.CreateLogMessage(ctx, sqlitedb.CreateLogMessageParams(arg)))
+}
+
+func (q queries) DeleteLogMessage(ctx context.Context, id int64) error {
+	return dbError(q.q.DeleteLogMessage(ctx, id))
+}
+
+func (q queries) EnsureLogSender(ctx context.Context, guildID int64) error {
+	return dbError(q.q.EnsureLogSender(ctx, guildID))
+}
+
+func (q queries) FirstLogMessage(ctx context.Context, guildID int64) (driver.LogMessage, error) {
+	r, err := q.q.FirstLogMessage(ctx, guildID)
+	return driver.LogMessage(r), dbError(err)
+}
+
+func (q queries) ListGuildsWithLogMessages(ctx context.Context, now int64) ([]int64, error) {
+	v, err := q.q.ListGuildsWithLogMessages(ctx, now)
+	return v, dbError(err)
+}
+
+func (q queries) MarkAuditEntryUndelivered(ctx context.Context, id int64) error {
+	return dbError(q.q.MarkAuditEntryUndelivered(ctx, id))
+}
+
+func (q queries) RetryLogMessage(ctx context.Context, arg driver.RetryLogMessageParams) error {
+	return dbError(q.q.RetryLogMessage(ctx, sqlitedb.RetryLogMessageParams(arg)))
+}
+
+func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderParams) (int64, error) {
+	v, err := q.q.TakeLogSender(ctx, sqlitedb.TakeLogSenderParams(arg))
+	return v, dbError(err)
 }

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/snowflake"
+	"github.com/apikeyd/apikeyd/impl/store/driver"
+)
+
+// The logging module's outbox. While a guild's module is on and its logs
+// channel set (and apikeyd has a bot token: Config.LogMessages), each
+// change made through /v1 queues a message for that channel in the
+// change's own transaction, so that a change and its message are kept or
+// lost together. One process at a time sends a guild's messages (the
+// lease of TakeLogSender), oldest first, and deletes each once Discord has
+// it.
+
+// The flags of the logging module under which each kind of change is
+// posted. Every one defaults to true in the document (ModuleLogging).
+const (
+	FlagSettingsChanged = "log_settings_changed"
+	FlagModules         = "log_modules"
+	FlagAPIKeys         = "log_api_keys"
+)
+
+// logFlagOf is the flag that says whether a change of that action is
+// posted.
+func logFlagOf(action string) string {
+	switch action {
+	case ActionKeyCreated, ActionKeyDeleted:
+		return FlagAPIKeys
+	case ActionLoggingEnabled, ActionLoggingDisabled:
+		return FlagModules
+	}
+	return FlagSettingsChanged
+}
+
+// LogMessage is a queued message for a guild's logs channel: the change it
+// reports, rendered when it is sent.
+type LogMessage struct {
+	ID        int64
+	GuildID   snowflake.ID
+	ChannelID snowflake.ID
+	// AuditEntryID is the entry the message reports.
+	AuditEntryID int64
+	Actor        Actor
+	Action       string
+	Changes      map[string]any
+	// Nonce is unique to the message: Discord posts a message once per
+	// nonce within its window, however often it is sent.
+	Nonce     string
+	Attempts  int
+	CreatedAt time.Time
+}
+
+// queueLogMessage queues the message of a change audited as entry, inside
+// the change's transaction, when the guild's module posts that change.
+// Disabling the module is posted by the module it turns off: it is the
+// last message, after every one queued before it.
+func (s *Store) queueLogMessage(ctx context.Context, q driver.Queries, guild snowflake.ID, actor Actor, action string, changes string, entry int64) error {
+	if !s.logMessages {
+		return nil
+	}
+	l, err := s.loggingSettings(ctx, q, guild)
+	if err != nil {
+		return err
+	}
+	on, set := l.Flags[logFlagOf(action)]
+	if !set {
+		on = true
+	}
+	if !(l.Enabled || action == ActionLoggingDisabled) || l.LogsChannelID == 0 || !on {
+		return nil
+	}
+	return q.CreateLogMessage(ctx, driver.CreateLogMessageParams{
+		GuildID: int64(guild), ChannelID: int64(l.LogsChannelID), AuditEntryID: sql.NullInt64{Int64: entry, Valid: true},
+		ActorUser: actorColumn(actor), Action: action, Changes: changes, Nonce: newNonce(), CreatedAt: s.now().UnixMilli(),
+	})
+}
+
+// newNonce is 120 random bits in 24 characters: Discord takes a nonce of
+// at most 25.
+func newNonce() string {
+	b := make([]byte, 15)
+	rand.Read(b)
+	return base32.StdEncoding.EncodeToString(b)
+}
+
+// LogGuildsDue lists the guilds with a message whose next attempt is due.
+func (s *Store) LogGuildsDue(ctx context.Context) ([]snowflake.ID, error) {
+	ids, err := s.q.ListGuildsWithLogMessages(ctx, s.now().UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("list guilds with log messages: %w", err)
+	}
+	out := make([]snowflake.ID, len(ids))
+	for i, id := range ids {
+		out[i] = snowflake.ID(id)
+	}
+	return out, nil
+}
+
+// TakeLogSender takes or renews, for holder, the lease on sending guild's
+// messages until ttl from now; false when another holder's lease has not
+// expired.
+func (s *Store) TakeLogSender(ctx context.Context, guild snowflake.ID, holder string, ttl time.Duration) (bool, error) {
+	var taken bool
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
+		if err := q.EnsureLogSender(ctx, int64(guild)); err != nil {
+			return err
+		}
+		now := s.now()
+		n, err := q.TakeLogSender(ctx, driver.TakeLogSenderParams{
+			Holder: holder, ExpiresAt: now.Add(ttl).UnixMilli(), GuildID: int64(guild), Now: now.UnixMilli(),
+		})
+		taken = n > 0
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("take the log sender lease: %w", err)
+	}
+	return taken, nil
+}
+
+// NextLogMessage is guild's oldest message, which goes before any other,
+// if it is due; false when there is none or it is not due yet.
+func (s *Store) NextLogMessage(ctx context.Context, guild snowflake.ID) (LogMessage, bool, error) {
+	r, err := s.q.FirstLogMessage(ctx, int64(guild))
+	if errors.Is(err, sql.ErrNoRows) {
+		return LogMessage{}, false, nil
+	}
+	if err != nil {
+		return LogMessage{}, false, fmt.Errorf("read the next log message: %w", err)
+	}
+	if r.NextAttemptAt > s.now().UnixMilli() {
+		return LogMessage{}, false, nil
+	}
+	m := LogMessage{
+		ID: r.ID, GuildID: snowflake.ID(r.GuildID), ChannelID: snowflake.ID(r.ChannelID), AuditEntryID: r.AuditEntryID.Int64,
+		Actor: actorOf(r.ActorUser), Action: r.Action, Nonce: r.Nonce, Attempts: int(r.Attempts),
+		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(),
+	}
+	if err := json.Unmarshal([]byte(r.Changes), &m.Changes); err != nil {
+		return LogMessage{}, false, fmt.Errorf("log message %d: %w", r.ID, err)
+	}
+	return m, true, nil
+}
+
+// LogMessageDelivered deletes a message Discord has.
+func (s *Store) LogMessageDelivered(ctx context.Context, id int64) error {
+	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error { return q.DeleteLogMessage(ctx, id) })
+	if err != nil {
+		return fmt.Errorf("delete a delivered log message: %w", err)
+	}
+	return nil
+}
+
+// RetryLogMessage records a failed attempt (attempts in all) and when to
+// try again.
+func (s *Store) RetryLogMessage(ctx context.Context, id int64, attempts int, at time.Time) error {
+	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
+		return q.RetryLogMessage(ctx, driver.RetryLogMessageParams{Attempts: int64(attempts), NextAttemptAt: at.UnixMilli(), ID: id})
+	})
+	if err != nil {
+		return fmt.Errorf("retry a log message: %w", err)
+	}
+	return nil
+}
+
+// GiveUpLogMessage deletes a message that will not be delivered, and says
+// so in the audit entry it reports.
+func (s *Store) GiveUpLogMessage(ctx context.Context, m LogMessage) error {
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
+		if err := q.DeleteLogMessage(ctx, m.ID); err != nil {
+			return err
+		}
+		if m.AuditEntryID == 0 {
+			return nil
+		}
+		return q.MarkAuditEntryUndelivered(ctx, m.AuditEntryID)
+	})
+	if err != nil {
+		return fmt.Errorf("give up a log message: %w", err)
+	}
+	return nil
+}
+
+// actorColumn is an actor as the nullable actor_user columns hold it:
+// NULL for an API key, 0 (which no Discord id is) for a deleted user.
+func actorColumn(a Actor) sql.NullInt64 {
+	if a.UserID == 0 && !a.deleted {
+		return sql.NullInt64{}
+	}
+	return userColumn(a.UserID)
+}
+
+// actorOf reads an actor_user column.
+func actorOf(c sql.NullInt64) Actor {
+	switch {
+	case !c.Valid:
+		return APIKeyActor
+	case c.Int64 == 0:
+		return DeletedUserActor
+	}
+	return Actor{UserID: snowflake.ID(c.Int64)}
+}
