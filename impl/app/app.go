@@ -20,6 +20,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 	"github.com/apikeyd/apikeyd/impl/docs"
+	"github.com/apikeyd/apikeyd/impl/logchannel"
 	"github.com/apikeyd/apikeyd/impl/observe"
 	"github.com/apikeyd/apikeyd/impl/ratelimit"
 	"github.com/apikeyd/apikeyd/impl/session"
@@ -44,6 +45,9 @@ type Server struct {
 	done chan struct{}
 	// unlock releases the database for another server (lockDatabase).
 	unlock func() error
+	// logSender posts the logging module's messages; nil without a bot
+	// token, when none are queued.
+	logSender *logchannel.Sender
 	// fakeDiscord is what --fake-discord started; nil without it.
 	fakeDiscord *discordtest.Server
 }
@@ -102,6 +106,9 @@ func New(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*S
 		var wg sync.WaitGroup
 		wg.Go(func() { s.sessions.Sweep(ctx, sessionSweepInterval) })
 		wg.Go(func() { s.store.Listen(ctx, s.log) })
+		if s.logSender != nil {
+			wg.Go(func() { s.logSender.Run(ctx) })
+		}
 		s.v1.Run(ctx)
 		wg.Wait()
 	}()
@@ -159,6 +166,13 @@ func (s *Server) routes() (http.Handler, error) {
 		Log:     s.log,
 		Now:     s.cfg.Now,
 	})
+	if s.cfg.DiscordBotToken != "" {
+		s.logSender = logchannel.New(logchannel.Config{
+			Store: s.store, Poster: bot, Observer: observer, Log: s.log, Now: s.cfg.Now,
+			PollInterval: s.cfg.LogChannel.PollInterval, FirstBackoff: s.cfg.LogChannel.FirstBackoff,
+			MaxAttempts: s.cfg.LogChannel.MaxAttempts,
+		})
+	}
 	s.v1, err = v1.New(v1.Config{
 		Store:           s.store,
 		Identity:        discordClient,

@@ -29,6 +29,9 @@ type Config struct {
 	DiscordAPIURL string
 	// IdentityTTL is how long a Discord token's user is remembered.
 	IdentityTTL time.Duration
+	// LogChannel tunes the sender of the logging module's messages (zero
+	// values: logchannel's defaults); no flag sets it.
+	LogChannel LogChannelTuning
 	// MaxKeysPerGuild bounds the /v1 keys of one guild.
 	MaxKeysPerGuild int
 	LogFormat       string // "text" or "json"
@@ -287,4 +290,11 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+// LogChannelTuning is what tests shorten of the logs channel's sender.
+type LogChannelTuning struct {
+	PollInterval time.Duration
+	FirstBackoff time.Duration
+	MaxAttempts  int
 }

@@ -91,5 +91,5 @@ func openWithRing(ctx context.Context, cfg Config, schemas Schemas, ring [][]byt
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, engine, store.Config{Sealer: sealer, Now: cfg.Now})
+	return store.Open(ctx, engine, store.Config{Sealer: sealer, Now: cfg.Now, LogMessages: cfg.DiscordBotToken != ""})
 }

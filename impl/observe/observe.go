@@ -33,6 +33,7 @@ type Observer struct {
 	latency      *prometheus.HistogramVec
 	authFailures *prometheus.CounterVec
 	dbErrors     prometheus.Counter
+	logMessages  *prometheus.CounterVec
 }
 
 // New registers apikeyd's metrics, and Go's and the process's; with
@@ -59,8 +60,12 @@ func New(log *slog.Logger, accessLog bool) *Observer {
 			Name: "apikeyd_database_errors_total",
 			Help: "Database operations that failed, answered with 500 or logged by background work.",
 		}),
+		logMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apikeyd_log_messages_total",
+			Help: "Messages for the logging module's channels, by outcome: delivered, or given_up after repeated failures.",
+		}, []string{"outcome"}),
 	}
-	o.registry.MustRegister(o.requests, o.latency, o.authFailures, o.dbErrors,
+	o.registry.MustRegister(o.requests, o.latency, o.authFailures, o.dbErrors, o.logMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return o
 }
@@ -80,6 +85,15 @@ func (o *Observer) AuthFailure(reason string) {
 
 // DatabaseError counts a failed database operation.
 func (o *Observer) DatabaseError() { o.dbErrors.Inc() }
+
+// Outcomes of a message for a logs channel.
+const (
+	LogMessageDelivered = "delivered"
+	LogMessageGivenUp   = "given_up"
+)
+
+// LogMessage counts a message for a logs channel delivered or given up.
+func (o *Observer) LogMessage(outcome string) { o.logMessages.WithLabelValues(outcome).Inc() }
 
 // info is what the layers below tell the middleware about a request.
 type info struct {

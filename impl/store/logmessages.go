@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/snowflake"
@@ -146,7 +147,10 @@ func (s *Store) NextLogMessage(ctx context.Context, guild snowflake.ID) (LogMess
 		Actor: actorOf(r.ActorUser), Action: r.Action, Nonce: r.Nonce, Attempts: int(r.Attempts),
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(),
 	}
-	if err := json.Unmarshal([]byte(r.Changes), &m.Changes); err != nil {
+	// Numbers as written, so that none is shown in float notation.
+	d := json.NewDecoder(strings.NewReader(r.Changes))
+	d.UseNumber()
+	if err := d.Decode(&m.Changes); err != nil {
 		return LogMessage{}, false, fmt.Errorf("log message %d: %w", r.ID, err)
 	}
 	return m, true, nil

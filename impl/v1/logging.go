@@ -284,10 +284,14 @@ func (s *Server) ListAuditEntries(ctx context.Context, req api.ListAuditEntriesR
 		page.NextCursor = ptr(makeCursor(entries[limit-1].ID))
 	}
 	for _, e := range entries {
-		page.Entries = append(page.Entries, api.AuditEntry{
+		entry := api.AuditEntry{
 			Id: e.ID, GuildId: e.GuildID.String(), CreatedAt: e.CreatedAt,
 			Actor: e.Actor, Action: api.AuditEntryAction(e.Action), Changes: e.Changes,
-		})
+		}
+		if e.Undelivered {
+			entry.Undelivered = &e.Undelivered
+		}
+		page.Entries = append(page.Entries, entry)
 	}
 	return api.ListAuditEntries200JSONResponse{Success: api.SuccessTrue, Data: page}, nil
 }

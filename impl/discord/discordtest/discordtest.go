@@ -50,8 +50,9 @@ type Server struct {
 	// guildLimit, when set, is the per-token bucket of each guild route.
 	guildLimit *routeLimit
 
-	oauth // apps, codes, grants, guilds: see oauth.go
-	bots  // bot tokens and the guilds a bot is in: see bot.go
+	oauth    // apps, codes, grants, guilds: see oauth.go
+	bots     // bot tokens and the guilds a bot is in: see bot.go
+	messages // messages posted to channels: see messages.go
 }
 
 // rateLimit is a 429 to answer: its scope ("" sends none) and wait.
@@ -89,11 +90,12 @@ func NewServer(t TB) *Server {
 // Close stops it.
 func Start() *Server {
 	s := &Server{
-		closed: make(chan struct{}),
-		calls:  make(map[string]int),
-		tokens: make(map[string]bool),
-		oauth:  newOAuth(),
-		bots:   newBots(),
+		closed:   make(chan struct{}),
+		calls:    make(map[string]int),
+		tokens:   make(map[string]bool),
+		oauth:    newOAuth(),
+		bots:     newBots(),
+		messages: newMessages(),
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -278,6 +280,7 @@ func (s *Server) Reset() {
 	}
 	s.oauth.reset()
 	s.bots = newBots()
+	s.messages = newMessages()
 }
 
 // apiRoute is one endpoint under APIPrefix.
@@ -303,6 +306,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	route, known := apiRoutes[path]
 	if _, _, ok := guildRoute(path); ok {
 		route, known = apiRoute{http.MethodGet, (*Server).serveGuildRoute}, true
+	}
+	if _, ok := channelMessagesRoute(path); ok {
+		route, known = apiRoute{http.MethodPost, (*Server).serveMessage}, true
 	}
 	if !inAPI || !known {
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})

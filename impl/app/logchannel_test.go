@@ -1,0 +1,201 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/apptest"
+	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
+)
+
+const (
+	logGuild   = "1098765432109876543"
+	logChannel = "1198765432109876543"
+	logAdmin   = "310987654321098765"
+	logToken   = "a-logging-admin-token"
+)
+
+// logServer is apikeyd with a bot token, its fake Discord holding the
+// guild with its logs channel, and an administrator.
+type logServer struct {
+	*apptest.Instance
+	fake *discordtest.Server
+}
+
+func startLogServer(t *testing.T, tune func(*app.Config)) logServer {
+	t.Helper()
+	fake := discordtest.NewServer(t)
+	fake.AddUser(logToken, logAdmin, "admin")
+	fake.AddBot(testBotToken, true)
+	name := "logs"
+	fake.AddBotGuild(discordtest.BotGuild{ID: logGuild, Channels: []discordtest.Channel{{ID: logChannel, Name: &name}}})
+	cfg := apptest.Config(t)
+	cfg.DiscordAPIURL = fake.URL()
+	cfg.DiscordBotToken = testBotToken
+	cfg.LogChannel = app.LogChannelTuning{PollInterval: 10 * time.Millisecond, FirstBackoff: 10 * time.Millisecond}
+	if tune != nil {
+		tune(&cfg)
+	}
+	inst := apptest.Start(t, &cfg)
+	if _, err := inst.Server.Store().AddGuildAdmin(context.Background(), mustID(t, logGuild), mustID(t, logAdmin)); err != nil {
+		t.Fatal(err)
+	}
+	return logServer{inst, fake}
+}
+
+// do sends a /v1 request as auth ("Bearer ..." or a bare key) and wants 200.
+func (s logServer) do(t *testing.T, method, path, auth, body string) map[string]any {
+	t.Helper()
+	res, b := s.Do(t, method, path, auth, strings.NewReader(body))
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+// turnOn sets the logs channel and enables the module.
+func (s logServer) turnOn(t *testing.T) {
+	t.Helper()
+	s.do(t, "PUT", "/v1/modules/logging/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "logs_channel_id": "`+logChannel+`"}`)
+	s.do(t, "POST", "/v1/modules/logging/enable", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+}
+
+// waitPosted waits until the channel holds n messages, and returns them.
+func (s logServer) waitPosted(t *testing.T, n int) []discordtest.Posted {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		posted := s.fake.Posted(logChannel)
+		if len(posted) >= n || time.Now().After(deadline) {
+			if len(posted) != n {
+				t.Fatalf("%d messages posted, want %d: %v", len(posted), n, titlesOf(posted))
+			}
+			return posted
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func titlesOf(posted []discordtest.Posted) []string {
+	var out []string
+	for _, p := range posted {
+		embeds, _ := p.Body["embeds"].([]any)
+		if len(embeds) == 1 {
+			e, _ := embeds[0].(map[string]any)
+			title, _ := e["title"].(string)
+			desc, _ := e["description"].(string)
+			out = append(out, title+" | "+desc)
+		}
+	}
+	return out
+}
+
+// Each change made through /v1 is posted to the logs channel, in order,
+// with nothing that pings and a nonce Discord enforces; a key's actor is
+// exactly "An API key", and no part of any key is in any message. Once
+// the module is disabled, that is the last message.
+func TestTheLoggingModulePostsEachChange(t *testing.T) {
+	s := startLogServer(t, nil)
+	// Before the module is on, nothing is posted.
+	s.do(t, "PUT", "/v1/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "language": "de"}`)
+	s.turnOn(t)
+	created := s.do(t, "POST", "/v1/auth/api-key", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+	key := created["data"].(map[string]any)["api_key"].(map[string]any)["api_key"].(string)
+	// The key changes settings: its actor is "An API key".
+	s.do(t, "PUT", "/v1/settings", "Bearer "+key, `{"guild_id": "`+logGuild+`", "language": "en"}`)
+	s.do(t, "DELETE", "/v1/auth/api-key", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "api_key": "`+key+`"}`)
+	s.do(t, "POST", "/v1/modules/logging/disable", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+	// After the module is off, nothing more.
+	s.do(t, "PUT", "/v1/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "language": "fr"}`)
+
+	posted := s.waitPosted(t, 5)
+	want := []string{
+		"Logging module enabled | By <@" + logAdmin + ">\n`module_logging`: true",
+		"API key created | By <@" + logAdmin + ">\n`id`: ",
+		"Settings changed | By An API key\n`language`: en",
+		"API key deleted | By <@" + logAdmin + ">\n`id`: ",
+		"Logging module disabled | By <@" + logAdmin + ">\n`module_logging`: false",
+	}
+	got := titlesOf(posted)
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("message %d: %q, want it to start %q", i, got[i], want[i])
+		}
+	}
+	nonces := map[string]bool{}
+	for _, p := range posted {
+		if strings.Contains(p.Raw, key) || strings.Contains(p.Raw, key[len(key)-4:]) || strings.Contains(p.Raw, key[:12]) {
+			t.Errorf("a posted message holds part of the key: %s", p.Raw)
+		}
+		if am, _ := json.Marshal(p.Body["allowed_mentions"]); string(am) != `{"parse":[]}` {
+			t.Errorf("allowed_mentions %s, want {\"parse\":[]}", am)
+		}
+		if p.Body["enforce_nonce"] != true || p.Nonce == "" || len(p.Nonce) > 25 || nonces[p.Nonce] {
+			t.Errorf("nonce %q enforce_nonce %v: want a new one of at most 25 characters, enforced", p.Nonce, p.Body["enforce_nonce"])
+		}
+		nonces[p.Nonce] = true
+	}
+	time.Sleep(100 * time.Millisecond) // the sender polls every 10 ms: long enough to post one more, if it would
+	if n := len(s.fake.Posted(logChannel)); n != 5 {
+		t.Errorf("%d messages after the module was disabled, want 5", n)
+	}
+}
+
+// Without a bot token nothing is queued; a flag turned off posts nothing
+// of its kind.
+func TestTheLoggingModuleFollowsItsFlags(t *testing.T) {
+	s := startLogServer(t, nil)
+	s.turnOn(t)
+	s.do(t, "PUT", "/v1/modules/logging/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "log_api_keys": false}`)
+	s.do(t, "POST", "/v1/auth/api-key", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+	s.do(t, "PUT", "/v1/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "language": "de"}`)
+	got := titlesOf(s.waitPosted(t, 3))
+	if !strings.HasPrefix(got[1], "Logging settings changed") || !strings.HasPrefix(got[2], "Settings changed") {
+		t.Errorf("posted %q; want the flag change and the settings, not the key", got)
+	}
+}
+
+// Discord failing: each message is retried with backoff, then given up
+// after MaxAttempts: counted in a metric, and its audit entry says it was
+// not delivered. 429s are waited out and not counted as failures; the
+// messages after it still go, in order.
+func TestAMessageThatFailsIsGivenUp(t *testing.T) {
+	s := startLogServer(t, func(c *app.Config) { c.LogChannel.MaxAttempts = 3 })
+	// Once apikeyd knows the admin's token, Discord failing fails only
+	// the messages.
+	s.do(t, "GET", "/v1/modules/logging/status?guild_id="+logGuild, "Bearer "+logToken, "")
+	s.fake.FailWith(http.StatusInternalServerError)
+	s.turnOn(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page := s.do(t, "GET", "/v1/modules/logging/entries?guild_id="+logGuild, "Bearer "+logToken, "")
+		entries := page["data"].(map[string]any)["entries"].([]any)
+		newest := entries[0].(map[string]any)
+		if newest["undelivered"] == true {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the entry was never marked undelivered: %v", newest)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res, metrics := s.Do(t, "GET", "/metrics", "", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(metrics), `apikeyd_log_messages_total{outcome="given_up"} 1`) {
+		t.Errorf("metrics do not count the message given up:\n%s", metrics)
+	}
+	s.fake.FailWith(0)
+	s.fake.RateLimit("user", time.Second)
+	s.do(t, "PUT", "/v1/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "language": "de"}`)
+	time.Sleep(300 * time.Millisecond) // held back by the 429s meanwhile: several attempts, none counted
+	s.fake.RateLimit("", 0)
+	if got := titlesOf(s.waitPosted(t, 1)); !strings.HasPrefix(got[0], "Settings changed") {
+		t.Errorf("posted %q", got)
+	}
+}
