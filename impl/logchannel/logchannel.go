@@ -39,8 +39,9 @@ const (
 	DefaultMaxBackoff   = 5 * time.Minute
 	// DefaultLease is how long a guild stays with its sender after the
 	// sender last renewed it: another process takes over a guild whose
-	// sender died after this long.
-	DefaultLease = 30 * time.Second
+	// sender died after this long: a restarted process waits as long for
+	// its own guilds.
+	DefaultLease = 5 * time.Second
 )
 
 // Poster posts a message to a channel (the discord.Bot).

@@ -1,0 +1,43 @@
+package discordtest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/discord"
+	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
+)
+
+// The fake posts a message once per enforced nonce, as Discord does: the
+// Bot sending one twice posts it once; it knows only the bot's channels,
+// and its 429s reach the Bot as a wait.
+func TestMessagesAndTheirNonces(t *testing.T) {
+	const token, guild, channel = "a-bot-token", "1098765432109876543", "1198765432109876543"
+	fake := discordtest.NewServer(t)
+	fake.AddBot(token, false)
+	fake.AddBotGuild(discordtest.BotGuild{ID: guild, Channels: []discordtest.Channel{{ID: channel}}})
+	bot := discord.NewBot(discord.BotConfig{BaseURL: fake.URL(), Token: token})
+	ctx := context.Background()
+	m := discord.Message{Nonce: "ABCDEFGHIJKLMNOPQRSTUVWX", Embed: discord.Embed{Title: "t", Description: "d", Timestamp: time.Now()}}
+	for range 2 {
+		if err := bot.PostMessage(ctx, channel, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(fake.Posted(channel)); n != 1 || fake.MessageSends() != 2 {
+		t.Errorf("%d posted of %d sent, want 1 of 2", n, fake.MessageSends())
+	}
+	m.Nonce = "another"
+	if err := bot.PostMessage(ctx, channel, m); err != nil || len(fake.Posted(channel)) != 2 {
+		t.Errorf("a new nonce: %v, %d posted", err, len(fake.Posted(channel)))
+	}
+	if err := bot.PostMessage(ctx, "1298765432109876543", m); apierr.CodeOf(err) != apierr.NotFound {
+		t.Errorf("an unknown channel: %v, want NotFound", err)
+	}
+	fake.RateLimit("user", 2*time.Second)
+	if err := bot.PostMessage(ctx, channel, m); apierr.From(err).RetryAfter <= 0 {
+		t.Errorf("a 429: %v, want a RetryAfter", err)
+	}
+}
