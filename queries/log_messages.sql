@@ -33,3 +33,11 @@ ON CONFLICT (guild_id) DO NOTHING;
 -- holder only once that one's has expired.
 UPDATE log_senders SET holder = sqlc.arg(holder), expires_at = sqlc.arg(expires_at)
 WHERE guild_id = sqlc.arg(guild_id) AND (holder = sqlc.arg(holder) OR expires_at <= sqlc.arg(now));
+
+-- name: ListLogMessagesOfGuild :many
+SELECT id, guild_id, channel_id, audit_entry_id, actor_user, action, changes, nonce, attempts, next_attempt_at, created_at
+FROM log_messages WHERE guild_id = sqlc.arg(guild_id) ORDER BY id;
+
+-- name: RewriteLogMessage :exec
+-- An erasure's: the message no longer names the member.
+UPDATE log_messages SET actor_user = sqlc.arg(actor_user), changes = sqlc.arg(changes) WHERE id = sqlc.arg(id);

@@ -303,3 +303,33 @@ func sendTo(t *testing.T, url, method, path, auth, body string) (int, []byte) {
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, b
 }
+
+// Erasing a member's logging data rewrites the queued messages that name
+// them: the actor reads "A deleted user", and no message posted after the
+// erasure holds their id.
+func TestErasureRewritesQueuedMessages(t *testing.T) {
+	s := startLogServer(t, func(c *app.Config) { c.LogChannel.MaxAttempts = 1000 })
+	s.turnOn(t)
+	s.waitPosted(t, 1)
+	created := s.do(t, "POST", "/v1/auth/api-key", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+	key := created["data"].(map[string]any)["api_key"].(map[string]any)["api_key"].(string)
+	s.waitPosted(t, 2)
+	// Discord fails: the admin's next changes stay queued.
+	s.fake.FailWith(http.StatusInternalServerError)
+	s.do(t, "PUT", "/v1/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "language": "de"}`)
+	s.do(t, "PUT", "/v1/settings", "Bearer "+key, `{"guild_id": "`+logGuild+`", "language": "en"}`)
+	s.do(t, "DELETE", "/v1/modules/logging/privacy/delete-user-entries", "Bearer "+key, `{"guild_id": "`+logGuild+`", "privacy_member_id": "`+logAdmin+`"}`)
+	s.fake.FailWith(0)
+	got := titlesOf(s.waitPosted(t, 5))[2:]
+	want := []string{"Settings changed | By A deleted user\n`language`: de", "Settings changed | By An API key\n`language`: en", "A member's data erased | By An API key"}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("message %d after the erasure: %q, want it to start %q", i, got[i], want[i])
+		}
+	}
+	for _, p := range s.fake.Posted(logChannel)[2:] {
+		if strings.Contains(p.Raw, logAdmin) {
+			t.Errorf("a message posted after the erasure names the member: %s", p.Raw)
+		}
+	}
+}

@@ -201,6 +201,7 @@ var titles = map[string]string{
 	store.ActionLoggingDisabled:        "Logging module disabled",
 	store.ActionLoggingSettingsUpdated: "Logging settings changed",
 	store.ActionLoggingSettingsReset:   "Logging settings reset",
+	store.ActionPrivacyErased:          "A member's data erased",
 }
 
 // Render is the embed of m: who made the change, and each field it

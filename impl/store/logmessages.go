@@ -214,3 +214,77 @@ func actorOf(c sql.NullInt64) Actor {
 	}
 	return Actor{UserID: snowflake.ID(c.Int64)}
 }
+
+// eraseLogMessagesOf rewrites guild's queued messages that name member:
+// as their actor, made DeletedUserActor, and in their text (an event's),
+// where a mention of them or their id reads "a deleted user".
+func eraseLogMessagesOf(ctx context.Context, q driver.Queries, guild, member snowflake.ID) error {
+	rows, err := q.ListLogMessagesOfGuild(ctx, int64(guild))
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		actor := actorOf(r.ActorUser)
+		named := actor.UserID == member && !actor.deleted
+		if named {
+			actor = DeletedUserActor
+		}
+		changes, rewritten, err := eraseMemberText(r.Changes, member)
+		if err != nil {
+			return fmt.Errorf("log message %d: %w", r.ID, err)
+		}
+		if !named && !rewritten {
+			continue
+		}
+		if err := q.RewriteLogMessage(ctx, driver.RewriteLogMessageParams{ActorUser: actorColumn(actor), Changes: changes, ID: r.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eraseMemberText replaces, in the JSON object changes, each mention of
+// member and each string or number that is their id; it reports whether
+// it replaced any.
+func eraseMemberText(changes string, member snowflake.ID) (string, bool, error) {
+	id := member.String()
+	if !strings.Contains(changes, id) {
+		return changes, false, nil
+	}
+	d := json.NewDecoder(strings.NewReader(changes))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return "", false, err
+	}
+	replacer := strings.NewReplacer("<@!"+id+">", deletedUser, "<@"+id+">", deletedUser, id, deletedUser)
+	var erase func(any) any
+	erase = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return replacer.Replace(v)
+		case json.Number:
+			if v.String() == id {
+				return deletedUser
+			}
+		case map[string]any:
+			for k, e := range v {
+				v[k] = erase(e)
+			}
+		case []any:
+			for i, e := range v {
+				v[i] = erase(e)
+			}
+		}
+		return v
+	}
+	b, err := json.Marshal(erase(v))
+	if err != nil {
+		return "", false, err
+	}
+	return string(b), string(b) != changes, nil
+}
+
+// deletedUser is what an erased member's mention or id reads in a queued
+// message.
+const deletedUser = "a deleted user"

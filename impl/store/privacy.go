@@ -83,16 +83,19 @@ func (s *Store) LoggingEntriesOf(ctx context.Context, guild, member snowflake.ID
 
 // EraseLoggingEntriesOf makes DeletedUserActor the actor of guild's audit
 // entries that member made, and records the erasure as actor's; it
-// returns how many entries it rewrote. Messages for the logs channel that
-// are queued and name the member are rewritten here too, in the same
-// transaction, once the logging module queues them; those already posted
-// to Discord are beyond apikeyd's reach.
+// returns how many entries it rewrote. The messages for the logs channel
+// that are queued and name the member are rewritten in the same
+// transaction (eraseLogMessagesOf); those already posted to Discord are
+// beyond apikeyd's reach.
 func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (int64, error) {
 	var erased int64
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
 		erased, err = q.EraseAuditActor(ctx, driver.EraseAuditActorParams{GuildID: int64(guild), UserID: userColumn(member)})
 		if err != nil {
+			return err
+		}
+		if err := eraseLogMessagesOf(ctx, q, guild, member); err != nil {
 			return err
 		}
 		return s.auditErasure(ctx, q, guild, actor, member, PrivacyLogging, erased)

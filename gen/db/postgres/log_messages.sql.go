@@ -112,6 +112,43 @@ func (q *Queries) ListGuildsWithLogMessages(ctx context.Context, now int64) ([]i
 	return items, nil
 }
 
+const listLogMessagesOfGuild = `-- name: ListLogMessagesOfGuild :many
+SELECT id, guild_id, channel_id, audit_entry_id, actor_user, action, changes, nonce, attempts, next_attempt_at, created_at
+FROM log_messages WHERE guild_id = $1 ORDER BY id
+`
+
+func (q *Queries) ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]LogMessage, error) {
+	rows, err := q.db.Query(ctx, listLogMessagesOfGuild, guildID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LogMessage
+	for rows.Next() {
+		var i LogMessage
+		if err := rows.Scan(
+			&i.ID,
+			&i.GuildID,
+			&i.ChannelID,
+			&i.AuditEntryID,
+			&i.ActorUser,
+			&i.Action,
+			&i.Changes,
+			&i.Nonce,
+			&i.Attempts,
+			&i.NextAttemptAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markAuditEntryUndelivered = `-- name: MarkAuditEntryUndelivered :exec
 UPDATE audit_entries SET undelivered = 1 WHERE id = $1
 `
@@ -133,6 +170,22 @@ type RetryLogMessageParams struct {
 
 func (q *Queries) RetryLogMessage(ctx context.Context, arg RetryLogMessageParams) error {
 	_, err := q.db.Exec(ctx, retryLogMessage, arg.Attempts, arg.NextAttemptAt, arg.ID)
+	return err
+}
+
+const rewriteLogMessage = `-- name: RewriteLogMessage :exec
+UPDATE log_messages SET actor_user = $1, changes = $2 WHERE id = $3
+`
+
+type RewriteLogMessageParams struct {
+	ActorUser sql.NullInt64
+	Changes   string
+	ID        int64
+}
+
+// An erasure's: the message no longer names the member.
+func (q *Queries) RewriteLogMessage(ctx context.Context, arg RewriteLogMessageParams) error {
+	_, err := q.db.Exec(ctx, rewriteLogMessage, arg.ActorUser, arg.Changes, arg.ID)
 	return err
 }
 

@@ -135,6 +135,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listGuildsWithLogMessagesStmt, err = db.PrepareContext(ctx, listGuildsWithLogMessages); err != nil {
 		return nil, fmt.Errorf("error preparing query ListGuildsWithLogMessages: %w", err)
 	}
+	if q.listLogMessagesOfGuildStmt, err = db.PrepareContext(ctx, listLogMessagesOfGuild); err != nil {
+		return nil, fmt.Errorf("error preparing query ListLogMessagesOfGuild: %w", err)
+	}
 	if q.listSealedGuildKeysStmt, err = db.PrepareContext(ctx, listSealedGuildKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSealedGuildKeys: %w", err)
 	}
@@ -167,6 +170,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.retryLogMessageStmt, err = db.PrepareContext(ctx, retryLogMessage); err != nil {
 		return nil, fmt.Errorf("error preparing query RetryLogMessage: %w", err)
+	}
+	if q.rewriteLogMessageStmt, err = db.PrepareContext(ctx, rewriteLogMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query RewriteLogMessage: %w", err)
 	}
 	if q.setLoggingEnabledStmt, err = db.PrepareContext(ctx, setLoggingEnabled); err != nil {
 		return nil, fmt.Errorf("error preparing query SetLoggingEnabled: %w", err)
@@ -385,6 +391,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listGuildsWithLogMessagesStmt: %w", cerr)
 		}
 	}
+	if q.listLogMessagesOfGuildStmt != nil {
+		if cerr := q.listLogMessagesOfGuildStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listLogMessagesOfGuildStmt: %w", cerr)
+		}
+	}
 	if q.listSealedGuildKeysStmt != nil {
 		if cerr := q.listSealedGuildKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSealedGuildKeysStmt: %w", cerr)
@@ -438,6 +449,11 @@ func (q *Queries) Close() error {
 	if q.retryLogMessageStmt != nil {
 		if cerr := q.retryLogMessageStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing retryLogMessageStmt: %w", cerr)
+		}
+	}
+	if q.rewriteLogMessageStmt != nil {
+		if cerr := q.rewriteLogMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing rewriteLogMessageStmt: %w", cerr)
 		}
 	}
 	if q.setLoggingEnabledStmt != nil {
@@ -561,6 +577,7 @@ type Queries struct {
 	listGuildKeysStmt             *sql.Stmt
 	listGuildsOfAdminStmt         *sql.Stmt
 	listGuildsWithLogMessagesStmt *sql.Stmt
+	listLogMessagesOfGuildStmt    *sql.Stmt
 	listSealedGuildKeysStmt       *sql.Stmt
 	listSealedSessionsStmt        *sql.Stmt
 	listSealedUserKeysStmt        *sql.Stmt
@@ -572,6 +589,7 @@ type Queries struct {
 	resealSessionStmt             *sql.Stmt
 	resealUserKeyStmt             *sql.Stmt
 	retryLogMessageStmt           *sql.Stmt
+	rewriteLogMessageStmt         *sql.Stmt
 	setLoggingEnabledStmt         *sql.Stmt
 	setMetaStmt                   *sql.Stmt
 	takeLogSenderStmt             *sql.Stmt
@@ -624,6 +642,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listGuildKeysStmt:             q.listGuildKeysStmt,
 		listGuildsOfAdminStmt:         q.listGuildsOfAdminStmt,
 		listGuildsWithLogMessagesStmt: q.listGuildsWithLogMessagesStmt,
+		listLogMessagesOfGuildStmt:    q.listLogMessagesOfGuildStmt,
 		listSealedGuildKeysStmt:       q.listSealedGuildKeysStmt,
 		listSealedSessionsStmt:        q.listSealedSessionsStmt,
 		listSealedUserKeysStmt:        q.listSealedUserKeysStmt,
@@ -635,6 +654,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		resealSessionStmt:             q.resealSessionStmt,
 		resealUserKeyStmt:             q.resealUserKeyStmt,
 		retryLogMessageStmt:           q.retryLogMessageStmt,
+		rewriteLogMessageStmt:         q.rewriteLogMessageStmt,
 		setLoggingEnabledStmt:         q.setLoggingEnabledStmt,
 		setMetaStmt:                   q.setMetaStmt,
 		takeLogSenderStmt:             q.takeLogSenderStmt,

@@ -24,11 +24,11 @@ type Queries interface {
 	DeleteSystemKeys(ctx context.Context) (int64, error)
 	DeleteUserKeysOfUser(ctx context.Context, userName string) (int64, error)
 	EnsureGuild(ctx context.Context, arg EnsureGuildParams) error
-	EraseAuditActor(ctx context.Context, arg EraseAuditActorParams) (int64, error)
-	EraseGuildKeyCreator(ctx context.Context, arg EraseGuildKeyCreatorParams) (int64, error)
 	EnsureGuildSettings(ctx context.Context, guildID int64) error
 	EnsureLogSender(ctx context.Context, guildID int64) error
 	EnsureLoggingSettings(ctx context.Context, guildID int64) error
+	EraseAuditActor(ctx context.Context, arg EraseAuditActorParams) (int64, error)
+	EraseGuildKeyCreator(ctx context.Context, arg EraseGuildKeyCreatorParams) (int64, error)
 	FirstLogMessage(ctx context.Context, guildID int64) (LogMessage, error)
 	GetGuildKeyByHash(ctx context.Context, keyHash []byte) (GetGuildKeyByHashRow, error)
 	GetGuildSettings(ctx context.Context, guildID int64) (GetGuildSettingsRow, error)
@@ -44,6 +44,7 @@ type Queries interface {
 	ListGuildKeys(ctx context.Context, guildID int64) ([]GuildKey, error)
 	ListGuildsOfAdmin(ctx context.Context, userID int64) ([]int64, error)
 	ListGuildsWithLogMessages(ctx context.Context, now int64) ([]int64, error)
+	ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]LogMessage, error)
 	ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKeysRow, error)
 	ListSealedSessions(ctx context.Context) ([]ListSealedSessionsRow, error)
 	ListSealedUserKeys(ctx context.Context) ([]ListSealedUserKeysRow, error)
@@ -55,6 +56,7 @@ type Queries interface {
 	ResealSession(ctx context.Context, arg ResealSessionParams) error
 	ResealUserKey(ctx context.Context, arg ResealUserKeyParams) error
 	RetryLogMessage(ctx context.Context, arg RetryLogMessageParams) error
+	RewriteLogMessage(ctx context.Context, arg RewriteLogMessageParams) error
 	SetLoggingEnabled(ctx context.Context, arg SetLoggingEnabledParams) error
 	SetMeta(ctx context.Context, arg SetMetaParams) error
 	TakeLogSender(ctx context.Context, arg TakeLogSenderParams) (int64, error)

@@ -323,3 +323,10 @@ type TakeLogSenderParams struct {
 	GuildID   int64
 	Now       int64
 }
+
+// RewriteLogMessageParams is the arguments of RewriteLogMessage.
+type RewriteLogMessageParams struct {
+	ActorUser sql.NullInt64
+	Changes   string
+	ID        int64
+}

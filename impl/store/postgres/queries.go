@@ -436,3 +436,16 @@ func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderPara
 	v, err := q.gen.TakeLogSender(bounded, pgdb.TakeLogSenderParams(arg))
 	return v, dbError(ctx, err)
 }
+
+func (q queries) ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]driver.LogMessage, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	rows, err := q.gen.ListLogMessagesOfGuild(bounded, guildID)
+	return convertRows(rows, func(r pgdb.LogMessage) driver.LogMessage { return driver.LogMessage(r) }), dbError(ctx, err)
+}
+
+func (q queries) RewriteLogMessage(ctx context.Context, arg driver.RewriteLogMessageParams) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.RewriteLogMessage(bounded, pgdb.RewriteLogMessageParams(arg)))
+}

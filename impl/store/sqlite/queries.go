@@ -298,3 +298,12 @@ func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderPara
 	v, err := q.q.TakeLogSender(ctx, sqlitedb.TakeLogSenderParams(arg))
 	return v, dbError(err)
 }
+
+func (q queries) ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]driver.LogMessage, error) {
+	rows, err := q.q.ListLogMessagesOfGuild(ctx, guildID)
+	return convertRows(rows, func(r sqlitedb.LogMessage) driver.LogMessage { return driver.LogMessage(r) }), dbError(err)
+}
+
+func (q queries) RewriteLogMessage(ctx context.Context, arg driver.RewriteLogMessageParams) error {
+	return dbError(q.q.RewriteLogMessage(ctx, sqlitedb.RewriteLogMessageParams(arg)))
+}
