@@ -794,6 +794,54 @@ type LivezResponse struct {
 // LivezResponseStatus defines model for LivezResponse.Status.
 type LivezResponseStatus string
 
+// LoggingEvent defines model for LoggingEvent.
+type LoggingEvent struct {
+	// Message Whether the event was queued and, if not, why.
+	Message string `json:"message"`
+}
+
+// LoggingEventEnvelope defines model for LoggingEventEnvelope.
+type LoggingEventEnvelope struct {
+	Data LoggingEvent `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// LoggingEventInfo What happened, as Husqy's `EventInfo`. Its text is bounded here;
+// the message cuts it further to Discord's bounds.
+type LoggingEventInfo struct {
+	Category string  `json:"category"`
+	Command  *string `json:"command,omitempty"`
+
+	// Data More about the event, shown as JSON.
+	Data    *map[string]interface{} `json:"data,omitempty"`
+	Event   *string                 `json:"event,omitempty"`
+	Reason  *string                 `json:"reason,omitempty"`
+	Success bool                    `json:"success"`
+}
+
+// LoggingEventRequest The guild, and the event to log, in Husqy's shape.
+type LoggingEventRequest struct {
+	// EventInfo What happened, as Husqy's `EventInfo`. Its text is bounded here;
+	// the message cuts it further to Discord's bounds.
+	EventInfo LoggingEventInfo `json:"event_info"`
+
+	// GuildId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
+	GuildId Snowflake `json:"guild_id"`
+}
+
 // LoggingSettings defines model for LoggingSettings.
 type LoggingSettings struct {
 	// Settings The logging module's settings, with Husqy's fields: the channel
@@ -1830,6 +1878,9 @@ type DisableLoggingJSONRequestBody = GuildRequest
 // EnableLoggingJSONRequestBody defines body for EnableLogging for application/json ContentType.
 type EnableLoggingJSONRequestBody = GuildRequest
 
+// CheckLoggingEventJSONRequestBody defines body for CheckLoggingEvent for application/json ContentType.
+type CheckLoggingEventJSONRequestBody = LoggingEventRequest
+
 // DeleteLoggingPrivacyEntriesJSONRequestBody defines body for DeleteLoggingPrivacyEntries for application/json ContentType.
 type DeleteLoggingPrivacyEntriesJSONRequestBody = PrivacyEraseRequest
 
@@ -1904,6 +1955,9 @@ type ServerInterface interface {
 	// ListAuditEntries Read a guild's audit log
 	// (GET /modules/logging/entries)
 	ListAuditEntries(w http.ResponseWriter, r *http.Request, params ListAuditEntriesParams)
+	// CheckLoggingEvent Send an event to the logs channel, if the module logs it
+	// (POST /modules/logging/events/check)
+	CheckLoggingEvent(w http.ResponseWriter, r *http.Request)
 	// GetLoggingLivez Check that the logging module is alive
 	// (GET /modules/logging/livez)
 	GetLoggingLivez(w http.ResponseWriter, r *http.Request)
@@ -2373,6 +2427,20 @@ func (siw *ServerInterfaceWrapper) ListAuditEntries(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// CheckLoggingEvent operation middleware
+func (siw *ServerInterfaceWrapper) CheckLoggingEvent(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CheckLoggingEvent(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetLoggingLivez operation middleware
 func (siw *ServerInterfaceWrapper) GetLoggingLivez(w http.ResponseWriter, r *http.Request) {
 
@@ -2815,6 +2883,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/disable", wrapper.DisableLogging)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/enable", wrapper.EnableLogging)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/entries", wrapper.ListAuditEntries)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/modules/logging/events/check", wrapper.CheckLoggingEvent)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/livez", wrapper.GetLoggingLivez)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/modules/logging/privacy/delete-user-entries", wrapper.DeleteLoggingPrivacyEntries)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/modules/logging/privacy/get-user-entries", wrapper.GetLoggingPrivacyEntries)
@@ -7309,6 +7378,280 @@ func (response ListAuditEntries503ApplicationProblemPlusJSONResponse) VisitListA
 	return err
 }
 
+type CheckLoggingEventRequestObject struct {
+	Body *CheckLoggingEventJSONRequestBody
+}
+
+type CheckLoggingEventResponseObject interface {
+	VisitCheckLoggingEventResponse(w http.ResponseWriter) error
+}
+
+type CheckLoggingEvent200JSONResponse LoggingEventEnvelope
+
+func (response CheckLoggingEvent200JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent400JSONResponse struct{ GuildBodyInvalidJSONResponse }
+
+func (response CheckLoggingEvent400JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent400ApplicationProblemPlusJSONResponse struct {
+	GuildBodyInvalidApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent400ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CheckLoggingEvent401JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent401ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent403JSONResponse struct{ GuildForbiddenJSONResponse }
+
+func (response CheckLoggingEvent403JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent403ApplicationProblemPlusJSONResponse struct {
+	GuildForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent403ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent413JSONResponse struct{ BodyTooLargeJSONResponse }
+
+func (response CheckLoggingEvent413JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent413ApplicationProblemPlusJSONResponse struct {
+	BodyTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent413ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent415JSONResponse struct{ NotJSONJSONResponse }
+
+func (response CheckLoggingEvent415JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent415ApplicationProblemPlusJSONResponse struct {
+	NotJSONApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent415ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent429JSONResponse struct {
+	TooManyFailedAuthenticationsJSONResponse
+}
+
+func (response CheckLoggingEvent429JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedAuthenticationsApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent429ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response CheckLoggingEvent431JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent431ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent503JSONResponse struct{ DiscordUnavailableJSONResponse }
+
+func (response CheckLoggingEvent503JSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckLoggingEvent503ApplicationProblemPlusJSONResponse struct {
+	DiscordUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CheckLoggingEvent503ApplicationProblemPlusJSONResponse) VisitCheckLoggingEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLoggingLivezRequestObject struct {
 }
 
@@ -10255,6 +10598,9 @@ type StrictServerInterface interface {
 	// ListAuditEntries Read a guild's audit log
 	// (GET /modules/logging/entries)
 	ListAuditEntries(ctx context.Context, request ListAuditEntriesRequestObject) (ListAuditEntriesResponseObject, error)
+	// CheckLoggingEvent Send an event to the logs channel, if the module logs it
+	// (POST /modules/logging/events/check)
+	CheckLoggingEvent(ctx context.Context, request CheckLoggingEventRequestObject) (CheckLoggingEventResponseObject, error)
 	// GetLoggingLivez Check that the logging module is alive
 	// (GET /modules/logging/livez)
 	GetLoggingLivez(ctx context.Context, request GetLoggingLivezRequestObject) (GetLoggingLivezResponseObject, error)
@@ -10838,6 +11184,37 @@ func (sh *strictHandler) ListAuditEntries(w http.ResponseWriter, r *http.Request
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListAuditEntriesResponseObject); ok {
 		if err := validResponse.VisitListAuditEntriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CheckLoggingEvent operation middleware
+func (sh *strictHandler) CheckLoggingEvent(w http.ResponseWriter, r *http.Request) {
+	var request CheckLoggingEventRequestObject
+
+	var body CheckLoggingEventJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CheckLoggingEvent(ctx, request.(CheckLoggingEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CheckLoggingEvent")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CheckLoggingEventResponseObject); ok {
+		if err := validResponse.VisitCheckLoggingEventResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

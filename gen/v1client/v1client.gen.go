@@ -805,6 +805,54 @@ type LivezResponse struct {
 // LivezResponseStatus defines model for LivezResponse.Status.
 type LivezResponseStatus string
 
+// LoggingEvent defines model for LoggingEvent.
+type LoggingEvent struct {
+	// Message Whether the event was queued and, if not, why.
+	Message string `json:"message"`
+}
+
+// LoggingEventEnvelope defines model for LoggingEventEnvelope.
+type LoggingEventEnvelope struct {
+	Data LoggingEvent `json:"data"`
+
+	// Error Always null in a success body: OpenAPI 3.0 says "only null" as an
+	// object that is `nullable` and whose `enum` lists only null.
+	// `additionalProperties: true` is JSON Schema's default, written out
+	// so that generators read the type as a map that may be null rather
+	// than as an empty object.
+	Error *NoError `json:"error"`
+
+	// Success Always true in a success body.
+	Success Success `json:"success"`
+}
+
+// LoggingEventInfo What happened, as Husqy's `EventInfo`. Its text is bounded here;
+// the message cuts it further to Discord's bounds.
+type LoggingEventInfo struct {
+	Category string  `json:"category"`
+	Command  *string `json:"command,omitempty"`
+
+	// Data More about the event, shown as JSON.
+	Data    *map[string]interface{} `json:"data,omitempty"`
+	Event   *string                 `json:"event,omitempty"`
+	Reason  *string                 `json:"reason,omitempty"`
+	Success bool                    `json:"success"`
+}
+
+// LoggingEventRequest The guild, and the event to log, in Husqy's shape.
+type LoggingEventRequest struct {
+	// EventInfo What happened, as Husqy's `EventInfo`. Its text is bounded here;
+	// the message cuts it further to Discord's bounds.
+	EventInfo LoggingEventInfo `json:"event_info"`
+
+	// GuildId A Discord id (guild or user). As an integer or, better, a string of
+	// digits: JavaScript numbers lose digits above 2^53, and Discord ids
+	// are larger than that. Either way the same rule holds, in the body
+	// as in the query: a positive integer below 2^63, written without
+	// leading zeros.
+	GuildId Snowflake `json:"guild_id"`
+}
+
 // LoggingSettings defines model for LoggingSettings.
 type LoggingSettings struct {
 	// Settings The logging module's settings, with Husqy's fields: the channel
@@ -1862,6 +1910,9 @@ type DisableLoggingJSONRequestBody = GuildRequest
 // EnableLoggingJSONRequestBody defines body for EnableLogging for application/json ContentType.
 type EnableLoggingJSONRequestBody = GuildRequest
 
+// CheckLoggingEventJSONRequestBody defines body for CheckLoggingEvent for application/json ContentType.
+type CheckLoggingEventJSONRequestBody = LoggingEventRequest
+
 // DeleteLoggingPrivacyEntriesJSONRequestBody defines body for DeleteLoggingPrivacyEntries for application/json ContentType.
 type DeleteLoggingPrivacyEntriesJSONRequestBody = PrivacyEraseRequest
 
@@ -2460,6 +2511,46 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /modules/logging/entries (the `ListAuditEntries` operationId).
 	ListAuditEntries(ctx context.Context, params *ListAuditEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CheckLoggingEventWithBody Send an event to the logs channel, if the module logs it
+	//
+	// Queues a message for the guild's logs channel saying what happened,
+	// when the logging module logs this event: the module is on, its
+	// logs channel set, apikeyd has a bot token, and the event's flag is
+	// on. The flag is `log_` followed by `event_info.event`, or by
+	// `event_info.category` when the event is null; an event that names
+	// none of the module's `log_*` flags is not logged. The message is
+	// an embed of the event's fields, cut to Discord's bounds, that
+	// pings no one (`allowed_mentions` empty); it is sent as the
+	// messages of changes are, in order and retried. `message` says
+	// whether it was queued and, if not, why. The event changes nothing
+	// and writes no audit entry. Callable by the guild's administrators
+	// and its API keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+	CheckLoggingEventWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CheckLoggingEvent Send an event to the logs channel, if the module logs it
+	//
+	// Queues a message for the guild's logs channel saying what happened,
+	// when the logging module logs this event: the module is on, its
+	// logs channel set, apikeyd has a bot token, and the event's flag is
+	// on. The flag is `log_` followed by `event_info.event`, or by
+	// `event_info.category` when the event is null; an event that names
+	// none of the module's `log_*` flags is not logged. The message is
+	// an embed of the event's fields, cut to Discord's bounds, that
+	// pings no one (`allowed_mentions` empty); it is sent as the
+	// messages of changes are, in order and retried. `message` says
+	// whether it was queued and, if not, why. The event changes nothing
+	// and writes no audit entry. Callable by the guild's administrators
+	// and its API keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+	CheckLoggingEvent(ctx context.Context, body CheckLoggingEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetLoggingLivez Check that the logging module is alive
 	//
@@ -3243,6 +3334,66 @@ func (c *Client) EnableLogging(ctx context.Context, body EnableLoggingJSONReques
 // Corresponds with GET /modules/logging/entries (the `ListAuditEntries` operationId).
 func (c *Client) ListAuditEntries(ctx context.Context, params *ListAuditEntriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAuditEntriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CheckLoggingEventWithBody Send an event to the logs channel, if the module logs it
+//
+// Queues a message for the guild's logs channel saying what happened,
+// when the logging module logs this event: the module is on, its
+// logs channel set, apikeyd has a bot token, and the event's flag is
+// on. The flag is `log_` followed by `event_info.event`, or by
+// `event_info.category` when the event is null; an event that names
+// none of the module's `log_*` flags is not logged. The message is
+// an embed of the event's fields, cut to Discord's bounds, that
+// pings no one (`allowed_mentions` empty); it is sent as the
+// messages of changes are, in order and retried. `message` says
+// whether it was queued and, if not, why. The event changes nothing
+// and writes no audit entry. Callable by the guild's administrators
+// and its API keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+func (c *Client) CheckLoggingEventWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCheckLoggingEventRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CheckLoggingEvent Send an event to the logs channel, if the module logs it
+//
+// Queues a message for the guild's logs channel saying what happened,
+// when the logging module logs this event: the module is on, its
+// logs channel set, apikeyd has a bot token, and the event's flag is
+// on. The flag is `log_` followed by `event_info.event`, or by
+// `event_info.category` when the event is null; an event that names
+// none of the module's `log_*` flags is not logged. The message is
+// an embed of the event's fields, cut to Discord's bounds, that
+// pings no one (`allowed_mentions` empty); it is sent as the
+// messages of changes are, in order and retried. `message` says
+// whether it was queued and, if not, why. The event changes nothing
+// and writes no audit entry. Callable by the guild's administrators
+// and its API keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+func (c *Client) CheckLoggingEvent(ctx context.Context, body CheckLoggingEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCheckLoggingEventRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4441,6 +4592,46 @@ func NewListAuditEntriesRequest(server string, params *ListAuditEntriesParams) (
 	return req, nil
 }
 
+// NewCheckLoggingEventRequest calls the generic CheckLoggingEvent builder with application/json body
+func NewCheckLoggingEventRequest(server string, body CheckLoggingEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCheckLoggingEventRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCheckLoggingEventRequestWithBody constructs an http.Request for the CheckLoggingEvent method, with any body, and a specified content type
+func NewCheckLoggingEventRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/modules/logging/events/check")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetLoggingLivezRequest constructs an http.Request for the GetLoggingLivez method
 func NewGetLoggingLivezRequest(server string) (*http.Request, error) {
 	var err error
@@ -5355,6 +5546,46 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /modules/logging/entries (the `ListAuditEntries` operationId).
 	ListAuditEntriesWithResponse(ctx context.Context, params *ListAuditEntriesParams, reqEditors ...RequestEditorFn) (*ListAuditEntriesResponse, error)
+
+	// CheckLoggingEventWithBodyWithResponse Send an event to the logs channel, if the module logs it
+	//
+	// Queues a message for the guild's logs channel saying what happened,
+	// when the logging module logs this event: the module is on, its
+	// logs channel set, apikeyd has a bot token, and the event's flag is
+	// on. The flag is `log_` followed by `event_info.event`, or by
+	// `event_info.category` when the event is null; an event that names
+	// none of the module's `log_*` flags is not logged. The message is
+	// an embed of the event's fields, cut to Discord's bounds, that
+	// pings no one (`allowed_mentions` empty); it is sent as the
+	// messages of changes are, in order and retried. `message` says
+	// whether it was queued and, if not, why. The event changes nothing
+	// and writes no audit entry. Callable by the guild's administrators
+	// and its API keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+	CheckLoggingEventWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CheckLoggingEventResponse, error)
+
+	// CheckLoggingEventWithResponse Send an event to the logs channel, if the module logs it
+	//
+	// Queues a message for the guild's logs channel saying what happened,
+	// when the logging module logs this event: the module is on, its
+	// logs channel set, apikeyd has a bot token, and the event's flag is
+	// on. The flag is `log_` followed by `event_info.event`, or by
+	// `event_info.category` when the event is null; an event that names
+	// none of the module's `log_*` flags is not logged. The message is
+	// an embed of the event's fields, cut to Discord's bounds, that
+	// pings no one (`allowed_mentions` empty); it is sent as the
+	// messages of changes are, in order and retried. `message` says
+	// whether it was queued and, if not, why. The event changes nothing
+	// and writes no audit entry. Callable by the guild's administrators
+	// and its API keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+	CheckLoggingEventWithResponse(ctx context.Context, body CheckLoggingEventJSONRequestBody, reqEditors ...RequestEditorFn) (*CheckLoggingEventResponse, error)
 
 	// GetLoggingLivezWithResponse Check that the logging module is alive
 	//
@@ -8481,6 +8712,180 @@ func (r ListAuditEntriesResponse) ContentType() string {
 	return ""
 }
 
+// CheckLoggingEventResponse401Headers the declared response headers of an HTTP 401 response for CheckLoggingEvent
+type CheckLoggingEventResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CheckLoggingEventResponse429Headers the declared response headers of an HTTP 429 response for CheckLoggingEvent
+type CheckLoggingEventResponse429Headers struct {
+	RetryAfter int
+}
+
+// CheckLoggingEventResponse503Headers the declared response headers of an HTTP 503 response for CheckLoggingEvent
+type CheckLoggingEventResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CheckLoggingEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LoggingEventEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GuildBodyInvalidResponseJSONApplicationJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedResponseJSONApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GuildForbiddenResponseJSONApplicationJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *BodyTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSONResponseJSONApplicationJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *NotJSONResponseJSON2ApplicationProblemPlusJSON
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyFailedAuthenticationsResponseJSONApplicationJSON
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLargeResponseJSONApplicationJSON
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *DiscordUnavailableResponseJSONApplicationJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CheckLoggingEventResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CheckLoggingEventResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CheckLoggingEventResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON200() *LoggingEventEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON400() *GuildBodyInvalidResponseJSONApplicationJSON {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON400() *GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON401() *UnauthorizedResponseJSONApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON401() *UnauthorizedResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON403() *GuildForbiddenResponseJSONApplicationJSON {
+	return r.JSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON403() *GuildForbiddenResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON413() *BodyTooLargeResponseJSONApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON413() *BodyTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON415() *NotJSONResponseJSONApplicationJSON {
+	return r.JSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON415() *NotJSONResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON429() *TooManyFailedAuthenticationsResponseJSONApplicationJSON {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON429() *TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON431() *HeadersTooLargeResponseJSONApplicationJSON {
+	return r.JSON431
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON431() *HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CheckLoggingEventResponse) GetJSON503() *DiscordUnavailableResponseJSONApplicationJSON {
+	return r.JSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CheckLoggingEventResponse) GetApplicationproblemJSON503() *DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CheckLoggingEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CheckLoggingEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CheckLoggingEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CheckLoggingEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetLoggingLivezResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10858,6 +11263,58 @@ func (c *ClientWithResponses) ListAuditEntriesWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseListAuditEntriesResponse(rsp)
+}
+
+// CheckLoggingEventWithBodyWithResponse Send an event to the logs channel, if the module logs it
+//
+// Queues a message for the guild's logs channel saying what happened,
+// when the logging module logs this event: the module is on, its
+// logs channel set, apikeyd has a bot token, and the event's flag is
+// on. The flag is `log_` followed by `event_info.event`, or by
+// `event_info.category` when the event is null; an event that names
+// none of the module's `log_*` flags is not logged. The message is
+// an embed of the event's fields, cut to Discord's bounds, that
+// pings no one (`allowed_mentions` empty); it is sent as the
+// messages of changes are, in order and retried. `message` says
+// whether it was queued and, if not, why. The event changes nothing
+// and writes no audit entry. Callable by the guild's administrators
+// and its API keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+func (c *ClientWithResponses) CheckLoggingEventWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CheckLoggingEventResponse, error) {
+	rsp, err := c.CheckLoggingEventWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCheckLoggingEventResponse(rsp)
+}
+
+// CheckLoggingEventWithResponse Send an event to the logs channel, if the module logs it
+//
+// Queues a message for the guild's logs channel saying what happened,
+// when the logging module logs this event: the module is on, its
+// logs channel set, apikeyd has a bot token, and the event's flag is
+// on. The flag is `log_` followed by `event_info.event`, or by
+// `event_info.category` when the event is null; an event that names
+// none of the module's `log_*` flags is not logged. The message is
+// an embed of the event's fields, cut to Discord's bounds, that
+// pings no one (`allowed_mentions` empty); it is sent as the
+// messages of changes are, in order and retried. `message` says
+// whether it was queued and, if not, why. The event changes nothing
+// and writes no audit entry. Callable by the guild's administrators
+// and its API keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /modules/logging/events/check (the `CheckLoggingEvent` operationId).
+func (c *ClientWithResponses) CheckLoggingEventWithResponse(ctx context.Context, body CheckLoggingEventJSONRequestBody, reqEditors ...RequestEditorFn) (*CheckLoggingEventResponse, error) {
+	rsp, err := c.CheckLoggingEvent(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCheckLoggingEventResponse(rsp)
 }
 
 // GetLoggingLivezWithResponse Check that the logging module is alive
@@ -13986,6 +14443,177 @@ func ParseListAuditEntriesResponse(rsp *http.Response) (*ListAuditEntriesRespons
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAuditEntriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCheckLoggingEventResponse parses an HTTP response from a CheckLoggingEventWithResponse call
+func ParseCheckLoggingEventResponse(rsp *http.Response) (*CheckLoggingEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CheckLoggingEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LoggingEventEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest GuildBodyInvalidResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest GuildForbiddenResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest BodyTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest NotJSONResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 429:
+		var dest TooManyFailedAuthenticationsResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 431:
+		var dest HeadersTooLargeResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSONApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest DiscordUnavailableResponseJSON2ApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CheckLoggingEventResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CheckLoggingEventResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CheckLoggingEventResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -333,3 +333,46 @@ func TestErasureRewritesQueuedMessages(t *testing.T) {
 		}
 	}
 }
+
+// POST /v1/modules/logging/events/check posts the event through the same
+// outbox and flags, cut to Discord's bounds and pinging no one; an
+// erasure rewrites a queued event that mentions the member.
+func TestEventsArePostedThroughTheOutbox(t *testing.T) {
+	s := startLogServer(t, func(c *app.Config) { c.LogChannel.MaxAttempts = 1000 })
+	event := func(auth, body string) string {
+		t.Helper()
+		return s.do(t, "POST", "/v1/modules/logging/events/check", auth, body)["data"].(map[string]any)["message"].(string)
+	}
+	errorEvent := `{"guild_id": "` + logGuild + `", "event_info": {"category": "errors", "success": false, "reason": "@everyone <@` + logAdmin + `> ran it", "data": {"big": "` + strings.Repeat("x", 900) + `", "more": "` + strings.Repeat("y", 900) + `", "most": "` + strings.Repeat("z", 900) + `", "all": "` + strings.Repeat("w", 900) + `", "end": "` + strings.Repeat("v", 900) + `"}}}`
+	if got := event("Bearer "+logToken, errorEvent); got != "Not logged: the logging module is off." {
+		t.Errorf("module off: %q", got)
+	}
+	s.turnOn(t)
+	if got := event("Bearer "+logToken, `{"guild_id": "`+logGuild+`", "event_info": {"category": "nothing_we_log", "success": true}}`); got != "Not logged: the logging module has no flag log_nothing_we_log." {
+		t.Errorf("no such flag: %q", got)
+	}
+	s.waitPosted(t, 1)
+	s.fake.FailWith(http.StatusInternalServerError)
+	if got := event("Bearer "+logToken, errorEvent); got != "The event is queued for the logs channel." {
+		t.Errorf("queued: %q", got)
+	}
+	created := s.do(t, "POST", "/v1/auth/api-key", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+	key := created["data"].(map[string]any)["api_key"].(map[string]any)["api_key"].(string)
+	s.do(t, "DELETE", "/v1/modules/logging/privacy/delete-user-entries", "Bearer "+key, `{"guild_id": "`+logGuild+`", "privacy_member_id": "`+logAdmin+`"}`)
+	s.fake.FailWith(0)
+	posted := s.waitPosted(t, 4)
+	got := titlesOf(posted)[1]
+	if !strings.HasPrefix(got, "Event: errors | By A deleted user\n") || !strings.Contains(got, "`reason`: @everyone a deleted user ran it") {
+		t.Errorf("the event's message: %q", got)
+	}
+	if n := len([]rune(strings.SplitN(got, " | ", 2)[1])); n > 4096 {
+		t.Errorf("the description is %d characters, over Discord's 4096", n)
+	}
+	if am, _ := json.Marshal(posted[1].Body["allowed_mentions"]); string(am) != `{"parse":[]}` || strings.Contains(posted[1].Raw, logAdmin) {
+		t.Errorf("allowed_mentions %s; body %s", am, posted[1].Raw)
+	}
+	s.do(t, "PUT", "/v1/modules/logging/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "log_errors": false}`)
+	if got := event("Bearer "+key, errorEvent); got != "Not logged: log_errors is off." {
+		t.Errorf("flag off: %q", got)
+	}
+}

@@ -215,10 +215,18 @@ func Render(m store.LogMessage) discord.Embed {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	if m.Action == store.ActionLogEvent {
+		// The caller's data last: what is cut to Discord's bounds is its
+		// end.
+		names = slices.DeleteFunc(eventFieldOrder(), func(n string) bool { _, set := m.Changes[n]; return !set })
+	}
 	for _, name := range names {
 		fmt.Fprintf(&b, "\n`%s`: %s", name, value(m.Changes[name]))
 	}
 	title := titles[m.Action]
+	if m.Action == store.ActionLogEvent {
+		title = "Event: " + eventName(m.Changes)
+	}
 	if title == "" {
 		title = m.Action
 	}
@@ -245,4 +253,18 @@ func cut(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// eventName names a caller's event by its event, else its category.
+func eventName(fields map[string]any) string {
+	if e, ok := fields["event"].(string); ok {
+		return e
+	}
+	c, _ := fields["category"].(string)
+	return c
+}
+
+// eventFieldOrder is the order of an event's fields in its message.
+func eventFieldOrder() []string {
+	return []string{"event", "category", "command", "success", "reason", "data"}
 }

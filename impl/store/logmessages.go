@@ -288,3 +288,58 @@ func eraseMemberText(changes string, member snowflake.ID) (string, bool, error) 
 // deletedUser is what an erased member's mention or id reads in a queued
 // message.
 const deletedUser = "a deleted user"
+
+// ActionLogEvent is the action of a queued event a caller sent
+// (POST /modules/logging/events/check), which no audit entry records.
+const ActionLogEvent = "logging.event"
+
+// Why QueueLogEvent queued an event or did not.
+type LogEventOutcome string
+
+// The outcomes of QueueLogEvent.
+const (
+	LogEventQueued     LogEventOutcome = "queued"
+	LogEventNoBotToken LogEventOutcome = "no_bot_token"
+	LogEventModuleOff  LogEventOutcome = "module_off"
+	LogEventNoChannel  LogEventOutcome = "no_channel"
+	LogEventFlagOff    LogEventOutcome = "flag_off"
+)
+
+// QueueLogEvent queues an event for guild's logs channel, as actor's, when
+// the module logs it: it is on, its channel set and flag on. fields are
+// what the message shows.
+func (s *Store) QueueLogEvent(ctx context.Context, guild snowflake.ID, actor Actor, flag string, fields map[string]any) (LogEventOutcome, error) {
+	if !s.logMessages {
+		return LogEventNoBotToken, nil
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return "", fmt.Errorf("queue a log event: %w", err)
+	}
+	outcome := LogEventQueued
+	err = s.engine.InTx(ctx, func(q driver.Queries) error {
+		l, err := s.loggingSettings(ctx, q, guild)
+		if err != nil {
+			return err
+		}
+		on, set := l.Flags[flag]
+		switch {
+		case !l.Enabled:
+			outcome = LogEventModuleOff
+		case l.LogsChannelID == 0:
+			outcome = LogEventNoChannel
+		case set && !on:
+			outcome = LogEventFlagOff
+		default:
+			return q.CreateLogMessage(ctx, driver.CreateLogMessageParams{
+				GuildID: int64(guild), ChannelID: int64(l.LogsChannelID), ActorUser: actorColumn(actor),
+				Action: ActionLogEvent, Changes: string(b), Nonce: newNonce(), CreatedAt: s.now().UnixMilli(),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("queue a log event: %w", err)
+	}
+	return outcome, nil
+}
