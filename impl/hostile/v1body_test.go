@@ -28,6 +28,8 @@ func (g *gen) baseBody(s *openapi3.Schema) [][2]string {
 			v = `"` + admin.String() + `"`
 		case "access_token":
 			v = `"not-a-token-anyone-knows"`
+		case "event_info":
+			v = `{"category": "info", "success": true}`
 		case "api_key":
 			// Well-formed, so that what is checked is who may delete.
 			v = `"` + g.unknownKey + `"`

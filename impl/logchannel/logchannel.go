@@ -192,16 +192,29 @@ func (s *Sender) backoff(attempts int) time.Duration {
 	return d
 }
 
-// titles say what kind of change a message reports.
-var titles = map[string]string{
-	store.ActionKeyCreated:             "API key created",
-	store.ActionKeyDeleted:             "API key deleted",
-	store.ActionSettingsUpdated:        "Settings changed",
-	store.ActionLoggingEnabled:         "Logging module enabled",
-	store.ActionLoggingDisabled:        "Logging module disabled",
-	store.ActionLoggingSettingsUpdated: "Logging settings changed",
-	store.ActionLoggingSettingsReset:   "Logging settings reset",
-	store.ActionPrivacyErased:          "A member's data erased",
+// titleOf says what kind of change a message reports.
+func titleOf(m store.LogMessage) string {
+	switch m.Action {
+	case store.ActionKeyCreated:
+		return "API key created"
+	case store.ActionKeyDeleted:
+		return "API key deleted"
+	case store.ActionSettingsUpdated:
+		return "Settings changed"
+	case store.ActionLoggingEnabled:
+		return "Logging module enabled"
+	case store.ActionLoggingDisabled:
+		return "Logging module disabled"
+	case store.ActionLoggingSettingsUpdated:
+		return "Logging settings changed"
+	case store.ActionLoggingSettingsReset:
+		return "Logging settings reset"
+	case store.ActionPrivacyErased:
+		return "A member's data erased"
+	case store.ActionLogEvent:
+		return "Event: " + eventName(m.Changes)
+	}
+	return m.Action
 }
 
 // Render is the embed of m: who made the change, and each field it
@@ -223,14 +236,7 @@ func Render(m store.LogMessage) discord.Embed {
 	for _, name := range names {
 		fmt.Fprintf(&b, "\n`%s`: %s", name, value(m.Changes[name]))
 	}
-	title := titles[m.Action]
-	if m.Action == store.ActionLogEvent {
-		title = "Event: " + eventName(m.Changes)
-	}
-	if title == "" {
-		title = m.Action
-	}
-	return discord.Embed{Title: cut(title, discord.MaxEmbedTitle), Description: cut(b.String(), discord.MaxEmbedDescription), Timestamp: m.CreatedAt}
+	return discord.Embed{Title: cut(titleOf(m), discord.MaxEmbedTitle), Description: cut(b.String(), discord.MaxEmbedDescription), Timestamp: m.CreatedAt}
 }
 
 func value(v any) string {

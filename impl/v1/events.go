@@ -38,20 +38,24 @@ func (s *Server) CheckLoggingEvent(ctx context.Context, req api.CheckLoggingEven
 		if err != nil {
 			return nil, err
 		}
-		message = eventMessages[outcome]
-		if outcome == store.LogEventFlagOff {
-			message = "Not logged: " + flag + " is off."
-		}
+		message = eventMessage(outcome, flag)
 	}
 	return api.CheckLoggingEvent200JSONResponse{Success: api.SuccessTrue, Data: api.LoggingEvent{Message: message}}, nil
 }
 
-// eventMessages say what became of an event.
-var eventMessages = map[store.LogEventOutcome]string{
-	store.LogEventQueued:     "The event is queued for the logs channel.",
-	store.LogEventNoBotToken: "Not logged: apikeyd has no Discord bot token.",
-	store.LogEventModuleOff:  "Not logged: the logging module is off.",
-	store.LogEventNoChannel:  "Not logged: the logging module has no logs channel.",
+// eventMessage says what became of an event under flag.
+func eventMessage(outcome store.LogEventOutcome, flag string) string {
+	switch outcome {
+	case store.LogEventNoBotToken:
+		return "Not logged: apikeyd has no Discord bot token."
+	case store.LogEventModuleOff:
+		return "Not logged: the logging module is off."
+	case store.LogEventNoChannel:
+		return "Not logged: the logging module has no logs channel."
+	case store.LogEventFlagOff:
+		return "Not logged: " + flag + " is off."
+	}
+	return "The event is queued for the logs channel."
 }
 
 // eventFields are what the message of an event shows: its fields that are
