@@ -24,6 +24,7 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,26 +249,11 @@ func (c *Client) get(ctx context.Context, path, token string, limit int) ([]byte
 // at all (transportError), or a 200 whose body could not be read whole
 // (Unavailable): any other status is the caller's to classify.
 func getFrom(ctx context.Context, hc *http.Client, timeout time.Duration, base, path, auth string, limit int) (*http.Response, []byte, error) {
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	resp, done, err := sendTo(ctx, hc, timeout, http.MethodGet, base, path, auth, nil)
 	if err != nil {
-		// Only a bad BaseURL gets here: a configuration bug, not Discord.
-		return nil, nil, &apierr.Error{Code: apierr.Internal, Message: "invalid Discord API URL", Cause: err}
+		return nil, nil, err
 	}
-	req.Header.Set("Authorization", auth)
-	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := hc.Do(req)
-	if err != nil {
-		// *url.Error names the method and URL, never headers: no token.
-		return nil, nil, transportError(err)
-	}
-	defer resp.Body.Close()
+	defer done()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if resp.StatusCode == http.StatusOK {
 		if readErr != nil {
@@ -278,6 +264,41 @@ func getFrom(ctx context.Context, hc *http.Client, timeout time.Duration, base, 
 		}
 	}
 	return resp, body, nil
+}
+
+// sendTo sends method <base><path> through hc with auth as its
+// Authorization header and body, JSON, when there is one, within timeout
+// when hc has none. done closes the answer's body and ends the timeout:
+// the caller reads the body before it. The error is for no answer at all
+// (transportError).
+func sendTo(ctx context.Context, hc *http.Client, timeout time.Duration, method, base, path, auth string, body []byte) (*http.Response, func(), error) {
+	cancel := context.CancelFunc(func() {})
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	var content io.Reader
+	if body != nil {
+		content = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, content)
+	if err != nil {
+		cancel()
+		// Only a bad BaseURL gets here: a configuration bug, not Discord.
+		return nil, nil, &apierr.Error{Code: apierr.Internal, Message: "invalid Discord API URL", Cause: err}
+	}
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		cancel()
+		// *url.Error names the method and URL, never headers: no token.
+		return nil, nil, transportError(err)
+	}
+	return resp, func() { resp.Body.Close(); cancel() }, nil
 }
 
 // msgRateLimited is what a caller held back by Discord's limits is told.

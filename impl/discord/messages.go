@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -62,23 +61,11 @@ func (b *Bot) PostMessage(ctx context.Context, channelID string, m Message) erro
 		return fmt.Errorf("post message: %w", err)
 	}
 	path := "/channels/" + channelID + "/messages"
-	if b.ctxTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, b.ctxTimeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+path, bytes.NewReader(body))
+	resp, done, err := sendTo(ctx, b.http, b.ctxTimeout, http.MethodPost, b.base, path, botAuthorizationPrefix+b.token, body)
 	if err != nil {
-		return &apierr.Error{Code: apierr.Internal, Message: "invalid Discord API URL", Cause: err}
+		return err
 	}
-	req.Header.Set("Authorization", botAuthorizationPrefix+b.token)
-	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.http.Do(req)
-	if err != nil {
-		return transportError(err)
-	}
-	defer resp.Body.Close()
+	defer done()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxMessageAnswerSize))
 	if resp.StatusCode == http.StatusOK {
 		return nil
