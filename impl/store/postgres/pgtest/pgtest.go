@@ -54,10 +54,6 @@ func NewMigratedDatabase(t testing.TB, schema string, migrate Migrate) string {
 func newDatabase(t testing.TB, template string) string {
 	t.Helper()
 	admin := adminURL(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvVar, err)
-	}
 	name := "apikeyd_test_" + rand.Text()[:16]
 	create := fmt.Sprintf("CREATE DATABASE %q", name)
 	if template != "" {
@@ -85,6 +81,16 @@ func newDatabase(t testing.TB, template string) string {
 			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
+	return databaseURL(t, admin, name)
+}
+
+// databaseURL is the URL admin with the database name in its place.
+func databaseURL(t testing.TB, admin, name string) string {
+	t.Helper()
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvVar, err)
+	}
 	u.Path = "/" + name
 	return u.String()
 }
@@ -135,14 +141,9 @@ func migratedTemplate(t testing.TB, schema string, migrate Migrate) string {
 	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %q", scratch)); err != nil {
 		t.Fatalf("create template %s: %v", name, err)
 	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvVar, err)
-	}
-	u.Path = "/" + scratch
 	// A template being copied must have no connection: migrate closes
 	// its own.
-	if err := migrate(ctx, u.String(), schema); err != nil {
+	if err := migrate(ctx, databaseURL(t, admin, scratch), schema); err != nil {
 		t.Fatalf("migrate template %s: %v", name, err)
 	}
 	if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER DATABASE %q RENAME TO %q", scratch, name)); err != nil {
