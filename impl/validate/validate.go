@@ -7,7 +7,6 @@ package validate
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
 	"github.com/apikeyd/apikeyd/impl/observe"
@@ -36,7 +33,8 @@ type Config struct {
 
 // Validator checks the requests of one API family; its Mux serves them.
 type Validator struct {
-	router   routers.Router
+	// routes holds each operation as a *route (newRoutes).
+	routes   *http.ServeMux
 	cfg      Config
 	options  *openapi3filter.Options
 	basePath string
@@ -45,19 +43,17 @@ type Validator struct {
 // newValidator builds a validator from a document; the document is not
 // modified.
 func newValidator(cfg Config) (*Validator, error) {
-	doc := *cfg.Doc
-	// Routes are matched on paths relative to BasePath, whatever servers
-	// the document advertises to clients.
-	doc.Servers = nil
-	router, err := gorillamux.NewRouter(&doc)
+	// Routes are matched on the base path and the document's paths,
+	// whatever servers the document advertises to clients.
+	routes, err := newRoutes(cfg.Doc, cfg.BasePath)
 	if err != nil {
-		return nil, fmt.Errorf("build router: %w", err)
+		return nil, fmt.Errorf("build routes: %w", err)
 	}
 	opts := &openapi3filter.Options{
 		AuthenticationFunc: cfg.Authenticate,
 	}
 	opts.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string { return describe(err) })
-	return &Validator{router: router, cfg: cfg, options: opts, basePath: cfg.BasePath}, nil
+	return &Validator{routes: routes, cfg: cfg, options: opts, basePath: cfg.BasePath}, nil
 }
 
 // serve validates a request and passes a valid one to the handler of its
@@ -76,21 +72,20 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		return
 	}
 
-	route, params, err := v.findRoute(r)
-	if errors.Is(err, routers.ErrMethodNotAllowed) && r.Method == http.MethodHead {
-		// HEAD is answered wherever GET is, as GET: net/http sends no
-		// body to a HEAD request, whatever the handler writes.
-		r = withMethod(r, http.MethodGet)
-		route, params, err = v.findRoute(r)
-	}
-	if err != nil {
-		if errors.Is(err, routers.ErrMethodNotAllowed) {
-			w.Header().Set("Allow", strings.Join(v.allowedMethods(r), ", "))
+	route, params, ok := v.match(r)
+	if !ok {
+		if allowed := v.allowedMethods(r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			fail(r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed here", r.Method))
 			return
 		}
 		fail(r, apierr.New(apierr.NotFound, "no such route"))
 		return
+	}
+	if r.Method == http.MethodHead && route.Method == http.MethodGet {
+		// HEAD is answered wherever GET is, as GET: net/http sends no
+		// body to a HEAD request, whatever the handler writes.
+		r = withMethod(r, http.MethodGet)
 	}
 	observe.SetOperation(r.Context(), route.Operation.OperationID)
 	if err := checkJSONBody(r, route, data); err != nil {
@@ -100,7 +95,7 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: params,
-		Route:      route,
+		Route:      &route.Route,
 		Options:    v.options,
 	}
 	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
@@ -122,7 +117,7 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 // its value: kin-openapi and the generated handlers read the first value
 // and would act on it, ignoring the rest. body is the request's, as serve
 // read it.
-func checkJSONBody(r *http.Request, route *routers.Route, body []byte) *apierr.Error {
+func checkJSONBody(r *http.Request, route *route, body []byte) *apierr.Error {
 	if route.Operation.RequestBody == nil || len(body) == 0 {
 		return nil
 	}
