@@ -11,12 +11,15 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 )
 
-// route is one operation of the document as the validator serves it:
-// what kin-openapi validates a request against, and where in the path
-// its parameters are.
+// route is one operation of the document as the validator serves it.
 type route struct {
-	routers.Route
-	params []pathParam
+	op     *openapi3.Operation // the document's
+	method string
+	// kin is what openapi3filter validates a request against: op without
+	// its security requirements, which security checks instead.
+	kin      routers.Route
+	security security
+	params   []pathParam
 }
 
 // pathParam is a path parameter of a route's template: its name, and the
@@ -44,9 +47,18 @@ func newRoutes(doc *openapi3.T, basePath string) (*http.ServeMux, error) {
 			return nil, err
 		}
 		for method, op := range item.Operations() {
+			sec, err := securityOf(doc, op)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, path, err)
+			}
+			unsecured := *op
+			unsecured.Security = &openapi3.SecurityRequirements{}
 			rt := &route{
-				Route:  routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
-				params: params,
+				op:       op,
+				method:   method,
+				kin:      routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: &unsecured},
+				security: sec,
+				params:   params,
 			}
 			if err := handle(mux, method+" "+pattern, rt); err != nil {
 				return nil, err

@@ -49,9 +49,9 @@ func newValidator(cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build routes: %w", err)
 	}
-	opts := &openapi3filter.Options{
-		AuthenticationFunc: cfg.Authenticate,
-	}
+	// No AuthenticationFunc: the routes' security checks requirements
+	// (security.go), and openapi3filter sees none.
+	opts := &openapi3filter.Options{}
 	opts.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string { return describe(err) })
 	return &Validator{routes: routes, cfg: cfg, options: opts, basePath: cfg.BasePath}, nil
 }
@@ -82,12 +82,12 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 		fail(r, apierr.New(apierr.NotFound, "no such route"))
 		return
 	}
-	if r.Method == http.MethodHead && route.Method == http.MethodGet {
+	if r.Method == http.MethodHead && route.method == http.MethodGet {
 		// HEAD is answered wherever GET is, as GET: net/http sends no
 		// body to a HEAD request, whatever the handler writes.
 		r = withMethod(r, http.MethodGet)
 	}
-	observe.SetOperation(r.Context(), route.Operation.OperationID)
+	observe.SetOperation(r.Context(), route.op.OperationID)
 	if err := checkJSONBody(r, route, data); err != nil {
 		fail(r, err)
 		return
@@ -95,16 +95,21 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: params,
-		Route:      &route.Route,
+		Route:      &route.kin,
 		Options:    v.options,
+	}
+	// The document's security first, as openapi3filter would check it.
+	if err := route.security.check(r.Context(), v.cfg.Authenticate, input); err != nil {
+		fail(r, classify(err))
+		return
 	}
 	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 		fail(r, classify(err))
 		return
 	}
-	next := handlers[route.Operation]
+	next := handlers[route.op]
 	if next == nil { // NewMux refuses to build such a Mux
-		fail(r, apierr.New(apierr.Internal, "%s %s has no handler", route.Method, route.Path))
+		fail(r, apierr.New(apierr.Internal, "%s %s has no handler", route.method, route.kin.Path))
 		return
 	}
 	for name, value := range params {
@@ -118,7 +123,7 @@ func (v *Validator) serve(w http.ResponseWriter, r *http.Request, handlers map[*
 // and would act on it, ignoring the rest. body is the request's, as serve
 // read it.
 func checkJSONBody(r *http.Request, route *route, body []byte) *apierr.Error {
-	if route.Operation.RequestBody == nil || len(body) == 0 {
+	if route.op.RequestBody == nil || len(body) == 0 {
 		return nil
 	}
 	// As kin-openapi reads it: the part before ";", whatever follows.
