@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/apikeyd/apikeyd/impl/validate"
 )
@@ -156,4 +158,86 @@ func mustUnescape(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+const securedDoc = `
+openapi: 3.0.3
+info: {title: t, version: "1"}
+security: [{one: []}]
+components:
+  securitySchemes:
+    one: {type: apiKey, in: header, name: X-One}
+    two: {type: apiKey, in: header, name: X-Two}
+    three: {type: apiKey, in: header, name: X-Three}
+paths:
+  /both-or-three:
+    get:
+      operationId: bothOrThree
+      security: [{two: [], one: []}, {three: []}]
+      responses: {"200": {description: ok}}
+  /default:
+    get:
+      operationId: byDefault
+      responses: {"200": {description: ok}}
+  /open:
+    get:
+      operationId: open
+      security: []
+      responses: {"200": {description: ok}}
+`
+
+// TestMuxChecksTheDocumentsSecurity: requirements in order, each scheme
+// of one in name order and all of them needed, the document's own where
+// an operation states none, and the failures of each requirement tried.
+func TestMuxChecksTheDocumentsSecurity(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(securedDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tried []string
+	mux, err := validate.NewMux(validate.Config{
+		Doc: doc,
+		Authenticate: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+			tried = append(tried, in.SecuritySchemeName)
+			if in.RequestValidationInput.Request.Header.Get(in.SecurityScheme.Name) == "" {
+				return errors.New("no " + in.SecuritySchemeName)
+			}
+			return nil
+		},
+		WriteError: func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, "refused: "+err.Error(), 418)
+		},
+	}, func(mux *validate.Mux) {
+		mux.HandleFunc("GET /both-or-three", echo)
+		mux.HandleFunc("GET /default", echo)
+		mux.HandleFunc("GET /open", echo)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path    string
+		headers []string
+		code    int
+		tried   string
+	}{
+		{"/both-or-three", []string{"X-One", "X-Two"}, 200, "one two"},
+		{"/both-or-three", []string{"X-Two"}, 418, "one three"},
+		{"/both-or-three", []string{"X-One"}, 418, "one two three"},
+		{"/both-or-three", []string{"X-One", "X-Three"}, 200, "one two three"},
+		{"/default", []string{"X-One"}, 200, "one"},
+		{"/default", nil, 418, "one"},
+		{"/open", nil, 200, ""},
+	} {
+		tried = nil
+		req := httptest.NewRequest("GET", c.path, nil)
+		for _, h := range c.headers {
+			req.Header.Set(h, "x")
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		if w.Code != c.code || strings.Join(tried, " ") != c.tried {
+			t.Errorf("%s with %v: %d, tried %v; want %d, tried %s", c.path, c.headers, w.Code, tried, c.code, c.tried)
+		}
+	}
 }
