@@ -103,6 +103,31 @@ type info struct {
 
 type infoKey struct{}
 
+// request is what the middleware keeps of one request, in one allocation
+// (a request's cost is mostly such small ones): its info, the writer that
+// remembers its status, the context that carries the info, and the value
+// of its X-Request-Id header.
+type request struct {
+	info
+	statusWriter
+	ctx      infoContext
+	idHeader [1]string
+}
+
+// infoContext is a request's context with its info, as context.WithValue
+// would make it but without an allocation of its own.
+type infoContext struct {
+	context.Context
+	in *info
+}
+
+func (c *infoContext) Value(key any) any {
+	if _, ok := key.(infoKey); ok {
+		return c.in
+	}
+	return c.Context.Value(key)
+}
+
 // SetOperation records which operation a request matched.
 func SetOperation(ctx context.Context, operationID string) {
 	if in, ok := ctx.Value(infoKey{}).(*info); ok {
@@ -122,17 +147,18 @@ func RequestID(ctx context.Context) string {
 func (o *Observer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		// One allocation for both: a request's cost is mostly such small ones.
-		req := &struct {
-			info
-			statusWriter
-		}{
+		req := &request{
 			info:         info{id: requestID(r.Header.Get(RequestIDHeader)), method: r.Method, path: r.URL.Path, operation: "unmatched"},
 			statusWriter: statusWriter{ResponseWriter: w, status: http.StatusOK},
 		}
 		in, sw := &req.info, &req.statusWriter
-		w.Header().Set(RequestIDHeader, in.id)
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, in)))
+		req.ctx = infoContext{Context: r.Context(), in: in}
+		// The header's value is the request's own array: a Header's values
+		// are replaced, or appended to (into a new array, as its capacity
+		// is full), never written in place.
+		req.idHeader[0] = in.id
+		w.Header()[RequestIDHeader] = req.idHeader[:]
+		next.ServeHTTP(sw, r.WithContext(&req.ctx))
 		elapsed := time.Since(start)
 		o.requests.WithLabelValues(in.operation, strconv.Itoa(sw.status)).Inc()
 		o.latency.WithLabelValues(in.operation).Observe(elapsed.Seconds())
