@@ -58,11 +58,41 @@ type authState struct {
 
 type authStateKey struct{}
 
-// withAuthState gives each request a place for its principal.
-func (s *Server) withAuthState(next http.Handler) http.Handler {
+// requestState is what the family keeps of one request, in one
+// allocation (a request's cost is mostly such small ones): the writer
+// that negotiates its errors' media type, and its context with the place
+// for its principal.
+type requestState struct {
+	negotiated
+	ctx authContext
+}
+
+// authContext is a request's context with its authState, as
+// context.WithValue would make it but without an allocation of its own.
+type authContext struct {
+	context.Context
+	st authState
+}
+
+func (c *authContext) Value(key any) any {
+	if _, ok := key.(authStateKey); ok {
+		return &c.st
+	}
+	return c.Context.Value(key)
+}
+
+// withRequestState gives each request its negotiated writer (negotiate)
+// and a place for its principal.
+func (s *Server) withRequestState(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), authStateKey{}, &authState{addr: s.limiter.Address(r)})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		req := &requestState{}
+		req.ctx.Context = r.Context()
+		req.ctx.st.addr = s.limiter.Address(r)
+		if _, ok := w.(*negotiated); !ok {
+			req.negotiated = negotiation(w, r)
+			w = &req.negotiated
+		}
+		next.ServeHTTP(w, r.WithContext(&req.ctx))
 	})
 }
 

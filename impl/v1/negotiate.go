@@ -25,20 +25,20 @@ type negotiated struct {
 	written  bool
 }
 
-// negotiate wraps w for r, once: WriteError wraps too, for the routes
-// outside the family that answer with it.
+// negotiate wraps w for r, once: the family's stack wraps every request
+// (withRequestState), and WriteError wraps too, for the routes outside
+// the family that answer with it.
 func negotiate(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
 	if n, ok := w.(*negotiated); ok {
 		return n
 	}
-	return &negotiated{ResponseWriter: w, wantJSON: prefersJSON(r.Header.Values("Accept"))}
+	n := negotiation(w, r)
+	return &n
 }
 
-// withNegotiation puts negotiate in the family's stack.
-func withNegotiation(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(negotiate(w, r), r)
-	})
+// negotiation is w as negotiated for r's Accept.
+func negotiation(w http.ResponseWriter, r *http.Request) negotiated {
+	return negotiated{ResponseWriter: w, wantJSON: prefersJSON(r.Header.Values("Accept"))}
 }
 
 func (n *negotiated) WriteHeader(status int) {

@@ -151,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 	if s.loggingDefaults, err = loggingDefaults(doc); err != nil {
 		return nil, fmt.Errorf("v1 document: %w", err)
 	}
-	s.handler = trimTrailingSlash(withNegotiation(s.withAuthState(mux)))
+	s.handler = trimTrailingSlash(s.withRequestState(mux))
 	return s, nil
 }
 
