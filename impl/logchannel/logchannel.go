@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -72,7 +73,9 @@ type Config struct {
 // Sender sends the outbox's messages; see the package comment.
 type Sender struct {
 	cfg Config
-	// holder names this process in the guilds' leases.
+	// holder names this Sender in the guilds' leases: its host and
+	// process id, so that a lease says which process sends a guild's
+	// messages, and a random part, as one process may run several.
 	holder string
 }
 
@@ -101,7 +104,8 @@ func New(cfg Config) *Sender {
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
-	return &Sender{cfg: cfg, holder: hex.EncodeToString(b)}
+	host, _ := os.Hostname()
+	return &Sender{cfg: cfg, holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))}
 }
 
 // Run sends until ctx is done.

@@ -307,7 +307,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if _, _, ok := guildRoute(path); ok {
 		route, known = apiRoute{http.MethodGet, (*Server).serveGuildRoute}, true
 	}
-	if _, ok := channelMessagesRoute(path); ok {
+	channel, posting := channelMessagesRoute(path)
+	if posting {
 		route, known = apiRoute{http.MethodPost, (*Server).serveMessage}, true
 	}
 	if !inAPI || !known {
@@ -321,6 +322,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		// Read before counting: the token endpoint counts by grant type.
 		_ = r.ParseForm()
+	}
+	if posting {
+		defer s.postArrived(channel)()
 	}
 	token, isBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !isBearer {

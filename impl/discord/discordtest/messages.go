@@ -44,6 +44,9 @@ type messages struct {
 	// sends counts the POSTs that reached the route.
 	sends  int
 	nextID int64
+	// inFlight counts each channel's POSTs between their arrival and
+	// their answer; mostInFlight is the most there were at once.
+	inFlight, mostInFlight map[string]int
 }
 
 type nonceSeen struct {
@@ -52,7 +55,7 @@ type nonceSeen struct {
 }
 
 func newMessages() messages {
-	return messages{nonces: map[string]nonceSeen{}, nextID: 1300000000000000000}
+	return messages{nonces: map[string]nonceSeen{}, nextID: 1300000000000000000, inFlight: map[string]int{}, mostInFlight: map[string]int{}}
 }
 
 // Posted lists the messages posted to the channel, oldest first.
@@ -74,6 +77,31 @@ func (s *Server) MessageSends() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.messages.sends
+}
+
+// MostConcurrentPosts is the most POSTs to the channel's messages that
+// were in flight at once, each from its arrival (before Delay or Hold) to
+// its answer: above 1, two senders posted to the channel at the same
+// time.
+func (s *Server) MostConcurrentPosts(channelID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messages.mostInFlight[channelID]
+}
+
+// postArrived counts a POST to the channel in flight until the returned
+// func is called, when it is answered.
+func (s *Server) postArrived(channel string) (answered func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := &s.messages
+	m.inFlight[channel]++
+	m.mostInFlight[channel] = max(m.mostInFlight[channel], m.inFlight[channel])
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.messages.inFlight[channel]--
+	}
 }
 
 // channelMessagesRoute reports whether path is /channels/{id}/messages.

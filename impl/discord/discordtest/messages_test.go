@@ -41,3 +41,43 @@ func TestMessagesAndTheirNonces(t *testing.T) {
 		t.Errorf("a 429: %v, want a RetryAfter", err)
 	}
 }
+
+// The fake tells how many posts to a channel were in flight at once: one
+// after another, 1; two held together, 2.
+func TestTheFakeSeesConcurrentPosts(t *testing.T) {
+	const token, guild, channel = "a-bot-token", "1098765432109876543", "1198765432109876543"
+	fake := discordtest.NewServer(t)
+	fake.AddBot(token, false)
+	fake.AddBotGuild(discordtest.BotGuild{ID: guild, Channels: []discordtest.Channel{{ID: channel}}})
+	bot := discord.NewBot(discord.BotConfig{BaseURL: fake.URL(), Token: token})
+	post := func(nonce string) error {
+		return bot.PostMessage(context.Background(), channel, discord.Message{Nonce: nonce, Embed: discord.Embed{Title: "t", Timestamp: time.Now()}})
+	}
+	for _, nonce := range []string{"one", "two"} {
+		if err := post(nonce); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fake.MostConcurrentPosts(channel); n != 1 {
+		t.Fatalf("posts one after another: %d at once, want 1", n)
+	}
+	release := fake.Hold()
+	errs := make(chan error, 2)
+	for _, nonce := range []string{"three", "four"} {
+		go func() { errs <- post(nonce) }()
+	}
+	// Held, both are in flight at once.
+	deadline := time.Now().Add(5 * time.Second)
+	for fake.MostConcurrentPosts(channel) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	release()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fake.MostConcurrentPosts(channel); n != 2 {
+		t.Errorf("two posts held together: %d at once, want 2", n)
+	}
+}
