@@ -10,15 +10,24 @@ import (
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 )
 
+// channel is the channel of the bot of botWithChannel.
+const channel = "1198765432109876543"
+
+// botWithChannel is a fake Discord with a bot in a guild that has
+// channel, and that bot.
+func botWithChannel(t *testing.T) (*discordtest.Server, *discord.Bot) {
+	const token, guild = "a-bot-token", "1098765432109876543"
+	fake := discordtest.NewServer(t)
+	fake.AddBot(token, false)
+	fake.AddBotGuild(discordtest.BotGuild{ID: guild, Channels: []discordtest.Channel{{ID: channel}}})
+	return fake, discord.NewBot(discord.BotConfig{BaseURL: fake.URL(), Token: token})
+}
+
 // The fake posts a message once per enforced nonce, as Discord does: the
 // Bot sending one twice posts it once; it knows only the bot's channels,
 // and its 429s reach the Bot as a wait.
 func TestMessagesAndTheirNonces(t *testing.T) {
-	const token, guild, channel = "a-bot-token", "1098765432109876543", "1198765432109876543"
-	fake := discordtest.NewServer(t)
-	fake.AddBot(token, false)
-	fake.AddBotGuild(discordtest.BotGuild{ID: guild, Channels: []discordtest.Channel{{ID: channel}}})
-	bot := discord.NewBot(discord.BotConfig{BaseURL: fake.URL(), Token: token})
+	fake, bot := botWithChannel(t)
 	ctx := context.Background()
 	m := discord.Message{Nonce: "ABCDEFGHIJKLMNOPQRSTUVWX", Embed: discord.Embed{Title: "t", Description: "d", Timestamp: time.Now()}}
 	for range 2 {
@@ -45,11 +54,7 @@ func TestMessagesAndTheirNonces(t *testing.T) {
 // The fake tells how many posts to a channel were in flight at once: one
 // after another, 1; two held together, 2.
 func TestTheFakeSeesConcurrentPosts(t *testing.T) {
-	const token, guild, channel = "a-bot-token", "1098765432109876543", "1198765432109876543"
-	fake := discordtest.NewServer(t)
-	fake.AddBot(token, false)
-	fake.AddBotGuild(discordtest.BotGuild{ID: guild, Channels: []discordtest.Channel{{ID: channel}}})
-	bot := discord.NewBot(discord.BotConfig{BaseURL: fake.URL(), Token: token})
+	fake, bot := botWithChannel(t)
 	post := func(nonce string) error {
 		return bot.PostMessage(context.Background(), channel, discord.Message{Nonce: nonce, Embed: discord.Embed{Title: "t", Timestamp: time.Now()}})
 	}
