@@ -20,6 +20,7 @@ import (
 //go:generate go tool -modfile=tools/go.mod sqlc generate
 //go:generate go run -C tools ./tzlist ../gen/tz/zones.gen.go
 //go:generate go run -C tools ./docjson ../gen/docsjson/docsjson.gen.go ../openapi/v1.yaml ../openapi/apikeys.yaml
+//go:generate go run ./openapi/internal/docgo gen/docsgo/docsgo.gen.go
 
 // The schemas are embedded here because Go embeds only files at or below
 // the embedding package, and they sit at the top for sqlc.

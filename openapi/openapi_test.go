@@ -36,7 +36,7 @@ func TestTheValidationDocumentsAreTheDocumentsWithoutExamplesOrProse(t *testing.
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Fatalf("gen/docsjson's %s is not the document without its examples or prose: run go generate\n got %.300s\nwant %.300s", name, got, want)
+				t.Fatalf("gen/docsgo's %s is not the document without its examples or prose: run go generate\n got %.300s\nwant %.300s", name, got, want)
 			}
 		})
 	}
