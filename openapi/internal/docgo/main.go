@@ -94,40 +94,21 @@ func Document(name string) (*openapi3.T, bool) {
 const helpers = `
 func ptr[T any](v T) *T { return &v }
 
-func paths(ext map[string]any, m map[string]*openapi3.PathItem) *openapi3.Paths {
-	p := openapi3.NewPathsWithCapacity(len(m))
-	p.Extensions = ext
+// filled is made, a new map-like value of kin-openapi's, with m's entries.
+func filled[T interface{ Set(string, V) }, V any](made T, m map[string]V) T {
 	for k, v := range m {
-		p.Set(k, v)
+		made.Set(k, v)
 	}
-	return p
-}
-
-func responses(ext map[string]any, m map[string]*openapi3.ResponseRef) *openapi3.Responses {
-	r := openapi3.NewResponsesWithCapacity(len(m))
-	r.Extensions = ext
-	for k, v := range m {
-		r.Set(k, v)
-	}
-	return r
-}
-
-func callback(ext map[string]any, m map[string]*openapi3.PathItem) *openapi3.Callback {
-	c := openapi3.NewCallbackWithCapacity(len(m))
-	c.Extensions = ext
-	for k, v := range m {
-		c.Set(k, v)
-	}
-	return c
+	return made
 }
 `
 
 // mapLike are kin-openapi's types whose entries live in an unexported
-// map behind Map and Set, and the helper above that builds each.
+// map behind Map and Set, and the constructor of each.
 var mapLike = map[reflect.Type]string{
-	reflect.TypeFor[openapi3.Paths]():     "paths",
-	reflect.TypeFor[openapi3.Responses](): "responses",
-	reflect.TypeFor[openapi3.Callback]():  "callback",
+	reflect.TypeFor[openapi3.Paths]():     "openapi3.NewPathsWithCapacity",
+	reflect.TypeFor[openapi3.Responses](): "openapi3.NewResponsesWithCapacity",
+	reflect.TypeFor[openapi3.Callback]():  "openapi3.NewCallbackWithCapacity",
 }
 
 // writer writes one document as the body of a function. A pointer the
@@ -264,8 +245,8 @@ func (w *writer) expr(v reflect.Value) (string, error) {
 // pointee is Go source for a pointer to a new copy of what v points to.
 func (w *writer) pointee(v reflect.Value) (string, error) {
 	e := v.Elem()
-	if helper, ok := mapLike[e.Type()]; ok {
-		return w.mapLikeCall(helper, e)
+	if constructor, ok := mapLike[e.Type()]; ok {
+		return w.mapLikeCall(constructor, e)
 	}
 	if (e.Kind() == reflect.Slice || e.Kind() == reflect.Map) && e.IsNil() {
 		return "ptr(" + typeName(e.Type()) + "(nil))", nil
@@ -336,28 +317,34 @@ func (w *writer) structLit(v reflect.Value) (string, error) {
 // ignoredUnexported are the unexported fields the Loader sets that are
 // left out: refPath, where a $ref was read from, which only the
 // resolution of references between files reads (a Loader's, and
-// InternalizeRefs); m of the map-like types is written by their helper.
+// InternalizeRefs). m of the map-like types is written by filled.
 var ignoredUnexported = map[string]bool{"refPath": true}
 
-// mapLikeCall is a call of helper building a map-like value e.
-func (w *writer) mapLikeCall(helper string, e reflect.Value) (string, error) {
+// mapLikeCall builds e, a map-like value, with its constructor and
+// filled, and sets its Extensions, which the Loader leaves empty rather
+// than nil.
+func (w *writer) mapLikeCall(constructor string, e reflect.Value) (string, error) {
 	t := e.Type()
 	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Name != "Extensions" && f.Name != "m" && !e.Field(i).IsZero() {
+		if f := t.Field(i); f.Name != "m" && f.Name != "Extensions" && !e.Field(i).IsZero() {
 			return "", fmt.Errorf("%s.%s is set, which docgo cannot write", t, f.Name)
 		}
 	}
 	m, _ := mapOf(e)
-	ext, err := w.expr(e.FieldByName("Extensions"))
-	if err != nil {
-		return "", err
-	}
 	entries, err := w.expr(m)
 	if err != nil {
 		return "", err
 	}
-	return helper + "(" + ext + ", " + entries + ")", nil
+	built := fmt.Sprintf("filled(%s(%d), %s)", constructor, m.Len(), entries)
+	ext := e.FieldByName("Extensions")
+	if ext.IsNil() {
+		return built, nil
+	}
+	extensions, err := w.expr(ext)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("func() *%s {\nx := %s\nx.Extensions = %s\nreturn x\n}()", typeName(t), built, extensions), nil
 }
 
 // mapOf is the entries of a map-like struct value, through its Map
