@@ -203,62 +203,34 @@ func TestAMessageThatFailsIsGivenUp(t *testing.T) {
 
 // TestKill9LosesNoLogMessage kills the real server with SIGKILL while it
 // creates keys and posts their messages, and starts it again on the same
-// data directory, several times: in the end every key whose creation was
-// acknowledged is posted exactly once, and no message twice (the nonce).
+// database, several times, on SQLite or, with APIKEYD_TEST_POSTGRES, on
+// PostgreSQL: in the end every key whose creation was acknowledged is
+// posted exactly once, and no message twice (the nonce).
 func TestKill9LosesNoLogMessage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
 	const cycles = 3
-	bin := buildBinary(t)
-	sec := newSecrets()
-	dataDir := t.TempDir()
-	fake := discordtest.NewServer(t)
-	fake.AddUser(logToken, logAdmin, "admin")
-	fake.AddBot(testBotToken, true)
-	fake.AddBotGuild(discordtest.BotGuild{ID: logGuild, Channels: []discordtest.Channel{{ID: logChannel}}})
-	if code, _, stderr := runGuildAdmin(t, dataDir, sec.master, "add", "--guild", logGuild, "--user", logAdmin); code != 0 {
-		t.Fatalf("guild-admin add: %d %s", code, stderr)
-	}
-	env := []string{"APIKEYD_DISCORD_BOT_TOKEN=" + testBotToken, "APIKEYD_DISCORD_API_URL=" + fake.URL()}
+	p := newLogProcesses(t, logDatabase(t))
 	acked := map[string]bool{}
 	for cycle := range cycles {
-		srv := startServer(t, bin, dataDir, sec, env...)
-		auth := "Bearer " + logToken
+		srv := p.start(t)
 		if cycle == 0 {
-			for _, req := range []struct{ method, path, body string }{
-				{"PUT", "/v1/modules/logging/settings", `{"guild_id": "` + logGuild + `", "logs_channel_id": "` + logChannel + `"}`},
-				{"POST", "/v1/modules/logging/enable", `{"guild_id": "` + logGuild + `"}`},
-			} {
-				if res, body := sendTo(t, srv.url, req.method, req.path, auth, req.body); res != http.StatusOK {
-					t.Fatalf("%s %s: %d %s", req.method, req.path, res, body)
-				}
-			}
+			p.turnOn(t, srv)
 		}
 		// 8 keys a cycle: the guild's 25 are never reached. The kill comes
 		// right after the last, while its messages are being sent.
 		for range 8 {
-			status, body := sendTo(t, srv.url, "POST", "/v1/auth/api-key", auth, `{"guild_id": "`+logGuild+`"}`)
-			if status != http.StatusOK {
-				t.Fatalf("create a key: %d %s", status, body)
-			}
-			var created struct {
-				Data struct {
-					APIKey struct {
-						ID json.Number `json:"id"`
-					} `json:"api_key"`
-				} `json:"data"`
-			}
-			json.Unmarshal(body, &created)
-			acked[created.Data.APIKey.ID.String()] = true
+			id, _ := p.createKey(t, srv)
+			acked[id] = true
 		}
 		srv.kill(t)
 	}
-	startServer(t, bin, dataDir, sec, env...)
+	p.start(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		seen := map[string]int{}
-		for _, title := range titlesOf(fake.Posted(logChannel)) {
+		for _, title := range titlesOf(p.fake.Posted(logChannel)) {
 			if id, ok := strings.CutPrefix(title, "API key created | By <@"+logAdmin+">\n`id`: "); ok {
 				seen[id]++
 			}
