@@ -81,6 +81,11 @@ func New(ctx context.Context, cfg Config, schemas Schemas, log *slog.Logger) (*S
 	if err != nil {
 		return nil, err
 	}
+	if cfg.FakeDiscord {
+		// Before the store opens: with a bot token, the logging module
+		// queues its messages.
+		cfg.DiscordBotToken = fakeBotToken
+	}
 	st, unlock, err := openServerStore(ctx, cfg, schemas, log)
 	if err != nil {
 		return nil, err

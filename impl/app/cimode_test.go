@@ -137,6 +137,50 @@ func TestFakeDiscordAnswersTheSeedsUsersAndGuilds(t *testing.T) {
 	}
 }
 
+// In CI mode the fake Discord has a bot of its own, in every guild of the
+// seed with the fixed roles, channels, members and emoji the README lists:
+// the helpers answer them, and the logging module posts to the logs
+// channel there.
+func TestFakeDiscordHasABot(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.Seed = writeSeed(t, ciSeed)
+	cfg.FakeDiscord = true
+	cfg.LogChannel.PollInterval = 10 * time.Millisecond
+	inst := apptest.Start(t, &cfg)
+	for _, c := range []struct{ query, want string }{
+		{"get-guild-roles?", `"roles":[{"id":"1400000000000000001","name":"Moderator"},{"id":"` + seededGuild + `","name":"@everyone"}]`},
+		{"get-guild-channels?types=text&", `"channels":[{"id":"1400000000000000002","name":"logs","type":"text"},{"id":"1400000000000000003","name":"general","type":"text"}]`},
+		{"get-guild-channels?", `{"id":"1400000000000000005","name":"Community","type":"category"},`},
+		{"get-guild-channels?", `{"id":"1400000000000000004","name":"Voice","type":"voice"}]`},
+		{"get-guild-users?", `"users":[{"id":"` + seededAdmin + `","image":null,"name":"ci-admin","prevent_data_collection":false}]`},
+		{"get-guild-emojis?", `"emojis":[{"animated":false,"colons_required":true,"id":"1400000000000000006","managed":false,"name":"apikeyd",`},
+	} {
+		res, body := inst.Do(t, "GET", "/v1/helpers/"+c.query+"guild_id="+seededGuild, seededGuildKey, nil)
+		if res.StatusCode != 200 || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s: %d %s, want it to hold %s", c.query, res.StatusCode, body, c.want)
+		}
+	}
+	for _, req := range []struct{ method, path, body string }{
+		{"PUT", "/v1/modules/logging/settings", `{"guild_id": "` + seededGuild + `", "logs_channel_id": "1400000000000000002"}`},
+		{"POST", "/v1/modules/logging/enable", `{"guild_id": "` + seededGuild + `"}`},
+	} {
+		if res, body := inst.Do(t, req.method, req.path, seededGuildKey, strings.NewReader(req.body)); res.StatusCode != 200 {
+			t.Fatalf("%s %s: %d %s", req.method, req.path, res.StatusCode, body)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, metrics := inst.Do(t, "GET", "/metrics", "", nil)
+		if strings.Contains(string(metrics), `apikeyd_log_messages_total{outcome="delivered"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the module's first message was not posted to the fake:\n%s", metrics)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestSeedIsAppliedAtEveryStartAndChangesNothingTheSecondTime(t *testing.T) {
 	cfg := fileConfig(t)
 	cfg.Seed = writeSeed(t, ciSeed)
@@ -192,6 +236,7 @@ func TestStartRefuses(t *testing.T) {
 		{"fake Discord users without --fake-discord", func(c *app.Config) { c.Seed = writeSeed(t, ciSeed) },
 			"seed.yaml:8: discord_users: fake Discord users are known only to --fake-discord (APIKEYD_FAKE_DISCORD=true), which is off"},
 		{"the fake on every address", func(c *app.Config) { c.FakeDiscord, c.Addr = true, ":8080" }, `--fake-discord needs a loopback --addr, such as 127.0.0.1:8080 (got ":8080")`},
+		{"a bot token with the fake", func(c *app.Config) { c.FakeDiscord, c.DiscordBotToken = true, testBotToken }, "--fake-discord has a bot of its own"},
 		{"the fake on a public address", func(c *app.Config) { c.FakeDiscord, c.Addr = true, "192.0.2.7:8080" }, `(got "192.0.2.7:8080")`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
