@@ -200,7 +200,7 @@ func v1() *openapi3.T {
 			"action": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
 					Type: &openapi3.Types{"string"},
-					Enum: []any{"api_key.created", "api_key.deleted", "settings.updated", "logging.enabled", "logging.disabled", "logging.settings.updated", "logging.settings.reset", "privacy.erased"}}},
+					Enum: []any{"api_key.created", "api_key.deleted", "settings.updated", "logging.enabled", "logging.disabled", "logging.settings.updated", "logging.settings.reset", "privacy.erased", "logging.event"}}},
 			"actor": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
 					Type:      &openapi3.Types{"string"},

@@ -23,6 +23,7 @@ const (
 	AuditEntryActionApiKeyDeleted          AuditEntryAction = "api_key.deleted"
 	AuditEntryActionLoggingDisabled        AuditEntryAction = "logging.disabled"
 	AuditEntryActionLoggingEnabled         AuditEntryAction = "logging.enabled"
+	AuditEntryActionLoggingEvent           AuditEntryAction = "logging.event"
 	AuditEntryActionLoggingSettingsReset   AuditEntryAction = "logging.settings.reset"
 	AuditEntryActionLoggingSettingsUpdated AuditEntryAction = "logging.settings.updated"
 	AuditEntryActionPrivacyErased          AuditEntryAction = "privacy.erased"
@@ -39,6 +40,8 @@ func (e AuditEntryAction) Valid() bool {
 	case AuditEntryActionLoggingDisabled:
 		return true
 	case AuditEntryActionLoggingEnabled:
+		return true
+	case AuditEntryActionLoggingEvent:
 		return true
 	case AuditEntryActionLoggingSettingsReset:
 		return true
@@ -479,8 +482,13 @@ type AuditEntry struct {
 	Id int64 `json:"id"`
 
 	// Undelivered Present, and true, when the message reporting this entry to the
-	// logs channel was given up after repeated failures: it was not
-	// posted.
+	// logs channel was given up: it was not posted. A message is given
+	// up after 8 failed attempts, or at its first failed attempt (a
+	// 429 included) once it has waited an hour. An event sent to
+	// `POST /modules/logging/events/check` has no entry of its own
+	// until its message is given up: then an entry with the action
+	// `logging.event`, whose `changes` hold only the event's `event`
+	// (its name, or its category when it had none), records it.
 	Undelivered *bool `json:"undelivered,omitempty"`
 }
 

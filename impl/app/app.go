@@ -175,7 +175,7 @@ func (s *Server) routes() (http.Handler, error) {
 		s.logSender = logchannel.New(logchannel.Config{
 			Store: s.store, Poster: bot, Observer: observer, Log: s.log, Now: s.cfg.Now,
 			PollInterval: s.cfg.LogChannel.PollInterval, FirstBackoff: s.cfg.LogChannel.FirstBackoff,
-			MaxAttempts: s.cfg.LogChannel.MaxAttempts,
+			MaxAttempts: s.cfg.LogChannel.MaxAttempts, MaxAge: s.cfg.LogChannel.MaxAge,
 		})
 	}
 	s.v1, err = v1.New(v1.Config{

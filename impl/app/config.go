@@ -297,4 +297,5 @@ type LogChannelTuning struct {
 	PollInterval time.Duration
 	FirstBackoff time.Duration
 	MaxAttempts  int
+	MaxAge       time.Duration
 }

@@ -201,6 +201,46 @@ func TestAMessageThatFailsIsGivenUp(t *testing.T) {
 	}
 }
 
+// A Discord that answers 429 forever holds no message forever: once a
+// message has waited MaxAge, its next 429 gives it up, its audit entry
+// marked undelivered; an event given up, which has no entry of its own,
+// gets one (logging.event, naming the event alone), marked so too.
+func TestRateLimitedForeverIsGivenUp(t *testing.T) {
+	s := startLogServer(t, func(c *app.Config) { c.LogChannel.MaxAge = 300 * time.Millisecond })
+	// Once apikeyd knows the admin's token, the 429s hold back only the
+	// messages.
+	s.do(t, "GET", "/v1/modules/logging/status?guild_id="+logGuild, "Bearer "+logToken, "")
+	s.fake.RateLimit("user", 50*time.Millisecond)
+	s.turnOn(t)
+	s.do(t, "POST", "/v1/modules/logging/events/check", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "event_info": {"category": "errors", "success": false, "reason": "<@`+logAdmin+`> failed"}}`)
+	var entries []any
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page := s.do(t, "GET", "/v1/modules/logging/entries?guild_id="+logGuild, "Bearer "+logToken, "")
+		entries = page["data"].(map[string]any)["entries"].([]any)
+		if newest := entries[0].(map[string]any); newest["action"] == "logging.event" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the event was never given up: %v", entries)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	event, enabled := entries[0].(map[string]any), entries[1].(map[string]any)
+	if changes, _ := json.Marshal(event["changes"]); event["undelivered"] != true || event["actor"] != "<@"+logAdmin+">" || string(changes) != `{"event":"errors"}` {
+		t.Errorf("the given-up event's entry: %v, want undelivered, the admin's, naming the event alone", event)
+	}
+	if enabled["action"] != "logging.enabled" || enabled["undelivered"] != true {
+		t.Errorf("the entry before it: %v, want logging.enabled undelivered", enabled)
+	}
+	if _, metrics := s.Do(t, "GET", "/metrics", "", nil); !strings.Contains(string(metrics), `apikeyd_log_messages_total{outcome="given_up"} 2`) {
+		t.Errorf("metrics do not count the two messages given up:\n%s", metrics)
+	}
+	if n := len(s.fake.Posted(logChannel)); n != 0 {
+		t.Errorf("%d messages posted through the 429s, want 0", n)
+	}
+}
+
 // TestKill9LosesNoLogMessage kills the real server with SIGKILL while it
 // creates keys and posts their messages, and starts it again on the same
 // database, several times, on SQLite or, with APIKEYD_TEST_POSTGRES, on

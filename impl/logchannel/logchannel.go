@@ -3,7 +3,8 @@
 // process per guild at a time (a lease in the database, so that replicas
 // share the work without sending a guild's messages twice or out of
 // order), oldest first, retried with backoff, waiting out Discord's rate
-// limits, and given up after MaxAttempts failures.
+// limits, and given up after MaxAttempts failures, or at a failure (a 429
+// too) once it has waited MaxAge.
 //
 // A message is deleted once Discord has it. A process killed between
 // Discord's answer and the delete sends it again when it (or another)
@@ -38,6 +39,7 @@ const (
 	DefaultMaxAttempts  = 8
 	DefaultFirstBackoff = time.Second
 	DefaultMaxBackoff   = 5 * time.Minute
+	DefaultMaxAge       = time.Hour
 	// DefaultLease is how long a guild stays with its sender after the
 	// sender last renewed it: another process takes over a guild whose
 	// sender died after this long: a restarted process waits as long for
@@ -61,6 +63,11 @@ type Config struct {
 	// MaxAttempts is how many failed attempts give a message up; a 429
 	// is not a failure, only a wait.
 	MaxAttempts int
+	// MaxAge bounds the waits: a message queued longer ago than this is
+	// given up at its next failed attempt, a 429 included, so that a
+	// Discord that rate-limits forever holds no message (nor the guild's
+	// messages behind it) forever.
+	MaxAge time.Duration
 	// FirstBackoff is the wait after the first failure, doubled after
 	// each further one up to MaxBackoff.
 	FirstBackoff, MaxBackoff time.Duration
@@ -86,6 +93,9 @@ func New(cfg Config) *Sender {
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = DefaultMaxAge
 	}
 	if cfg.FirstBackoff <= 0 {
 		cfg.FirstBackoff = DefaultFirstBackoff
@@ -172,12 +182,14 @@ func (s *Sender) send(ctx context.Context, m store.LogMessage) error {
 		return nil
 	}
 	now := s.cfg.Now()
-	if wait := apierr.From(err).RetryAfter; wait > 0 {
+	waited := now.Sub(m.CreatedAt)
+	expired := waited >= s.cfg.MaxAge
+	if wait := apierr.From(err).RetryAfter; wait > 0 && !expired {
 		return s.cfg.Store.RetryLogMessage(ctx, m.ID, m.Attempts, now.Add(wait))
 	}
 	attempts := m.Attempts + 1
-	if attempts >= s.cfg.MaxAttempts {
-		s.cfg.Log.Warn("a message for a logs channel was given up", "guild_id", m.GuildID.String(), "attempts", attempts, "err", err)
+	if attempts >= s.cfg.MaxAttempts || expired {
+		s.cfg.Log.Warn("a message for a logs channel was given up", "guild_id", m.GuildID.String(), "attempts", attempts, "waited", waited.Round(time.Millisecond), "err", err)
 		s.cfg.Observer.LogMessage(observe.LogMessageGivenUp)
 		return s.cfg.Store.GiveUpLogMessage(ctx, m)
 	}
@@ -216,7 +228,7 @@ func titleOf(m store.LogMessage) string {
 	case store.ActionPrivacyErased:
 		return "A member's data erased"
 	case store.ActionLogEvent:
-		return "Event: " + eventName(m.Changes)
+		return "Event: " + store.LogEventName(m.Changes)
 	}
 	return m.Action
 }
@@ -263,15 +275,6 @@ func cut(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-// eventName names a caller's event by its event, else its category.
-func eventName(fields map[string]any) string {
-	if e, ok := fields["event"].(string); ok {
-		return e
-	}
-	c, _ := fields["category"].(string)
-	return c
 }
 
 // eventFieldOrder is the order of an event's fields in its message.

@@ -178,21 +178,55 @@ func (s *Store) RetryLogMessage(ctx context.Context, id int64, attempts int, at 
 }
 
 // GiveUpLogMessage deletes a message that will not be delivered, and says
-// so in the audit entry it reports.
+// so in the audit entry it reports. A caller's event, which no entry
+// reports, gets an entry of its own then, so that the audit log records
+// every message given up.
 func (s *Store) GiveUpLogMessage(ctx context.Context, m LogMessage) error {
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		if err := q.DeleteLogMessage(ctx, m.ID); err != nil {
 			return err
 		}
-		if m.AuditEntryID == 0 {
+		entry := m.AuditEntryID
+		if entry == 0 && m.Action == ActionLogEvent {
+			var err error
+			if entry, err = s.auditGivenUpEvent(ctx, q, m); err != nil {
+				return err
+			}
+		}
+		if entry == 0 {
 			return nil
 		}
-		return q.MarkAuditEntryUndelivered(ctx, m.AuditEntryID)
+		return q.MarkAuditEntryUndelivered(ctx, entry)
 	})
 	if err != nil {
 		return fmt.Errorf("give up a log message: %w", err)
 	}
 	return nil
+}
+
+// auditGivenUpEvent records the event of m, as its actor's, and returns
+// its entry. The entry names the event alone: the name that matched one
+// of the module's flags, where the rest of the event is the caller's text,
+// which an erasure would not reach in the audit log. Unlike audit, it
+// queues no message: that would be given up in its turn.
+func (s *Store) auditGivenUpEvent(ctx context.Context, q driver.Queries, m LogMessage) (int64, error) {
+	b, err := json.Marshal(map[string]any{"event": LogEventName(m.Changes)})
+	if err != nil {
+		return 0, err
+	}
+	return q.CreateAuditEntry(ctx, driver.CreateAuditEntryParams{
+		GuildID: int64(m.GuildID), CreatedAt: s.now().UnixMilli(), ActorUser: actorColumn(m.Actor), Action: ActionLogEvent, Changes: string(b),
+	})
+}
+
+// LogEventName names a caller's event by the fields QueueLogEvent was
+// given: its event, else its category (what its flag is named after).
+func LogEventName(fields map[string]any) string {
+	if e, ok := fields["event"].(string); ok {
+		return e
+	}
+	c, _ := fields["category"].(string)
+	return c
 }
 
 // actorColumn is an actor as the nullable actor_user columns hold it:
