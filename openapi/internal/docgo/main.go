@@ -118,16 +118,25 @@ var mapLike = map[reflect.Type]string{
 // written in place.
 type writer struct {
 	root  reflect.Value
-	uses  map[uintptr]int
-	names map[uintptr]string
+	uses  map[pointer]int
+	names map[pointer]string
 	// declaring marks the shared pointers whose declaration is being
 	// written, to refuse a cycle, which no order of declarations builds.
-	declaring map[uintptr]bool
+	declaring map[pointer]bool
 	decls     bytes.Buffer
 }
 
+// pointer is a pointer by its type as well as its address: a struct and
+// its first field share an address.
+type pointer struct {
+	t    reflect.Type
+	addr uintptr
+}
+
+func pointerOf(v reflect.Value) pointer { return pointer{v.Type(), v.Pointer()} }
+
 func newWriter(root reflect.Value) *writer {
-	w := &writer{root: root, uses: map[uintptr]int{}, names: map[uintptr]string{}, declaring: map[uintptr]bool{}}
+	w := &writer{root: root, uses: map[pointer]int{}, names: map[pointer]string{}, declaring: map[pointer]bool{}}
 	w.count(root)
 	return w
 }
@@ -140,8 +149,8 @@ func (w *writer) count(v reflect.Value) {
 		if v.IsNil() {
 			return
 		}
-		w.uses[v.Pointer()]++
-		if w.uses[v.Pointer()] == 1 {
+		w.uses[pointerOf(v)]++
+		if w.uses[pointerOf(v)] == 1 {
 			w.count(v.Elem())
 		}
 	case reflect.Interface:
@@ -191,7 +200,7 @@ func (w *writer) expr(v reflect.Value) (string, error) {
 		if v.IsNil() {
 			return "nil", nil
 		}
-		if w.uses[v.Pointer()] > 1 {
+		if w.uses[pointerOf(v)] > 1 {
 			return w.declare(v)
 		}
 		return w.pointee(v)
@@ -264,7 +273,7 @@ func (w *writer) pointee(v reflect.Value) (string, error) {
 // declare declares the shared pointer v as a variable, once, and returns
 // its name.
 func (w *writer) declare(v reflect.Value) (string, error) {
-	p := v.Pointer()
+	p := pointerOf(v)
 	if name, ok := w.names[p]; ok {
 		return name, nil
 	}
