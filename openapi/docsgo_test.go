@@ -14,7 +14,9 @@ import (
 // TestTheBuiltDocumentsAreWhatTheLoaderReadsFromTheJSON: gen/docsgo builds
 // the very value kin-openapi's Loader makes of gen/docsjson, every exported
 // field (a $ref's target included), with a pointer shared wherever the
-// Loader shares one, and nothing shared that it does not.
+// Loader shares one. It shares more only of the schemas (and their types
+// and bounds) that it interns: each value it shares that way is walked
+// once for every place the Loader has a copy, and equals each copy.
 func TestTheBuiltDocumentsAreWhatTheLoaderReadsFromTheJSON(t *testing.T) {
 	for _, name := range []string{"v1.yaml", "apikeys.yaml"} {
 		t.Run(name, func(t *testing.T) {
@@ -44,6 +46,17 @@ func TestTheBuiltDocumentsAreWhatTheLoaderReadsFromTheJSON(t *testing.T) {
 	}
 }
 
+// interned are the types of the values gen/docsgo shares wherever they
+// are equal (openapi/internal/docgo).
+var interned = map[reflect.Type]bool{
+	reflect.TypeFor[*openapi3.Schema]():    true,
+	reflect.TypeFor[*openapi3.SchemaRef](): true,
+	reflect.TypeFor[*openapi3.Types]():     true,
+	reflect.TypeFor[*bool]():               true,
+	reflect.TypeFor[*float64]():            true,
+	reflect.TypeFor[*uint64]():             true,
+}
+
 // comparison walks two values side by side; toBuilt and toLoaded pair
 // the pointers met so far, one to one.
 type comparison struct{ toBuilt, toLoaded map[uintptr]uintptr }
@@ -67,7 +80,7 @@ func (c comparison) same(a, b reflect.Value, path string) error {
 			}
 			return nil
 		}
-		if _, ok := c.toLoaded[pb]; ok {
+		if _, ok := c.toLoaded[pb]; ok && !interned[a.Type()] {
 			return fmt.Errorf("%s: shared in the built document, not in the loaded one", path)
 		}
 		c.toBuilt[pa], c.toLoaded[pb] = pb, pa

@@ -21,2877 +21,1708 @@ func Document(name string) (*openapi3.T, bool) {
 
 // v1 builds v1.yaml.
 func v1() *openapi3.T {
-	p0 := &openapi3.Schema{
-		Type:      &openapi3.Types{"string"},
+	p0 := &openapi3.Types{"object"}
+	p1 := &openapi3.Types{"string"}
+	p2 := &openapi3.Schema{
+		Type:      p1,
 		MinLength: uint64(41),
 		MaxLength: ptr(uint64(41)),
 		Pattern:   "^akdg_[0-9A-Za-z]{36}$"}
-	p1 := &openapi3.Schema{
-		Type:      &openapi3.Types{"string"},
-		MaxLength: ptr(uint64(19)),
+	p3 := &openapi3.Schema{
+		Type:   p1,
+		Format: "date-time"}
+	p4 := &openapi3.SchemaRef{
+		Value: p3}
+	p5 := ptr(uint64(19))
+	p6 := &openapi3.Schema{
+		Type:      p1,
+		MaxLength: p5,
 		Pattern:   "^[0-9]{0,19}$"}
-	p2 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p7 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/SnowflakeString",
+		Value: p6}
+	p8 := &openapi3.Types{"integer"}
+	p9 := ptr(float64(1))
+	p10 := &openapi3.Schema{
+		Type:   p8,
+		Format: "int64",
+		Min:    p9}
+	p11 := &openapi3.SchemaRef{
+		Value: p10}
+	p12 := &openapi3.Schema{
+		Type:     p1,
+		Format:   "date-time",
+		Nullable: true}
+	p13 := &openapi3.SchemaRef{
+		Value: p12}
+	p14 := ptr(false)
+	p15 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"id", "guild_id", "api_key", "last_use", "created_at", "created_by"},
 		Properties: openapi3.Schemas{
 			"api_key": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/GuildKey",
-				Value: p0},
-			"created_at": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"string"},
-					Format: "date-time"}},
-			"created_by": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"id": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"integer"},
-					Format: "int64",
-					Min:    ptr(float64(1))}},
-			"last_use": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"string"},
-					Format:   "date-time",
-					Nullable: true}}},
+				Value: p2},
+			"created_at": p4,
+			"created_by": p7,
+			"guild_id":   p7,
+			"id":         p11,
+			"last_use":   p13},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p3 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p16 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/ApiKey",
+		Value: p15}
+	p17 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"api_key"},
 		Properties: openapi3.Schemas{
-			"api_key": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/ApiKey",
-				Value: p2}},
+			"api_key": p16},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p4 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p18 := ptr(true)
+	p19 := &openapi3.Schema{
+		Type:     p0,
 		Enum:     []any{nil},
 		Nullable: true,
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(true)}}
-	p5 := &openapi3.Schema{
-		Type: &openapi3.Types{"boolean"},
+			Has: p18}}
+	p20 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/NoError",
+		Value: p19}
+	p21 := &openapi3.Types{"boolean"}
+	p22 := &openapi3.Schema{
+		Type: p21,
 		Enum: []any{true}}
-	p6 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p23 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/Success",
+		Value: p22}
+	p24 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/ApiKeyCreated",
-				Value: p3},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p17},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p7 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
-		Required: []string{"api_key"},
-		Properties: openapi3.Schemas{
-			"api_key": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/ApiKey",
-				Value: p2}},
-		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p8 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p25 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/ApiKeyDeleted",
-				Value: p7},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p17},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p9 := &openapi3.Schema{
+			Has: p14}}
+	p26 := &openapi3.Schema{
 		Extensions: map[string]any{
 			"x-pattern-message": "must be a Discord id, as an integer or a string of digits"},
-		AnyOf: openapi3.SchemaRefs{&openapi3.SchemaRef{
-			Value: &openapi3.Schema{
-				Type:   &openapi3.Types{"integer"},
-				Format: "int64",
-				Min:    ptr(float64(1))}}, &openapi3.SchemaRef{
+		AnyOf: openapi3.SchemaRefs{p11, &openapi3.SchemaRef{
 			Value: &openapi3.Schema{
 				Extensions: map[string]any{
 					"x-pattern-message": "must be a Discord id, as an integer or a string of digits"},
-				Type:    &openapi3.Types{"string"},
+				Type:    p1,
 				Pattern: "^[1-9][0-9]{0,18}$"}}}}
-	p10 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p27 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/Snowflake",
+		Value: p26}
+	p28 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guild_id"},
 		Properties: openapi3.Schemas{
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9}},
+			"guild_id": p27},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p11 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p29 := ptr(uint64(100))
+	p30 := &openapi3.Schema{
+		Type:      p1,
+		MinLength: uint64(1),
+		MaxLength: p29}
+	p31 := &openapi3.SchemaRef{
+		Value: p30}
+	p32 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guild_id", "api_key"},
 		Properties: openapi3.Schemas{
-			"api_key": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MinLength: uint64(1),
-					MaxLength: ptr(uint64(100))}},
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9}},
+			"api_key":  p31,
+			"guild_id": p27},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p12 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p33 := &openapi3.Types{"array"}
+	p34 := ptr(uint64(1000))
+	p35 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"api_keys"},
 		Properties: openapi3.Schemas{
 			"api_keys": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(1000)),
-					Items: &openapi3.SchemaRef{
-						Ref:   "#/components/schemas/ApiKey",
-						Value: p2}}}},
+					Type:     p33,
+					MaxItems: p34,
+					Items:    p16}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p13 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p36 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/ApiKeysList",
-				Value: p12},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p35},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p14 := &openapi3.Schema{
-		AnyOf: openapi3.SchemaRefs{&openapi3.SchemaRef{
+			Has: p14}}
+	p37 := ptr(uint64(200))
+	p38 := &openapi3.Schema{
+		Type:      p1,
+		Nullable:  true,
+		MaxLength: p29}
+	p39 := &openapi3.SchemaRef{
+		Value: p38}
+	p40 := &openapi3.Schema{
+		Type:     p21,
+		Nullable: true}
+	p41 := &openapi3.SchemaRef{
+		Value: p40}
+	p42 := &openapi3.Schema{
+		AnyOf: openapi3.SchemaRefs{p39, &openapi3.SchemaRef{
 			Value: &openapi3.Schema{
-				Type:      &openapi3.Types{"string"},
-				Nullable:  true,
-				MaxLength: ptr(uint64(100))}}, &openapi3.SchemaRef{
-			Value: &openapi3.Schema{
-				Type:     &openapi3.Types{"integer"},
+				Type:     p8,
 				Format:   "int64",
-				Nullable: true}}, &openapi3.SchemaRef{
-			Value: &openapi3.Schema{
-				Type:     &openapi3.Types{"boolean"},
-				Nullable: true}}}}
-	p15 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+				Nullable: true}}, p41}}
+	p43 := &openapi3.Schema{
+		Type: p21}
+	p44 := &openapi3.SchemaRef{
+		Value: p43}
+	p45 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"id", "guild_id", "created_at", "actor", "action", "changes"},
 		Properties: openapi3.Schemas{
 			"action": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
+					Type: p1,
 					Enum: []any{"api_key.created", "api_key.deleted", "settings.updated", "logging.enabled", "logging.disabled", "logging.settings.updated", "logging.settings.reset", "privacy.erased", "logging.event"}}},
 			"actor": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MaxLength: ptr(uint64(22)),
 					Pattern:   "^(<@[0-9]{1,19}>|An API key|A deleted user)$"}},
 			"changes": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"object"},
-					MaxProps: ptr(uint64(200)),
+					Type:     p0,
+					MaxProps: p37,
 					AdditionalProperties: openapi3.BoolSchema{
 						Schema: &openapi3.SchemaRef{
 							Ref:   "#/components/schemas/AuditValue",
-							Value: p14}}}},
-			"created_at": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"string"},
-					Format: "date-time"}},
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"id": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"integer"},
-					Format: "int64",
-					Min:    ptr(float64(1))}},
-			"undelivered": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}}},
+							Value: p42}}}},
+			"created_at":  p4,
+			"guild_id":    p7,
+			"id":          p11,
+			"undelivered": p44},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p16 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p46 := ptr(uint64(64))
+	p47 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"entries", "next_cursor"},
 		Properties: openapi3.Schemas{
 			"entries": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(200)),
+					Type:     p33,
+					MaxItems: p37,
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/AuditEntry",
-						Value: p15}}},
+						Value: p45}}},
 			"next_cursor": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					Nullable:  true,
-					MaxLength: ptr(uint64(64)),
+					MaxLength: p46,
 					Pattern:   "^[A-Za-z0-9_-]+$"}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p17 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p48 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/AuditEntries",
-				Value: p16},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p47},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p18 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p49 := ptr(uint64(2048))
+	p50 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"sub", "access_token", "target"},
 		Properties: openapi3.Schemas{
 			"access_token": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(2048))}},
-			"sub": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
+					Type:      p1,
+					MaxLength: p49}},
+			"sub": p7,
 			"target": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
+					Type: p1,
 					Enum: []any{"user", "api_key"}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p19 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p51 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/Authorization",
-				Value: p18},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p50},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p20 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p52 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"access_token"},
 		Properties: openapi3.Schemas{
 			"access_token": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MinLength: uint64(1),
-					MaxLength: ptr(uint64(2048))}}},
+					MaxLength: p49}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p21 := &openapi3.Schema{
-		Type: &openapi3.Types{"string"},
+			Has: p14}}
+	p53 := &openapi3.Schema{
+		Type: p1,
 		Enum: []any{"text", "voice", "category", "announcement", "announcement_thread", "public_thread", "private_thread", "stage", "directory", "forum", "media", "unknown"}}
-	p22 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p54 := &openapi3.Schema{
+		Type:     p0,
 		MaxProps: ptr(uint64(0)),
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p23 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p55 := &openapi3.Schema{
+		Type:    p21,
+		Default: false}
+	p56 := &openapi3.SchemaRef{
+		Value: p55}
+	p57 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"id", "guild_id", "sku_id", "entitlement_type", "start_at", "ends_at", "deleted"},
 		Properties: openapi3.Schemas{
-			"deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"ends_at": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"string"},
-					Format:   "date-time",
-					Nullable: true}},
+			"deleted": p56,
+			"ends_at": p13,
 			"entitlement_type": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"}}},
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
+					Type: p8}},
+			"guild_id": p7,
 			"id": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"integer"},
+					Type:   p8,
 					Format: "int64"}},
-			"sku_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"start_at": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"string"},
-					Format: "date-time"}}},
+			"sku_id":   p7,
+			"start_at": p4},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p24 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p58 := &openapi3.Schema{
+		Type:      p1,
+		MaxLength: p29}
+	p59 := &openapi3.SchemaRef{
+		Value: p58}
+	p60 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"name", "id", "icon", "active"},
 		Properties: openapi3.Schemas{
-			"active": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}},
-			"icon": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					Nullable:  true,
-					MaxLength: ptr(uint64(100))}},
-			"id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"name": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(100))}}},
+			"active": p44,
+			"icon":   p39,
+			"id":     p7,
+			"name":   p59},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p25 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p61 := ptr(uint64(500))
+	p62 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/ChannelType",
+		Value: p53}
+	p63 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"name", "id", "type"},
 		Properties: openapi3.Schemas{
-			"id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"name": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					Nullable:  true,
-					MaxLength: ptr(uint64(100))}},
-			"type": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/ChannelType",
-				Value: p21}},
+			"id":   p7,
+			"name": p39,
+			"type": p62},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p26 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p64 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"channels"},
 		Properties: openapi3.Schemas{
 			"channels": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(500)),
+					Type:     p33,
+					MaxItems: p61,
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/HusqyChannel",
-						Value: p25}}}},
+						Value: p63}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p27 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p65 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/GuildChannels",
-				Value: p26},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p64},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p28 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p66 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"id", "name", "animated", "colons_required", "managed", "url"},
 		Properties: openapi3.Schemas{
-			"animated": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}},
-			"colons_required": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}},
-			"id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"managed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}},
+			"animated":        p44,
+			"colons_required": p44,
+			"id":              p7,
+			"managed":         p44,
 			"name": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MaxLength: ptr(uint64(32))}},
 			"url": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					Format:    "uri",
-					MaxLength: ptr(uint64(200))}}},
+					MaxLength: p37}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p29 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p67 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"emojis"},
 		Properties: openapi3.Schemas{
 			"emojis": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(1000)),
+					Type:     p33,
+					MaxItems: p34,
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/HusqyEmoji",
-						Value: p28}}}},
+						Value: p66}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p30 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p68 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/GuildEmojis",
-				Value: p29},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p67},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p31 := &openapi3.Schema{
+			Has: p14}}
+	p69 := &openapi3.Schema{
 		Extensions: map[string]any{
 			"x-pattern-message": "must be a Discord id in digits"},
-		Type:      &openapi3.Types{"string"},
-		MaxLength: ptr(uint64(19)),
+		Type:      p1,
+		MaxLength: p5,
 		Pattern:   "^[1-9][0-9]{0,18}$"}
-	p32 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
-		Required: []string{"guild_id"},
-		Properties: openapi3.Schemas{
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9}},
-		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p33 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p70 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"name", "id"},
 		Properties: openapi3.Schemas{
-			"id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"name": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(100))}}},
+			"id":   p7,
+			"name": p59},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p34 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p71 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"roles"},
 		Properties: openapi3.Schemas{
 			"roles": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
+					Type:     p33,
 					MaxItems: ptr(uint64(250)),
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/HusqyRole",
-						Value: p33}}}},
+						Value: p70}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p35 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p72 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/GuildRoles",
-				Value: p34},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p71},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p36 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p73 := &openapi3.Schema{
+		Type:    p1,
+		Pattern: "^[A-Za-z0-9_+\\-/]{1,64}$"}
+	p74 := &openapi3.SchemaRef{
+		Value: p73}
+	p75 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"id", "guild_id", "language", "gmt", "unit_system", "auto_delete", "module_logging", "module_tempchannel", "module_socials", "module_reactionroles", "module_autoresponder", "module_tickets", "module_serverstats", "module_tags", "module_welcoming", "module_verifier", "module_rules", "module_invite_tracker", "module_polls", "module_reminders", "module_giveaways"},
 		Properties: openapi3.Schemas{
 			"auto_delete": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"string"},
+					Type:     p1,
 					Nullable: true,
 					Pattern:  "^[1-9][0-9]{0,5}$"}},
-			"gmt": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"string"},
-					Pattern: "^[A-Za-z0-9_+\\-/]{1,64}$"}},
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"id": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"integer"},
-					Format: "int64",
-					Min:    ptr(float64(1))}},
+			"gmt":      p74,
+			"guild_id": p7,
+			"id":       p11,
 			"language": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
+					Type: p1,
 					Enum: []any{"en", "nl", "de", "fr", "es"}}},
-			"module_autoresponder": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_giveaways": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_invite_tracker": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_logging": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_polls": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_reactionroles": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_reminders": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_rules": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_serverstats": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_socials": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_tags": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_tempchannel": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_tickets": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_verifier": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
-			"module_welcoming": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: false}},
+			"module_autoresponder":  p56,
+			"module_giveaways":      p56,
+			"module_invite_tracker": p56,
+			"module_logging":        p56,
+			"module_polls":          p56,
+			"module_reactionroles":  p56,
+			"module_reminders":      p56,
+			"module_rules":          p56,
+			"module_serverstats":    p56,
+			"module_socials":        p56,
+			"module_tags":           p56,
+			"module_tempchannel":    p56,
+			"module_tickets":        p56,
+			"module_verifier":       p56,
+			"module_welcoming":      p56,
 			"unit_system": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
+					Type: p1,
 					Enum: []any{"metric", "imperial"}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p37 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p76 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/Settings",
+		Value: p75}
+	p77 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"metadata", "settings", "entitlements"},
 		Properties: openapi3.Schemas{
 			"entitlements": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(100)),
+					Type:     p33,
+					MaxItems: p29,
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/Entitlement",
-						Value: p23}}},
+						Value: p57}}},
 			"metadata": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/Guild",
-				Value: p24},
-			"settings": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Settings",
-				Value: p36}},
+				Value: p60},
+			"settings": p76},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p38 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p78 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/GuildSettings",
-				Value: p37},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p77},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p39 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p79 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"name", "id", "image", "prevent_data_collection"},
 		Properties: openapi3.Schemas{
-			"id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
+			"id": p7,
 			"image": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					Format:    "uri",
 					Nullable:  true,
-					MaxLength: ptr(uint64(200))}},
-			"name": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(100))}},
-			"prevent_data_collection": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}}},
+					MaxLength: p37}},
+			"name":                    p59,
+			"prevent_data_collection": p44},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p40 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p80 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"users"},
 		Properties: openapi3.Schemas{
 			"users": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
+					Type:     p33,
 					MaxItems: ptr(uint64(5000)),
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/HusqyUser",
-						Value: p39}}}},
+						Value: p79}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p41 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p81 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/GuildUsers",
-				Value: p40},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p80},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p42 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p82 := &openapi3.Schema{
+		Type:      p1,
+		MaxLength: p37}
+	p83 := &openapi3.SchemaRef{
+		Value: p82}
+	p84 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"message"},
 		Properties: openapi3.Schemas{
-			"message": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(200))}}},
+			"message": p83},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p43 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p85 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/HomeResponse",
-				Value: p42},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p84},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p44 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p86 := &openapi3.Schema{
+		Type: p1,
+		Enum: []any{"ok"}}
+	p87 := &openapi3.SchemaRef{
+		Value: p86}
+	p88 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"status"},
 		Properties: openapi3.Schemas{
-			"status": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
-					Enum: []any{"ok"}}}},
+			"status": p87},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p45 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p89 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/LivezResponse",
-				Value: p44},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p88},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p46 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
-		Required: []string{"message"},
-		Properties: openapi3.Schemas{
-			"message": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(200))}}},
-		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p47 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p90 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/LoggingEvent",
-				Value: p46},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p84},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p48 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p91 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"category", "success"},
 		Properties: openapi3.Schemas{
-			"category": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MinLength: uint64(1),
-					MaxLength: ptr(uint64(100))}},
-			"command": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					Nullable:  true,
-					MaxLength: ptr(uint64(100))}},
+			"category": p31,
+			"command":  p39,
 			"data": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"object"},
+					Type:     p0,
 					Nullable: true,
 					MaxProps: ptr(uint64(25)),
 					AdditionalProperties: openapi3.BoolSchema{
-						Has: ptr(true)}}},
-			"event": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					Nullable:  true,
-					MaxLength: ptr(uint64(100))}},
+						Has: p18}}},
+			"event": p39,
 			"reason": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					Nullable:  true,
-					MaxLength: ptr(uint64(1000))}},
-			"success": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}}},
+					MaxLength: p34}},
+			"success": p44},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p49 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p92 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guild_id", "event_info"},
 		Properties: openapi3.Schemas{
 			"event_info": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/LoggingEventInfo",
-				Value: p48},
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9}},
+				Value: p91},
+			"guild_id": p27},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p50 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p93 := &openapi3.Schema{
+		Type:    p21,
+		Default: true}
+	p94 := &openapi3.SchemaRef{
+		Value: p93}
+	p95 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"id", "guild_id", "logs_channel_id", "log_errors", "log_info", "log_settings_changed", "log_channel_create", "log_channel_delete", "log_channel_update", "log_clear_messages", "log_slowmode", "log_role_create", "log_role_delete", "log_role_update", "log_user_warn_create", "log_user_warn_delete", "log_kick_events", "log_ban_create", "log_ban_delete", "log_games", "log_help", "log_modules", "log_api_keys", "log_tempmute", "log_temptimeout", "log_customembed_send", "log_customembed_create", "log_vckick", "log_move", "log_channel_lock", "log_channel_unlock", "log_channel_join", "log_channel_leave", "log_channel_move", "log_custommodal_create", "log_custommodal_preview", "log_user_server_muted", "log_user_server_unmuted", "log_user_server_deafend", "log_user_server_undeafend", "log_user_deafend", "log_user_undeafend", "log_user_muted", "log_user_unmuted", "log_user_stream_started", "log_user_stream_stopped", "log_user_camera_stream_started", "log_user_camera_stream_stopped", "log_qr_generated", "log_time_converted", "log_meme", "log_reactionroles_panel_create", "log_reactionroles_panel_delete", "log_reactionroles_panel_edit", "log_reactionroles_panel_entry_create", "log_reactionroles_panel_entry_delete", "log_reactionroles_panel_entry_edit", "log_tag_create", "log_tag_delete", "log_tag_edit", "log_tag_send", "log_tag_preview", "log_autoresponder_trigger_created", "log_autoresponder_trigger_deleted", "log_autoresponder_trigger_edited", "log_autoresponder_trigger_hit", "log_autoresponder_response_created", "log_autoresponder_response_deleted", "log_welcoming_response_create", "log_welcoming_response_delete", "log_welcoming_timedrole_create", "log_welcoming_timedrole_delete", "log_welcoming_check_welcome_dm", "log_welcoming_check_welcome_channel", "log_welcoming_check_leave_channel", "log_welcoming_check_role_on_join", "log_welcoming_check_role_timed", "log_socials_reddit_remove", "log_socials_reddit_add", "log_socials_rss_remove", "log_socials_rss_add", "log_socials_twitch_remove", "log_socials_twitch_add", "log_socials_youtube_remove", "log_socials_youtube_add", "log_creation_channel_create", "log_creation_channel_delete", "log_creation_channel_edit", "log_tempchannel_check_create", "log_tempchannel_check_delete", "log_tempchannel_name_edited", "log_tempchannel_user_limit_edited", "log_tempchannel_slowmode_edited", "log_tempchannel_bitrate_edited", "log_tempchannel_age_restriction_edited", "log_tempchannel_region_edited", "log_tempchannel_claimed", "log_tempchannel_transferred", "log_tempchannel_deleted", "log_tempchannel_block_rule_added", "log_tempchannel_block_rule_removed", "log_tempchannel_trust_rule_added", "log_tempchannel_trust_rule_removed", "log_verifier_verification_create", "log_verifier_verification_handle", "log_rules_rule_add", "log_rules_rule_remove", "log_rules_send_check", "log_rules_interaction_check", "log_ticket_panel_create", "log_ticket_panel_edit", "log_ticket_panel_delete", "log_ticket_type_add", "log_ticket_type_delete", "log_ticket_create", "log_ticket_form_showed", "log_ticket_delete", "log_ticket_transfer", "log_ticket_reopen", "log_ticket_close", "log_ticket_claim", "log_ticket_transcribe", "log_invite_created", "log_invite_deleted", "log_invite_based_join", "log_invite_based_leave", "log_serverstats_counter_created", "log_serverstats_counter_deleted", "log_serverstats_starboard_check", "log_serverstats_counters_updated", "log_polls_created", "log_polls_edited", "log_polls_deleted", "log_polls_closed", "log_polls_closed_manually", "log_polls_vote_added", "log_polls_vote_removed", "log_reminders_created", "log_reminders_deleted", "log_reminders_send", "log_reminders_completed", "log_reminders_reminded_later", "log_giveaways_created", "log_giveaways_deleted", "log_giveaways_edited", "log_giveaways_rerolled", "log_giveaways_entered", "log_giveaways_leaves", "log_giveaways_finished"},
 		Properties: openapi3.Schemas{
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"id": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"integer"},
-					Format: "int64",
-					Min:    ptr(float64(1))}},
-			"log_api_keys": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_autoresponder_response_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_autoresponder_response_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_autoresponder_trigger_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_autoresponder_trigger_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_autoresponder_trigger_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_autoresponder_trigger_hit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ban_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ban_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_join": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_leave": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_lock": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_move": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_unlock": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_channel_update": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_clear_messages": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_creation_channel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_creation_channel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_creation_channel_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_customembed_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_customembed_send": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_custommodal_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_custommodal_preview": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_errors": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_games": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_giveaways_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_giveaways_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_giveaways_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_giveaways_entered": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_giveaways_finished": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_giveaways_leaves": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_giveaways_rerolled": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_help": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_info": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_invite_based_join": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_invite_based_leave": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_invite_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_invite_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_kick_events": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_meme": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_modules": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_move": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_polls_closed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_polls_closed_manually": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_polls_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_polls_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_polls_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_polls_vote_added": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_polls_vote_removed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_qr_generated": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reactionroles_panel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reactionroles_panel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reactionroles_panel_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reactionroles_panel_entry_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reactionroles_panel_entry_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reactionroles_panel_entry_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reminders_completed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reminders_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reminders_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reminders_reminded_later": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_reminders_send": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_role_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_role_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_role_update": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_rules_interaction_check": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_rules_rule_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_rules_rule_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_rules_send_check": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_serverstats_counter_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_serverstats_counter_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_serverstats_counters_updated": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_serverstats_starboard_check": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_settings_changed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_slowmode": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_reddit_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_reddit_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_rss_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_rss_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_twitch_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_twitch_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_youtube_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_socials_youtube_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tag_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tag_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tag_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tag_preview": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tag_send": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_age_restriction_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_bitrate_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_block_rule_added": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_block_rule_removed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_check_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_check_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_claimed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_name_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_region_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_slowmode_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_transferred": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_trust_rule_added": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_trust_rule_removed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempchannel_user_limit_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_tempmute": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_temptimeout": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_claim": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_close": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_form_showed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_panel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_panel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_panel_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_reopen": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_transcribe": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_transfer": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_type_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_ticket_type_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_time_converted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_camera_stream_started": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_camera_stream_stopped": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_deafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_muted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_server_deafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_server_muted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_server_undeafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_server_unmuted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_stream_started": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_stream_stopped": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_undeafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_unmuted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_warn_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_user_warn_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_vckick": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_verifier_verification_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_verifier_verification_handle": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_check_leave_channel": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_check_role_on_join": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_check_role_timed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_check_welcome_channel": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_check_welcome_dm": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_response_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_response_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_timedrole_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"log_welcoming_timedrole_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"boolean"},
-					Default: true}},
-			"logs_channel_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1}},
+			"guild_id":                               p7,
+			"id":                                     p11,
+			"log_api_keys":                           p94,
+			"log_autoresponder_response_created":     p94,
+			"log_autoresponder_response_deleted":     p94,
+			"log_autoresponder_trigger_created":      p94,
+			"log_autoresponder_trigger_deleted":      p94,
+			"log_autoresponder_trigger_edited":       p94,
+			"log_autoresponder_trigger_hit":          p94,
+			"log_ban_create":                         p94,
+			"log_ban_delete":                         p94,
+			"log_channel_create":                     p94,
+			"log_channel_delete":                     p94,
+			"log_channel_join":                       p94,
+			"log_channel_leave":                      p94,
+			"log_channel_lock":                       p94,
+			"log_channel_move":                       p94,
+			"log_channel_unlock":                     p94,
+			"log_channel_update":                     p94,
+			"log_clear_messages":                     p94,
+			"log_creation_channel_create":            p94,
+			"log_creation_channel_delete":            p94,
+			"log_creation_channel_edit":              p94,
+			"log_customembed_create":                 p94,
+			"log_customembed_send":                   p94,
+			"log_custommodal_create":                 p94,
+			"log_custommodal_preview":                p94,
+			"log_errors":                             p94,
+			"log_games":                              p94,
+			"log_giveaways_created":                  p94,
+			"log_giveaways_deleted":                  p94,
+			"log_giveaways_edited":                   p94,
+			"log_giveaways_entered":                  p94,
+			"log_giveaways_finished":                 p94,
+			"log_giveaways_leaves":                   p94,
+			"log_giveaways_rerolled":                 p94,
+			"log_help":                               p94,
+			"log_info":                               p94,
+			"log_invite_based_join":                  p94,
+			"log_invite_based_leave":                 p94,
+			"log_invite_created":                     p94,
+			"log_invite_deleted":                     p94,
+			"log_kick_events":                        p94,
+			"log_meme":                               p94,
+			"log_modules":                            p94,
+			"log_move":                               p94,
+			"log_polls_closed":                       p94,
+			"log_polls_closed_manually":              p94,
+			"log_polls_created":                      p94,
+			"log_polls_deleted":                      p94,
+			"log_polls_edited":                       p94,
+			"log_polls_vote_added":                   p94,
+			"log_polls_vote_removed":                 p94,
+			"log_qr_generated":                       p94,
+			"log_reactionroles_panel_create":         p94,
+			"log_reactionroles_panel_delete":         p94,
+			"log_reactionroles_panel_edit":           p94,
+			"log_reactionroles_panel_entry_create":   p94,
+			"log_reactionroles_panel_entry_delete":   p94,
+			"log_reactionroles_panel_entry_edit":     p94,
+			"log_reminders_completed":                p94,
+			"log_reminders_created":                  p94,
+			"log_reminders_deleted":                  p94,
+			"log_reminders_reminded_later":           p94,
+			"log_reminders_send":                     p94,
+			"log_role_create":                        p94,
+			"log_role_delete":                        p94,
+			"log_role_update":                        p94,
+			"log_rules_interaction_check":            p94,
+			"log_rules_rule_add":                     p94,
+			"log_rules_rule_remove":                  p94,
+			"log_rules_send_check":                   p94,
+			"log_serverstats_counter_created":        p94,
+			"log_serverstats_counter_deleted":        p94,
+			"log_serverstats_counters_updated":       p94,
+			"log_serverstats_starboard_check":        p94,
+			"log_settings_changed":                   p94,
+			"log_slowmode":                           p94,
+			"log_socials_reddit_add":                 p94,
+			"log_socials_reddit_remove":              p94,
+			"log_socials_rss_add":                    p94,
+			"log_socials_rss_remove":                 p94,
+			"log_socials_twitch_add":                 p94,
+			"log_socials_twitch_remove":              p94,
+			"log_socials_youtube_add":                p94,
+			"log_socials_youtube_remove":             p94,
+			"log_tag_create":                         p94,
+			"log_tag_delete":                         p94,
+			"log_tag_edit":                           p94,
+			"log_tag_preview":                        p94,
+			"log_tag_send":                           p94,
+			"log_tempchannel_age_restriction_edited": p94,
+			"log_tempchannel_bitrate_edited":         p94,
+			"log_tempchannel_block_rule_added":       p94,
+			"log_tempchannel_block_rule_removed":     p94,
+			"log_tempchannel_check_create":           p94,
+			"log_tempchannel_check_delete":           p94,
+			"log_tempchannel_claimed":                p94,
+			"log_tempchannel_deleted":                p94,
+			"log_tempchannel_name_edited":            p94,
+			"log_tempchannel_region_edited":          p94,
+			"log_tempchannel_slowmode_edited":        p94,
+			"log_tempchannel_transferred":            p94,
+			"log_tempchannel_trust_rule_added":       p94,
+			"log_tempchannel_trust_rule_removed":     p94,
+			"log_tempchannel_user_limit_edited":      p94,
+			"log_tempmute":                           p94,
+			"log_temptimeout":                        p94,
+			"log_ticket_claim":                       p94,
+			"log_ticket_close":                       p94,
+			"log_ticket_create":                      p94,
+			"log_ticket_delete":                      p94,
+			"log_ticket_form_showed":                 p94,
+			"log_ticket_panel_create":                p94,
+			"log_ticket_panel_delete":                p94,
+			"log_ticket_panel_edit":                  p94,
+			"log_ticket_reopen":                      p94,
+			"log_ticket_transcribe":                  p94,
+			"log_ticket_transfer":                    p94,
+			"log_ticket_type_add":                    p94,
+			"log_ticket_type_delete":                 p94,
+			"log_time_converted":                     p94,
+			"log_user_camera_stream_started":         p94,
+			"log_user_camera_stream_stopped":         p94,
+			"log_user_deafend":                       p94,
+			"log_user_muted":                         p94,
+			"log_user_server_deafend":                p94,
+			"log_user_server_muted":                  p94,
+			"log_user_server_undeafend":              p94,
+			"log_user_server_unmuted":                p94,
+			"log_user_stream_started":                p94,
+			"log_user_stream_stopped":                p94,
+			"log_user_undeafend":                     p94,
+			"log_user_unmuted":                       p94,
+			"log_user_warn_create":                   p94,
+			"log_user_warn_delete":                   p94,
+			"log_vckick":                             p94,
+			"log_verifier_verification_create":       p94,
+			"log_verifier_verification_handle":       p94,
+			"log_welcoming_check_leave_channel":      p94,
+			"log_welcoming_check_role_on_join":       p94,
+			"log_welcoming_check_role_timed":         p94,
+			"log_welcoming_check_welcome_channel":    p94,
+			"log_welcoming_check_welcome_dm":         p94,
+			"log_welcoming_response_create":          p94,
+			"log_welcoming_response_delete":          p94,
+			"log_welcoming_timedrole_create":         p94,
+			"log_welcoming_timedrole_delete":         p94,
+			"logs_channel_id":                        p7},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p51 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p96 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"settings"},
 		Properties: openapi3.Schemas{
 			"settings": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/ModuleLogging",
-				Value: p50}},
+				Value: p95}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p52 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p97 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/LoggingSettings",
-				Value: p51},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p96},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p53 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p98 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"status"},
 		Properties: openapi3.Schemas{
-			"status": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}}},
+			"status": p44},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p54 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p99 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/LoggingStatus",
-				Value: p53},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p98},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p55 := &openapi3.Schema{
-		Extensions: map[string]any{
-			"x-pattern-message": "must be a Discord id in digits"},
-		Type:      &openapi3.Types{"string"},
-		MaxLength: ptr(uint64(19)),
-		Pattern:   "^[1-9][0-9]{0,18}$"}
-	p56 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p100 := ptr(float64(0))
+	p101 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guild_id"},
 		Properties: openapi3.Schemas{
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9},
-			"log_api_keys": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_autoresponder_response_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_autoresponder_response_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_autoresponder_trigger_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_autoresponder_trigger_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_autoresponder_trigger_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_autoresponder_trigger_hit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ban_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ban_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_join": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_leave": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_lock": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_move": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_unlock": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_channel_update": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_clear_messages": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_creation_channel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_creation_channel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_creation_channel_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_customembed_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_customembed_send": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_custommodal_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_custommodal_preview": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_errors": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_games": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_giveaways_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_giveaways_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_giveaways_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_giveaways_entered": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_giveaways_finished": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_giveaways_leaves": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_giveaways_rerolled": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_help": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_info": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_invite_based_join": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_invite_based_leave": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_invite_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_invite_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_kick_events": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_meme": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_modules": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_move": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_polls_closed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_polls_closed_manually": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_polls_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_polls_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_polls_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_polls_vote_added": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_polls_vote_removed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_qr_generated": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reactionroles_panel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reactionroles_panel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reactionroles_panel_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reactionroles_panel_entry_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reactionroles_panel_entry_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reactionroles_panel_entry_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reminders_completed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reminders_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reminders_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reminders_reminded_later": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_reminders_send": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_role_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_role_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_role_update": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_rules_interaction_check": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_rules_rule_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_rules_rule_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_rules_send_check": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_serverstats_counter_created": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_serverstats_counter_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_serverstats_counters_updated": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_serverstats_starboard_check": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_settings_changed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_slowmode": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_reddit_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_reddit_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_rss_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_rss_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_twitch_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_twitch_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_youtube_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_socials_youtube_remove": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tag_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tag_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tag_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tag_preview": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tag_send": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_age_restriction_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_bitrate_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_block_rule_added": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_block_rule_removed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_check_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_check_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_claimed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_deleted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_name_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_region_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_slowmode_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_transferred": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_trust_rule_added": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_trust_rule_removed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempchannel_user_limit_edited": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_tempmute": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_temptimeout": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_claim": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_close": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_form_showed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_panel_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_panel_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_panel_edit": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_reopen": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_transcribe": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_transfer": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_type_add": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_ticket_type_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_time_converted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_camera_stream_started": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_camera_stream_stopped": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_deafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_muted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_server_deafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_server_muted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_server_undeafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_server_unmuted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_stream_started": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_stream_stopped": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_undeafend": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_unmuted": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_warn_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_user_warn_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_vckick": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_verifier_verification_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_verifier_verification_handle": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_check_leave_channel": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_check_role_on_join": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_check_role_timed": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_check_welcome_channel": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_check_welcome_dm": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_response_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_response_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_timedrole_create": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
-			"log_welcoming_timedrole_delete": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"boolean"},
-					Nullable: true}},
+			"guild_id":                               p27,
+			"log_api_keys":                           p41,
+			"log_autoresponder_response_created":     p41,
+			"log_autoresponder_response_deleted":     p41,
+			"log_autoresponder_trigger_created":      p41,
+			"log_autoresponder_trigger_deleted":      p41,
+			"log_autoresponder_trigger_edited":       p41,
+			"log_autoresponder_trigger_hit":          p41,
+			"log_ban_create":                         p41,
+			"log_ban_delete":                         p41,
+			"log_channel_create":                     p41,
+			"log_channel_delete":                     p41,
+			"log_channel_join":                       p41,
+			"log_channel_leave":                      p41,
+			"log_channel_lock":                       p41,
+			"log_channel_move":                       p41,
+			"log_channel_unlock":                     p41,
+			"log_channel_update":                     p41,
+			"log_clear_messages":                     p41,
+			"log_creation_channel_create":            p41,
+			"log_creation_channel_delete":            p41,
+			"log_creation_channel_edit":              p41,
+			"log_customembed_create":                 p41,
+			"log_customembed_send":                   p41,
+			"log_custommodal_create":                 p41,
+			"log_custommodal_preview":                p41,
+			"log_errors":                             p41,
+			"log_games":                              p41,
+			"log_giveaways_created":                  p41,
+			"log_giveaways_deleted":                  p41,
+			"log_giveaways_edited":                   p41,
+			"log_giveaways_entered":                  p41,
+			"log_giveaways_finished":                 p41,
+			"log_giveaways_leaves":                   p41,
+			"log_giveaways_rerolled":                 p41,
+			"log_help":                               p41,
+			"log_info":                               p41,
+			"log_invite_based_join":                  p41,
+			"log_invite_based_leave":                 p41,
+			"log_invite_created":                     p41,
+			"log_invite_deleted":                     p41,
+			"log_kick_events":                        p41,
+			"log_meme":                               p41,
+			"log_modules":                            p41,
+			"log_move":                               p41,
+			"log_polls_closed":                       p41,
+			"log_polls_closed_manually":              p41,
+			"log_polls_created":                      p41,
+			"log_polls_deleted":                      p41,
+			"log_polls_edited":                       p41,
+			"log_polls_vote_added":                   p41,
+			"log_polls_vote_removed":                 p41,
+			"log_qr_generated":                       p41,
+			"log_reactionroles_panel_create":         p41,
+			"log_reactionroles_panel_delete":         p41,
+			"log_reactionroles_panel_edit":           p41,
+			"log_reactionroles_panel_entry_create":   p41,
+			"log_reactionroles_panel_entry_delete":   p41,
+			"log_reactionroles_panel_entry_edit":     p41,
+			"log_reminders_completed":                p41,
+			"log_reminders_created":                  p41,
+			"log_reminders_deleted":                  p41,
+			"log_reminders_reminded_later":           p41,
+			"log_reminders_send":                     p41,
+			"log_role_create":                        p41,
+			"log_role_delete":                        p41,
+			"log_role_update":                        p41,
+			"log_rules_interaction_check":            p41,
+			"log_rules_rule_add":                     p41,
+			"log_rules_rule_remove":                  p41,
+			"log_rules_send_check":                   p41,
+			"log_serverstats_counter_created":        p41,
+			"log_serverstats_counter_deleted":        p41,
+			"log_serverstats_counters_updated":       p41,
+			"log_serverstats_starboard_check":        p41,
+			"log_settings_changed":                   p41,
+			"log_slowmode":                           p41,
+			"log_socials_reddit_add":                 p41,
+			"log_socials_reddit_remove":              p41,
+			"log_socials_rss_add":                    p41,
+			"log_socials_rss_remove":                 p41,
+			"log_socials_twitch_add":                 p41,
+			"log_socials_twitch_remove":              p41,
+			"log_socials_youtube_add":                p41,
+			"log_socials_youtube_remove":             p41,
+			"log_tag_create":                         p41,
+			"log_tag_delete":                         p41,
+			"log_tag_edit":                           p41,
+			"log_tag_preview":                        p41,
+			"log_tag_send":                           p41,
+			"log_tempchannel_age_restriction_edited": p41,
+			"log_tempchannel_bitrate_edited":         p41,
+			"log_tempchannel_block_rule_added":       p41,
+			"log_tempchannel_block_rule_removed":     p41,
+			"log_tempchannel_check_create":           p41,
+			"log_tempchannel_check_delete":           p41,
+			"log_tempchannel_claimed":                p41,
+			"log_tempchannel_deleted":                p41,
+			"log_tempchannel_name_edited":            p41,
+			"log_tempchannel_region_edited":          p41,
+			"log_tempchannel_slowmode_edited":        p41,
+			"log_tempchannel_transferred":            p41,
+			"log_tempchannel_trust_rule_added":       p41,
+			"log_tempchannel_trust_rule_removed":     p41,
+			"log_tempchannel_user_limit_edited":      p41,
+			"log_tempmute":                           p41,
+			"log_temptimeout":                        p41,
+			"log_ticket_claim":                       p41,
+			"log_ticket_close":                       p41,
+			"log_ticket_create":                      p41,
+			"log_ticket_delete":                      p41,
+			"log_ticket_form_showed":                 p41,
+			"log_ticket_panel_create":                p41,
+			"log_ticket_panel_delete":                p41,
+			"log_ticket_panel_edit":                  p41,
+			"log_ticket_reopen":                      p41,
+			"log_ticket_transcribe":                  p41,
+			"log_ticket_transfer":                    p41,
+			"log_ticket_type_add":                    p41,
+			"log_ticket_type_delete":                 p41,
+			"log_time_converted":                     p41,
+			"log_user_camera_stream_started":         p41,
+			"log_user_camera_stream_stopped":         p41,
+			"log_user_deafend":                       p41,
+			"log_user_muted":                         p41,
+			"log_user_server_deafend":                p41,
+			"log_user_server_muted":                  p41,
+			"log_user_server_undeafend":              p41,
+			"log_user_server_unmuted":                p41,
+			"log_user_stream_started":                p41,
+			"log_user_stream_stopped":                p41,
+			"log_user_undeafend":                     p41,
+			"log_user_unmuted":                       p41,
+			"log_user_warn_create":                   p41,
+			"log_user_warn_delete":                   p41,
+			"log_vckick":                             p41,
+			"log_verifier_verification_create":       p41,
+			"log_verifier_verification_handle":       p41,
+			"log_welcoming_check_leave_channel":      p41,
+			"log_welcoming_check_role_on_join":       p41,
+			"log_welcoming_check_role_timed":         p41,
+			"log_welcoming_check_welcome_channel":    p41,
+			"log_welcoming_check_welcome_dm":         p41,
+			"log_welcoming_response_create":          p41,
+			"log_welcoming_response_delete":          p41,
+			"log_welcoming_timedrole_create":         p41,
+			"log_welcoming_timedrole_delete":         p41,
 			"logs_channel_id": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
 					Extensions: map[string]any{
 						"x-pattern-message": "must be a Discord id, as an integer or a string of digits"},
 					AnyOf: openapi3.SchemaRefs{&openapi3.SchemaRef{
 						Value: &openapi3.Schema{
-							Type:     &openapi3.Types{"integer"},
+							Type:     p8,
 							Format:   "int64",
 							Nullable: true,
-							Min:      ptr(float64(0))}}, &openapi3.SchemaRef{
+							Min:      p100}}, &openapi3.SchemaRef{
 						Value: &openapi3.Schema{
 							Extensions: map[string]any{
 								"x-pattern-message": "must be a Discord id, as an integer or a string of digits"},
-							Type:     &openapi3.Types{"string"},
+							Type:     p1,
 							Nullable: true,
 							Pattern:  "^(0|[1-9][0-9]{0,18})$"}}}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p57 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p102 := &openapi3.Schema{
+		Type: p8,
+		Min:  p100}
+	p103 := &openapi3.SchemaRef{
+		Value: p102}
+	p104 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"username", "display_name", "global_name", "nickname", "id"},
 		Properties: openapi3.Schemas{
-			"display_name": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(0))}},
-			"global_name": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(0))}},
+			"display_name": p103,
+			"global_name":  p103,
 			"id": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"integer"},
+					Type:   p8,
 					Format: "int64",
-					Min:    ptr(float64(0))}},
-			"nickname": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(0))}},
-			"username": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(0))}}},
+					Min:    p100}},
+			"nickname": p103,
+			"username": p103},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p58 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p105 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/PrivacyEntries",
-				Value: p57},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p104},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p59 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p106 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guild_id", "privacy_member_id"},
 		Properties: openapi3.Schemas{
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9},
-			"privacy_member_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9}},
+			"guild_id":          p27,
+			"privacy_member_id": p27},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p60 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p107 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"message"},
 		Properties: openapi3.Schemas{
 			"message": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MaxLength: ptr(uint64(300))}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p61 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p108 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/PrivacyErased",
-				Value: p60},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p107},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p62 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p109 := ptr(float64(400))
+	p110 := ptr(float64(599))
+	p111 := &openapi3.Schema{
+		Type: p8,
+		Min:  p109,
+		Max:  p110}
+	p112 := &openapi3.SchemaRef{
+		Value: p111}
+	p113 := ptr(uint64(1200))
+	p114 := &openapi3.Schema{
+		Type:      p1,
+		MaxLength: p113}
+	p115 := &openapi3.SchemaRef{
+		Value: p114}
+	p116 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"code", "message"},
 		Properties: openapi3.Schemas{
-			"code": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(400)),
-					Max:  ptr(float64(599))}},
-			"message": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(1200))}}},
+			"code":    p112,
+			"message": p115},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p63 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p117 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"type", "title", "status", "detail", "message", "success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/EmptyObject",
-				Value: p22},
+				Value: p54},
 			"detail": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(1000))}},
+					Type:      p1,
+					MaxLength: p34}},
 			"error": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/ProblemError",
-				Value: p62},
+				Value: p116},
 			"errors": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"object"},
-					MaxProps: ptr(uint64(100)),
+					Type:     p0,
+					MaxProps: p29,
 					AdditionalProperties: openapi3.BoolSchema{
 						Schema: &openapi3.SchemaRef{
 							Value: &openapi3.Schema{
-								Type:      &openapi3.Types{"string"},
-								MaxLength: ptr(uint64(500))}}}}},
-			"message": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(1200))}},
-			"status": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(400)),
-					Max:  ptr(float64(599))}},
+								Type:      p1,
+								MaxLength: p61}}}}},
+			"message": p115,
+			"status":  p112,
 			"success": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"},
+					Type: p21,
 					Enum: []any{false}}},
-			"title": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(100))}},
+			"title": p59,
 			"type": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
+					Type: p1,
 					Enum: []any{"urn:apikeyd:problem:bad-request", "urn:apikeyd:problem:unauthorized", "urn:apikeyd:problem:forbidden", "urn:apikeyd:problem:not-found", "urn:apikeyd:problem:method-not-allowed", "urn:apikeyd:problem:conflict", "urn:apikeyd:problem:payload-too-large", "urn:apikeyd:problem:unsupported-media-type", "urn:apikeyd:problem:request-header-fields-too-large", "urn:apikeyd:problem:unprocessable-entity", "urn:apikeyd:problem:too-many-requests", "urn:apikeyd:problem:internal", "urn:apikeyd:problem:unavailable"}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p64 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
-		Required: []string{"status"},
-		Properties: openapi3.Schemas{
-			"status": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
-					Enum: []any{"ok"}}}},
-		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p65 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p118 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/ReadyzResponse",
-				Value: p64},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p88},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p66 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p119 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guild_id"},
 		Properties: openapi3.Schemas{
 			"auto_delete": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"integer"},
+					Type:     p8,
 					Nullable: true,
-					Min:      ptr(float64(0)),
+					Min:      p100,
 					Max:      ptr(float64(604800))}},
 			"gmt": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
 					Extensions: map[string]any{
 						"x-pattern-message": "must be an IANA time zone name, such as Europe/Amsterdam"},
-					Type:     &openapi3.Types{"string"},
+					Type:     p1,
 					Nullable: true,
 					Pattern:  "^[A-Za-z0-9_+\\-/]{1,64}$"}},
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9},
+			"guild_id": p27,
 			"language": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"string"},
+					Type:     p1,
 					Enum:     []any{"en", "nl", "de", "fr", "es"},
 					Nullable: true}},
 			"unit_system": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"string"},
+					Type:     p1,
 					Enum:     []any{"metric", "imperial"},
 					Nullable: true}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p67 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p120 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"settings"},
 		Properties: openapi3.Schemas{
-			"settings": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Settings",
-				Value: p36}},
+			"settings": p76},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p68 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p121 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/SettingsUpdated",
-				Value: p67},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p120},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p69 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p122 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"full_name", "abbreviation"},
 		Properties: openapi3.Schemas{
 			"abbreviation": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:    &openapi3.Types{"string"},
+					Type:    p1,
 					Pattern: "^[a-z]{2}$"}},
 			"full_name": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MaxLength: ptr(uint64(50))}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p70 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p123 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"languages"},
 		Properties: openapi3.Schemas{
 			"languages": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(100)),
+					Type:     p33,
+					MaxItems: p29,
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/SupportedLanguage",
-						Value: p69}}}},
+						Value: p122}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p71 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p124 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/SupportedLanguages",
-				Value: p70},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p123},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p72 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p125 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"timezones"},
 		Properties: openapi3.Schemas{
 			"timezones": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(1000)),
-					Items: &openapi3.SchemaRef{
-						Value: &openapi3.Schema{
-							Type:    &openapi3.Types{"string"},
-							Pattern: "^[A-Za-z0-9_+\\-/]{1,64}$"}}}}},
+					Type:     p33,
+					MaxItems: p34,
+					Items:    p74}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p73 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p126 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/SupportedTimezones",
-				Value: p72},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p125},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p74 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p127 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"unit_systems"},
 		Properties: openapi3.Schemas{
 			"unit_systems": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
+					Type:     p33,
 					MaxItems: ptr(uint64(10)),
 					Items: &openapi3.SchemaRef{
 						Value: &openapi3.Schema{
-							Type:      &openapi3.Types{"string"},
+							Type:      p1,
 							MaxLength: ptr(uint64(20))}}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p75 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p128 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/SupportedUnitSystems",
-				Value: p74},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p127},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p76 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p129 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"id", "name", "icon", "active"},
 		Properties: openapi3.Schemas{
-			"active": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}},
+			"active": p44,
 			"icon": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					Nullable:  true,
-					MaxLength: ptr(uint64(64))}},
-			"id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/SnowflakeString",
-				Value: p1},
-			"name": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(100))}}},
+					MaxLength: p46}},
+			"id":   p7,
+			"name": p59},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p77 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p130 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guilds"},
 		Properties: openapi3.Schemas{
 			"guilds": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:     &openapi3.Types{"array"},
-					MaxItems: ptr(uint64(1000)),
+					Type:     p33,
+					MaxItems: p34,
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/UserGuild",
-						Value: p76}}}},
+						Value: p129}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p78 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p131 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/UserGuilds",
-				Value: p77},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p130},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p79 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p132 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"has_access"},
 		Properties: openapi3.Schemas{
-			"has_access": &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"boolean"}}}},
+			"has_access": p44},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p80 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p133 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"success", "data", "error"},
 		Properties: openapi3.Schemas{
 			"data": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/UserPermissions",
-				Value: p79},
-			"error": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/NoError",
-				Value: p4},
-			"success": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Success",
-				Value: p5}},
+				Value: p132},
+			"error":   p20,
+			"success": p23},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p81 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p14}}
+	p134 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"guild_id", "target"},
 		Properties: openapi3.Schemas{
-			"guild_id": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9},
-			"target": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Snowflake",
-				Value: p9}},
+			"guild_id": p27,
+			"target":   p27},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p82 := &openapi3.Parameter{
+			Has: p14}}
+	p135 := &openapi3.Parameter{
 		Name:     "guild_id",
 		In:       "query",
 		Required: true,
 		Schema: &openapi3.SchemaRef{
 			Ref:   "#/components/schemas/GuildIdQueryValue",
-			Value: p31}}
-	p83 := &openapi3.Parameter{
+			Value: p69}}
+	p136 := &openapi3.Parameter{
 		Name:     "privacy_member_id",
 		In:       "query",
 		Required: true,
 		Schema: &openapi3.SchemaRef{
 			Ref:   "#/components/schemas/MemberIdQueryValue",
-			Value: p55}}
-	p84 := &openapi3.Header{
+			Value: p69}}
+	p137 := &openapi3.Schema{
+		Type: p8,
+		Min:  p9}
+	p138 := &openapi3.SchemaRef{
+		Value: p137}
+	p139 := &openapi3.Header{
 		Parameter: openapi3.Parameter{
-			Schema: &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(1))}}}}
-	p85 := &openapi3.Header{
+			Schema: p138}}
+	p140 := &openapi3.Header{
+		Parameter: openapi3.Parameter{
+			Required: true,
+			Schema:   p138}}
+	p141 := &openapi3.Header{
 		Parameter: openapi3.Parameter{
 			Required: true,
 			Schema: &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
-					Min:  ptr(float64(1))}}}}
-	p86 := &openapi3.Header{
-		Parameter: openapi3.Parameter{
-			Required: true,
-			Schema: &openapi3.SchemaRef{
-				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"string"},
+					Type: p1,
 					Enum: []any{"Bearer"}}}}}
-	p87 := &openapi3.Response{
+	p142 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/Problem",
+		Value: p117}
+	p143 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p88 := &openapi3.Response{
+				Schema: p142}}}
+	p144 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p89 := &openapi3.Response{
+				Schema: p142}}}
+	p145 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p90 := &openapi3.Response{
+				Schema: p142}}}
+	p146 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p91 := &openapi3.Response{
+				Schema: p142}}}
+	p147 := &openapi3.Response{
 		Headers: openapi3.Headers{
 			"Retry-After": &openapi3.HeaderRef{
 				Ref:   "#/components/headers/RetryAfterDiscord",
-				Value: p84}},
+				Value: p139}},
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p92 := &openapi3.Response{
+				Schema: p142}}}
+	p148 := &openapi3.Response{
 		Headers: openapi3.Headers{
 			"Retry-After": &openapi3.HeaderRef{
 				Ref:   "#/components/headers/RetryAfterDiscord",
-				Value: p84}},
+				Value: p139}},
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p93 := &openapi3.Response{
+				Schema: p142}}}
+	p149 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p94 := &openapi3.Response{
+				Schema: p142}}}
+	p150 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p95 := &openapi3.Response{
+				Schema: p142}}}
+	p151 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p96 := &openapi3.Response{
+				Schema: p142}}}
+	p152 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p97 := &openapi3.Response{
+				Schema: p142}}}
+	p153 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p98 := &openapi3.Response{
+				Schema: p142}}}
+	p154 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p99 := &openapi3.Response{
+				Schema: p142}}}
+	p155 := &openapi3.Response{
 		Headers: openapi3.Headers{
 			"Retry-After": &openapi3.HeaderRef{
 				Ref:   "#/components/headers/RetryAfterLimit",
-				Value: p85}},
+				Value: p140}},
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
-	p100 := &openapi3.Response{
+				Schema: p142}}}
+	p156 := &openapi3.Response{
 		Headers: openapi3.Headers{
 			"WWW-Authenticate": &openapi3.HeaderRef{
 				Ref:   "#/components/headers/WWW-Authenticate",
-				Value: p86}},
+				Value: p141}},
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}},
+				Schema: p142},
 			"application/problem+json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Problem",
-					Value: p63}}}}
+				Schema: p142}}}
+	p157 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/HomeEnvelope",
+		Value: p85}
+	p158 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/LivezEnvelope",
+		Value: p89}
+	p159 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/GuildRequest",
+		Value: p28}
+	p160 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/LoggingSettingsEnvelope",
+		Value: p97}
+	p161 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/PrivacyEraseRequest",
+		Value: p106}
+	p162 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/PrivacyErasedEnvelope",
+		Value: p108}
+	p163 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/PrivacyEntriesEnvelope",
+		Value: p105}
+	p164 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/ReadyzEnvelope",
+		Value: p118}
 	return &openapi3.T{
 		OpenAPI: "3.0.3",
 		Components: &openapi3.Components{
 			Schemas: openapi3.Schemas{
 				"ApiKey": &openapi3.SchemaRef{
-					Value: p2},
-				"ApiKeyCreated": &openapi3.SchemaRef{
-					Value: p3},
-				"ApiKeyCreatedEnvelope": &openapi3.SchemaRef{
-					Value: p6},
-				"ApiKeyDeleted": &openapi3.SchemaRef{
-					Value: p7},
-				"ApiKeyDeletedEnvelope": &openapi3.SchemaRef{
-					Value: p8},
-				"ApiKeysCreateRequest": &openapi3.SchemaRef{
-					Value: p10},
-				"ApiKeysDeleteRequest": &openapi3.SchemaRef{
-					Value: p11},
-				"ApiKeysList": &openapi3.SchemaRef{
-					Value: p12},
-				"ApiKeysListEnvelope": &openapi3.SchemaRef{
-					Value: p13},
-				"AuditEntries": &openapi3.SchemaRef{
-					Value: p16},
-				"AuditEntriesEnvelope": &openapi3.SchemaRef{
-					Value: p17},
-				"AuditEntry": &openapi3.SchemaRef{
 					Value: p15},
-				"AuditValue": &openapi3.SchemaRef{
-					Value: p14},
-				"Authorization": &openapi3.SchemaRef{
-					Value: p18},
-				"AuthorizeEnvelope": &openapi3.SchemaRef{
-					Value: p19},
-				"AuthorizeRequest": &openapi3.SchemaRef{
-					Value: p20},
-				"ChannelType": &openapi3.SchemaRef{
-					Value: p21},
-				"EmptyObject": &openapi3.SchemaRef{
-					Value: p22},
-				"Entitlement": &openapi3.SchemaRef{
-					Value: p23},
-				"Guild": &openapi3.SchemaRef{
+				"ApiKeyCreated": &openapi3.SchemaRef{
+					Value: p17},
+				"ApiKeyCreatedEnvelope": &openapi3.SchemaRef{
 					Value: p24},
-				"GuildChannels": &openapi3.SchemaRef{
-					Value: p26},
-				"GuildChannelsEnvelope": &openapi3.SchemaRef{
-					Value: p27},
-				"GuildEmojis": &openapi3.SchemaRef{
-					Value: p29},
-				"GuildEmojisEnvelope": &openapi3.SchemaRef{
-					Value: p30},
-				"GuildIdQueryValue": &openapi3.SchemaRef{
-					Value: p31},
-				"GuildKey": &openapi3.SchemaRef{
-					Value: p0},
-				"GuildRequest": &openapi3.SchemaRef{
-					Value: p32},
-				"GuildRoles": &openapi3.SchemaRef{
-					Value: p34},
-				"GuildRolesEnvelope": &openapi3.SchemaRef{
-					Value: p35},
-				"GuildSettings": &openapi3.SchemaRef{
-					Value: p37},
-				"GuildSettingsEnvelope": &openapi3.SchemaRef{
-					Value: p38},
-				"GuildUsers": &openapi3.SchemaRef{
-					Value: p40},
-				"GuildUsersEnvelope": &openapi3.SchemaRef{
-					Value: p41},
-				"HomeEnvelope": &openapi3.SchemaRef{
-					Value: p43},
-				"HomeResponse": &openapi3.SchemaRef{
-					Value: p42},
-				"HusqyChannel": &openapi3.SchemaRef{
+				"ApiKeyDeleted": &openapi3.SchemaRef{
+					Value: p17},
+				"ApiKeyDeletedEnvelope": &openapi3.SchemaRef{
 					Value: p25},
-				"HusqyEmoji": &openapi3.SchemaRef{
+				"ApiKeysCreateRequest": &openapi3.SchemaRef{
 					Value: p28},
-				"HusqyRole": &openapi3.SchemaRef{
-					Value: p33},
-				"HusqyUser": &openapi3.SchemaRef{
-					Value: p39},
-				"LivezEnvelope": &openapi3.SchemaRef{
-					Value: p45},
-				"LivezResponse": &openapi3.SchemaRef{
-					Value: p44},
-				"LoggingEvent": &openapi3.SchemaRef{
-					Value: p46},
-				"LoggingEventEnvelope": &openapi3.SchemaRef{
-					Value: p47},
-				"LoggingEventInfo": &openapi3.SchemaRef{
-					Value: p48},
-				"LoggingEventRequest": &openapi3.SchemaRef{
-					Value: p49},
-				"LoggingSettings": &openapi3.SchemaRef{
-					Value: p51},
-				"LoggingSettingsEnvelope": &openapi3.SchemaRef{
-					Value: p52},
-				"LoggingStatus": &openapi3.SchemaRef{
-					Value: p53},
-				"LoggingStatusEnvelope": &openapi3.SchemaRef{
-					Value: p54},
-				"MemberIdQueryValue": &openapi3.SchemaRef{
-					Value: p55},
-				"ModuleLogging": &openapi3.SchemaRef{
-					Value: p50},
-				"ModuleLoggingUpdate": &openapi3.SchemaRef{
-					Value: p56},
-				"NoError": &openapi3.SchemaRef{
-					Value: p4},
-				"PrivacyEntries": &openapi3.SchemaRef{
-					Value: p57},
-				"PrivacyEntriesEnvelope": &openapi3.SchemaRef{
-					Value: p58},
-				"PrivacyEraseRequest": &openapi3.SchemaRef{
-					Value: p59},
-				"PrivacyErased": &openapi3.SchemaRef{
-					Value: p60},
-				"PrivacyErasedEnvelope": &openapi3.SchemaRef{
-					Value: p61},
-				"Problem": &openapi3.SchemaRef{
-					Value: p63},
-				"ProblemError": &openapi3.SchemaRef{
-					Value: p62},
-				"ReadyzEnvelope": &openapi3.SchemaRef{
-					Value: p65},
-				"ReadyzResponse": &openapi3.SchemaRef{
-					Value: p64},
-				"Settings": &openapi3.SchemaRef{
+				"ApiKeysDeleteRequest": &openapi3.SchemaRef{
+					Value: p32},
+				"ApiKeysList": &openapi3.SchemaRef{
+					Value: p35},
+				"ApiKeysListEnvelope": &openapi3.SchemaRef{
 					Value: p36},
-				"SettingsUpdate": &openapi3.SchemaRef{
-					Value: p66},
-				"SettingsUpdated": &openapi3.SchemaRef{
+				"AuditEntries": &openapi3.SchemaRef{
+					Value: p47},
+				"AuditEntriesEnvelope": &openapi3.SchemaRef{
+					Value: p48},
+				"AuditEntry": &openapi3.SchemaRef{
+					Value: p45},
+				"AuditValue": &openapi3.SchemaRef{
+					Value: p42},
+				"Authorization": &openapi3.SchemaRef{
+					Value: p50},
+				"AuthorizeEnvelope": &openapi3.SchemaRef{
+					Value: p51},
+				"AuthorizeRequest": &openapi3.SchemaRef{
+					Value: p52},
+				"ChannelType": &openapi3.SchemaRef{
+					Value: p53},
+				"EmptyObject": &openapi3.SchemaRef{
+					Value: p54},
+				"Entitlement": &openapi3.SchemaRef{
+					Value: p57},
+				"Guild": &openapi3.SchemaRef{
+					Value: p60},
+				"GuildChannels": &openapi3.SchemaRef{
+					Value: p64},
+				"GuildChannelsEnvelope": &openapi3.SchemaRef{
+					Value: p65},
+				"GuildEmojis": &openapi3.SchemaRef{
 					Value: p67},
-				"SettingsUpdatedEnvelope": &openapi3.SchemaRef{
+				"GuildEmojisEnvelope": &openapi3.SchemaRef{
 					Value: p68},
-				"Snowflake": &openapi3.SchemaRef{
-					Value: p9},
-				"SnowflakeString": &openapi3.SchemaRef{
-					Value: p1},
-				"Success": &openapi3.SchemaRef{
-					Value: p5},
-				"SupportedLanguage": &openapi3.SchemaRef{
+				"GuildIdQueryValue": &openapi3.SchemaRef{
 					Value: p69},
-				"SupportedLanguages": &openapi3.SchemaRef{
-					Value: p70},
-				"SupportedLanguagesEnvelope": &openapi3.SchemaRef{
+				"GuildKey": &openapi3.SchemaRef{
+					Value: p2},
+				"GuildRequest": &openapi3.SchemaRef{
+					Value: p28},
+				"GuildRoles": &openapi3.SchemaRef{
 					Value: p71},
-				"SupportedTimezones": &openapi3.SchemaRef{
+				"GuildRolesEnvelope": &openapi3.SchemaRef{
 					Value: p72},
-				"SupportedTimezonesEnvelope": &openapi3.SchemaRef{
-					Value: p73},
-				"SupportedUnitSystems": &openapi3.SchemaRef{
-					Value: p74},
-				"SupportedUnitSystemsEnvelope": &openapi3.SchemaRef{
-					Value: p75},
-				"UserGuild": &openapi3.SchemaRef{
-					Value: p76},
-				"UserGuilds": &openapi3.SchemaRef{
+				"GuildSettings": &openapi3.SchemaRef{
 					Value: p77},
-				"UserGuildsEnvelope": &openapi3.SchemaRef{
+				"GuildSettingsEnvelope": &openapi3.SchemaRef{
 					Value: p78},
-				"UserPermissions": &openapi3.SchemaRef{
-					Value: p79},
-				"ValidateUserPermissionsEnvelope": &openapi3.SchemaRef{
+				"GuildUsers": &openapi3.SchemaRef{
 					Value: p80},
+				"GuildUsersEnvelope": &openapi3.SchemaRef{
+					Value: p81},
+				"HomeEnvelope": &openapi3.SchemaRef{
+					Value: p85},
+				"HomeResponse": &openapi3.SchemaRef{
+					Value: p84},
+				"HusqyChannel": &openapi3.SchemaRef{
+					Value: p63},
+				"HusqyEmoji": &openapi3.SchemaRef{
+					Value: p66},
+				"HusqyRole": &openapi3.SchemaRef{
+					Value: p70},
+				"HusqyUser": &openapi3.SchemaRef{
+					Value: p79},
+				"LivezEnvelope": &openapi3.SchemaRef{
+					Value: p89},
+				"LivezResponse": &openapi3.SchemaRef{
+					Value: p88},
+				"LoggingEvent": &openapi3.SchemaRef{
+					Value: p84},
+				"LoggingEventEnvelope": &openapi3.SchemaRef{
+					Value: p90},
+				"LoggingEventInfo": &openapi3.SchemaRef{
+					Value: p91},
+				"LoggingEventRequest": &openapi3.SchemaRef{
+					Value: p92},
+				"LoggingSettings": &openapi3.SchemaRef{
+					Value: p96},
+				"LoggingSettingsEnvelope": &openapi3.SchemaRef{
+					Value: p97},
+				"LoggingStatus": &openapi3.SchemaRef{
+					Value: p98},
+				"LoggingStatusEnvelope": &openapi3.SchemaRef{
+					Value: p99},
+				"MemberIdQueryValue": &openapi3.SchemaRef{
+					Value: p69},
+				"ModuleLogging": &openapi3.SchemaRef{
+					Value: p95},
+				"ModuleLoggingUpdate": &openapi3.SchemaRef{
+					Value: p101},
+				"NoError": &openapi3.SchemaRef{
+					Value: p19},
+				"PrivacyEntries": &openapi3.SchemaRef{
+					Value: p104},
+				"PrivacyEntriesEnvelope": &openapi3.SchemaRef{
+					Value: p105},
+				"PrivacyEraseRequest": &openapi3.SchemaRef{
+					Value: p106},
+				"PrivacyErased": &openapi3.SchemaRef{
+					Value: p107},
+				"PrivacyErasedEnvelope": &openapi3.SchemaRef{
+					Value: p108},
+				"Problem": &openapi3.SchemaRef{
+					Value: p117},
+				"ProblemError": &openapi3.SchemaRef{
+					Value: p116},
+				"ReadyzEnvelope": &openapi3.SchemaRef{
+					Value: p118},
+				"ReadyzResponse": &openapi3.SchemaRef{
+					Value: p88},
+				"Settings": &openapi3.SchemaRef{
+					Value: p75},
+				"SettingsUpdate": &openapi3.SchemaRef{
+					Value: p119},
+				"SettingsUpdated": &openapi3.SchemaRef{
+					Value: p120},
+				"SettingsUpdatedEnvelope": &openapi3.SchemaRef{
+					Value: p121},
+				"Snowflake": &openapi3.SchemaRef{
+					Value: p26},
+				"SnowflakeString": &openapi3.SchemaRef{
+					Value: p6},
+				"Success": &openapi3.SchemaRef{
+					Value: p22},
+				"SupportedLanguage": &openapi3.SchemaRef{
+					Value: p122},
+				"SupportedLanguages": &openapi3.SchemaRef{
+					Value: p123},
+				"SupportedLanguagesEnvelope": &openapi3.SchemaRef{
+					Value: p124},
+				"SupportedTimezones": &openapi3.SchemaRef{
+					Value: p125},
+				"SupportedTimezonesEnvelope": &openapi3.SchemaRef{
+					Value: p126},
+				"SupportedUnitSystems": &openapi3.SchemaRef{
+					Value: p127},
+				"SupportedUnitSystemsEnvelope": &openapi3.SchemaRef{
+					Value: p128},
+				"UserGuild": &openapi3.SchemaRef{
+					Value: p129},
+				"UserGuilds": &openapi3.SchemaRef{
+					Value: p130},
+				"UserGuildsEnvelope": &openapi3.SchemaRef{
+					Value: p131},
+				"UserPermissions": &openapi3.SchemaRef{
+					Value: p132},
+				"ValidateUserPermissionsEnvelope": &openapi3.SchemaRef{
+					Value: p133},
 				"ValidateUserPermissionsRequest": &openapi3.SchemaRef{
-					Value: p81}},
+					Value: p134}},
 			Parameters: openapi3.ParametersMap{
 				"GuildIdQuery": &openapi3.ParameterRef{
-					Value: p82},
+					Value: p135},
 				"PrivacyMemberIdQuery": &openapi3.ParameterRef{
-					Value: p83}},
+					Value: p136}},
 			Headers: openapi3.Headers{
 				"RetryAfterDiscord": &openapi3.HeaderRef{
-					Value: p84},
+					Value: p139},
 				"RetryAfterLimit": &openapi3.HeaderRef{
-					Value: p85},
+					Value: p140},
 				"WWW-Authenticate": &openapi3.HeaderRef{
-					Value: p86}},
+					Value: p141}},
 			Responses: openapi3.ResponseBodies{
 				"ApiKeysChangeForbidden": &openapi3.ResponseRef{
-					Value: p87},
+					Value: p143},
 				"ApiKeysForbidden": &openapi3.ResponseRef{
-					Value: p88},
+					Value: p144},
 				"BodyTooLarge": &openapi3.ResponseRef{
-					Value: p89},
+					Value: p145},
 				"BotGuildNotFound": &openapi3.ResponseRef{
-					Value: p90},
+					Value: p146},
 				"BotUnavailable": &openapi3.ResponseRef{
-					Value: p91},
+					Value: p147},
 				"DiscordUnavailable": &openapi3.ResponseRef{
-					Value: p92},
+					Value: p148},
 				"GuildBodyInvalid": &openapi3.ResponseRef{
-					Value: p93},
+					Value: p149},
 				"GuildForbidden": &openapi3.ResponseRef{
-					Value: p94},
+					Value: p150},
 				"GuildIdQueryInvalid": &openapi3.ResponseRef{
-					Value: p95},
+					Value: p151},
 				"HeadersTooLarge": &openapi3.ResponseRef{
-					Value: p96},
+					Value: p152},
 				"NotJSON": &openapi3.ResponseRef{
-					Value: p97},
+					Value: p153},
 				"PrivacyBodyInvalid": &openapi3.ResponseRef{
-					Value: p98},
+					Value: p154},
 				"TooManyFailedAuthentications": &openapi3.ResponseRef{
-					Value: p99},
+					Value: p155},
 				"Unauthorized": &openapi3.ResponseRef{
-					Value: p100}},
+					Value: p156}},
 			SecuritySchemes: openapi3.SecuritySchemes{
 				"cookieAuth": &openapi3.SecuritySchemeRef{
 					Value: &openapi3.SecurityScheme{
@@ -2933,15 +1764,13 @@ func v1() *openapi3.T {
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/HomeEnvelope",
-													Value: p43}}}}},
+												Schema: p157}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96}})
+									Value: p152}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -2957,7 +1786,7 @@ func v1() *openapi3.T {
 									"application/json": &openapi3.MediaType{
 										Schema: &openapi3.SchemaRef{
 											Ref:   "#/components/schemas/ApiKeysDeleteRequest",
-											Value: p11}}}}},
+											Value: p32}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(11), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -2966,73 +1795,57 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/ApiKeyDeletedEnvelope",
-													Value: p8}}}}},
+													Value: p25}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/ApiKeysChangeForbidden",
-									Value: p87},
+									Value: p143},
 								"404": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"422": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Headers: openapi3.Headers{
 											"Retry-After": &openapi3.HeaderRef{
 												Ref:   "#/components/headers/RetryAfterDiscord",
-												Value: p84}},
+												Value: p139}},
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -3044,7 +1857,7 @@ func v1() *openapi3.T {
 						OperationID: "listApiKeys",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}},
+							Value: p135}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3053,48 +1866,40 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/ApiKeysListEnvelope",
-													Value: p13}}}}},
+													Value: p36}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/ApiKeysForbidden",
-									Value: p88},
+									Value: p144},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Headers: openapi3.Headers{
 											"Retry-After": &openapi3.HeaderRef{
 												Ref:   "#/components/headers/RetryAfterDiscord",
-												Value: p84}},
+												Value: p139}},
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -3111,7 +1916,7 @@ func v1() *openapi3.T {
 									"application/json": &openapi3.MediaType{
 										Schema: &openapi3.SchemaRef{
 											Ref:   "#/components/schemas/ApiKeysCreateRequest",
-											Value: p10}}}}},
+											Value: p28}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(10), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3120,62 +1925,50 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/ApiKeyCreatedEnvelope",
-													Value: p6}}}}},
+													Value: p24}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/ApiKeysChangeForbidden",
-									Value: p87},
+									Value: p143},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"422": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Headers: openapi3.Headers{
 											"Retry-After": &openapi3.HeaderRef{
 												Ref:   "#/components/headers/RetryAfterDiscord",
-												Value: p84}},
+												Value: p139}},
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -3193,7 +1986,7 @@ func v1() *openapi3.T {
 									"application/json": &openapi3.MediaType{
 										Schema: &openapi3.SchemaRef{
 											Ref:   "#/components/schemas/AuthorizeRequest",
-											Value: p20}}}}},
+											Value: p52}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3202,60 +1995,48 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/AuthorizeEnvelope",
-													Value: p19}}}}},
+													Value: p51}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Headers: openapi3.Headers{
 											"WWW-Authenticate": &openapi3.HeaderRef{
 												Ref:   "#/components/headers/WWW-Authenticate",
-												Value: p86}},
+												Value: p141}},
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Headers: openapi3.Headers{
 											"Retry-After": &openapi3.HeaderRef{
 												Ref:   "#/components/headers/RetryAfterDiscord",
-												Value: p84}},
+												Value: p139}},
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -3271,7 +2052,7 @@ func v1() *openapi3.T {
 									"application/json": &openapi3.MediaType{
 										Schema: &openapi3.SchemaRef{
 											Ref:   "#/components/schemas/ValidateUserPermissionsRequest",
-											Value: p81}}}}},
+											Value: p134}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3280,47 +2061,39 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/ValidateUserPermissionsEnvelope",
-													Value: p80}}}}},
+													Value: p133}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3330,19 +2103,17 @@ func v1() *openapi3.T {
 						OperationID: "getGuildChannels",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}, &openapi3.ParameterRef{
+							Value: p135}, &openapi3.ParameterRef{
 							Value: &openapi3.Parameter{
 								Name:    "types",
 								In:      "query",
 								Style:   "form",
-								Explode: ptr(true),
+								Explode: p18,
 								Schema: &openapi3.SchemaRef{
 									Value: &openapi3.Schema{
-										Type:     &openapi3.Types{"array"},
+										Type:     p33,
 										MaxItems: ptr(uint64(12)),
-										Items: &openapi3.SchemaRef{
-											Ref:   "#/components/schemas/ChannelType",
-											Value: p21}}}}}},
+										Items:    p62}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3351,39 +2122,35 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/GuildChannelsEnvelope",
-													Value: p27}}}}},
+													Value: p65}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"404": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BotGuildNotFound",
-									Value: p90},
+									Value: p146},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BotUnavailable",
-									Value: p91}})
+									Value: p147}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3393,7 +2160,7 @@ func v1() *openapi3.T {
 						OperationID: "getGuildEmojis",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}},
+							Value: p135}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3402,31 +2169,31 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/GuildEmojisEnvelope",
-													Value: p30}}}}},
+													Value: p68}}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildIdQueryInvalid",
-									Value: p95},
+									Value: p151},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"404": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BotGuildNotFound",
-									Value: p90},
+									Value: p146},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BotUnavailable",
-									Value: p91}})
+									Value: p147}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3436,7 +2203,7 @@ func v1() *openapi3.T {
 						OperationID: "getGuildRoles",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}},
+							Value: p135}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3445,31 +2212,31 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/GuildRolesEnvelope",
-													Value: p35}}}}},
+													Value: p72}}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildIdQueryInvalid",
-									Value: p95},
+									Value: p151},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"404": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BotGuildNotFound",
-									Value: p90},
+									Value: p146},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BotUnavailable",
-									Value: p91}})
+									Value: p147}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3479,7 +2246,7 @@ func v1() *openapi3.T {
 						OperationID: "getGuildUsers",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}},
+							Value: p135}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3488,43 +2255,39 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/GuildUsersEnvelope",
-													Value: p41}}}}},
+													Value: p81}}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildIdQueryInvalid",
-									Value: p95},
+									Value: p151},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"404": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BotGuildNotFound",
-									Value: p90},
+									Value: p146},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Headers: openapi3.Headers{
 											"Retry-After": &openapi3.HeaderRef{
 												Ref:   "#/components/headers/RetryAfterDiscord",
-												Value: p84}},
+												Value: p139}},
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3540,45 +2303,37 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/UserGuildsEnvelope",
-													Value: p78}}}}},
+													Value: p131}}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Headers: openapi3.Headers{
 											"Retry-After": &openapi3.HeaderRef{
 												Ref:   "#/components/headers/RetryAfterDiscord",
-												Value: p84}},
+												Value: p139}},
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3594,22 +2349,22 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/SupportedLanguagesEnvelope",
-													Value: p71}}}}},
+													Value: p124}}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3625,22 +2380,22 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/SupportedTimezonesEnvelope",
-													Value: p73}}}}},
+													Value: p126}}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3656,22 +2411,22 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/SupportedUnitSystemsEnvelope",
-													Value: p75}}}}},
+													Value: p128}}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3685,15 +2440,13 @@ func v1() *openapi3.T {
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/LivezEnvelope",
-													Value: p45}}}}},
+												Schema: p158}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96}})
+									Value: p152}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -3708,15 +2461,13 @@ func v1() *openapi3.T {
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/HomeEnvelope",
-													Value: p43}}}}},
+												Schema: p157}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96}})
+									Value: p152}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -3730,53 +2481,45 @@ func v1() *openapi3.T {
 								Required: true,
 								Content: openapi3.Content{
 									"application/json": &openapi3.MediaType{
-										Schema: &openapi3.SchemaRef{
-											Ref:   "#/components/schemas/GuildRequest",
-											Value: p32}}}}},
+										Schema: p159}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(10), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/LoggingSettingsEnvelope",
-													Value: p52}}}}},
+												Schema: p160}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildBodyInvalid",
-									Value: p93},
+									Value: p149},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"409": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3789,53 +2532,45 @@ func v1() *openapi3.T {
 								Required: true,
 								Content: openapi3.Content{
 									"application/json": &openapi3.MediaType{
-										Schema: &openapi3.SchemaRef{
-											Ref:   "#/components/schemas/GuildRequest",
-											Value: p32}}}}},
+										Schema: p159}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(10), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/LoggingSettingsEnvelope",
-													Value: p52}}}}},
+												Schema: p160}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildBodyInvalid",
-									Value: p93},
+									Value: p149},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"409": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3845,14 +2580,14 @@ func v1() *openapi3.T {
 						OperationID: "listAuditEntries",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}, &openapi3.ParameterRef{
+							Value: p135}, &openapi3.ParameterRef{
 							Value: &openapi3.Parameter{
 								Name: "limit",
 								In:   "query",
 								Schema: &openapi3.SchemaRef{
 									Value: &openapi3.Schema{
-										Type: &openapi3.Types{"integer"},
-										Min:  ptr(float64(1)),
+										Type: p8,
+										Min:  p9,
 										Max:  ptr(float64(200))}}}}, &openapi3.ParameterRef{
 							Value: &openapi3.Parameter{
 								Name: "cursor",
@@ -3861,9 +2596,9 @@ func v1() *openapi3.T {
 									Value: &openapi3.Schema{
 										Extensions: map[string]any{
 											"x-pattern-message": "must be the next_cursor of a previous page"},
-										Type:      &openapi3.Types{"string"},
+										Type:      p1,
 										MinLength: uint64(1),
-										MaxLength: ptr(uint64(64)),
+										MaxLength: p46,
 										Pattern:   "^[A-Za-z0-9_-]+$"}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
@@ -3873,36 +2608,32 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/AuditEntriesEnvelope",
-													Value: p17}}}}},
+													Value: p48}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3917,7 +2648,7 @@ func v1() *openapi3.T {
 									"application/json": &openapi3.MediaType{
 										Schema: &openapi3.SchemaRef{
 											Ref:   "#/components/schemas/LoggingEventRequest",
-											Value: p49}}}}},
+											Value: p92}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -3926,31 +2657,31 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/LoggingEventEnvelope",
-													Value: p47}}}}},
+													Value: p90}}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildBodyInvalid",
-									Value: p93},
+									Value: p149},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -3964,15 +2695,13 @@ func v1() *openapi3.T {
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/LivezEnvelope",
-													Value: p45}}}}},
+												Schema: p158}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96}})
+									Value: p152}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -3986,42 +2715,38 @@ func v1() *openapi3.T {
 								Required: true,
 								Content: openapi3.Content{
 									"application/json": &openapi3.MediaType{
-										Schema: &openapi3.SchemaRef{
-											Ref:   "#/components/schemas/PrivacyEraseRequest",
-											Value: p59}}}}},
+										Schema: p161}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/PrivacyErasedEnvelope",
-													Value: p61}}}}},
+												Schema: p162}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/PrivacyBodyInvalid",
-									Value: p98},
+									Value: p154},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4031,47 +2756,41 @@ func v1() *openapi3.T {
 						OperationID: "getLoggingPrivacyEntries",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}, &openapi3.ParameterRef{
+							Value: p135}, &openapi3.ParameterRef{
 							Ref:   "#/components/parameters/PrivacyMemberIdQuery",
-							Value: p83}},
+							Value: p136}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/PrivacyEntriesEnvelope",
-													Value: p58}}}}},
+												Schema: p163}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4085,26 +2804,20 @@ func v1() *openapi3.T {
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/ReadyzEnvelope",
-													Value: p65}}}}},
+												Schema: p164}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -4118,42 +2831,38 @@ func v1() *openapi3.T {
 								Required: true,
 								Content: openapi3.Content{
 									"application/json": &openapi3.MediaType{
-										Schema: &openapi3.SchemaRef{
-											Ref:   "#/components/schemas/GuildRequest",
-											Value: p32}}}}},
+										Schema: p159}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/LoggingSettingsEnvelope",
-													Value: p52}}}}},
+												Schema: p160}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildBodyInvalid",
-									Value: p93},
+									Value: p149},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()},
@@ -4162,37 +2871,35 @@ func v1() *openapi3.T {
 						OperationID: "getLoggingSettings",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}},
+							Value: p135}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/LoggingSettingsEnvelope",
-													Value: p52}}}}},
+												Schema: p160}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildIdQueryInvalid",
-									Value: p95},
+									Value: p151},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()},
@@ -4206,48 +2913,42 @@ func v1() *openapi3.T {
 									"application/json": &openapi3.MediaType{
 										Schema: &openapi3.SchemaRef{
 											Ref:   "#/components/schemas/ModuleLoggingUpdate",
-											Value: p56}}}}},
+											Value: p101}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/LoggingSettingsEnvelope",
-													Value: p52}}}}},
+												Schema: p160}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4257,7 +2958,7 @@ func v1() *openapi3.T {
 						OperationID: "getLoggingStatus",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}},
+							Value: p135}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -4266,28 +2967,28 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/LoggingStatusEnvelope",
-													Value: p54}}}}},
+													Value: p99}}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildIdQueryInvalid",
-									Value: p95},
+									Value: p151},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4300,42 +3001,38 @@ func v1() *openapi3.T {
 								Required: true,
 								Content: openapi3.Content{
 									"application/json": &openapi3.MediaType{
-										Schema: &openapi3.SchemaRef{
-											Ref:   "#/components/schemas/PrivacyEraseRequest",
-											Value: p59}}}}},
+										Schema: p161}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/PrivacyErasedEnvelope",
-													Value: p61}}}}},
+												Schema: p162}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/PrivacyBodyInvalid",
-									Value: p98},
+									Value: p154},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4345,47 +3042,41 @@ func v1() *openapi3.T {
 						OperationID: "getPrivacyEntries",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}, &openapi3.ParameterRef{
+							Value: p135}, &openapi3.ParameterRef{
 							Ref:   "#/components/parameters/PrivacyMemberIdQuery",
-							Value: p83}},
+							Value: p136}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/PrivacyEntriesEnvelope",
-													Value: p58}}}}},
+												Schema: p163}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4399,26 +3090,20 @@ func v1() *openapi3.T {
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/ReadyzEnvelope",
-													Value: p65}}}}},
+												Schema: p164}}}},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}}})
+												Schema: p142}}}}})
 							x.Extensions = map[string]any{}
 							return x
 						}(),
@@ -4429,7 +3114,7 @@ func v1() *openapi3.T {
 						OperationID: "getSettings",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/GuildIdQuery",
-							Value: p82}},
+							Value: p135}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(8), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -4438,28 +3123,28 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/GuildSettingsEnvelope",
-													Value: p38}}}}},
+													Value: p78}}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildIdQueryInvalid",
-									Value: p95},
+									Value: p151},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()},
@@ -4473,7 +3158,7 @@ func v1() *openapi3.T {
 									"application/json": &openapi3.MediaType{
 										Schema: &openapi3.SchemaRef{
 											Ref:   "#/components/schemas/SettingsUpdate",
-											Value: p66}}}}},
+											Value: p119}}}}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(9), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -4482,39 +3167,35 @@ func v1() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/SettingsUpdatedEnvelope",
-													Value: p68}}}}},
+													Value: p121}}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}},
+												Schema: p142},
 											"application/problem+json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Problem",
-													Value: p63}}}}},
+												Schema: p142}}}},
 								"401": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Unauthorized",
-									Value: p100},
+									Value: p156},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/GuildForbidden",
-									Value: p94},
+									Value: p150},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p89},
+									Value: p145},
 								"415": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/NotJSON",
-									Value: p97},
+									Value: p153},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p99},
+									Value: p155},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p96},
+									Value: p152},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/DiscordUnavailable",
-									Value: p92}})
+									Value: p148}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}}})
@@ -4540,63 +3221,70 @@ func v1() *openapi3.T {
 
 // apiKeys builds apikeys.yaml.
 func apiKeys() *openapi3.T {
-	p0 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p0 := &openapi3.Types{"object"}
+	p1 := &openapi3.Types{"string"}
+	p2 := &openapi3.Types{"integer"}
+	p3 := ptr(false)
+	p4 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"code", "message"},
 		Properties: openapi3.Schemas{
 			"code": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type: &openapi3.Types{"integer"},
+					Type: p2,
 					Min:  ptr(float64(400)),
 					Max:  ptr(float64(599))}},
 			"message": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MaxLength: ptr(uint64(200))}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p1 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p3}}
+	p5 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"error"},
 		Properties: openapi3.Schemas{
 			"catchError": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MaxLength: ptr(uint64(500))}},
 			"error": &openapi3.SchemaRef{
 				Ref:   "#/components/schemas/ErrorDetail",
-				Value: p0}},
+				Value: p4}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p2 := &openapi3.Schema{
-		Type:      &openapi3.Types{"string"},
+			Has: p3}}
+	p6 := ptr(uint64(256))
+	p7 := &openapi3.Schema{
+		Type:      p1,
 		MinLength: uint64(41),
 		MaxLength: ptr(uint64(41)),
 		Pattern:   "^akdu_[0-9A-Za-z]{36}$"}
-	p3 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p8 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/Token",
+		Value: p7}
+	p9 := ptr(uint64(64))
+	p10 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"token", "user", "note", "created_at"},
 		Properties: openapi3.Schemas{
 			"created_at": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"string"},
+					Type:   p1,
 					Format: "date-time"}},
 			"note": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
-					MaxLength: ptr(uint64(256))}},
-			"token": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Token",
-				Value: p2},
+					Type:      p1,
+					MaxLength: p6}},
+			"token": p8,
 			"user": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:      &openapi3.Types{"string"},
+					Type:      p1,
 					MinLength: uint64(1),
-					MaxLength: ptr(uint64(64))}}},
+					MaxLength: p9}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p4 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p3}}
+	p11 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"keys"},
 		Properties: openapi3.Schemas{
 			"keys": &openapi3.SchemaRef{
@@ -4605,112 +3293,95 @@ func apiKeys() *openapi3.T {
 					MaxItems: ptr(uint64(1000000)),
 					Items: &openapi3.SchemaRef{
 						Ref:   "#/components/schemas/Key",
-						Value: p3}}}},
+						Value: p10}}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p5 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+			Has: p3}}
+	p12 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"token"},
 		Properties: openapi3.Schemas{
-			"token": &openapi3.SchemaRef{
-				Ref:   "#/components/schemas/Token",
-				Value: p2}},
+			"token": p8},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p6 := &openapi3.Schema{
+			Has: p3}}
+	p13 := &openapi3.Schema{
 		Extensions: map[string]any{
 			"x-pattern-message": "must be UTF-8 text without control characters, not blank"},
-		Type:      &openapi3.Types{"string"},
+		Type:      p1,
 		MinLength: uint64(1),
-		MaxLength: ptr(uint64(256)),
+		MaxLength: p6,
 		Pattern:   "^[^\\x00-\\x1F\\x7F-\\x9F�]*[^\\x00-\\x20\\x7F-\\x9F�][^\\x00-\\x1F\\x7F-\\x9F�]*$"}
-	p7 := &openapi3.Schema{
-		Type:     &openapi3.Types{"object"},
+	p14 := &openapi3.Schema{
+		Type:     p0,
 		Required: []string{"deleted"},
 		Properties: openapi3.Schemas{
 			"deleted": &openapi3.SchemaRef{
 				Value: &openapi3.Schema{
-					Type:   &openapi3.Types{"integer"},
+					Type:   p2,
 					Format: "int64",
 					Min:    ptr(float64(0))}}},
 		AdditionalProperties: openapi3.BoolSchema{
-			Has: ptr(false)}}
-	p8 := &openapi3.Schema{
+			Has: p3}}
+	p15 := &openapi3.Schema{
 		Extensions: map[string]any{
 			"x-pattern-message": "must be UTF-8 text without control or format characters, not blank"},
-		Type:      &openapi3.Types{"string"},
+		Type:      p1,
 		MinLength: uint64(1),
-		MaxLength: ptr(uint64(64)),
+		MaxLength: p9,
 		Pattern:   "^[^\\x00-\\x1F\\x7F-\\x9F�\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\\x00-\\x20\\x7F-\\x9F�\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\\x00-\\x1F\\x7F-\\x9F�\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"}
-	p9 := &openapi3.Parameter{
+	p16 := &openapi3.Parameter{
 		Name:     "note",
 		In:       "path",
 		Required: true,
 		Schema: &openapi3.SchemaRef{
 			Ref:   "#/components/schemas/Note",
-			Value: p6}}
-	p10 := &openapi3.Parameter{
+			Value: p13}}
+	p17 := &openapi3.Parameter{
 		Name:     "user",
 		In:       "path",
 		Required: true,
 		Schema: &openapi3.SchemaRef{
 			Ref:   "#/components/schemas/UserName",
-			Value: p8}}
-	p11 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
-	p12 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
-	p13 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
-	p14 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
-	p15 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
-	p16 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
-	p17 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
-	p18 := &openapi3.Response{
-		Content: openapi3.Content{
-			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
+			Value: p15}}
+	p18 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/Error",
+		Value: p5}
 	p19 := &openapi3.Response{
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
+				Schema: p18}}}
 	p20 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p21 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p22 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p23 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p24 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p25 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p26 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p27 := &openapi3.Response{
+		Content: openapi3.Content{
+			"application/json": &openapi3.MediaType{
+				Schema: p18}}}
+	p28 := &openapi3.Response{
 		Headers: openapi3.Headers{
 			"Retry-After": &openapi3.HeaderRef{
 				Value: &openapi3.Header{
@@ -4718,61 +3389,65 @@ func apiKeys() *openapi3.T {
 						Required: true,
 						Schema: &openapi3.SchemaRef{
 							Value: &openapi3.Schema{
-								Type: &openapi3.Types{"integer"},
+								Type: p2,
 								Min:  ptr(float64(1))}}}}}},
 		Content: openapi3.Content{
 			"application/json": &openapi3.MediaType{
-				Schema: &openapi3.SchemaRef{
-					Ref:   "#/components/schemas/Error",
-					Value: p1}}}}
+				Schema: p18}}}
+	p29 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/KeyList",
+		Value: p11}
+	p30 := &openapi3.SchemaRef{
+		Ref:   "#/components/schemas/NewToken",
+		Value: p12}
 	return &openapi3.T{
 		OpenAPI: "3.0.3",
 		Components: &openapi3.Components{
 			Schemas: openapi3.Schemas{
 				"Error": &openapi3.SchemaRef{
-					Value: p1},
-				"ErrorDetail": &openapi3.SchemaRef{
-					Value: p0},
-				"Key": &openapi3.SchemaRef{
-					Value: p3},
-				"KeyList": &openapi3.SchemaRef{
-					Value: p4},
-				"NewToken": &openapi3.SchemaRef{
 					Value: p5},
+				"ErrorDetail": &openapi3.SchemaRef{
+					Value: p4},
+				"Key": &openapi3.SchemaRef{
+					Value: p10},
+				"KeyList": &openapi3.SchemaRef{
+					Value: p11},
+				"NewToken": &openapi3.SchemaRef{
+					Value: p12},
 				"Note": &openapi3.SchemaRef{
-					Value: p6},
+					Value: p13},
 				"Removed": &openapi3.SchemaRef{
-					Value: p7},
+					Value: p14},
 				"Token": &openapi3.SchemaRef{
-					Value: p2},
+					Value: p7},
 				"UserName": &openapi3.SchemaRef{
-					Value: p8}},
+					Value: p15}},
 			Parameters: openapi3.ParametersMap{
 				"Note": &openapi3.ParameterRef{
-					Value: p9},
+					Value: p16},
 				"User": &openapi3.ParameterRef{
-					Value: p10}},
+					Value: p17}},
 			Responses: openapi3.ResponseBodies{
 				"BadUser": &openapi3.ResponseRef{
-					Value: p11},
-				"BodyTooLarge": &openapi3.ResponseRef{
-					Value: p12},
-				"CannotCreate": &openapi3.ResponseRef{
-					Value: p13},
-				"CannotOpen": &openapi3.ResponseRef{
-					Value: p14},
-				"CannotSave": &openapi3.ResponseRef{
-					Value: p15},
-				"CreateRefused": &openapi3.ResponseRef{
-					Value: p16},
-				"Forbidden": &openapi3.ResponseRef{
-					Value: p17},
-				"ForbiddenName": &openapi3.ResponseRef{
-					Value: p18},
-				"HeadersTooLarge": &openapi3.ResponseRef{
 					Value: p19},
+				"BodyTooLarge": &openapi3.ResponseRef{
+					Value: p20},
+				"CannotCreate": &openapi3.ResponseRef{
+					Value: p21},
+				"CannotOpen": &openapi3.ResponseRef{
+					Value: p22},
+				"CannotSave": &openapi3.ResponseRef{
+					Value: p23},
+				"CreateRefused": &openapi3.ResponseRef{
+					Value: p24},
+				"Forbidden": &openapi3.ResponseRef{
+					Value: p25},
+				"ForbiddenName": &openapi3.ResponseRef{
+					Value: p26},
+				"HeadersTooLarge": &openapi3.ResponseRef{
+					Value: p27},
 				"TooManyFailedAuthentications": &openapi3.ResponseRef{
-					Value: p20}},
+					Value: p28}},
 			SecuritySchemes: openapi3.SecuritySchemes{
 				"systemKey": &openapi3.SecuritySchemeRef{
 					Value: &openapi3.SecurityScheme{
@@ -4804,24 +3479,22 @@ func apiKeys() *openapi3.T {
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/KeyList",
-													Value: p4}}}}},
+												Schema: p29}}}},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/Forbidden",
-									Value: p17},
+									Value: p25},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p12},
+									Value: p20},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p20},
+									Value: p28},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p19},
+									Value: p27},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/CannotOpen",
-									Value: p14}})
+									Value: p22}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4831,34 +3504,32 @@ func apiKeys() *openapi3.T {
 						OperationID: "getUserKeys",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/User",
-							Value: p10}},
+							Value: p17}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(7), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/KeyList",
-													Value: p4}}}}},
+												Schema: p29}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BadUser",
-									Value: p11},
+									Value: p19},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/ForbiddenName",
-									Value: p18},
+									Value: p26},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p12},
+									Value: p20},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p20},
+									Value: p28},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p19},
+									Value: p27},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/CannotOpen",
-									Value: p14}})
+									Value: p22}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4868,34 +3539,32 @@ func apiKeys() *openapi3.T {
 						OperationID: "createKey",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/User",
-							Value: p10}},
+							Value: p17}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(7), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/NewToken",
-													Value: p5}}}}},
+												Schema: p30}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/CreateRefused",
-									Value: p16},
+									Value: p24},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/ForbiddenName",
-									Value: p18},
+									Value: p26},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p12},
+									Value: p20},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p20},
+									Value: p28},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p19},
+									Value: p27},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/CannotCreate",
-									Value: p13}})
+									Value: p21}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4905,40 +3574,36 @@ func apiKeys() *openapi3.T {
 						OperationID: "createKeyWithNote",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/User",
-							Value: p10}, &openapi3.ParameterRef{
+							Value: p17}, &openapi3.ParameterRef{
 							Ref:   "#/components/parameters/Note",
-							Value: p9}},
+							Value: p16}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(7), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/NewToken",
-													Value: p5}}}}},
+												Schema: p30}}}},
 								"400": &openapi3.ResponseRef{
 									Value: &openapi3.Response{
 										Content: openapi3.Content{
 											"application/json": &openapi3.MediaType{
-												Schema: &openapi3.SchemaRef{
-													Ref:   "#/components/schemas/Error",
-													Value: p1}}}}},
+												Schema: p18}}}},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/ForbiddenName",
-									Value: p18},
+									Value: p26},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p12},
+									Value: p20},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p20},
+									Value: p28},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p19},
+									Value: p27},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/CannotCreate",
-									Value: p13}})
+									Value: p21}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}},
@@ -4948,7 +3613,7 @@ func apiKeys() *openapi3.T {
 						OperationID: "removeUserKeys",
 						Parameters: openapi3.Parameters{&openapi3.ParameterRef{
 							Ref:   "#/components/parameters/User",
-							Value: p10}},
+							Value: p17}},
 						Responses: func() *openapi3.Responses {
 							x := filled(openapi3.NewResponsesWithCapacity(7), map[string]*openapi3.ResponseRef{
 								"200": &openapi3.ResponseRef{
@@ -4957,25 +3622,25 @@ func apiKeys() *openapi3.T {
 											"application/json": &openapi3.MediaType{
 												Schema: &openapi3.SchemaRef{
 													Ref:   "#/components/schemas/Removed",
-													Value: p7}}}}},
+													Value: p14}}}}},
 								"400": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BadUser",
-									Value: p11},
+									Value: p19},
 								"403": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/ForbiddenName",
-									Value: p18},
+									Value: p26},
 								"413": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/BodyTooLarge",
-									Value: p12},
+									Value: p20},
 								"429": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/TooManyFailedAuthentications",
-									Value: p20},
+									Value: p28},
 								"431": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/HeadersTooLarge",
-									Value: p19},
+									Value: p27},
 								"503": &openapi3.ResponseRef{
 									Ref:   "#/components/responses/CannotSave",
-									Value: p15}})
+									Value: p23}})
 							x.Extensions = map[string]any{}
 							return x
 						}()}}})

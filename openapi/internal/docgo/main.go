@@ -114,8 +114,10 @@ var mapLike = map[reflect.Type]string{
 // writer writes one document as the body of a function. A pointer the
 // document holds in more than one place (a component that $refs share)
 // becomes a variable, declared before its first use, so that the built
-// document shares it as the loaded one does; every other value is
-// written in place.
+// document shares it as the loaded one does. So do schemas that are equal
+// (interned): the logging module's flags are the same few schemas 300
+// times over, which validating reads and never changes. Every other value
+// is written in place.
 type writer struct {
 	root  reflect.Value
 	uses  map[pointer]int
@@ -124,6 +126,25 @@ type writer struct {
 	// written, to refuse a cycle, which no order of declarations builds.
 	declaring map[pointer]bool
 	decls     bytes.Buffer
+	// written is each interned pointer's value as the first pass wrote
+	// it, every pointer below it in place: equal values, equal text.
+	// copies counts the pointers that wrote each text, and interned
+	// names the variable of a text once the second pass declared it.
+	written  map[pointer]string
+	copies   map[string]int
+	interned map[string]string
+	second   bool
+	declared int
+}
+
+// internable are the types whose equal values the output shares.
+var internable = map[reflect.Type]bool{
+	reflect.TypeFor[*openapi3.Schema]():    true,
+	reflect.TypeFor[*openapi3.SchemaRef](): true,
+	reflect.TypeFor[*openapi3.Types]():     true,
+	reflect.TypeFor[*bool]():               true,
+	reflect.TypeFor[*float64]():            true,
+	reflect.TypeFor[*uint64]():             true,
 }
 
 // pointer is a pointer by its type as well as its address: a struct and
@@ -136,7 +157,7 @@ type pointer struct {
 func pointerOf(v reflect.Value) pointer { return pointer{v.Type(), v.Pointer()} }
 
 func newWriter(root reflect.Value) *writer {
-	w := &writer{root: root, uses: map[pointer]int{}, names: map[pointer]string{}, declaring: map[pointer]bool{}}
+	w := &writer{root: root, uses: map[pointer]int{}, written: map[pointer]string{}, copies: map[string]int{}, interned: map[string]string{}}
 	w.count(root)
 	return w
 }
@@ -177,13 +198,29 @@ func (w *writer) count(v reflect.Value) {
 	}
 }
 
-// function is the body of the function that builds the document.
+// function is the body of the function that builds the document,
+// written twice: the first time to find the equal values, the second to
+// share them.
 func (w *writer) function() (string, error) {
-	root, err := w.expr(w.root)
-	if err != nil {
-		return "", err
+	var root string
+	for _, second := range []bool{false, true} {
+		w.second, w.names, w.declaring, w.declared = second, map[pointer]string{}, map[pointer]bool{}, 0
+		w.decls.Reset()
+		var err error
+		if root, err = w.expr(w.root); err != nil {
+			return "", err
+		}
 	}
 	return w.decls.String() + "\treturn " + root + "\n", nil
+}
+
+// text is how the first pass wrote an interned pointer's value, with its
+// type, or "" for a pointer that is not interned.
+func (w *writer) text(v reflect.Value) string {
+	if !internable[v.Type()] {
+		return ""
+	}
+	return v.Type().String() + " " + w.written[pointerOf(v)]
 }
 
 // expr is Go source for v, a value of type v.Type().
@@ -200,7 +237,7 @@ func (w *writer) expr(v reflect.Value) (string, error) {
 		if v.IsNil() {
 			return "nil", nil
 		}
-		if w.uses[pointerOf(v)] > 1 {
+		if w.uses[pointerOf(v)] > 1 || w.second && w.copies[w.text(v)] > 1 {
 			return w.declare(v)
 		}
 		return w.pointee(v)
@@ -252,7 +289,17 @@ func (w *writer) expr(v reflect.Value) (string, error) {
 }
 
 // pointee is Go source for a pointer to a new copy of what v points to.
+// The first pass counts the interned pointers that write each text.
 func (w *writer) pointee(v reflect.Value) (string, error) {
+	e, err := w.newPointee(v)
+	if err == nil && !w.second && internable[v.Type()] {
+		w.written[pointerOf(v)] = e
+		w.copies[w.text(v)]++
+	}
+	return e, err
+}
+
+func (w *writer) newPointee(v reflect.Value) (string, error) {
 	e := v.Elem()
 	if constructor, ok := mapLike[e.Type()]; ok {
 		return w.mapLikeCall(constructor, e)
@@ -271,10 +318,16 @@ func (w *writer) pointee(v reflect.Value) (string, error) {
 }
 
 // declare declares the shared pointer v as a variable, once, and returns
-// its name.
+// its name; in the second pass an interned pointer takes the variable of
+// the first equal one.
 func (w *writer) declare(v reflect.Value) (string, error) {
 	p := pointerOf(v)
 	if name, ok := w.names[p]; ok {
+		return name, nil
+	}
+	text := w.text(v)
+	if name, ok := w.interned[text]; ok && w.second && text != "" {
+		w.names[p] = name
 		return name, nil
 	}
 	if w.declaring[p] {
@@ -285,8 +338,12 @@ func (w *writer) declare(v reflect.Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := "p" + strconv.Itoa(len(w.names))
+	name := "p" + strconv.Itoa(w.declared)
+	w.declared++
 	w.names[p] = name
+	if w.second && text != "" {
+		w.interned[text] = name
+	}
 	fmt.Fprintf(&w.decls, "\t%s := %s\n", name, e)
 	return name, nil
 }
