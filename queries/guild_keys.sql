@@ -17,9 +17,12 @@ FROM guild_keys WHERE guild_id = sqlc.arg(guild_id) ORDER BY id;
 DELETE FROM guild_keys WHERE guild_id = sqlc.arg(guild_id) AND key_hash = sqlc.arg(key_hash)
 RETURNING id, guild_id, key_hash, key_sealed, created_at, created_by, last_use;
 
--- name: TouchGuildKey :exec
+-- name: TouchGuildKey :one
+-- No row when the key is gone or its recorded use is as recent already;
+-- the guild of a key it moved, whose cached list of keys is then stale.
 UPDATE guild_keys SET last_use = sqlc.arg(last_use)
-WHERE id = sqlc.arg(id) AND (last_use IS NULL OR last_use < sqlc.arg(last_use));
+WHERE id = sqlc.arg(id) AND (last_use IS NULL OR last_use < sqlc.arg(last_use))
+RETURNING guild_id;
 
 -- name: ListSealedGuildKeys :many
 SELECT id, key_hash, key_sealed FROM guild_keys ORDER BY id;

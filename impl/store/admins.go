@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -37,11 +38,18 @@ func (s *Store) AddGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bo
 // RemoveGuildAdmin takes the right away; false if the user did not have it.
 func (s *Store) RemoveGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
 	var n int64
+	grant := grantCacheKey(guild, user)
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
 		n, err = q.RemoveGuildAdmin(ctx, driver.RemoveGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
-		return err
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.changes.Record(ctx, q, driver.Change{Kind: driver.ChangedGuildAdmin, Key: grant})
 	})
+	// Forgotten whether or not the removal committed: a cache may only
+	// ever hold less than the database.
+	s.grants.forget(grant)
 	if err != nil {
 		return false, fmt.Errorf("remove guild admin: %w", err)
 	}
@@ -68,13 +76,30 @@ func (s *Store) ListGuildAdmins(ctx context.Context, guild snowflake.ID) ([]Guil
 	return out, nil
 }
 
-// IsGuildAdmin reports whether user administers guild.
+// IsGuildAdmin reports whether user administers guild. A grant found is
+// cached until it is removed; its absence is read every time, so a grant
+// added holds at once.
 func (s *Store) IsGuildAdmin(ctx context.Context, guild, user snowflake.ID) (bool, error) {
+	grant := grantCacheKey(guild, user)
+	if _, ok := s.grants.get(grant); ok {
+		return true, nil
+	}
+	gen := s.grants.generation()
 	ok, err := s.q.IsGuildAdmin(ctx, driver.IsGuildAdminParams{GuildID: int64(guild), UserID: int64(user)})
 	if err != nil {
 		return false, fmt.Errorf("check guild admin: %w", err)
 	}
+	if ok {
+		s.grants.put(grant, struct{}{}, gen)
+	}
 	return ok, nil
+}
+
+// grantCacheKey is the key of guild's grant to user in the grants cache
+// and the change log (driver.ChangedGuildAdmin).
+func grantCacheKey(guild, user snowflake.ID) []byte {
+	key := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(guild))
+	return binary.BigEndian.AppendUint64(key, uint64(user))
 }
 
 // GuildsOfAdmin lists the guilds user administers.

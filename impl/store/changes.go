@@ -16,16 +16,22 @@ import (
 //   - settings, a guild's general settings with the logging module's
 //     switch: settings changed (ChangedGuildSettings), the module turned
 //     on or off (the same), a seed applied (the same);
+//   - grants, the administrator grants found: a grant removed, by the
+//     API or by guild-admin (ChangedGuildAdmin); absence is never cached,
+//     so a grant added makes nothing stale;
+//   - keyLists, each guild's keys as stored (sealed) for listing them: a
+//     key created or seeded, a use recorded, a creator erased
+//     (ChangedGuildKeyList), a key deleted (ChangedGuildKey);
 //   - systemKey, the System key's hash: the System key replaced.
 //
-// Nothing else read from the database is cached: administrators,
-// sessions, logging settings, the audit log and the master key's check
-// are read on every request that needs them, so that removing an
-// administrator (by the API or guild-admin) or ending a session holds on
-// every process at once. Sealed copies are never cached, so rotating the
-// master key makes nothing stale. What is not the database's stays each
-// process's own: the failed-authentication limiter, Discord's answers
-// and the key uses waiting to be written.
+// Nothing else read from the database is cached: sessions, logging
+// settings, the audit log and the master key's check are read on every
+// request that needs them, so that ending a session holds on every
+// process at once. Sealed copies are opened with the ring of the
+// process, which never changes while it runs, so rotating the master key
+// makes nothing stale. What is not the database's stays each process's
+// own: the failed-authentication limiter, Discord's answers and the key
+// uses waiting to be written.
 
 // Listen drops what other processes' changes make stale, as the engine
 // hears of them, until ctx ends. Each process's own changes are dropped
@@ -45,6 +51,11 @@ func (s *Store) apply(ctx context.Context, log *slog.Logger, c driver.Change) {
 	switch c.Kind {
 	case driver.ChangedGuildKey:
 		s.guildKeys.forget(c.Key)
+		s.keyLists.forgetWhere(func(l []driver.GuildKey) bool { return listHolds(l, c.Key) })
+	case driver.ChangedGuildKeyList:
+		s.keyLists.forget(c.Key)
+	case driver.ChangedGuildAdmin:
+		s.grants.forget(c.Key)
 	case driver.ChangedUserKeys:
 		user := string(c.Key)
 		s.userKeys.forgetWhere(func(owner string) bool { return owner == user })
@@ -65,6 +76,8 @@ func (s *Store) dropAll(ctx context.Context, log *slog.Logger) {
 	s.guildKeys.forgetAll()
 	s.userKeys.forgetAll()
 	s.settings.forgetAll()
+	s.grants.forgetAll()
+	s.keyLists.forgetAll()
 	s.reloadSystemKey(ctx, log)
 }
 

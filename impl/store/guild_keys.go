@@ -54,6 +54,7 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 	}
 	now := s.now()
 	key := GuildKey{GuildID: guild, Token: token, CreatedAt: time.UnixMilli(now.UnixMilli()).UTC(), CreatedBy: createdBy.UserID}
+	defer s.keyLists.forget(guildCacheKey(guild))
 	err = s.engine.InTx(ctx, func(q driver.Queries) error {
 		if err := sealedUnderRing(ctx, q, sealer); err != nil {
 			return err
@@ -66,6 +67,9 @@ func (s *Store) ImportGuildKey(ctx context.Context, guild snowflake.ID, createdB
 			GuildID: int64(guild), KeyHash: hash, KeySealed: sealed,
 			CreatedAt: now.UnixMilli(), CreatedBy: int64(createdBy.UserID),
 		}, max); err != nil {
+			return err
+		}
+		if err := s.recordKeyListChanged(ctx, q, guild); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, guild, createdBy, ActionKeyCreated, map[string]any{"id": key.ID})
@@ -111,12 +115,20 @@ func (s *Store) GuildKeyByToken(ctx context.Context, token string) (GuildKeyRef,
 	return ref, nil
 }
 
-// ListGuildKeys returns the keys of guild, oldest first.
+// ListGuildKeys returns the keys of guild, oldest first. The rows, as
+// stored, are cached until a change to the guild's keys; each listing
+// opens them.
 func (s *Store) ListGuildKeys(ctx context.Context, guild snowflake.ID) ([]GuildKey, error) {
 	sealer := s.sealer
-	rows, err := s.q.ListGuildKeys(ctx, int64(guild))
-	if err != nil {
-		return nil, fmt.Errorf("list guild keys: %w", err)
+	id := guildCacheKey(guild)
+	rows, ok := s.keyLists.get(id)
+	if !ok {
+		gen := s.keyLists.generation()
+		var err error
+		if rows, err = s.q.ListGuildKeys(ctx, int64(guild)); err != nil {
+			return nil, fmt.Errorf("list guild keys: %w", err)
+		}
+		s.keyLists.put(id, rows, gen)
 	}
 	out := make([]GuildKey, 0, len(rows))
 	for _, r := range rows {
@@ -155,10 +167,27 @@ func (s *Store) DeleteGuildKey(ctx context.Context, guild snowflake.ID, actor Ac
 	// Forgotten whether or not the delete committed: a cache may only
 	// ever hold less than the database.
 	s.guildKeys.forget(hash)
+	s.keyLists.forget(guildCacheKey(guild))
 	if err != nil {
 		return GuildKey{}, fmt.Errorf("delete guild key: %w", err)
 	}
 	return guildKey(row, token), nil
+}
+
+// recordKeyListChanged tells the other processes on the database, in q's
+// transaction, that guild's cached list of keys is stale.
+func (s *Store) recordKeyListChanged(ctx context.Context, q driver.Queries, guild snowflake.ID) error {
+	return s.changes.Record(ctx, q, driver.Change{Kind: driver.ChangedGuildKeyList, Key: guildCacheKey(guild)})
+}
+
+// listHolds reports whether list holds the key whose hash is hash.
+func listHolds(list []driver.GuildKey, hash []byte) bool {
+	for _, k := range list {
+		if keys.Equal(k.KeyHash, hash) {
+			return true
+		}
+	}
+	return false
 }
 
 func openGuildKey(sealer *keys.Sealer, r driver.GuildKey) (GuildKey, error) {
@@ -182,16 +211,31 @@ func guildKey(r driver.GuildKey, token string) GuildKey {
 }
 
 // TouchGuildKeys records when keys were last used, in one transaction;
-// a recorded use is never moved back in time.
+// a recorded use is never moved back in time. The lists of the guilds
+// whose keys it moved are stale.
 func (s *Store) TouchGuildKeys(ctx context.Context, uses map[int64]time.Time) error {
+	moved := map[snowflake.ID]bool{}
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		for id, at := range uses {
-			if err := q.TouchGuildKey(ctx, driver.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: at.UnixMilli(), Valid: true}, ID: id}); err != nil {
+			guild, err := q.TouchGuildKey(ctx, driver.TouchGuildKeyParams{LastUse: sql.NullInt64{Int64: at.UnixMilli(), Valid: true}, ID: id})
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			moved[snowflake.ID(guild)] = true
+		}
+		for guild := range moved {
+			if err := s.recordKeyListChanged(ctx, q, guild); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	for guild := range moved {
+		s.keyLists.forget(guildCacheKey(guild))
+	}
 	if err != nil {
 		return fmt.Errorf("record key use: %w", err)
 	}

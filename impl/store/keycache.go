@@ -6,8 +6,17 @@ import (
 	"github.com/apikeyd/apikeyd/impl/keys"
 )
 
-// maxCachedKeys bounds the memory of a key cache; when full it starts over.
-const maxCachedKeys = 100_000
+// The bounds of the caches' memory; a cache that reaches its bound starts
+// over.
+const (
+	// maxCachedKeys bounds each key cache and the grants cache, in
+	// entries.
+	maxCachedKeys = 100_000
+	// maxCachedListedKeys bounds the cache of guilds' key lists in keys
+	// (a sealed key is about 250 bytes): about 25 MB, whatever the
+	// guilds' limit of keys.
+	maxCachedListedKeys = 100_000
+)
 
 // keyCache remembers what hot reads found (keys that authenticated, by
 // hash; a guild's settings, by id), so that such a request costs no
@@ -21,29 +30,67 @@ const maxCachedKeys = 100_000
 // arrived (Changes.Fresh), the cache answers nothing and reads go to the
 // database.
 type keyCache[V any] struct {
-	fresh   func() bool
+	fresh func() bool
+	// weigh is what an entry counts towards max; nil counts each as 1.
+	weigh   func(V) int
+	max     int
 	mu      sync.Mutex
 	gen     uint64 // counts invalidations
 	entries map[string]V
+	weight  int // of entries
 	// seen holds what lookups found, as entries, but is never an answer:
 	// a key in it authenticated in this process, so it is no guess (held).
 	// Dropping every entry (forgetAll, when changes may have been
 	// missed) keeps it; a change that removes an entry removes it here
-	// too, and so does a lookup that finds it gone (forgetGone).
+	// too, and so does a lookup that finds it gone (forgetGone). It is
+	// nil in a cache of answers that are no keys (answerCache).
 	seen map[string]V
+	// committed, when set, is the engine's driver.Changes.Committed: the
+	// entries are dropped whenever its stamp moves from lastCommit, and
+	// none is an answer while it cannot be read.
+	committed  func() (uint64, bool)
+	lastCommit uint64
 }
 
 func newKeyCache[V any](fresh func() bool) *keyCache[V] {
-	return &keyCache[V]{fresh: fresh, entries: map[string]V{}, seen: map[string]V{}}
+	return &keyCache[V]{fresh: fresh, max: maxCachedKeys, entries: map[string]V{}, seen: map[string]V{}}
+}
+
+// answerCache is a keyCache of what reads answered (grants, lists of
+// keys) rather than of keys, so nothing is seen; weigh, when not nil, is
+// what each entry counts towards max.
+func answerCache[V any](fresh func() bool, max int, weigh func(V) int) *keyCache[V] {
+	return &keyCache[V]{fresh: fresh, weigh: weigh, max: max, entries: map[string]V{}}
+}
+
+func (c *keyCache[V]) weightOf(v V) int {
+	if c.weigh == nil {
+		return 1
+	}
+	return c.weigh(v)
 }
 
 func (c *keyCache[V]) get(hash []byte) (V, bool) {
+	var none V
 	if !c.fresh() {
-		var none V
 		return none, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.committed != nil {
+		stamp, ok := c.committed()
+		if !ok || stamp != c.lastCommit {
+			// Something committed since the entries were read, or may
+			// have: every put before now is suspect, and a lookup under
+			// way puts nothing (gen).
+			c.gen++
+			c.entries, c.weight = map[string]V{}, 0
+			if ok {
+				c.lastCommit = stamp
+			}
+			return none, false
+		}
+	}
 	v, ok := c.entries[string(hash)]
 	return v, ok
 }
@@ -77,17 +124,24 @@ func (c *keyCache[V]) generation() uint64 {
 func (c *keyCache[V]) put(hash []byte, v V, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.seen) >= maxCachedKeys {
-		c.seen = map[string]V{}
+	if c.seen != nil {
+		if len(c.seen) >= c.max {
+			c.seen = map[string]V{}
+		}
+		c.seen[string(hash)] = v
 	}
-	c.seen[string(hash)] = v
 	if gen != c.gen {
 		return
 	}
-	if len(c.entries) >= maxCachedKeys {
-		c.entries = map[string]V{}
+	if old, ok := c.entries[string(hash)]; ok {
+		c.weight -= c.weightOf(old)
+	}
+	w := c.weightOf(v)
+	if c.weight+w > c.max {
+		c.entries, c.weight = map[string]V{}, 0
 	}
 	c.entries[string(hash)] = v
+	c.weight += w
 }
 
 // forget drops one key.
@@ -95,7 +149,10 @@ func (c *keyCache[V]) forget(hash []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	delete(c.entries, string(hash))
+	if old, ok := c.entries[string(hash)]; ok {
+		c.weight -= c.weightOf(old)
+		delete(c.entries, string(hash))
+	}
 	delete(c.seen, string(hash))
 }
 
@@ -105,7 +162,7 @@ func (c *keyCache[V]) forgetAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.entries = map[string]V{}
+	c.entries, c.weight = map[string]V{}, 0
 }
 
 // forgetWhere drops every key for which drop is true.
@@ -113,11 +170,15 @@ func (c *keyCache[V]) forgetWhere(drop func(V) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	for _, m := range []map[string]V{c.entries, c.seen} {
-		for k, v := range m {
-			if drop(v) {
-				delete(m, k)
-			}
+	for k, v := range c.entries {
+		if drop(v) {
+			c.weight -= c.weightOf(v)
+			delete(c.entries, k)
+		}
+	}
+	for k, v := range c.seen {
+		if drop(v) {
+			delete(c.seen, k)
 		}
 	}
 }

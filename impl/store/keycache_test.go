@@ -36,6 +36,28 @@ func TestKeyCacheIsBounded(t *testing.T) {
 	}
 }
 
+// TestAnswerCacheIsBoundedByWeight: a cache of lists counts their
+// lengths towards its bound, however few the lists.
+func TestAnswerCacheIsBoundedByWeight(t *testing.T) {
+	const bound = 100
+	c := answerCache(alwaysFresh, bound, func(l []int) int { return len(l) })
+	for i := range 30 {
+		c.put([]byte{byte(i)}, make([]int, 7), c.generation())
+		held := 0
+		for _, l := range c.entries {
+			held += len(l)
+		}
+		if held > bound || held != c.weight {
+			t.Fatalf("after %d lists: %d held, weight %d, bound %d", i+1, held, c.weight, bound)
+		}
+	}
+	c.forget([]byte{29})
+	c.forgetWhere(func(l []int) bool { return true })
+	if c.weight != 0 || len(c.entries) != 0 {
+		t.Fatalf("emptied: weight %d, %d entries", c.weight, len(c.entries))
+	}
+}
+
 // TestCachedLookupsReadNoDatabase: the Cached lookups know a key once a
 // lookup found it, and forget it when it is deleted; they never read the
 // database themselves.
@@ -82,8 +104,8 @@ func TestCachedLookupsReadNoDatabase(t *testing.T) {
 	}
 }
 
-// alwaysFresh is the freshness of a cache whose process alone writes its
-// database (driver.OneProcess).
+// alwaysFresh is the freshness of a cache whose change log is always
+// read up to date.
 func alwaysFresh() bool { return true }
 
 // TestWhatWasSeenOutlivesForgetAll: dropping every entry, when changes

@@ -58,10 +58,14 @@ func (s *Store) GeneralEntriesOf(ctx context.Context, guild, member snowflake.ID
 // rewrote. The keys keep working.
 func (s *Store) EraseGeneralEntriesOf(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (int64, error) {
 	var erased int64
+	defer s.keyLists.forget(guildCacheKey(guild))
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
 		erased, err = q.EraseGuildKeyCreator(ctx, driver.EraseGuildKeyCreatorParams{GuildID: int64(guild), UserID: int64(member)})
 		if err != nil {
+			return err
+		}
+		if err := s.recordKeyListChanged(ctx, q, guild); err != nil {
 			return err
 		}
 		return s.auditErasure(ctx, q, guild, actor, member, PrivacyGeneral, erased)

@@ -72,6 +72,7 @@ func (s *Store) ApplySeed(ctx context.Context, seed Seed, maxKeysPerGuild int) (
 	sealer := s.sealer
 	for _, g := range seed.Guilds {
 		defer s.settings.forget(guildCacheKey(g.ID))
+		defer s.keyLists.forget(guildCacheKey(g.ID))
 	}
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		res = SeedResult{}
@@ -83,6 +84,9 @@ func (s *Store) ApplySeed(ctx context.Context, seed Seed, maxKeysPerGuild int) (
 				return err
 			}
 			if err := s.recordSettingsChanged(ctx, q, g.ID); err != nil {
+				return err
+			}
+			if err := s.recordKeyListChanged(ctx, q, g.ID); err != nil {
 				return err
 			}
 		}

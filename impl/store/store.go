@@ -46,6 +46,15 @@ type Store struct {
 	guildKeys *keyCache[GuildKeyRef]
 	userKeys  *keyCache[string]        // key hash -> user name
 	settings  *keyCache[GuildSettings] // guild id -> its settings
+	// grants holds the administrator grants found (guild id, user id),
+	// never their absence; keyLists, guild id -> its keys as stored
+	// (sealed: no key is held open). Both are dropped also whenever
+	// anything commits on the database (driver.Changes.Committed):
+	// apikeyd guild-admin removes grants beside a SQLite server, which
+	// cannot hear of it otherwise, and the lists follow the same rule, so
+	// that on either engine no other process's write goes unseen.
+	grants    *keyCache[struct{}]
+	keyLists  *keyCache[[]driver.GuildKey]
 	systemKey systemKeyHashes
 }
 
@@ -74,7 +83,10 @@ func Open(ctx context.Context, engine driver.Engine, cfg Config) (*Store, error)
 		engine: engine, q: engine.Queries(), sealer: cfg.Sealer, now: now, changes: changes, logMessages: cfg.LogMessages,
 		guildKeys: newKeyCache[GuildKeyRef](changes.Fresh), userKeys: newKeyCache[string](changes.Fresh),
 		settings: newKeyCache[GuildSettings](changes.Fresh),
+		grants:   answerCache[struct{}](changes.Fresh, maxCachedKeys, nil),
+		keyLists: answerCache(changes.Fresh, maxCachedListedKeys, func(l []driver.GuildKey) int { return max(1, len(l)) }),
 	}
+	st.grants.committed, st.keyLists.committed = changes.Committed, changes.Committed
 	if err := st.loadSystemKey(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open store: %w", err)

@@ -179,9 +179,10 @@ func (q *Queries) ResealGuildKey(ctx context.Context, arg ResealGuildKeyParams) 
 	return err
 }
 
-const touchGuildKey = `-- name: TouchGuildKey :exec
+const touchGuildKey = `-- name: TouchGuildKey :one
 UPDATE guild_keys SET last_use = ?1
 WHERE id = ?2 AND (last_use IS NULL OR last_use < ?1)
+RETURNING guild_id
 `
 
 type TouchGuildKeyParams struct {
@@ -189,7 +190,11 @@ type TouchGuildKeyParams struct {
 	ID      int64
 }
 
-func (q *Queries) TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) error {
-	_, err := q.exec(ctx, q.touchGuildKeyStmt, touchGuildKey, arg.LastUse, arg.ID)
-	return err
+// No row when the key is gone or its recorded use is as recent already;
+// the guild of a key it moved, whose cached list of keys is then stale.
+func (q *Queries) TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) (int64, error) {
+	row := q.queryRow(ctx, q.touchGuildKeyStmt, touchGuildKey, arg.LastUse, arg.ID)
+	var guild_id int64
+	err := row.Scan(&guild_id)
+	return guild_id, err
 }

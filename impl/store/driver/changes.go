@@ -16,6 +16,15 @@ const (
 	// ChangedGuildSettings: a guild's settings (the logging module's
 	// switch among them) changed. Key: the guild id, 8 bytes big-endian.
 	ChangedGuildSettings ChangeKind = "guild_settings"
+	// ChangedGuildKeyList: what listing a guild's keys shows changed: a
+	// key created or seeded, a use recorded, a creator erased. Key: the
+	// guild id, 8 bytes big-endian. A key deleted is ChangedGuildKey,
+	// which drops the lists that hold it.
+	ChangedGuildKeyList ChangeKind = "guild_key_list"
+	// ChangedGuildAdmin: a user no longer administers a guild. Key: the
+	// guild id then the user id, 8 bytes big-endian each. A grant added
+	// makes nothing stale: only grants are cached, never their absence.
+	ChangedGuildAdmin ChangeKind = "guild_admin"
 )
 
 // Change is one write that makes what processes cache stale.
@@ -37,6 +46,13 @@ type Changes interface {
 	// committed more than a moment ago has been given to Listen's apply.
 	// When it is false, reads go to the database.
 	Fresh() bool
+	// Committed is a stamp of the commits on the database, read without
+	// a query, that moves whenever any process commits; ok is false when
+	// it cannot be read now. A cache of what another process may change
+	// without recording it (apikeyd guild-admin's grants, beside a SQLite
+	// server) is dropped whenever it moves. An engine whose every change
+	// is recorded, and heard by Listen, returns a stamp that never moves.
+	Committed() (stamp uint64, ok bool)
 }
 
 // Listener is what Changes.Listen tells of the changes it hears.
@@ -50,10 +66,12 @@ type Listener struct {
 	Failed func(err error)
 }
 
-// OneProcess is the Changes of an engine that one process alone writes
+// OneProcess is the Changes of an engine that one process alone serves
 // (SQLite, under its file lock): that process drops what it changes
 // itself, so there is nothing to record or to hear, and its caches are
-// always fresh.
+// always fresh. What apikeyd guild-admin changes beside it, the engine's
+// Committed tells (OneProcess's own never moves, for a database no other
+// process opens, as ":memory:").
 type OneProcess struct{}
 
 var _ Changes = OneProcess{}
@@ -66,3 +84,6 @@ func (OneProcess) Listen(ctx context.Context, _ Listener) { <-ctx.Done() }
 
 // Fresh is always true.
 func (OneProcess) Fresh() bool { return true }
+
+// Committed never moves.
+func (OneProcess) Committed() (uint64, bool) { return 0, true }

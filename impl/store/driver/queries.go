@@ -60,7 +60,7 @@ type Queries interface {
 	SetLoggingEnabled(ctx context.Context, arg SetLoggingEnabledParams) error
 	SetMeta(ctx context.Context, arg SetMetaParams) error
 	TakeLogSender(ctx context.Context, arg TakeLogSenderParams) (int64, error)
-	TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) error
+	TouchGuildKey(ctx context.Context, arg TouchGuildKeyParams) (int64, error)
 	TouchSession(ctx context.Context, arg TouchSessionParams) error
 	UpdateGuildSettings(ctx context.Context, arg UpdateGuildSettingsParams) error
 	UpdateLoggingSettings(ctx context.Context, arg UpdateLoggingSettingsParams) error

@@ -91,6 +91,10 @@ func (f *changeFeed) Fresh() bool {
 	return heard != 0 && time.Since(time.Unix(0, heard)) < FreshFor
 }
 
+// Committed never moves: every change is recorded in the change log,
+// and heard by Listen.
+func (f *changeFeed) Committed() (uint64, bool) { return 0, true }
+
 // Listen listens on a connection of its own until ctx ends, connecting
 // again whenever that connection fails.
 func (f *changeFeed) Listen(ctx context.Context, l driver.Listener) {

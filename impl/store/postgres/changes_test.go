@@ -13,6 +13,7 @@ import (
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/store/postgres"
 	"github.com/apikeyd/apikeyd/impl/store/postgres/pgtest"
+	"github.com/apikeyd/apikeyd/impl/store/storetest"
 )
 
 // listeningStores opens n stores on the database at url, each on an
@@ -42,19 +43,6 @@ func listeningStores(t *testing.T, url string, n int) []*store.Store {
 	return stores
 }
 
-// waitFor polls cond until it holds, failing the test after within.
-func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	began := time.Now()
-	for !cond() {
-		if time.Since(began) > within {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Since(began)
-}
-
 // cachedKeys creates n guild keys through writer and returns them once
 // reader has them all cached.
 func cachedKeys(t *testing.T, writer, reader *store.Store, n int) []store.GuildKey {
@@ -68,7 +56,7 @@ func cachedKeys(t *testing.T, writer, reader *store.Store, n int) []store.GuildK
 		}
 		created = append(created, k)
 	}
-	waitFor(t, "the keys cached", 5*time.Second, func() bool {
+	storetest.WaitFor(t, "the keys cached", 5*time.Second, func() bool {
 		all := true
 		for _, k := range created {
 			if _, err := reader.GuildKeyByToken(ctx, k.Token); err != nil {
@@ -93,7 +81,7 @@ func TestADeletedKeyIsForgottenByEveryStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the reader's caches trusted", 5*time.Second, func() bool {
+	storetest.WaitFor(t, "the reader's caches trusted", 5*time.Second, func() bool {
 		_, err := reader.GuildKeyByToken(ctx, key.Token)
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +92,7 @@ func TestADeletedKeyIsForgottenByEveryStore(t *testing.T) {
 	if _, err := writer.DeleteGuildKey(ctx, 7, store.APIKeyActor, key.Token); err != nil {
 		t.Fatal(err)
 	}
-	took := waitFor(t, "the deleted key forgotten by the reader", time.Second, func() bool {
+	took := storetest.WaitFor(t, "the deleted key forgotten by the reader", time.Second, func() bool {
 		_, err := reader.GuildKeyByToken(ctx, key.Token)
 		return errors.Is(err, store.ErrKeyNotFound)
 	})
@@ -146,7 +134,7 @@ func TestCachesReadThroughWithoutAHeartbeat(t *testing.T) {
 	if err != nil || cut != 1 {
 		t.Fatalf("cut the listener: %d cut, %v", cut, err)
 	}
-	waitFor(t, "the caches untrusted without a heartbeat", postgres.FreshFor+2*time.Second, func() bool {
+	storetest.WaitFor(t, "the caches untrusted without a heartbeat", postgres.FreshFor+2*time.Second, func() bool {
 		return !cached(kept.Token)
 	})
 	admin := connect(t, url)
@@ -173,7 +161,7 @@ func TestCachesReadThroughWithoutAHeartbeat(t *testing.T) {
 	if err := locker.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the caches trusted again once the listener is back", 5*time.Second, func() bool {
+	storetest.WaitFor(t, "the caches trusted again once the listener is back", 5*time.Second, func() bool {
 		if _, err := st.GuildKeyByToken(ctx, kept.Token); err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +199,7 @@ func TestAChangeThatCommitsLateIsNotMissed(t *testing.T) {
 	if _, err := writer.DeleteGuildKey(ctx, 7, store.APIKeyActor, early.Token); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the early delete read by the reader", time.Second, func() bool {
+	storetest.WaitFor(t, "the early delete read by the reader", time.Second, func() bool {
 		_, cached := reader.CachedGuildKey(early.Token)
 		return !cached
 	})
@@ -219,7 +207,7 @@ func TestAChangeThatCommitsLateIsNotMissed(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the late delete read by the reader", time.Second, func() bool {
+	storetest.WaitFor(t, "the late delete read by the reader", time.Second, func() bool {
 		_, err := reader.GuildKeyByToken(ctx, late.Token)
 		return errors.Is(err, store.ErrKeyNotFound)
 	})

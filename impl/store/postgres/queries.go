@@ -328,10 +328,11 @@ func (q queries) SetMeta(ctx context.Context, arg driver.SetMetaParams) error {
 	return dbError(ctx, q.gen.SetMeta(bounded, pgdb.SetMetaParams(arg)))
 }
 
-func (q queries) TouchGuildKey(ctx context.Context, arg driver.TouchGuildKeyParams) error {
+func (q queries) TouchGuildKey(ctx context.Context, arg driver.TouchGuildKeyParams) (int64, error) {
 	bounded, cancel := q.bound(ctx)
 	defer cancel()
-	return dbError(ctx, q.gen.TouchGuildKey(bounded, pgdb.TouchGuildKeyParams(arg)))
+	v, err := q.gen.TouchGuildKey(bounded, pgdb.TouchGuildKeyParams(arg))
+	return v, dbError(ctx, err)
 }
 
 func (q queries) TouchSession(ctx context.Context, arg driver.TouchSessionParams) error {

@@ -227,8 +227,9 @@ func (q queries) SetMeta(ctx context.Context, arg driver.SetMetaParams) error {
 	return dbError(q.q.SetMeta(ctx, sqlitedb.SetMetaParams(arg)))
 }
 
-func (q queries) TouchGuildKey(ctx context.Context, arg driver.TouchGuildKeyParams) error {
-	return dbError(q.q.TouchGuildKey(ctx, sqlitedb.TouchGuildKeyParams(arg)))
+func (q queries) TouchGuildKey(ctx context.Context, arg driver.TouchGuildKeyParams) (int64, error) {
+	v, err := q.q.TouchGuildKey(ctx, sqlitedb.TouchGuildKeyParams(arg))
+	return v, dbError(err)
 }
 
 func (q queries) TouchSession(ctx context.Context, arg driver.TouchSessionParams) error {

@@ -35,6 +35,7 @@ type Engine struct {
 	q      *sqlitedb.Queries
 	file   dbFile
 	writes *groupCommit
+	wal    *walIndex // nil for ":memory:"
 }
 
 var _ driver.Engine = (*Engine)(nil)
@@ -81,7 +82,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open sqlite: prepare queries: %w", dbError(err))
 	}
-	return &Engine{db: sqldb, q: q, file: file, writes: newGroupCommit(sqldb, file, q)}, nil
+	e := &Engine{db: sqldb, q: q, file: file}
+	if cfg.Path != ":memory:" {
+		// Opened once migrating has made it, and kept until Close.
+		e.wal = openWALIndex(cfg.Path)
+	}
+	e.writes = newGroupCommit(sqldb, file, q)
+	return e, nil
 }
 
 // dsn sets the pragmas on every connection the pool opens:
@@ -124,14 +131,19 @@ func (e *Engine) Write(ctx context.Context, fn func(context.Context, driver.Quer
 // was opened (else driver.ErrDatabaseFileGone).
 func (e *Engine) Ready(context.Context) error { return e.file.check() }
 
-// Changes is driver.OneProcess: one server holds a SQLite database (its
-// file lock), and it drops what it changes itself.
-func (e *Engine) Changes() driver.Changes { return driver.OneProcess{} }
+// Changes is driver.OneProcess, with the wal-index's stamp: one server
+// holds a SQLite database (its file lock) and drops what it changes
+// itself; apikeyd guild-admin writes beside it.
+func (e *Engine) Changes() driver.Changes { return changes{wal: e.wal} }
 
 // Close closes the database.
 func (e *Engine) Close() error {
 	e.writes.close()
-	return errors.Join(e.q.Close(), e.db.Close())
+	err := errors.Join(e.q.Close(), e.db.Close())
+	if e.wal != nil {
+		err = errors.Join(err, e.wal.close())
+	}
+	return err
 }
 
 // DB is the database itself, for tests that look beneath the store (a

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +39,10 @@ func Run(t *testing.T, newDatabase NewDatabase) {
 		{"GuildKeys", testGuildKeys},
 		{"GuildKeyLimitHoldsUnderConcurrency", testGuildKeyLimitRace},
 		{"GuildAdmins", testGuildAdmins},
+		{"KeyListFollowsEveryChange", testKeyListFollowsChanges},
+		{"KeyListFollowsAnotherProcess", testKeyListFollowsAnotherProcess},
+		{"GrantRemovedIsRefusedAtOnce", testGrantRemovedHere},
+		{"GrantRemovedByAnotherProcessIsHonoured", testGrantRemovedElsewhere},
 		{"SettingsLoggingAndAudit", testSettingsAndAudit},
 		{"MemberErasure", testMemberErasure},
 		{"Sessions", testSessions},
@@ -593,4 +599,172 @@ func must2[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
 		}
 		return a, b
 	}
+}
+
+// otherProcessDeadline is how long a test waits for a change made by
+// another process to hold: generous, as the bound itself (under a second)
+// is the benchmark's and the replica tests' to prove.
+const otherProcessDeadline = 5 * time.Second
+
+// probeGuild holds the key by which listeningStore knows that the caches
+// are trusted; no test uses it otherwise.
+const probeGuild = snowflake.ID(1<<62 + 1)
+
+// listeningStore opens a store on db that listens for other processes'
+// changes until the test ends, as a server does, and returns it once its
+// caches are trusted (a key it looked up is cached): before that every
+// read goes to the database, and a test of the caches would prove
+// nothing.
+func (db database) listeningStore(t *testing.T, sealer *keys.Sealer) *store.Store {
+	t.Helper()
+	st := db.store(t, sealer)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { st.Listen(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	probe := must(st.CreateGuildKey(ctx, probeGuild, store.APIKeyActor, 1))(t)
+	WaitFor(t, "the caches trusted", otherProcessDeadline, func() bool {
+		must(st.GuildKeyByToken(ctx, probe.Token))(t)
+		_, cached := st.CachedGuildKey(probe.Token)
+		return cached
+	})
+	return st
+}
+
+// WaitFor polls cond until it holds, failing the test after within, and
+// says how long it took.
+func WaitFor(t *testing.T, what string, within time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	began := time.Now()
+	for !cond() {
+		if time.Since(began) > within {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(began)
+}
+
+// tokensOf lists guild's keys through st, oldest first.
+func tokensOf(t *testing.T, st *store.Store, guild snowflake.ID) []string {
+	t.Helper()
+	var out []string
+	for _, k := range must(st.ListGuildKeys(context.Background(), guild))(t) {
+		out = append(out, k.Token)
+	}
+	return out
+}
+
+// testKeyListFollowsChanges: each change to a guild's keys made through
+// a store shows in the very next listing through it, though the listing
+// before it was cached: a key created, a use recorded, a creator erased,
+// a key deleted.
+func testKeyListFollowsChanges(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.listeningStore(t, newSealer(t))
+	const guild, member = snowflake.ID(9), snowflake.ID(90)
+	if list := tokensOf(t, st, guild); len(list) != 0 {
+		t.Fatalf("keys of a new guild: %v", list)
+	}
+	k1 := must(st.CreateGuildKey(ctx, guild, store.Actor{UserID: member}, 25))(t)
+	if list := tokensOf(t, st, guild); !slices.Equal(list, []string{k1.Token}) {
+		t.Fatalf("after a key was created: %d keys, want 1", len(list))
+	}
+	k2 := must(st.CreateGuildKey(ctx, guild, store.APIKeyActor, 25))(t)
+	if list := tokensOf(t, st, guild); !slices.Equal(list, []string{k1.Token, k2.Token}) {
+		t.Fatalf("after a second key was created: %d keys, want 2", len(list))
+	}
+	used := time.UnixMilli(time.Now().UnixMilli()).UTC()
+	if err := st.TouchGuildKeys(ctx, map[int64]time.Time{k2.ID: used}); err != nil {
+		t.Fatal(err)
+	}
+	if list := must(st.ListGuildKeys(ctx, guild))(t); list[1].LastUse == nil || !list[1].LastUse.Equal(used) {
+		t.Fatalf("the use recorded: %v, want %v", list[1].LastUse, used)
+	}
+	must(st.EraseGeneralEntriesOf(ctx, guild, store.APIKeyActor, member))(t)
+	if list := must(st.ListGuildKeys(ctx, guild))(t); list[0].CreatedBy != 0 {
+		t.Fatalf("the erased creator still listed: %v", list[0].CreatedBy)
+	}
+	must(st.DeleteGuildKey(ctx, guild, store.APIKeyActor, k1.Token))(t)
+	if list := tokensOf(t, st, guild); !slices.Equal(list, []string{k2.Token}) {
+		t.Fatalf("after a key was deleted: %d keys, want 1", len(list))
+	}
+}
+
+// testKeyListFollowsAnotherProcess: a key created or deleted by another
+// process on the database (another replica) shows in a store's listing
+// that was cached before, once its change log has it.
+func testKeyListFollowsAnotherProcess(t *testing.T, db database) {
+	ctx := context.Background()
+	sealer := newSealer(t)
+	reader := db.listeningStore(t, sealer)
+	writer := db.store(t, sealer)
+	const guild = snowflake.ID(11)
+	kept := must(writer.CreateGuildKey(ctx, guild, store.APIKeyActor, 25))(t)
+	if list := tokensOf(t, reader, guild); !slices.Equal(list, []string{kept.Token}) {
+		t.Fatalf("the first listing: %d keys, want 1", len(list))
+	}
+	created := must(writer.CreateGuildKey(ctx, guild, store.APIKeyActor, 25))(t)
+	took := WaitFor(t, "the key created elsewhere listed", otherProcessDeadline, func() bool {
+		return slices.Equal(tokensOf(t, reader, guild), []string{kept.Token, created.Token})
+	})
+	t.Logf("a key created by another process listed after %v", took)
+	must(writer.DeleteGuildKey(ctx, guild, store.APIKeyActor, kept.Token))(t)
+	took = WaitFor(t, "the key deleted elsewhere no longer listed", otherProcessDeadline, func() bool {
+		return slices.Equal(tokensOf(t, reader, guild), []string{created.Token})
+	})
+	t.Logf("a key deleted by another process gone from the list after %v", took)
+}
+
+// grantCached lets user administer guild through granter, once checker
+// has said it does not (an absence, which is never cached), and has
+// checker honour the grant twice (the second from its cache, if it has
+// one).
+func grantCached(t *testing.T, granter, checker *store.Store, guild, user snowflake.ID) {
+	t.Helper()
+	ctx := context.Background()
+	if is := must(checker.IsGuildAdmin(ctx, guild, user))(t); is {
+		t.Fatal("an administrator before the grant")
+	}
+	must(granter.AddGuildAdmin(ctx, guild, user))(t)
+	for range 2 {
+		if is := must(checker.IsGuildAdmin(ctx, guild, user))(t); !is {
+			t.Fatal("the grant added is not honoured")
+		}
+	}
+}
+
+// testGrantRemovedHere: an administrator removed through a store is
+// refused by its very next check, though the grant was cached; one added
+// holds at once, its absence never cached.
+func testGrantRemovedHere(t *testing.T, db database) {
+	ctx := context.Background()
+	st := db.listeningStore(t, newSealer(t))
+	const guild, user = snowflake.ID(12), snowflake.ID(120)
+	grantCached(t, st, st, guild, user)
+	must(st.RemoveGuildAdmin(ctx, guild, user))(t)
+	if is := must(st.IsGuildAdmin(ctx, guild, user))(t); is {
+		t.Fatal("the grant removed is still honoured")
+	}
+}
+
+// testGrantRemovedElsewhere: a grant removed by another process on the
+// database (apikeyd guild-admin beside a server, another replica) is
+// refused by a store that had it cached, once its change log has it; one
+// added elsewhere holds at once.
+func testGrantRemovedElsewhere(t *testing.T, db database) {
+	ctx := context.Background()
+	sealer := newSealer(t)
+	server := db.listeningStore(t, sealer)
+	guildAdmin := db.store(t, sealer)
+	const guild, user = snowflake.ID(13), snowflake.ID(130)
+	grantCached(t, guildAdmin, server, guild, user)
+	must(guildAdmin.RemoveGuildAdmin(ctx, guild, user))(t)
+	took := WaitFor(t, "the grant removed elsewhere refused", otherProcessDeadline, func() bool {
+		return !must(server.IsGuildAdmin(ctx, guild, user))(t)
+	})
+	t.Logf("a grant removed by another process refused after %v", took)
 }
