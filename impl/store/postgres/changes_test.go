@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/store"
 	"github.com/apikeyd/apikeyd/impl/store/postgres"
@@ -21,6 +23,17 @@ import (
 // listening for the others' changes until the test ends.
 func listeningStores(t *testing.T, url string, n int) []*store.Store {
 	t.Helper()
+	engines := make([]*postgres.Engine, n)
+	for i := range engines {
+		engines[i] = open(t, url)
+	}
+	return listeningOn(t, engines...)
+}
+
+// listeningOn opens a store on each of engines, sealing under one master
+// key, each listening for the others' changes until the test ends.
+func listeningOn(t *testing.T, engines ...*postgres.Engine) []*store.Store {
+	t.Helper()
 	sealer, err := keys.NewSealer(keys.NewMasterKey())
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +45,8 @@ func listeningStores(t *testing.T, url string, n int) []*store.Store {
 		wg.Wait()
 	})
 	var stores []*store.Store
-	for range n {
-		st, err := store.Open(ctx, open(t, url), store.Config{Sealer: sealer})
+	for _, e := range engines {
+		st, err := store.Open(ctx, e, store.Config{Sealer: sealer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,15 +174,43 @@ func TestCachesReadThroughWithoutAHeartbeat(t *testing.T) {
 	if err := locker.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
+	refusedOnceTrusted(t, st, kept.Token, gone.Token)
+}
+
+// refusedOnceTrusted looks the guild key kept up through st until st has
+// it cached (its caches are trusted again, after the listener was away),
+// then checks that the key gone, deleted meanwhile with no change
+// recorded, is refused.
+func refusedOnceTrusted(t *testing.T, st *store.Store, kept, gone string) {
+	t.Helper()
+	ctx := context.Background()
 	storetest.WaitFor(t, "the caches trusted again once the listener is back", 5*time.Second, func() bool {
-		if _, err := st.GuildKeyByToken(ctx, kept.Token); err != nil {
+		if _, err := st.GuildKeyByToken(ctx, kept); err != nil {
 			t.Fatal(err)
 		}
-		return cached(kept.Token)
+		_, cached := st.CachedGuildKey(kept)
+		return cached
 	})
-	if _, err := st.GuildKeyByToken(ctx, gone.Token); !errors.Is(err, store.ErrKeyNotFound) {
-		t.Fatalf("the deleted key after the listener is back: %v, want ErrKeyNotFound", err)
+	if _, err := st.GuildKeyByToken(ctx, gone); !errors.Is(err, store.ErrKeyNotFound) {
+		t.Fatalf("the key deleted while the listener was away: %v, want ErrKeyNotFound", err)
 	}
+}
+
+// deleteUncommitted deletes the guild key token in a transaction of its
+// own, recording no change, and leaves it to the test to commit; it is
+// rolled back when the test ends if not.
+func deleteUncommitted(t *testing.T, url, token string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := connect(t, url).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, "DELETE FROM guild_keys WHERE key_hash = $1", keys.Hash(token)); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 // TestAChangeThatCommitsLateIsNotMissed: a change takes its sequence
@@ -184,14 +225,7 @@ func TestAChangeThatCommitsLateIsNotMissed(t *testing.T) {
 	created := cachedKeys(t, writer, reader, 2)
 	late, early := created[0], created[1]
 	// The late transaction takes its sequence number first...
-	tx, err := connect(t, url).Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "DELETE FROM guild_keys WHERE key_hash = $1", keys.Hash(late.Token)); err != nil {
-		t.Fatal(err)
-	}
+	tx := deleteUncommitted(t, url, late.Token)
 	if _, err := tx.Exec(ctx, "INSERT INTO changes (kind, key) VALUES ('guild_key', $1)", keys.Hash(late.Token)); err != nil {
 		t.Fatal(err)
 	}
@@ -211,4 +245,63 @@ func TestAChangeThatCommitsLateIsNotMissed(t *testing.T) {
 		_, err := reader.GuildKeyByToken(ctx, late.Token)
 		return errors.Is(err, store.ErrKeyNotFound)
 	})
+}
+
+// TestTheChangeLogIsPruned: a listener prunes the change log of the rows
+// older than an hour, and keeps the others.
+func TestTheChangeLogIsPruned(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	open(t, url) // migrated, and nobody listening yet
+	admin := connect(t, url)
+	ctx := context.Background()
+	if _, err := admin.Exec(ctx, `INSERT INTO changes (recorded_at, kind, key) VALUES
+		(now() - interval '2 hours', 'guild_key', 'old'),
+		(now() - interval '61 minutes', 'guild_key', 'old'),
+		(now() - interval '59 minutes', 'guild_key', 'recent')`); err != nil {
+		t.Fatal(err)
+	}
+	count := func(key string) int {
+		var n int
+		if err := admin.QueryRow(ctx, "SELECT count(*) FROM changes WHERE key = $1", []byte(key)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	listeningStores(t, url, 1)
+	storetest.WaitFor(t, "the rows older than an hour pruned", 5*time.Second, func() bool { return count("old") == 0 })
+	if n := count("recent"); n != 1 {
+		t.Fatalf("%d rows of the last hour left, want 1", n)
+	}
+}
+
+// TestAListenerAwayTooLongDropsAllCaches: a listener whose read of the
+// change log took longer than its silence limit (5 s) may have missed a
+// change that the window it re-reads (10 s) no longer holds, or that was
+// pruned: it drops every cache. Here its read waits on a lock for 6 s,
+// within the engine's timeout so that its connection holds, while a key
+// it has cached is deleted with no change recorded; once the read returns,
+// the key is refused.
+func TestAListenerAwayTooLongDropsAllCaches(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	engine, err := postgres.Open(ctx, postgres.Config{URL: url, Schema: postgresSchema(t), Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Close() })
+	st := listeningOn(t, engine)[0]
+	created := cachedKeys(t, st, st, 2)
+	key, probe := created[0], created[1]
+
+	locker := deleteUncommitted(t, url, key.Token)
+	if _, err := locker.Exec(ctx, "LOCK TABLE changes IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing reads the key meanwhile: a read through to the database
+	// would find it gone and drop it by itself.
+	time.Sleep(6 * time.Second)
+	if err := locker.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refusedOnceTrusted(t, st, probe.Token, key.Token)
 }
