@@ -51,8 +51,14 @@ func newValidator(cfg Config) (*Validator, error) {
 	}
 	// No AuthenticationFunc: the routes' security checks requirements
 	// (security.go), and openapi3filter sees none.
-	opts := &openapi3filter.Options{}
-	opts.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string { return describe(err) })
+	// Schema errors in our words (describe), given as one option built
+	// here: WithCustomSchemaErrorFunc would have openapi3filter build it
+	// again for every parameter and body it checks.
+	opts := &openapi3filter.Options{
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{
+			openapi3.SetSchemaErrorMessageCustomizer(func(err *openapi3.SchemaError) string { return describe(err) }),
+		},
+	}
 	return &Validator{routes: routes, cfg: cfg, options: opts, basePath: cfg.BasePath}, nil
 }
 
