@@ -2606,7 +2606,10 @@ type ClientInterface interface {
 
 	// GetLoggingPrivacyEntries Count what the logging module holds about a member of a guild
 	//
-	// The guild's audit-log entries whose actor is the member, in `id`.
+	// The guild's audit-log entries whose actor is the member, and its
+	// messages for the logs channel that are queued (not yet posted) and
+	// that they made or that mention them, in `id`: apikeyd holds both
+	// until the erasure rewrites them.
 	// The keys they created and their administrator grant are the general
 	// service's: `/privacy/get-user-entries` counts those.
 	// Husqy's fields of names (`username`, `display_name`,
@@ -3488,7 +3491,10 @@ func (c *Client) DeleteLoggingPrivacyEntries(ctx context.Context, body DeleteLog
 
 // GetLoggingPrivacyEntries Count what the logging module holds about a member of a guild
 //
-// The guild's audit-log entries whose actor is the member, in `id`.
+// The guild's audit-log entries whose actor is the member, and its
+// messages for the logs channel that are queued (not yet posted) and
+// that they made or that mention them, in `id`: apikeyd holds both
+// until the erasure rewrites them.
 // The keys they created and their administrator grant are the general
 // service's: `/privacy/get-user-entries` counts those.
 // Husqy's fields of names (`username`, `display_name`,
@@ -5643,7 +5649,10 @@ type ClientWithResponsesInterface interface {
 
 	// GetLoggingPrivacyEntriesWithResponse Count what the logging module holds about a member of a guild
 	//
-	// The guild's audit-log entries whose actor is the member, in `id`.
+	// The guild's audit-log entries whose actor is the member, and its
+	// messages for the logs channel that are queued (not yet posted) and
+	// that they made or that mention them, in `id`: apikeyd holds both
+	// until the erasure rewrites them.
 	// The keys they created and their administrator grant are the general
 	// service's: `/privacy/get-user-entries` counts those.
 	// Husqy's fields of names (`username`, `display_name`,
@@ -11391,7 +11400,10 @@ func (c *ClientWithResponses) DeleteLoggingPrivacyEntriesWithResponse(ctx contex
 
 // GetLoggingPrivacyEntriesWithResponse Count what the logging module holds about a member of a guild
 //
-// The guild's audit-log entries whose actor is the member, in `id`.
+// The guild's audit-log entries whose actor is the member, and its
+// messages for the logs channel that are queued (not yet posted) and
+// that they made or that mention them, in `id`: apikeyd holds both
+// until the erasure rewrites them.
 // The keys they created and their administrator grant are the general
 // service's: `/privacy/get-user-entries` counts those.
 // Husqy's fields of names (`username`, `display_name`,

@@ -316,9 +316,19 @@ func sendTo(t *testing.T, url, method, path, auth, body string) (int, []byte) {
 	return res.StatusCode, b
 }
 
+// loggingEntriesOf is the logging module's privacy count of member, asked
+// with key.
+func (s logServer) loggingEntriesOf(t *testing.T, key, member string) int {
+	t.Helper()
+	data := s.do(t, "GET", "/v1/modules/logging/privacy/get-user-entries?guild_id="+logGuild+"&privacy_member_id="+member, "Bearer "+key, "")["data"]
+	n, _ := data.(map[string]any)["id"].(float64)
+	return int(n)
+}
+
 // Erasing a member's logging data rewrites the queued messages that name
 // them: the actor reads "A deleted user", and no message posted after the
-// erasure holds their id.
+// erasure holds their id. The privacy count includes the queued messages,
+// and is 0 after the erasure.
 func TestErasureRewritesQueuedMessages(t *testing.T) {
 	s := startLogServer(t, func(c *app.Config) { c.LogChannel.MaxAttempts = 1000 })
 	s.turnOn(t)
@@ -330,7 +340,16 @@ func TestErasureRewritesQueuedMessages(t *testing.T) {
 	s.fake.FailWith(http.StatusInternalServerError)
 	s.do(t, "PUT", "/v1/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "language": "de"}`)
 	s.do(t, "PUT", "/v1/settings", "Bearer "+key, `{"guild_id": "`+logGuild+`", "language": "en"}`)
+	// What the logging module holds of the member: their four audit
+	// entries (the logs channel set, the module enabled, the key created,
+	// the language) and the language's message, queued.
+	if n := s.loggingEntriesOf(t, key, logAdmin); n != 5 {
+		t.Errorf("the member's logging entries: %d, want 5 (4 audit entries, 1 queued message)", n)
+	}
 	s.do(t, "DELETE", "/v1/modules/logging/privacy/delete-user-entries", "Bearer "+key, `{"guild_id": "`+logGuild+`", "privacy_member_id": "`+logAdmin+`"}`)
+	if n := s.loggingEntriesOf(t, key, logAdmin); n != 0 {
+		t.Errorf("the member's logging entries after the erasure: %d, want 0", n)
+	}
 	s.fake.FailWith(0)
 	got := titlesOf(s.waitPosted(t, 5))[2:]
 	want := []string{"Settings changed | By A deleted user\n`language`: de", "Settings changed | By An API key\n`language`: en", "A member's data erased | By An API key"}
@@ -370,9 +389,15 @@ func TestEventsArePostedThroughTheOutbox(t *testing.T) {
 	}
 	created := s.do(t, "POST", "/v1/auth/api-key", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
 	key := created["data"].(map[string]any)["api_key"].(map[string]any)["api_key"].(string)
+	// A member the queued event only mentions: it counts as theirs.
+	const mentioned = "320987654321098765"
+	event("Bearer "+key, `{"guild_id": "`+logGuild+`", "event_info": {"category": "errors", "success": false, "reason": "<@`+mentioned+`> did it"}}`)
+	if n := s.loggingEntriesOf(t, key, mentioned); n != 1 {
+		t.Errorf("the logging entries of a member a queued event mentions: %d, want 1", n)
+	}
 	s.do(t, "DELETE", "/v1/modules/logging/privacy/delete-user-entries", "Bearer "+key, `{"guild_id": "`+logGuild+`", "privacy_member_id": "`+logAdmin+`"}`)
 	s.fake.FailWith(0)
-	posted := s.waitPosted(t, 4)
+	posted := s.waitPosted(t, 5)
 	got := titlesOf(posted)[1]
 	if !strings.HasPrefix(got, "Event: errors | By A deleted user\n") || !strings.Contains(got, "`reason`: @everyone a deleted user ran it") {
 		t.Errorf("the event's message: %q", got)

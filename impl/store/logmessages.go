@@ -258,16 +258,11 @@ func eraseLogMessagesOf(ctx context.Context, q driver.Queries, guild, member sno
 		return err
 	}
 	for _, r := range rows {
-		actor := actorOf(r.ActorUser)
-		named := actor.UserID == member && !actor.deleted
-		if named {
-			actor = DeletedUserActor
-		}
-		changes, rewritten, err := eraseMemberText(r.Changes, member)
+		actor, changes, named, err := erasedLogMessage(r, member)
 		if err != nil {
-			return fmt.Errorf("log message %d: %w", r.ID, err)
+			return err
 		}
-		if !named && !rewritten {
+		if !named {
 			continue
 		}
 		if err := q.RewriteLogMessage(ctx, driver.RewriteLogMessageParams{ActorUser: actorColumn(actor), Changes: changes, ID: r.ID}); err != nil {
@@ -275,6 +270,41 @@ func eraseLogMessagesOf(ctx context.Context, q driver.Queries, guild, member sno
 		}
 	}
 	return nil
+}
+
+// countLogMessagesOf counts guild's queued messages that name member:
+// those eraseLogMessagesOf rewrites.
+func countLogMessagesOf(ctx context.Context, q driver.Queries, guild, member snowflake.ID) (int64, error) {
+	rows, err := q.ListLogMessagesOfGuild(ctx, int64(guild))
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, r := range rows {
+		_, _, named, err := erasedLogMessage(r, member)
+		if err != nil {
+			return 0, err
+		}
+		if named {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// erasedLogMessage is the actor and changes of message r once member is
+// erased from it, and whether r names member at all.
+func erasedLogMessage(r driver.LogMessage, member snowflake.ID) (Actor, string, bool, error) {
+	actor := actorOf(r.ActorUser)
+	acted := actor.UserID == member && !actor.deleted
+	if acted {
+		actor = DeletedUserActor
+	}
+	changes, mentioned, err := eraseMemberText(r.Changes, member)
+	if err != nil {
+		return Actor{}, "", false, fmt.Errorf("log message %d: %w", r.ID, err)
+	}
+	return actor, changes, acted || mentioned, nil
 }
 
 // eraseMemberText replaces, in the JSON object changes, each mention of

@@ -13,7 +13,9 @@ import (
 // Husqy splits its privacy operations between its services:
 //   - the general service: the guild's keys they created (created_by) and
 //     their administrator grant;
-//   - the logging module: the audit entries they made (the actor).
+//   - the logging module: the audit entries they made (the actor), and
+//     the queued messages for the logs channel that they made or that
+//     mention them.
 //
 // Erasure keeps the guild working and its audit log whole: the keys stay
 // valid with an empty created_by, the entries stay with the actor
@@ -76,13 +78,20 @@ func (s *Store) EraseGeneralEntriesOf(ctx context.Context, guild snowflake.ID, a
 	return erased, nil
 }
 
-// LoggingEntriesOf counts guild's audit entries whose actor is member.
+// LoggingEntriesOf counts guild's audit entries whose actor is member,
+// and its queued messages for the logs channel that name them (made by
+// them or mentioning them): apikeyd holds those too until Discord has
+// them.
 func (s *Store) LoggingEntriesOf(ctx context.Context, guild, member snowflake.ID) (int64, error) {
-	n, err := s.q.CountAuditEntriesByUser(ctx, driver.CountAuditEntriesByUserParams{GuildID: int64(guild), UserID: userColumn(member)})
+	entries, err := s.q.CountAuditEntriesByUser(ctx, driver.CountAuditEntriesByUserParams{GuildID: int64(guild), UserID: userColumn(member)})
 	if err != nil {
 		return 0, fmt.Errorf("count audit entries of a member: %w", err)
 	}
-	return n, nil
+	queued, err := countLogMessagesOf(ctx, s.q, guild, member)
+	if err != nil {
+		return 0, fmt.Errorf("count queued log messages of a member: %w", err)
+	}
+	return entries + queued, nil
 }
 
 // EraseLoggingEntriesOf makes DeletedUserActor the actor of guild's audit
