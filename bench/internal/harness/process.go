@@ -34,12 +34,19 @@ func Build(ctx context.Context, root, dir string) (string, error) {
 	return BuildCommand(ctx, root, ".", filepath.Join(dir, "apikeyd"))
 }
 
-// BuildCommand compiles the command pkg of the module at root to bin.
+// BuildCommand compiles the command pkg of the module at root to bin, as
+// README.md tells users to build apikeyd: static (CGO_ENABLED=0), so that
+// what is measured maps neither libc nor the dynamic loader. With cgo on,
+// a C compiler present makes net and os/user link libc.
 func BuildCommand(ctx context.Context, root, pkg, bin string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	if err := CheckStatic(bin); err != nil {
 		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
 	return bin, nil
