@@ -34,27 +34,16 @@ var (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// startMemoryLimit bounds the heap while collection is off during
-// start-up (a start allocates under 10 MB): past it Go collects anyway.
-const startMemoryLimit = 64 << 20
-
 // settleDelay is how long after listening the garbage of start-up is
 // handed back to the system: after the first requests, off the path to
 // ready.
 const settleDelay = 100 * time.Millisecond
 
 func main() {
-	// Start-up is mostly the parsing of the documents, whose garbage a
-	// collection in the middle would only trace again: collect nothing
-	// until the server listens. Here, not in app.New: tests start many
-	// servers side by side in one process.
-	gcPercent := debug.SetGCPercent(-1)
-	memoryLimit := debug.SetMemoryLimit(startMemoryLimit)
-	listening := func() {
-		debug.SetGCPercent(gcPercent)
-		debug.SetMemoryLimit(memoryLimit)
-		time.AfterFunc(settleDelay, debug.FreeOSMemory)
-	}
+	// The background scavenger would return the pages the start's garbage
+	// held only gradually; an idle server should not keep them. Here, not in
+	// app.New: tests start many servers side by side in one process.
+	listening := func() { time.AfterFunc(settleDelay, debug.FreeOSMemory) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(app.Main(ctx, app.Env{
