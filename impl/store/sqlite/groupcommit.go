@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	sqlitedb "github.com/apikeyd/apikeyd/gen/db/sqlite"
 	"github.com/apikeyd/apikeyd/impl/store/driver"
 )
 
@@ -28,7 +27,7 @@ var errEngineClosed = errors.New("the database is closed")
 type groupCommit struct {
 	db    *sql.DB
 	file  dbFile
-	q     *sqlitedb.Queries
+	stmts *stmts
 	queue chan *groupWrite
 	stop  chan struct{}
 	done  chan struct{}
@@ -40,8 +39,8 @@ type groupWrite struct {
 	result chan error
 }
 
-func newGroupCommit(sqldb *sql.DB, file dbFile, q *sqlitedb.Queries) *groupCommit {
-	g := &groupCommit{db: sqldb, file: file, q: q, queue: make(chan *groupWrite), stop: make(chan struct{}), done: make(chan struct{})}
+func newGroupCommit(sqldb *sql.DB, file dbFile, st *stmts) *groupCommit {
+	g := &groupCommit{db: sqldb, file: file, stmts: st, queue: make(chan *groupWrite), stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -93,7 +92,7 @@ func (g *groupCommit) commit(batch []*groupWrite) {
 	results := make([]error, len(batch))
 	ctx := context.Background()
 	err := inTx(ctx, g.db, g.file, func(tx *sql.Tx) error {
-		q := queries{g.q.WithTx(tx)}
+		q := queries{g.stmts.inTx(tx)}
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				results[i] = err // its caller has gone: write nothing
@@ -106,6 +105,9 @@ func (g *groupCommit) commit(batch []*groupWrite) {
 		}
 		return nil
 	})
+	// Before the answers, so that a statement is prepared for the writes
+	// its caller sends next (once for each statement).
+	g.stmts.prepareMissed(ctx)
 	for i, w := range batch {
 		if err != nil {
 			results[i] = fmt.Errorf("group commit: %w", err)

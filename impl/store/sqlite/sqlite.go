@@ -32,7 +32,8 @@ type Config struct {
 // Engine is an open, migrated SQLite database.
 type Engine struct {
 	db     *sql.DB
-	q      *sqlitedb.Queries
+	stmts  *stmts
+	q      *sqlitedb.Queries // outside any transaction
 	file   dbFile
 	writes *groupCommit
 	wal    *walIndex // nil for ":memory:"
@@ -77,17 +78,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	q, err := sqlitedb.Prepare(ctx, sqldb)
-	if err != nil {
-		sqldb.Close()
-		return nil, fmt.Errorf("open sqlite: prepare queries: %w", dbError(err))
-	}
-	e := &Engine{db: sqldb, q: q, file: file}
+	st := newStmts(sqldb)
+	e := &Engine{db: sqldb, stmts: st, q: st.queries(), file: file}
 	if cfg.Path != ":memory:" {
 		// Opened once migrating has made it, and kept until Close.
 		e.wal = openWALIndex(cfg.Path)
 	}
-	e.writes = newGroupCommit(sqldb, file, q)
+	e.writes = newGroupCommit(sqldb, file, st)
 	return e, nil
 }
 
@@ -119,7 +116,9 @@ func (e *Engine) Queries() driver.Queries { return queries{e.q} }
 
 // InTx runs fn in a transaction (see inTx).
 func (e *Engine) InTx(ctx context.Context, fn func(driver.Queries) error) error {
-	return inTx(ctx, e.db, e.file, func(tx *sql.Tx) error { return fn(queries{e.q.WithTx(tx)}) })
+	err := inTx(ctx, e.db, e.file, func(tx *sql.Tx) error { return fn(queries{e.stmts.inTx(tx)}) })
+	e.stmts.prepareMissed(ctx)
+	return err
 }
 
 // Write runs fn in the next group commit.
@@ -139,7 +138,7 @@ func (e *Engine) Changes() driver.Changes { return changes{wal: e.wal} }
 // Close closes the database.
 func (e *Engine) Close() error {
 	e.writes.close()
-	err := errors.Join(e.q.Close(), e.db.Close())
+	err := errors.Join(e.stmts.Close(), e.db.Close())
 	if e.wal != nil {
 		err = errors.Join(err, e.wal.close())
 	}
