@@ -92,7 +92,7 @@ func (g *groupCommit) commit(batch []*groupWrite) {
 	results := make([]error, len(batch))
 	ctx := context.Background()
 	err := inTx(ctx, g.db, g.file, func(tx *sql.Tx) error {
-		q := queries{g.stmts.inTx(tx)}
+		q := queries{g.stmts.inTx(tx), g.file}
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				results[i] = err // its caller has gone: write nothing

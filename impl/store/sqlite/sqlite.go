@@ -98,7 +98,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 //   - _txlock=immediate: a transaction takes the write lock when it begins,
 //     so two writers queue on busy_timeout instead of one failing with
 //     SQLITE_BUSY when it upgrades from reading to writing. It is also
-//     what serializes transactions, as driver.Engine promises.
+//     what serializes transactions, as driver.Engine promises;
+//   - mode=rw: the file exists (createPrivate made it), and a connection
+//     the pool opens after it was deleted must not make an empty one.
 func dsn(path string) string {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
@@ -108,15 +110,16 @@ func dsn(path string) string {
 	if path == ":memory:" {
 		return "file::memory:?" + q.Encode()
 	}
+	q.Set("mode", "rw")
 	return "file:" + path + "?" + q.Encode()
 }
 
 // Queries runs statements outside any transaction.
-func (e *Engine) Queries() driver.Queries { return queries{e.q} }
+func (e *Engine) Queries() driver.Queries { return queries{e.q, e.file} }
 
 // InTx runs fn in a transaction (see inTx).
 func (e *Engine) InTx(ctx context.Context, fn func(driver.Queries) error) error {
-	err := inTx(ctx, e.db, e.file, func(tx *sql.Tx) error { return fn(queries{e.stmts.inTx(tx)}) })
+	err := inTx(ctx, e.db, e.file, func(tx *sql.Tx) error { return fn(queries{e.stmts.inTx(tx), e.file}) })
 	e.stmts.prepareMissed(ctx)
 	return err
 }

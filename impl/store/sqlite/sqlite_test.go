@@ -20,7 +20,11 @@ CREATE TABLE b (id INTEGER PRIMARY KEY);
 
 func TestMigrationsApplyOnceInOrder(t *testing.T) {
 	ctx := context.Background()
-	sqldb, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "m.db")))
+	path := filepath.Join(t.TempDir(), "m.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	sqldb, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		t.Fatal(err)
 	}
