@@ -144,3 +144,6 @@ CREATE TABLE log_senders (
     expires_at BIGINT NOT NULL
 );
 ALTER TABLE audit_entries ADD COLUMN undelivered BIGINT NOT NULL DEFAULT 0 CHECK (undelivered IN (0, 1));
+
+-- migration 8: the message a guild's sender is posting (see schema.sql).
+ALTER TABLE log_senders ADD COLUMN sending BIGINT NOT NULL DEFAULT 0;

@@ -155,3 +155,9 @@ CREATE TABLE log_senders (
 );
 -- 1 when the entry's message to the logs channel was given up.
 ALTER TABLE audit_entries ADD COLUMN undelivered INTEGER NOT NULL DEFAULT 0;
+
+-- migration 8: the message a guild's sender is posting, so that an
+-- erasure waits for it instead of racing it (EraseLoggingEntriesOf): the
+-- id of log_messages in flight, 0 when none; it lapses with the lease
+-- (expires_at), by when the sender has settled or abandoned the post.
+ALTER TABLE log_senders ADD COLUMN sending INTEGER NOT NULL DEFAULT 0;

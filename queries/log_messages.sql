@@ -30,8 +30,9 @@ ON CONFLICT (guild_id) DO NOTHING;
 
 -- name: TakeLogSender :execrows
 -- Takes or renews the guild's lease for holder: it is taken from another
--- holder only once that one's has expired.
-UPDATE log_senders SET holder = sqlc.arg(holder), expires_at = sqlc.arg(expires_at)
+-- holder only once that one's has expired. No message is in flight then:
+-- a sender takes its lease between posts, and a dead one's claim lapsed.
+UPDATE log_senders SET holder = sqlc.arg(holder), expires_at = sqlc.arg(expires_at), sending = 0
 WHERE guild_id = sqlc.arg(guild_id) AND (holder = sqlc.arg(holder) OR expires_at <= sqlc.arg(now));
 
 -- name: ListLogMessagesOfGuild :many
@@ -41,3 +42,11 @@ FROM log_messages WHERE guild_id = sqlc.arg(guild_id) ORDER BY id;
 -- name: RewriteLogMessage :exec
 -- An erasure's: the message no longer names the member.
 UPDATE log_messages SET actor_user = sqlc.arg(actor_user), changes = sqlc.arg(changes) WHERE id = sqlc.arg(id);
+
+-- name: SetLogMessageInFlight :exec
+-- The message holder is posting (0: none), in the transaction that read it.
+UPDATE log_senders SET sending = sqlc.arg(sending) WHERE guild_id = sqlc.arg(guild_id) AND holder = sqlc.arg(holder);
+
+-- name: LogMessageInFlight :one
+-- The message the guild's sender is posting, if its lease has not lapsed.
+SELECT sending, expires_at FROM log_senders WHERE guild_id = sqlc.arg(guild_id);

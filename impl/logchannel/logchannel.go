@@ -155,28 +155,29 @@ func (s *Sender) SendDue(ctx context.Context) error {
 // the lease before each so that a sender that lost it stops.
 func (s *Sender) sendGuild(ctx context.Context, guild snowflake.ID) error {
 	for ctx.Err() == nil {
-		held, err := s.cfg.Store.TakeLogSender(ctx, guild, s.holder, s.cfg.Lease)
-		if err != nil || !held {
+		c, claimed, err := s.cfg.Store.ClaimNextLogMessage(ctx, guild, s.holder, s.cfg.Lease)
+		if err != nil || !claimed {
 			return err
 		}
-		m, due, err := s.cfg.Store.NextLogMessage(ctx, guild)
-		if err != nil || !due {
-			return err
-		}
-		if err := s.send(ctx, m); err != nil {
+		if err := s.send(ctx, c); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// send makes one attempt at m and records its outcome; it returns an
-// error only for the database.
-func (s *Sender) send(ctx context.Context, m store.LogMessage) error {
-	err := s.cfg.Poster.PostMessage(ctx, m.ChannelID.String(), discord.Message{Nonce: m.Nonce, Embed: Render(m)})
+// send makes one attempt at the claimed message and records its outcome;
+// it returns an error only for the database. The post ends with the
+// claim, which an erasure waits for (store.EraseLoggingEntriesOf): none
+// is posted after an erasure that waited for it answered.
+func (s *Sender) send(ctx context.Context, c store.LogClaim) error {
+	m := c.LogMessage
+	post, cancel := context.WithDeadline(ctx, c.Until)
+	err := s.cfg.Poster.PostMessage(post, m.ChannelID.String(), discord.Message{Nonce: m.Nonce, Embed: Render(m)})
+	cancel()
 	if err == nil {
 		s.cfg.Observer.LogMessage(observe.LogMessageDelivered)
-		return s.cfg.Store.LogMessageDelivered(ctx, m.ID)
+		return s.cfg.Store.LogMessageDelivered(ctx, c)
 	}
 	if ctx.Err() != nil {
 		return nil
@@ -185,15 +186,15 @@ func (s *Sender) send(ctx context.Context, m store.LogMessage) error {
 	waited := now.Sub(m.CreatedAt)
 	expired := waited >= s.cfg.MaxAge
 	if wait := apierr.From(err).RetryAfter; wait > 0 && !expired {
-		return s.cfg.Store.RetryLogMessage(ctx, m.ID, m.Attempts, now.Add(wait))
+		return s.cfg.Store.RetryLogMessage(ctx, c, m.Attempts, now.Add(wait))
 	}
 	attempts := m.Attempts + 1
 	if attempts >= s.cfg.MaxAttempts || expired {
 		s.cfg.Log.Warn("a message for a logs channel was given up", "guild_id", m.GuildID.String(), "attempts", attempts, "waited", waited.Round(time.Millisecond), "err", err)
 		s.cfg.Observer.LogMessage(observe.LogMessageGivenUp)
-		return s.cfg.Store.GiveUpLogMessage(ctx, m)
+		return s.cfg.Store.GiveUpLogMessage(ctx, c)
 	}
-	return s.cfg.Store.RetryLogMessage(ctx, m.ID, attempts, now.Add(s.backoff(attempts)))
+	return s.cfg.Store.RetryLogMessage(ctx, c, attempts, now.Add(s.backoff(attempts)))
 }
 
 // backoff is the wait after the attempts-th failure.

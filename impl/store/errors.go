@@ -34,6 +34,10 @@ var (
 	// ran with the old one, which must seal nothing more; it needs a
 	// restart.
 	ErrMasterKeyRotated = errors.New("the master key was rotated under this process")
+	// ErrLogMessageInFlight: a message for the logs channel that names the
+	// member being erased was being posted for as long as a post may
+	// take (EraseLoggingEntriesOf), so nothing was erased.
+	ErrLogMessageInFlight = errors.New("a message naming the member is being posted to the logs channel")
 	// ErrDatabaseFileGone: SQLite's database file was deleted, or another
 	// file put at its path, while this process had it open
 	// (driver.ErrDatabaseFileGone). It comes wrapped in ErrDatabase.

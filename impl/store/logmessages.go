@@ -107,39 +107,75 @@ func (s *Store) LogGuildsDue(ctx context.Context) ([]snowflake.ID, error) {
 	return out, nil
 }
 
-// TakeLogSender takes or renews, for holder, the lease on sending guild's
-// messages until ttl from now; false when another holder's lease has not
-// expired.
-func (s *Store) TakeLogSender(ctx context.Context, guild snowflake.ID, holder string, ttl time.Duration) (bool, error) {
-	var taken bool
-	err := s.engine.InTx(ctx, func(q driver.Queries) error {
-		if err := q.EnsureLogSender(ctx, int64(guild)); err != nil {
-			return err
-		}
-		now := s.now()
-		n, err := q.TakeLogSender(ctx, driver.TakeLogSenderParams{
-			Holder: holder, ExpiresAt: now.Add(ttl).UnixMilli(), GuildID: int64(guild), Now: now.UnixMilli(),
-		})
-		taken = n > 0
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("take the log sender lease: %w", err)
-	}
-	return taken, nil
+// LogClaim is a message its sender claimed for posting: in flight, for an
+// erasure, until it is settled (LogMessageDelivered, RetryLogMessage,
+// GiveUpLogMessage) or Until passes.
+type LogClaim struct {
+	LogMessage
+	// Until is the end of the lease the claim was made under: the post
+	// must be settled or abandoned by then, as another process may take
+	// the guild over and an erasure no longer waits for it.
+	Until  time.Time
+	holder string
 }
 
-// NextLogMessage is guild's oldest message, which goes before any other,
-// if it is due; false when there is none or it is not due yet.
-func (s *Store) NextLogMessage(ctx context.Context, guild snowflake.ID) (LogMessage, bool, error) {
-	r, err := s.q.FirstLogMessage(ctx, int64(guild))
+// ClaimNextLogMessage takes or renews, for holder, the lease on sending
+// guild's messages until ttl from now and claims the guild's oldest
+// message, which goes before any other, if it is due; false when another
+// holder's lease has not expired or no message is due.
+//
+// The message is read and claimed in the lease's transaction, so that an
+// erasure (EraseLoggingEntriesOf), which transactions serialize with it,
+// either rewrites it before it is read or finds it claimed and waits for
+// the post to settle.
+func (s *Store) ClaimNextLogMessage(ctx context.Context, guild snowflake.ID, holder string, ttl time.Duration) (LogClaim, bool, error) {
+	var c LogClaim
+	var claimed bool
+	err := s.engine.InTx(ctx, func(q driver.Queries) error {
+		now := s.now()
+		held, err := takeLogSender(ctx, q, guild, holder, now.Add(ttl), now)
+		if err != nil || !held {
+			return err
+		}
+		m, due, err := nextLogMessage(ctx, q, guild, now)
+		if err != nil || !due {
+			return err
+		}
+		if err := q.SetLogMessageInFlight(ctx, driver.SetLogMessageInFlightParams{Sending: m.ID, GuildID: int64(guild), Holder: holder}); err != nil {
+			return err
+		}
+		c, claimed = LogClaim{LogMessage: m, Until: now.Add(ttl), holder: holder}, true
+		return nil
+	})
+	if err != nil {
+		return LogClaim{}, false, fmt.Errorf("claim the next log message: %w", err)
+	}
+	return c, claimed, nil
+}
+
+// takeLogSender takes or renews holder's lease on guild until expires;
+// false when another holder's lease has not expired.
+func takeLogSender(ctx context.Context, q driver.Queries, guild snowflake.ID, holder string, expires, now time.Time) (bool, error) {
+	if err := q.EnsureLogSender(ctx, int64(guild)); err != nil {
+		return false, err
+	}
+	n, err := q.TakeLogSender(ctx, driver.TakeLogSenderParams{
+		Holder: holder, ExpiresAt: expires.UnixMilli(), GuildID: int64(guild), Now: now.UnixMilli(),
+	})
+	return n > 0, err
+}
+
+// nextLogMessage is guild's oldest message if it is due; false when there
+// is none or it is not due yet.
+func nextLogMessage(ctx context.Context, q driver.Queries, guild snowflake.ID, now time.Time) (LogMessage, bool, error) {
+	r, err := q.FirstLogMessage(ctx, int64(guild))
 	if errors.Is(err, sql.ErrNoRows) {
 		return LogMessage{}, false, nil
 	}
 	if err != nil {
-		return LogMessage{}, false, fmt.Errorf("read the next log message: %w", err)
+		return LogMessage{}, false, err
 	}
-	if r.NextAttemptAt > s.now().UnixMilli() {
+	if r.NextAttemptAt > now.UnixMilli() {
 		return LogMessage{}, false, nil
 	}
 	m := LogMessage{
@@ -156,20 +192,35 @@ func (s *Store) NextLogMessage(ctx context.Context, guild snowflake.ID) (LogMess
 	return m, true, nil
 }
 
-// LogMessageDelivered deletes a message Discord has.
-func (s *Store) LogMessageDelivered(ctx context.Context, id int64) error {
-	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error { return q.DeleteLogMessage(ctx, id) })
+// settle ends c's claim, in the transaction that records the post's
+// outcome; a sender that lost its lease meanwhile clears nothing of its
+// successor's.
+func settle(ctx context.Context, q driver.Queries, c LogClaim) error {
+	return q.SetLogMessageInFlight(ctx, driver.SetLogMessageInFlightParams{Sending: 0, GuildID: int64(c.GuildID), Holder: c.holder})
+}
+
+// LogMessageDelivered deletes a claimed message Discord has.
+func (s *Store) LogMessageDelivered(ctx context.Context, c LogClaim) error {
+	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
+		if err := q.DeleteLogMessage(ctx, c.ID); err != nil {
+			return err
+		}
+		return settle(ctx, q, c)
+	})
 	if err != nil {
 		return fmt.Errorf("delete a delivered log message: %w", err)
 	}
 	return nil
 }
 
-// RetryLogMessage records a failed attempt (attempts in all) and when to
-// try again.
-func (s *Store) RetryLogMessage(ctx context.Context, id int64, attempts int, at time.Time) error {
+// RetryLogMessage records a failed attempt at a claimed message
+// (attempts in all) and when to try again.
+func (s *Store) RetryLogMessage(ctx context.Context, c LogClaim, attempts int, at time.Time) error {
 	err := s.engine.Write(ctx, func(ctx context.Context, q driver.Queries) error {
-		return q.RetryLogMessage(ctx, driver.RetryLogMessageParams{Attempts: int64(attempts), NextAttemptAt: at.UnixMilli(), ID: id})
+		if err := q.RetryLogMessage(ctx, driver.RetryLogMessageParams{Attempts: int64(attempts), NextAttemptAt: at.UnixMilli(), ID: c.ID}); err != nil {
+			return err
+		}
+		return settle(ctx, q, c)
 	})
 	if err != nil {
 		return fmt.Errorf("retry a log message: %w", err)
@@ -177,13 +228,17 @@ func (s *Store) RetryLogMessage(ctx context.Context, id int64, attempts int, at 
 	return nil
 }
 
-// GiveUpLogMessage deletes a message that will not be delivered, and says
-// so in the audit entry it reports. A caller's event, which no entry
-// reports, gets an entry of its own then, so that the audit log records
-// every message given up.
-func (s *Store) GiveUpLogMessage(ctx context.Context, m LogMessage) error {
+// GiveUpLogMessage deletes a claimed message that will not be delivered,
+// and says so in the audit entry it reports. A caller's event, which no
+// entry reports, gets an entry of its own then, so that the audit log
+// records every message given up.
+func (s *Store) GiveUpLogMessage(ctx context.Context, c LogClaim) error {
+	m := c.LogMessage
 	err := s.engine.InTx(ctx, func(q driver.Queries) error {
 		if err := q.DeleteLogMessage(ctx, m.ID); err != nil {
+			return err
+		}
+		if err := settle(ctx, q, c); err != nil {
 			return err
 		}
 		entry := m.AuditEntryID
@@ -251,26 +306,62 @@ func actorOf(c sql.NullInt64) Actor {
 
 // eraseLogMessagesOf rewrites guild's queued messages that name member:
 // as their actor, made DeletedUserActor, and in their text (an event's),
-// where a mention of them or their id reads "a deleted user".
-func eraseLogMessagesOf(ctx context.Context, q driver.Queries, guild, member snowflake.ID) error {
+// where a mention of them or their id reads "a deleted user". When one of
+// them is in flight (inFlight) it rewrites none and returns until when
+// that message's claim holds.
+func (s *Store) eraseLogMessagesOf(ctx context.Context, q driver.Queries, guild, member snowflake.ID) (time.Time, error) {
+	sending, until, err := s.inFlight(ctx, q, guild)
+	if err != nil {
+		return time.Time{}, err
+	}
 	rows, err := q.ListLogMessagesOfGuild(ctx, int64(guild))
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
+	var rewrites []driver.RewriteLogMessageParams
 	for _, r := range rows {
 		actor, changes, named, err := erasedLogMessage(r, member)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if !named {
 			continue
 		}
-		if err := q.RewriteLogMessage(ctx, driver.RewriteLogMessageParams{ActorUser: actorColumn(actor), Changes: changes, ID: r.ID}); err != nil {
-			return err
+		if r.ID == sending {
+			return until, nil
+		}
+		rewrites = append(rewrites, driver.RewriteLogMessageParams{ActorUser: actorColumn(actor), Changes: changes, ID: r.ID})
+	}
+	for _, p := range rewrites {
+		if err := q.RewriteLogMessage(ctx, p); err != nil {
+			return time.Time{}, err
 		}
 	}
-	return nil
+	return time.Time{}, nil
 }
+
+// inFlight is the message guild's sender is posting (0: none) and until
+// when its claim holds: the lease's end and claimMargin, so that the
+// claim outlasts the post on the sender's clock.
+func (s *Store) inFlight(ctx context.Context, q driver.Queries, guild snowflake.ID) (int64, time.Time, error) {
+	r, err := q.LogMessageInFlight(ctx, int64(guild))
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	until := time.UnixMilli(r.ExpiresAt).Add(claimMargin)
+	if r.Sending == 0 || !s.now().Before(until) {
+		return 0, time.Time{}, nil
+	}
+	return r.Sending, until, nil
+}
+
+// claimMargin is how long past its lease's end a claim still holds: for
+// the skew between replicas' clocks, and for a post that Discord received
+// as its sender gave up on it.
+const claimMargin = time.Second
 
 // countLogMessagesOf counts guild's queued messages that name member:
 // those eraseLogMessagesOf rewrites.

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store/driver"
@@ -100,24 +102,68 @@ func (s *Store) LoggingEntriesOf(ctx context.Context, guild, member snowflake.ID
 // that are queued and name the member are rewritten in the same
 // transaction (eraseLogMessagesOf); those already posted to Discord are
 // beyond apikeyd's reach.
+//
+// A message naming the member that the guild's sender is posting
+// (ClaimNextLogMessage) is waited for, so that it is posted, or not,
+// before the erasure answers, and nothing posted afterwards names the
+// member: each attempt erases all or nothing, and the wait ends with
+// ErrLogMessageInFlight once the post's claim has lapsed and another
+// message naming the member is in flight.
 func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (int64, error) {
-	var erased int64
-	err := s.engine.InTx(ctx, func(q driver.Queries) error {
+	var deadline time.Time
+	for {
+		erased, busy, err := s.eraseLoggingEntriesOnce(ctx, guild, actor, member)
+		if err != nil {
+			return 0, fmt.Errorf("erase a member's logging entries: %w", err)
+		}
+		if busy.IsZero() {
+			return erased, nil
+		}
+		if deadline.IsZero() {
+			deadline = busy
+		}
+		if !s.now().Before(deadline) {
+			return 0, fmt.Errorf("erase a member's logging entries: %w", ErrLogMessageInFlight)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("erase a member's logging entries: %w", ctx.Err())
+		case <-time.After(inFlightPoll):
+		}
+	}
+}
+
+// inFlightPoll is how often an erasure looks again at a message in
+// flight: a post to Discord takes tens of milliseconds.
+const inFlightPoll = 20 * time.Millisecond
+
+// eraseLoggingEntriesOnce is one attempt of EraseLoggingEntriesOf, in one
+// transaction; when a message naming member is in flight it writes
+// nothing and returns until when its claim holds.
+func (s *Store) eraseLoggingEntriesOnce(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (erased int64, busy time.Time, err error) {
+	err = s.engine.InTx(ctx, func(q driver.Queries) error {
 		var err error
 		erased, err = q.EraseAuditActor(ctx, driver.EraseAuditActorParams{GuildID: int64(guild), UserID: userColumn(member)})
 		if err != nil {
 			return err
 		}
-		if err := eraseLogMessagesOf(ctx, q, guild, member); err != nil {
+		if busy, err = s.eraseLogMessagesOf(ctx, q, guild, member); err != nil || !busy.IsZero() {
+			if err == nil {
+				err = errRolledBack
+			}
 			return err
 		}
 		return s.auditErasure(ctx, q, guild, actor, member, PrivacyLogging, erased)
 	})
-	if err != nil {
-		return 0, fmt.Errorf("erase a member's logging entries: %w", err)
+	if errors.Is(err, errRolledBack) {
+		return 0, busy, nil
 	}
-	return erased, nil
+	return erased, time.Time{}, err
 }
+
+// errRolledBack rolls back an erasure's attempt that found a message in
+// flight.
+var errRolledBack = errors.New("rolled back")
 
 // auditErasure records an erasure of member's records; a member erasing
 // their own is recorded as DeletedUserActor, so that the entry does not

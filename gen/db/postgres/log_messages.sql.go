@@ -149,6 +149,23 @@ func (q *Queries) ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]
 	return items, nil
 }
 
+const logMessageInFlight = `-- name: LogMessageInFlight :one
+SELECT sending, expires_at FROM log_senders WHERE guild_id = $1
+`
+
+type LogMessageInFlightRow struct {
+	Sending   int64
+	ExpiresAt int64
+}
+
+// The message the guild's sender is posting, if its lease has not lapsed.
+func (q *Queries) LogMessageInFlight(ctx context.Context, guildID int64) (LogMessageInFlightRow, error) {
+	row := q.db.QueryRow(ctx, logMessageInFlight, guildID)
+	var i LogMessageInFlightRow
+	err := row.Scan(&i.Sending, &i.ExpiresAt)
+	return i, err
+}
+
 const markAuditEntryUndelivered = `-- name: MarkAuditEntryUndelivered :exec
 UPDATE audit_entries SET undelivered = 1 WHERE id = $1
 `
@@ -189,8 +206,24 @@ func (q *Queries) RewriteLogMessage(ctx context.Context, arg RewriteLogMessagePa
 	return err
 }
 
+const setLogMessageInFlight = `-- name: SetLogMessageInFlight :exec
+UPDATE log_senders SET sending = $1 WHERE guild_id = $2 AND holder = $3
+`
+
+type SetLogMessageInFlightParams struct {
+	Sending int64
+	GuildID int64
+	Holder  string
+}
+
+// The message holder is posting (0: none), in the transaction that read it.
+func (q *Queries) SetLogMessageInFlight(ctx context.Context, arg SetLogMessageInFlightParams) error {
+	_, err := q.db.Exec(ctx, setLogMessageInFlight, arg.Sending, arg.GuildID, arg.Holder)
+	return err
+}
+
 const takeLogSender = `-- name: TakeLogSender :execrows
-UPDATE log_senders SET holder = $1, expires_at = $2
+UPDATE log_senders SET holder = $1, expires_at = $2, sending = 0
 WHERE guild_id = $3 AND (holder = $1 OR expires_at <= $4)
 `
 
@@ -202,7 +235,8 @@ type TakeLogSenderParams struct {
 }
 
 // Takes or renews the guild's lease for holder: it is taken from another
-// holder only once that one's has expired.
+// holder only once that one's has expired. No message is in flight then:
+// a sender takes its lease between posts, and a dead one's claim lapsed.
 func (q *Queries) TakeLogSender(ctx context.Context, arg TakeLogSenderParams) (int64, error) {
 	result, err := q.db.Exec(ctx, takeLogSender,
 		arg.Holder,

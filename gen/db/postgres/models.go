@@ -75,6 +75,7 @@ type LogSender struct {
 	GuildID   int64
 	Holder    string
 	ExpiresAt int64
+	Sending   int64
 }
 
 type LoggingSetting struct {

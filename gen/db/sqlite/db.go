@@ -153,6 +153,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listUserKeysOfUserStmt, err = db.PrepareContext(ctx, listUserKeysOfUser); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUserKeysOfUser: %w", err)
 	}
+	if q.logMessageInFlightStmt, err = db.PrepareContext(ctx, logMessageInFlight); err != nil {
+		return nil, fmt.Errorf("error preparing query LogMessageInFlight: %w", err)
+	}
 	if q.markAuditEntryUndeliveredStmt, err = db.PrepareContext(ctx, markAuditEntryUndelivered); err != nil {
 		return nil, fmt.Errorf("error preparing query MarkAuditEntryUndelivered: %w", err)
 	}
@@ -173,6 +176,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.rewriteLogMessageStmt, err = db.PrepareContext(ctx, rewriteLogMessage); err != nil {
 		return nil, fmt.Errorf("error preparing query RewriteLogMessage: %w", err)
+	}
+	if q.setLogMessageInFlightStmt, err = db.PrepareContext(ctx, setLogMessageInFlight); err != nil {
+		return nil, fmt.Errorf("error preparing query SetLogMessageInFlight: %w", err)
 	}
 	if q.setLoggingEnabledStmt, err = db.PrepareContext(ctx, setLoggingEnabled); err != nil {
 		return nil, fmt.Errorf("error preparing query SetLoggingEnabled: %w", err)
@@ -421,6 +427,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listUserKeysOfUserStmt: %w", cerr)
 		}
 	}
+	if q.logMessageInFlightStmt != nil {
+		if cerr := q.logMessageInFlightStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing logMessageInFlightStmt: %w", cerr)
+		}
+	}
 	if q.markAuditEntryUndeliveredStmt != nil {
 		if cerr := q.markAuditEntryUndeliveredStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing markAuditEntryUndeliveredStmt: %w", cerr)
@@ -454,6 +465,11 @@ func (q *Queries) Close() error {
 	if q.rewriteLogMessageStmt != nil {
 		if cerr := q.rewriteLogMessageStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing rewriteLogMessageStmt: %w", cerr)
+		}
+	}
+	if q.setLogMessageInFlightStmt != nil {
+		if cerr := q.setLogMessageInFlightStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setLogMessageInFlightStmt: %w", cerr)
 		}
 	}
 	if q.setLoggingEnabledStmt != nil {
@@ -583,6 +599,7 @@ type Queries struct {
 	listSealedUserKeysStmt        *sql.Stmt
 	listUserKeysStmt              *sql.Stmt
 	listUserKeysOfUserStmt        *sql.Stmt
+	logMessageInFlightStmt        *sql.Stmt
 	markAuditEntryUndeliveredStmt *sql.Stmt
 	removeGuildAdminStmt          *sql.Stmt
 	resealGuildKeyStmt            *sql.Stmt
@@ -590,6 +607,7 @@ type Queries struct {
 	resealUserKeyStmt             *sql.Stmt
 	retryLogMessageStmt           *sql.Stmt
 	rewriteLogMessageStmt         *sql.Stmt
+	setLogMessageInFlightStmt     *sql.Stmt
 	setLoggingEnabledStmt         *sql.Stmt
 	setMetaStmt                   *sql.Stmt
 	takeLogSenderStmt             *sql.Stmt
@@ -648,6 +666,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listSealedUserKeysStmt:        q.listSealedUserKeysStmt,
 		listUserKeysStmt:              q.listUserKeysStmt,
 		listUserKeysOfUserStmt:        q.listUserKeysOfUserStmt,
+		logMessageInFlightStmt:        q.logMessageInFlightStmt,
 		markAuditEntryUndeliveredStmt: q.markAuditEntryUndeliveredStmt,
 		removeGuildAdminStmt:          q.removeGuildAdminStmt,
 		resealGuildKeyStmt:            q.resealGuildKeyStmt,
@@ -655,6 +674,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		resealUserKeyStmt:             q.resealUserKeyStmt,
 		retryLogMessageStmt:           q.retryLogMessageStmt,
 		rewriteLogMessageStmt:         q.rewriteLogMessageStmt,
+		setLogMessageInFlightStmt:     q.setLogMessageInFlightStmt,
 		setLoggingEnabledStmt:         q.setLoggingEnabledStmt,
 		setMetaStmt:                   q.setMetaStmt,
 		takeLogSenderStmt:             q.takeLogSenderStmt,

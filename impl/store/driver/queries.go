@@ -45,6 +45,7 @@ type Queries interface {
 	ListGuildsOfAdmin(ctx context.Context, userID int64) ([]int64, error)
 	ListGuildsWithLogMessages(ctx context.Context, now int64) ([]int64, error)
 	ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]LogMessage, error)
+	LogMessageInFlight(ctx context.Context, guildID int64) (LogMessageInFlightRow, error)
 	ListSealedGuildKeys(ctx context.Context) ([]ListSealedGuildKeysRow, error)
 	ListSealedSessions(ctx context.Context) ([]ListSealedSessionsRow, error)
 	ListSealedUserKeys(ctx context.Context) ([]ListSealedUserKeysRow, error)
@@ -57,6 +58,7 @@ type Queries interface {
 	ResealUserKey(ctx context.Context, arg ResealUserKeyParams) error
 	RetryLogMessage(ctx context.Context, arg RetryLogMessageParams) error
 	RewriteLogMessage(ctx context.Context, arg RewriteLogMessageParams) error
+	SetLogMessageInFlight(ctx context.Context, arg SetLogMessageInFlightParams) error
 	SetLoggingEnabled(ctx context.Context, arg SetLoggingEnabledParams) error
 	SetMeta(ctx context.Context, arg SetMetaParams) error
 	TakeLogSender(ctx context.Context, arg TakeLogSenderParams) (int64, error)

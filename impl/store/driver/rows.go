@@ -324,6 +324,19 @@ type TakeLogSenderParams struct {
 	Now       int64
 }
 
+// LogMessageInFlightRow is the result of LogMessageInFlight.
+type LogMessageInFlightRow struct {
+	Sending   int64
+	ExpiresAt int64
+}
+
+// SetLogMessageInFlightParams is the arguments of SetLogMessageInFlight.
+type SetLogMessageInFlightParams struct {
+	Sending int64
+	GuildID int64
+	Holder  string
+}
+
 // RewriteLogMessageParams is the arguments of RewriteLogMessage.
 type RewriteLogMessageParams struct {
 	ActorUser sql.NullInt64

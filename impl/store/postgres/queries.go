@@ -438,6 +438,19 @@ func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderPara
 	return v, dbError(ctx, err)
 }
 
+func (q queries) SetLogMessageInFlight(ctx context.Context, arg driver.SetLogMessageInFlightParams) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.SetLogMessageInFlight(bounded, pgdb.SetLogMessageInFlightParams(arg)))
+}
+
+func (q queries) LogMessageInFlight(ctx context.Context, guildID int64) (driver.LogMessageInFlightRow, error) {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	v, err := q.gen.LogMessageInFlight(bounded, guildID)
+	return driver.LogMessageInFlightRow(v), dbError(ctx, err)
+}
+
 func (q queries) ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]driver.LogMessage, error) {
 	bounded, cancel := q.bound(ctx)
 	defer cancel()

@@ -306,6 +306,15 @@ func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderPara
 	return v, q.fail(err)
 }
 
+func (q queries) SetLogMessageInFlight(ctx context.Context, arg driver.SetLogMessageInFlightParams) error {
+	return dbError(q.q.SetLogMessageInFlight(ctx, sqlitedb.SetLogMessageInFlightParams(arg)))
+}
+
+func (q queries) LogMessageInFlight(ctx context.Context, guildID int64) (driver.LogMessageInFlightRow, error) {
+	v, err := q.q.LogMessageInFlight(ctx, guildID)
+	return driver.LogMessageInFlightRow(v), dbError(err)
+}
+
 func (q queries) ListLogMessagesOfGuild(ctx context.Context, guildID int64) ([]driver.LogMessage, error) {
 	rows, err := q.q.ListLogMessagesOfGuild(ctx, guildID)
 	return convertRows(rows, func(r sqlitedb.LogMessage) driver.LogMessage { return driver.LogMessage(r) }), q.fail(err)
