@@ -365,6 +365,86 @@ func TestErasureRewritesQueuedMessages(t *testing.T) {
 	}
 }
 
+// erasureAnswer is how an erasure started in the background answered:
+// its status and body, when, and how many messages the channel held by
+// then.
+type erasureAnswer struct {
+	status int
+	body   []byte
+	at     time.Time
+	posted int
+}
+
+// eraseInBackground erases member's logging entries with key, answering
+// on the returned channel.
+func (s logServer) eraseInBackground(t *testing.T, key, member string) <-chan erasureAnswer {
+	done := make(chan erasureAnswer, 1)
+	go func() {
+		status, body := sendTo(t, s.URL, "DELETE", "/v1/modules/logging/privacy/delete-user-entries", "Bearer "+key, `{"guild_id": "`+logGuild+`", "privacy_member_id": "`+member+`"}`)
+		done <- erasureAnswer{status: status, body: body, at: time.Now(), posted: len(s.fake.Posted(logChannel))}
+	}()
+	return done
+}
+
+// holdAPostNamingTheAdmin has the administrator enable the module, whose
+// message names them as its actor, and holds that message's post, the
+// channel's first, at the fake Discord until release.
+func (s logServer) holdAPostNamingTheAdmin(t *testing.T) (release func()) {
+	t.Helper()
+	// Before the hold: what asks Discord (the administrator's identity,
+	// the guild's channels) is cached then, and the bot's post is the one
+	// request held.
+	s.do(t, "PUT", "/v1/modules/logging/settings", "Bearer "+logToken, `{"guild_id": "`+logGuild+`", "logs_channel_id": "`+logChannel+`"}`)
+	release = s.fake.Hold()
+	t.Cleanup(release)
+	s.do(t, "POST", "/v1/modules/logging/enable", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.fake.MostConcurrentPosts(logChannel) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the message naming the administrator was not posted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return release
+}
+
+// An erasure that arrives while a message naming the member is being
+// posted answers only once that post has settled (it was posted: already
+// beyond apikeyd's reach), and nothing posted after its answer names the
+// member (issue #13: the sender had read the message before the erasure
+// rewrote it, and posted the old text after the erasure answered).
+func TestErasureWaitsForAPostInFlight(t *testing.T) {
+	s := startLogServer(t, func(c *app.Config) { c.LogChannel.MaxAttempts = 1000 })
+	// The key is created while the module is off: no message.
+	created := s.do(t, "POST", "/v1/auth/api-key", "Bearer "+logToken, `{"guild_id": "`+logGuild+`"}`)
+	key := created["data"].(map[string]any)["api_key"].(map[string]any)["api_key"].(string)
+	release := s.holdAPostNamingTheAdmin(t)
+	done := s.eraseInBackground(t, key, logAdmin)
+	select {
+	case a := <-done:
+		t.Fatalf("the erasure answered %d %s while a message naming the member was being posted", a.status, a.body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	released := time.Now()
+	release()
+	a := <-done
+	if a.status != http.StatusOK {
+		t.Fatalf("the erasure: %d %s", a.status, a.body)
+	}
+	if !a.at.After(released) {
+		t.Errorf("the erasure answered at %v, before the post in flight was released at %v", a.at, released)
+	}
+	posted := s.waitPosted(t, 2)
+	if a.posted < 1 || !strings.HasPrefix(titlesOf(posted)[0], "Logging module enabled | By <@"+logAdmin+">") {
+		t.Errorf("the post in flight had not settled when the erasure answered: %d messages then, %v", a.posted, titlesOf(posted))
+	}
+	for _, p := range posted[a.posted:] {
+		if strings.Contains(p.Raw, logAdmin) || strings.Contains(p.Raw, "admin") {
+			t.Errorf("a message posted after the erasure answered names the member: %s", p.Raw)
+		}
+	}
+}
+
 // POST /v1/modules/logging/events/check posts the event through the same
 // outbox and flags, cut to Discord's bounds and pinging no one; an
 // erasure rewrites a queued event that mentions the member.

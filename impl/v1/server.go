@@ -200,6 +200,10 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // the database file has gone from under the server (store.ErrDatabaseFileGone).
 const msgFileGone = "The database file was deleted or replaced while this server ran"
 
+// msgLogMessageInFlight says why an erasure erased nothing
+// (store.ErrLogMessageInFlight).
+const msgLogMessageInFlight = "A message for the logs channel that names the member is being posted; nothing was erased. Try again."
+
 // msgMasterKeyRotated says why keys are neither sealed nor opened, and
 // readiness fails, once another process has resealed them under a master
 // key this server does not hold (store.ErrMasterKeyRotated).
@@ -208,9 +212,12 @@ const msgMasterKeyRotated = "The master key was rotated; this server must be res
 // storeRefusal words the store's refusals that no operation's handler
 // answers itself: a guild the database does not know (authorizeGuild lets
 // no request reach one), a master key rotated under the running server,
-// and a database file gone from under it.
+// a database file gone from under it, and an erasure that waited out a
+// post naming the member and found another in flight.
 func storeRefusal(err error) error {
 	switch {
+	case errors.Is(err, store.ErrLogMessageInFlight):
+		return &apierr.Error{Code: apierr.Unavailable, Message: msgLogMessageInFlight, RetryAfter: time.Second, Cause: err}
 	case errors.Is(err, store.ErrDatabaseFileGone):
 		return &apierr.Error{Code: apierr.Unavailable, Message: msgFileGone + "; no change can be saved.", Cause: err}
 	case errors.Is(err, store.ErrGuildNotFound):
