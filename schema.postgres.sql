@@ -147,3 +147,4 @@ ALTER TABLE audit_entries ADD COLUMN undelivered BIGINT NOT NULL DEFAULT 0 CHECK
 
 -- migration 8: the message a guild's sender is posting (see schema.sql).
 ALTER TABLE log_senders ADD COLUMN sending BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE log_senders ADD COLUMN erasing BIGINT NOT NULL DEFAULT 0;

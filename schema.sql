@@ -161,3 +161,7 @@ ALTER TABLE audit_entries ADD COLUMN undelivered INTEGER NOT NULL DEFAULT 0;
 -- id of log_messages in flight, 0 when none; it lapses with the lease
 -- (expires_at), by when the sender has settled or abandoned the post.
 ALTER TABLE log_senders ADD COLUMN sending INTEGER NOT NULL DEFAULT 0;
+-- Until when (Unix milliseconds) an erasure waits for that post: no
+-- sender claims another of the guild's messages before then, so that the
+-- erasure is not kept waiting behind one post after another.
+ALTER TABLE log_senders ADD COLUMN erasing INTEGER NOT NULL DEFAULT 0;

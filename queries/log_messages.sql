@@ -30,10 +30,11 @@ ON CONFLICT (guild_id) DO NOTHING;
 
 -- name: TakeLogSender :execrows
 -- Takes or renews the guild's lease for holder: it is taken from another
--- holder only once that one's has expired. No message is in flight then:
--- a sender takes its lease between posts, and a dead one's claim lapsed.
+-- holder only once that one's has expired, and by no one while an erasure
+-- waits (erasing). No message is in flight then: a sender takes its lease
+-- between posts, and a dead one's claim lapsed.
 UPDATE log_senders SET holder = sqlc.arg(holder), expires_at = sqlc.arg(expires_at), sending = 0
-WHERE guild_id = sqlc.arg(guild_id) AND (holder = sqlc.arg(holder) OR expires_at <= sqlc.arg(now));
+WHERE guild_id = sqlc.arg(guild_id) AND (holder = sqlc.arg(holder) OR expires_at <= sqlc.arg(now)) AND erasing <= sqlc.arg(now);
 
 -- name: ListLogMessagesOfGuild :many
 SELECT id, guild_id, channel_id, audit_entry_id, actor_user, action, changes, nonce, attempts, next_attempt_at, created_at
@@ -50,3 +51,7 @@ UPDATE log_senders SET sending = sqlc.arg(sending) WHERE guild_id = sqlc.arg(gui
 -- name: LogMessageInFlight :one
 -- The message the guild's sender is posting, if its lease has not lapsed.
 SELECT sending, expires_at FROM log_senders WHERE guild_id = sqlc.arg(guild_id);
+
+-- name: SetLogErasing :exec
+-- Until when an erasure waits for the guild's post in flight (0: none).
+UPDATE log_senders SET erasing = sqlc.arg(erasing) WHERE guild_id = sqlc.arg(guild_id);

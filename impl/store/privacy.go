@@ -106,9 +106,11 @@ func (s *Store) LoggingEntriesOf(ctx context.Context, guild, member snowflake.ID
 // A message naming the member that the guild's sender is posting
 // (ClaimNextLogMessage) is waited for, so that it is posted, or not,
 // before the erasure answers, and nothing posted afterwards names the
-// member: each attempt erases all or nothing, and the wait ends with
-// ErrLogMessageInFlight once the post's claim has lapsed and another
-// message naming the member is in flight.
+// member. Meanwhile the guild's sender claims no further message
+// (markErasing), so the wait is one post's, bounded by its claim; each
+// attempt erases all or nothing, and should the claim outlast its lease
+// on another replica's clock, the erasure ends with
+// ErrLogMessageInFlight.
 func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (int64, error) {
 	var deadline time.Time
 	for {
@@ -121,6 +123,9 @@ func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, a
 		}
 		if deadline.IsZero() {
 			deadline = busy
+			if err := s.markErasing(ctx, guild, deadline.Add(claimMargin)); err != nil {
+				return 0, fmt.Errorf("erase a member's logging entries: %w", err)
+			}
 		}
 		if !s.now().Before(deadline) {
 			return 0, fmt.Errorf("erase a member's logging entries: %w", ErrLogMessageInFlight)
@@ -131,6 +136,15 @@ func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, a
 		case <-time.After(inFlightPoll):
 		}
 	}
+}
+
+// markErasing keeps guild's senders from claiming a message until until
+// (0: from now on they may): a mark a failed erasure leaves lapses by
+// itself, a margin after its wait's deadline.
+func (s *Store) markErasing(ctx context.Context, guild snowflake.ID, until time.Time) error {
+	return s.engine.InTx(ctx, func(q driver.Queries) error {
+		return q.SetLogErasing(ctx, driver.SetLogErasingParams{Erasing: until.UnixMilli(), GuildID: int64(guild)})
+	})
 }
 
 // inFlightPoll is how often an erasure looks again at a message in
@@ -151,6 +165,9 @@ func (s *Store) eraseLoggingEntriesOnce(ctx context.Context, guild snowflake.ID,
 			if err == nil {
 				err = errRolledBack
 			}
+			return err
+		}
+		if err := q.SetLogErasing(ctx, driver.SetLogErasingParams{Erasing: 0, GuildID: int64(guild)}); err != nil {
 			return err
 		}
 		return s.auditErasure(ctx, q, guild, actor, member, PrivacyLogging, erased)

@@ -76,6 +76,7 @@ type LogSender struct {
 	Holder    string
 	ExpiresAt int64
 	Sending   int64
+	Erasing   int64
 }
 
 type LoggingSetting struct {

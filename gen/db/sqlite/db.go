@@ -177,6 +177,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.rewriteLogMessageStmt, err = db.PrepareContext(ctx, rewriteLogMessage); err != nil {
 		return nil, fmt.Errorf("error preparing query RewriteLogMessage: %w", err)
 	}
+	if q.setLogErasingStmt, err = db.PrepareContext(ctx, setLogErasing); err != nil {
+		return nil, fmt.Errorf("error preparing query SetLogErasing: %w", err)
+	}
 	if q.setLogMessageInFlightStmt, err = db.PrepareContext(ctx, setLogMessageInFlight); err != nil {
 		return nil, fmt.Errorf("error preparing query SetLogMessageInFlight: %w", err)
 	}
@@ -467,6 +470,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing rewriteLogMessageStmt: %w", cerr)
 		}
 	}
+	if q.setLogErasingStmt != nil {
+		if cerr := q.setLogErasingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setLogErasingStmt: %w", cerr)
+		}
+	}
 	if q.setLogMessageInFlightStmt != nil {
 		if cerr := q.setLogMessageInFlightStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setLogMessageInFlightStmt: %w", cerr)
@@ -607,6 +615,7 @@ type Queries struct {
 	resealUserKeyStmt             *sql.Stmt
 	retryLogMessageStmt           *sql.Stmt
 	rewriteLogMessageStmt         *sql.Stmt
+	setLogErasingStmt             *sql.Stmt
 	setLogMessageInFlightStmt     *sql.Stmt
 	setLoggingEnabledStmt         *sql.Stmt
 	setMetaStmt                   *sql.Stmt
@@ -674,6 +683,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		resealUserKeyStmt:             q.resealUserKeyStmt,
 		retryLogMessageStmt:           q.retryLogMessageStmt,
 		rewriteLogMessageStmt:         q.rewriteLogMessageStmt,
+		setLogErasingStmt:             q.setLogErasingStmt,
 		setLogMessageInFlightStmt:     q.setLogMessageInFlightStmt,
 		setLoggingEnabledStmt:         q.setLoggingEnabledStmt,
 		setMetaStmt:                   q.setMetaStmt,

@@ -212,6 +212,21 @@ func (q *Queries) RewriteLogMessage(ctx context.Context, arg RewriteLogMessagePa
 	return err
 }
 
+const setLogErasing = `-- name: SetLogErasing :exec
+UPDATE log_senders SET erasing = ?1 WHERE guild_id = ?2
+`
+
+type SetLogErasingParams struct {
+	Erasing int64
+	GuildID int64
+}
+
+// Until when an erasure waits for the guild's post in flight (0: none).
+func (q *Queries) SetLogErasing(ctx context.Context, arg SetLogErasingParams) error {
+	_, err := q.exec(ctx, q.setLogErasingStmt, setLogErasing, arg.Erasing, arg.GuildID)
+	return err
+}
+
 const setLogMessageInFlight = `-- name: SetLogMessageInFlight :exec
 UPDATE log_senders SET sending = ?1 WHERE guild_id = ?2 AND holder = ?3
 `
@@ -230,7 +245,7 @@ func (q *Queries) SetLogMessageInFlight(ctx context.Context, arg SetLogMessageIn
 
 const takeLogSender = `-- name: TakeLogSender :execrows
 UPDATE log_senders SET holder = ?1, expires_at = ?2, sending = 0
-WHERE guild_id = ?3 AND (holder = ?1 OR expires_at <= ?4)
+WHERE guild_id = ?3 AND (holder = ?1 OR expires_at <= ?4) AND erasing <= ?4
 `
 
 type TakeLogSenderParams struct {
@@ -241,8 +256,9 @@ type TakeLogSenderParams struct {
 }
 
 // Takes or renews the guild's lease for holder: it is taken from another
-// holder only once that one's has expired. No message is in flight then:
-// a sender takes its lease between posts, and a dead one's claim lapsed.
+// holder only once that one's has expired, and by no one while an erasure
+// waits (erasing). No message is in flight then: a sender takes its lease
+// between posts, and a dead one's claim lapsed.
 func (q *Queries) TakeLogSender(ctx context.Context, arg TakeLogSenderParams) (int64, error) {
 	result, err := q.exec(ctx, q.takeLogSenderStmt, takeLogSender,
 		arg.Holder,

@@ -58,6 +58,7 @@ type Queries interface {
 	ResealUserKey(ctx context.Context, arg ResealUserKeyParams) error
 	RetryLogMessage(ctx context.Context, arg RetryLogMessageParams) error
 	RewriteLogMessage(ctx context.Context, arg RewriteLogMessageParams) error
+	SetLogErasing(ctx context.Context, arg SetLogErasingParams) error
 	SetLogMessageInFlight(ctx context.Context, arg SetLogMessageInFlightParams) error
 	SetLoggingEnabled(ctx context.Context, arg SetLoggingEnabledParams) error
 	SetMeta(ctx context.Context, arg SetMetaParams) error

@@ -337,6 +337,12 @@ type SetLogMessageInFlightParams struct {
 	Holder  string
 }
 
+// SetLogErasingParams is the arguments of SetLogErasing.
+type SetLogErasingParams struct {
+	Erasing int64
+	GuildID int64
+}
+
 // RewriteLogMessageParams is the arguments of RewriteLogMessage.
 type RewriteLogMessageParams struct {
 	ActorUser sql.NullInt64

@@ -438,6 +438,12 @@ func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderPara
 	return v, dbError(ctx, err)
 }
 
+func (q queries) SetLogErasing(ctx context.Context, arg driver.SetLogErasingParams) error {
+	bounded, cancel := q.bound(ctx)
+	defer cancel()
+	return dbError(ctx, q.gen.SetLogErasing(bounded, pgdb.SetLogErasingParams(arg)))
+}
+
 func (q queries) SetLogMessageInFlight(ctx context.Context, arg driver.SetLogMessageInFlightParams) error {
 	bounded, cancel := q.bound(ctx)
 	defer cancel()

@@ -306,6 +306,10 @@ func (q queries) TakeLogSender(ctx context.Context, arg driver.TakeLogSenderPara
 	return v, q.fail(err)
 }
 
+func (q queries) SetLogErasing(ctx context.Context, arg driver.SetLogErasingParams) error {
+	return dbError(q.q.SetLogErasing(ctx, sqlitedb.SetLogErasingParams(arg)))
+}
+
 func (q queries) SetLogMessageInFlight(ctx context.Context, arg driver.SetLogMessageInFlightParams) error {
 	return dbError(q.q.SetLogMessageInFlight(ctx, sqlitedb.SetLogMessageInFlightParams(arg)))
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, newDatabase NewDatabase) {
 		{"GrantRemovedByAnotherProcessIsHonoured", testGrantRemovedElsewhere},
 		{"SettingsLoggingAndAudit", testSettingsAndAudit},
 		{"MemberErasure", testMemberErasure},
+		{"ErasureWaitsForAClaimedLogMessage", testErasureWaitsForAClaim},
 		{"Sessions", testSessions},
 		{"SessionRefreshHasOneWinner", testSessionRefreshRace},
 		{"MasterKey", testMasterKey},
