@@ -2573,7 +2573,11 @@ type ClientInterface interface {
 	// Makes `A deleted user` the actor of the guild's audit-log entries
 	// the member made; the entries stay. Messages the logging module
 	// already posted to Discord cannot be erased from here: delete them in
-	// Discord.
+	// Discord. A message naming the member that is being posted when the
+	// erasure arrives is waited for (at most the post's 5 s and a second)
+	// and posted as it was; the erasure answers after it, and no message
+	// posted after the answer names the member. If such a post is still in
+	// flight after that wait, nothing is erased: 503 with `Retry-After`.
 	// The guild keeps working and its audit log stays whole. The
 	// erasure is an audit entry of its own, which does not name the
 	// member (one who erases their own data is recorded as
@@ -2591,7 +2595,11 @@ type ClientInterface interface {
 	// Makes `A deleted user` the actor of the guild's audit-log entries
 	// the member made; the entries stay. Messages the logging module
 	// already posted to Discord cannot be erased from here: delete them in
-	// Discord.
+	// Discord. A message naming the member that is being posted when the
+	// erasure arrives is waited for (at most the post's 5 s and a second)
+	// and posted as it was; the erasure answers after it, and no message
+	// posted after the answer names the member. If such a post is still in
+	// flight after that wait, nothing is erased: 503 with `Retry-After`.
 	// The guild keeps working and its audit log stays whole. The
 	// erasure is an audit entry of its own, which does not name the
 	// member (one who erases their own data is recorded as
@@ -3438,7 +3446,11 @@ func (c *Client) GetLoggingLivez(ctx context.Context, reqEditors ...RequestEdito
 // Makes `A deleted user` the actor of the guild's audit-log entries
 // the member made; the entries stay. Messages the logging module
 // already posted to Discord cannot be erased from here: delete them in
-// Discord.
+// Discord. A message naming the member that is being posted when the
+// erasure arrives is waited for (at most the post's 5 s and a second)
+// and posted as it was; the erasure answers after it, and no message
+// posted after the answer names the member. If such a post is still in
+// flight after that wait, nothing is erased: 503 with `Retry-After`.
 // The guild keeps working and its audit log stays whole. The
 // erasure is an audit entry of its own, which does not name the
 // member (one who erases their own data is recorded as
@@ -3466,7 +3478,11 @@ func (c *Client) DeleteLoggingPrivacyEntriesWithBody(ctx context.Context, conten
 // Makes `A deleted user` the actor of the guild's audit-log entries
 // the member made; the entries stay. Messages the logging module
 // already posted to Discord cannot be erased from here: delete them in
-// Discord.
+// Discord. A message naming the member that is being posted when the
+// erasure arrives is waited for (at most the post's 5 s and a second)
+// and posted as it was; the erasure answers after it, and no message
+// posted after the answer names the member. If such a post is still in
+// flight after that wait, nothing is erased: 503 with `Retry-After`.
 // The guild keeps working and its audit log stays whole. The
 // erasure is an audit entry of its own, which does not name the
 // member (one who erases their own data is recorded as
@@ -5616,7 +5632,11 @@ type ClientWithResponsesInterface interface {
 	// Makes `A deleted user` the actor of the guild's audit-log entries
 	// the member made; the entries stay. Messages the logging module
 	// already posted to Discord cannot be erased from here: delete them in
-	// Discord.
+	// Discord. A message naming the member that is being posted when the
+	// erasure arrives is waited for (at most the post's 5 s and a second)
+	// and posted as it was; the erasure answers after it, and no message
+	// posted after the answer names the member. If such a post is still in
+	// flight after that wait, nothing is erased: 503 with `Retry-After`.
 	// The guild keeps working and its audit log stays whole. The
 	// erasure is an audit entry of its own, which does not name the
 	// member (one who erases their own data is recorded as
@@ -5634,7 +5654,11 @@ type ClientWithResponsesInterface interface {
 	// Makes `A deleted user` the actor of the guild's audit-log entries
 	// the member made; the entries stay. Messages the logging module
 	// already posted to Discord cannot be erased from here: delete them in
-	// Discord.
+	// Discord. A message naming the member that is being posted when the
+	// erasure arrives is waited for (at most the post's 5 s and a second)
+	// and posted as it was; the erasure answers after it, and no message
+	// posted after the answer names the member. If such a post is still in
+	// flight after that wait, nothing is erased: 503 with `Retry-After`.
 	// The guild keeps working and its audit log stays whole. The
 	// erasure is an audit entry of its own, which does not name the
 	// member (one who erases their own data is recorded as
@@ -11355,7 +11379,11 @@ func (c *ClientWithResponses) GetLoggingLivezWithResponse(ctx context.Context, r
 // Makes `A deleted user` the actor of the guild's audit-log entries
 // the member made; the entries stay. Messages the logging module
 // already posted to Discord cannot be erased from here: delete them in
-// Discord.
+// Discord. A message naming the member that is being posted when the
+// erasure arrives is waited for (at most the post's 5 s and a second)
+// and posted as it was; the erasure answers after it, and no message
+// posted after the answer names the member. If such a post is still in
+// flight after that wait, nothing is erased: 503 with `Retry-After`.
 // The guild keeps working and its audit log stays whole. The
 // erasure is an audit entry of its own, which does not name the
 // member (one who erases their own data is recorded as
@@ -11379,7 +11407,11 @@ func (c *ClientWithResponses) DeleteLoggingPrivacyEntriesWithBodyWithResponse(ct
 // Makes `A deleted user` the actor of the guild's audit-log entries
 // the member made; the entries stay. Messages the logging module
 // already posted to Discord cannot be erased from here: delete them in
-// Discord.
+// Discord. A message naming the member that is being posted when the
+// erasure arrives is waited for (at most the post's 5 s and a second)
+// and posted as it was; the erasure answers after it, and no message
+// posted after the answer names the member. If such a post is still in
+// flight after that wait, nothing is erased: 503 with `Retry-After`.
 // The guild keeps working and its audit log stays whole. The
 // erasure is an audit entry of its own, which does not name the
 // member (one who erases their own data is recorded as
