@@ -83,8 +83,7 @@ func (c *keyCache[V]) get(hash []byte) (V, bool) {
 			// Something committed since the entries were read, or may
 			// have: every put before now is suspect, and a lookup under
 			// way puts nothing (gen).
-			c.gen++
-			c.entries, c.weight = map[string]V{}, 0
+			c.dropEntries()
 			if ok {
 				c.lastCommit = stamp
 			}
@@ -161,6 +160,12 @@ func (c *keyCache[V]) forget(hash []byte) {
 func (c *keyCache[V]) forgetAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.dropEntries()
+}
+
+// dropEntries drops every entry, and makes a lookup under way put
+// nothing (gen); c.mu is held.
+func (c *keyCache[V]) dropEntries() {
 	c.gen++
 	c.entries, c.weight = map[string]V{}, 0
 }
