@@ -74,3 +74,22 @@ func (f dbFile) check() error {
 	}
 	return nil
 }
+
+// fail marks an error of database/sql as dbError does, then explains it
+// (explain).
+func (f dbFile) fail(err error) error { return f.explain(dbError(err)) }
+
+// explain marks a failure of the database (driver.ErrDatabase) as
+// ErrDatabaseFileGone when the path no longer leads to the database file:
+// a connection the pool opens after the file was deleted or replaced
+// cannot open it, which says nothing of why, while the connections opened
+// before still read the lost file. Any other error stays as it is.
+func (f dbFile) explain(err error) error {
+	if !errors.Is(err, driver.ErrDatabase) || errors.Is(err, driver.ErrDatabaseFileGone) {
+		return err
+	}
+	if gone := f.check(); gone != nil {
+		return fmt.Errorf("%w (%w)", gone, err)
+	}
+	return err
+}

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	sqlitedb "github.com/apikeyd/apikeyd/gen/db/sqlite"
 	"github.com/apikeyd/apikeyd/impl/store/driver"
@@ -328,18 +326,5 @@ func (q queries) RewriteLogMessage(ctx context.Context, arg driver.RewriteLogMes
 	return q.fail(q.q.RewriteLogMessage(ctx, sqlitedb.RewriteLogMessageParams(arg)))
 }
 
-// fail marks err as dbError does, and as ErrDatabaseFileGone when the
-// path no longer leads to the database file: a connection the pool opens
-// after the file was deleted or replaced finds an empty database there
-// (no such table), which says nothing of why, while the connections
-// opened before still read the lost file.
-func (q queries) fail(err error) error {
-	err = dbError(err)
-	if !errors.Is(err, driver.ErrDatabase) {
-		return err
-	}
-	if gone := q.file.check(); gone != nil {
-		return fmt.Errorf("%w (%w)", gone, err)
-	}
-	return err
-}
+// fail marks err as the database file tells it (dbFile.fail).
+func (q queries) fail(err error) error { return q.file.fail(err) }

@@ -188,18 +188,18 @@ func migrate(ctx context.Context, sqldb *sql.DB, file dbFile, schema string) err
 func inTx(ctx context.Context, sqldb *sql.DB, file dbFile, fn func(*sql.Tx) error) error {
 	tx, err := sqldb.BeginTx(ctx, nil)
 	if err != nil {
-		return dbError(err)
+		return file.fail(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return file.explain(err)
 	}
 	if err := file.check(); err != nil {
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return dbError(err)
+		return file.fail(err)
 	}
 	return file.check()
 }
