@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
@@ -71,21 +72,22 @@ type Config struct {
 type Handler struct {
 	cfg         Config
 	secure      bool
-	pages       *template.Template
+	pages       func() (*template.Template, error)
 	crossOrigin *http.CrossOriginProtection
 	mux         *http.ServeMux
 }
 
 // New builds the dashboard.
 func New(cfg Config) (*Handler, error) {
-	pages, err := template.ParseFS(embedded, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
 	h := &Handler{
-		cfg:         cfg,
-		secure:      cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https",
-		pages:       pages,
+		cfg:    cfg,
+		secure: cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https",
+		// Parsed at the first page, not at start: a server whose dashboard
+		// is off or never opened runs none of html/template's parser and
+		// keeps no parsed trees (issue #15, idle memory).
+		pages: sync.OnceValues(func() (*template.Template, error) {
+			return template.ParseFS(embedded, "templates/*.html")
+		}),
 		crossOrigin: http.NewCrossOriginProtection(),
 		mux:         http.NewServeMux(),
 	}
@@ -145,9 +147,15 @@ type page struct {
 }
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
+	pages, err := h.pages()
+	if err != nil {
+		h.cfg.Log.Error("parse dashboard pages", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := h.pages.ExecuteTemplate(w, name, p); err != nil {
+	if err := pages.ExecuteTemplate(w, name, p); err != nil {
 		h.cfg.Log.Error("render dashboard page", "page", name, "err", err)
 	}
 }

@@ -60,7 +60,7 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-var page = template.Must(template.New("page").Parse(`<!doctype html>
+const pageText = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -86,14 +86,18 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <script src="docs/assets/docs.js"></script>
 </body>
 </html>
-`))
+`
 
 // Handler serves /docs and /docs/assets/. Mount it at both "/docs" and
 // "/docs/"; methods other than GET and HEAD get 405.
 func Handler() http.Handler {
 	assets := loadAssets()
+	// The page is parsed at its first request, not at start: a server whose
+	// docs are never read runs none of html/template's parser and keeps no
+	// parsed tree (issue #15, idle memory).
+	page := sync.OnceValues(func() (*template.Template, error) { return template.New("page").Parse(pageText) })
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /docs", servePage)
+	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) { servePage(w, r, page) })
 	// A trailing slash would make the page's relative URLs point elsewhere.
 	mux.Handle("GET /docs/{$}", http.RedirectHandler("../docs", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /docs/assets/{file}", func(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +111,7 @@ func Handler() http.Handler {
 	return mux
 }
 
-func servePage(w http.ResponseWriter, r *http.Request) {
+func servePage(w http.ResponseWriter, r *http.Request, page func() (*template.Template, error)) {
 	doc, ok := documents[0], true
 	if key := r.URL.Query().Get("doc"); key != "" {
 		doc, ok = lookup(key)
@@ -126,11 +130,15 @@ func servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	nonce := newNonce()
 	var body bytes.Buffer
-	if err := page.Execute(&body, struct {
-		Doc   document
-		Docs  []document
-		Nonce string
-	}{doc, documents, nonce}); err != nil {
+	tmpl, err := page()
+	if err == nil {
+		err = tmpl.Execute(&body, struct {
+			Doc   document
+			Docs  []document
+			Nonce string
+		}{doc, documents, nonce})
+	}
+	if err != nil {
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
