@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/gcpace"
 )
 
 //go:generate go tool -modfile=tools/go.mod oapi-codegen -config tools/oapi-codegen/apikeys.yaml -o gen/apikeys/apikeys.gen.go openapi/apikeys.yaml
@@ -43,7 +44,17 @@ func main() {
 	// The background scavenger would return the pages the start's garbage
 	// held only gradually; an idle server should not keep them. Here, not in
 	// app.New: tests start many servers side by side in one process.
-	listening := func() { time.AfterFunc(settleDelay, debug.FreeOSMemory) }
+	//
+	// Serving, the collector keeps gcpace's floor of allocation between
+	// collections (see impl/gcpace), unless the operator set GOGC: then
+	// Go's own pace is theirs to choose. Not during start-up, whose
+	// garbage is handed back just after.
+	listening := func() {
+		time.AfterFunc(settleDelay, debug.FreeOSMemory)
+		if os.Getenv("GOGC") == "" {
+			gcpace.Start(gcpace.DefaultFloor)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(app.Main(ctx, app.Env{
