@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
@@ -37,6 +38,25 @@ type Observer struct {
 	// statusLabels are the status codes 100 to 599 as the requests
 	// counter's label, made once instead of by strconv on every answer.
 	statusLabels [500]string
+
+	// series holds each operation and status's series once found: a Vec
+	// finds one by hashing its label values under a lock on every call.
+	// Operations are the documents' (and "unmatched"), statuses 100 to
+	// 599, so it stays small.
+	seriesMu sync.RWMutex
+	series   map[seriesKey]series
+}
+
+type seriesKey struct {
+	operation string
+	status    int
+}
+
+// series are the requests counter and latency histogram a request with
+// an operation and status counts in.
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // New registers apikeyd's metrics, and Go's and the process's; with
@@ -45,6 +65,7 @@ func New(log *slog.Logger, accessLog bool) *Observer {
 	o := &Observer{
 		log:       log,
 		accessLog: accessLog,
+		series:    make(map[seriesKey]series),
 		registry:  prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "apikeyd_http_requests_total",
@@ -166,16 +187,48 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 		w.Header()[RequestIDHeader] = req.idHeader[:]
 		next.ServeHTTP(sw, r.WithContext(&req.ctx))
 		elapsed := time.Since(start)
-		o.requests.WithLabelValues(in.operation, o.statusLabel(sw.status)).Inc()
-		o.latency.WithLabelValues(in.operation).Observe(elapsed.Seconds())
+		m := o.seriesOf(in.operation, sw.status)
+		m.requests.Inc()
+		m.latency.Observe(elapsed.Seconds())
 		if !o.accessLog {
 			return
 		}
-		// The query is left out: it is the caller's, and may be long.
-		o.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", in.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("operation", in.operation), slog.Int("status", sw.status), slog.Duration("duration", elapsed))
+		o.logRequest(r, in, sw.status, start.Add(elapsed), elapsed)
 	})
+}
+
+// logRequest writes a request's access log line. The record goes to the
+// handler as Logger.LogAttrs would send it, but without the caller's
+// program counter (no handler here is asked for sources, and finding it
+// walks the stack on every request) and with the time the middleware
+// already read.
+func (o *Observer) logRequest(r *http.Request, in *info, status int, now time.Time, elapsed time.Duration) {
+	h := o.log.Handler()
+	if !h.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
+	// The query is left out: it is the caller's, and may be long.
+	rec.AddAttrs(slog.String("request_id", in.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("operation", in.operation), slog.Int("status", status), slog.Duration("duration", elapsed))
+	_ = h.Handle(r.Context(), rec) // as Logger.LogAttrs does: a handler reports its own failures
+}
+
+// seriesOf finds the series of an operation and status, the first time
+// from the Vecs.
+func (o *Observer) seriesOf(operation string, status int) series {
+	k := seriesKey{operation, status}
+	o.seriesMu.RLock()
+	m, ok := o.series[k]
+	o.seriesMu.RUnlock()
+	if ok {
+		return m
+	}
+	m = series{requests: o.requests.WithLabelValues(operation, o.statusLabel(status)), latency: o.latency.WithLabelValues(operation)}
+	o.seriesMu.Lock()
+	o.series[k] = m
+	o.seriesMu.Unlock()
+	return m
 }
 
 // statusLabel is a status code as the requests counter's label.
