@@ -85,12 +85,17 @@ func TestChunkedBodyOverTheLimit(t *testing.T) {
 	}
 }
 
-// TestUnreadableBodiesAreTheClients: a body that breaks off (here an
-// invalid chunk) is a 400 in each family's shape, whoever sends it, and
-// not a 500 from whichever check read it first.
+// TestUnreadableBodiesAreTheClients: a body that breaks off (an invalid
+// chunk, or fewer bytes than its Content-Length before the client stops
+// sending) is a 400 in each family's shape, whoever sends it, and not a
+// 500 from whichever check read it first.
 func TestUnreadableBodiesAreTheClients(t *testing.T) {
 	w := newWorld(t)
 	addr := strings.TrimPrefix(w.URL, "http://")
+	breaks := map[string]string{
+		"an invalid chunk":     "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n\r\n",
+		"a body cut off short": "Content-Length: 100\r\nConnection: close\r\n\r\n{\"guild_id\": ",
+	}
 	for _, c := range []struct{ request, wantType string }{
 		{"GET /apiKeys/getKeys HTTP/1.1\r\nHost: x\r\nAuthorization: " + apptest.SystemKey + "\r\n", "application/json"},
 		{"GET /apiKeys/getKeys HTTP/1.1\r\nHost: x\r\n", "application/json"},
@@ -98,20 +103,23 @@ func TestUnreadableBodiesAreTheClients(t *testing.T) {
 		{"PUT /v1/settings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " + adminToken + "\r\n", "application/problem+json"},
 		{"PUT /v1/settings HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n", "application/problem+json"},
 	} {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprint(conn, c.request+"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n\r\n")
-		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		conn.Close()
-		line, _, _ := strings.Cut(c.request, "\r\n")
-		if res.StatusCode != 400 || res.Header.Get("Content-Type") != c.wantType {
-			t.Errorf("%s: %d %s %s, want 400 %s", line, res.StatusCode, res.Header.Get("Content-Type"), body, c.wantType)
+		for how, rest := range breaks {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprint(conn, c.request+rest)
+			conn.(*net.TCPConn).CloseWrite() // nothing more comes: the body ends short
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			conn.Close()
+			line, _, _ := strings.Cut(c.request, "\r\n")
+			if res.StatusCode != 400 || res.Header.Get("Content-Type") != c.wantType {
+				t.Errorf("%s, %s: %d %s %s, want 400 %s", line, how, res.StatusCode, res.Header.Get("Content-Type"), body, c.wantType)
+			}
 		}
 	}
 }

@@ -36,7 +36,7 @@ func readWithinLimits(w http.ResponseWriter, r *http.Request) ([]byte, *apierr.E
 	// failure of whichever check reads it first.
 	// Not closed: a body refused as too large is drained, from the
 	// request's own reader, before the answer.
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	data, err := readBody(w, r)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -44,12 +44,50 @@ func readWithinLimits(w http.ResponseWriter, r *http.Request) ([]byte, *apierr.E
 	case err != nil:
 		return nil, &apierr.Error{Code: apierr.Invalid, Message: "body: could not be read", Fields: map[string]string{"body": "could not be read"}, Cause: err}
 	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	if len(data) == 0 {
-		r.Body = http.NoBody
-	}
+	replay(r, data)
 	return data, nil
 }
+
+// readBody reads a request's body whole. One of a stated length, which
+// readWithinLimits has bounded, is read into a buffer of that length, where
+// net/http ends it; only one of unknown length (chunked, or 0 beside a body,
+// as a client's request may say) needs a MaxBytesReader, and io.ReadAll's
+// growing buffer.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 {
+		data := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+}
+
+// replay gives a request a body that reads data again, and a GetBody that
+// gives another such body: openapi3filter reads the body whole and then
+// takes the request's next body from GetBody, where it would otherwise
+// build its own reader around another copy.
+func replay(r *http.Request, data []byte) {
+	if len(data) == 0 {
+		r.Body = http.NoBody
+		return
+	}
+	r.Body = newReplayed(data)
+	r.GetBody = func() (io.ReadCloser, error) { return newReplayed(data), nil }
+}
+
+// replayed is a body read whole, read again: a bytes.Reader and a Close
+// in one allocation.
+type replayed struct{ bytes.Reader }
+
+func newReplayed(data []byte) *replayed {
+	b := &replayed{}
+	b.Reset(data)
+	return b
+}
+
+func (*replayed) Close() error { return nil }
 
 // headerBytes is the size of a request's headers as sent on the wire.
 func headerBytes(h http.Header) int {
