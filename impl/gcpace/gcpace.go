@@ -1,15 +1,16 @@
 // Package gcpace paces Go's garbage collector for a server whose live heap
 // is small and whose requests allocate.
 //
-// Go's default (GOGC=100) starts a collection once the heap has grown by as
-// much as was live after the last one, and no sooner than at 4 MB. A serving
-// apikeyd keeps about 1 MB live, so it collects after every 3 MB its requests
-// allocate: at tens of thousands of requests a second, a collection every
-// few milliseconds, and most of a request's cost in marking, assists and
-// write barriers (BENCHMARKS.md). A Pacer keeps at least a floor of
-// allocation between two collections, and Go's default pace above it: the
-// heap may then grow by the floor while the live heap is smaller than the
-// floor, and by the live heap once it is larger.
+// Go's default (GOGC=100) sets the next collection's goal at the live heap
+// plus as much again (and the stacks and globals it scans), and no lower
+// than 4 MB. A serving apikeyd keeps about 1 MB live, so its heap is
+// collected whenever its requests have allocated 3 MB: at tens of
+// thousands of requests a second, a collection every few milliseconds,
+// each with its marking, assists, write barriers and sweeping
+// (BENCHMARKS.md, "the collector paced by the live heap"). A Pacer lets the
+// heap grow by a floor past the live heap before the next collection while
+// the live heap is smaller than the floor, and by the live heap (Go's own
+// pace) once it is larger.
 package gcpace
 
 import (
@@ -19,28 +20,31 @@ import (
 	"sync"
 )
 
-// DefaultFloor is the allocation a serving apikeyd may make between two
-// collections: it bounds what the heap grows to under load (about the
-// floor plus the live heap) and sets how often a small heap is collected.
+// DefaultFloor is how far a serving apikeyd's heap may grow past its live
+// heap before a collection: what the heap grows to under load, and how
+// often a small heap is collected.
 const DefaultFloor = 16 << 20
 
 // defaultPercent is Go's own GOGC, the pace once the live heap is larger
 // than the floor.
 const defaultPercent = 100
 
-// heapMinimum is the runtime's least heap goal at GOGC=100; it scales with
-// GOGC (runtime/mgcpacer.go: 4 MB × GOGC/100).
-const heapMinimum = 4 << 20
+// Heap is what the last collection found: the live heap, and the stacks
+// and globals it scanned, which the runtime's goal counts beside it.
+type Heap struct {
+	Live, Stacks, Globals uint64
+}
 
-// Percent is the GOGC whose next collection comes once the heap has grown
-// by max(floor, live) past the live bytes the last one found. The goal is
-// the larger of the runtime's minimum (heapMinimum × GOGC/100) and live ×
-// (1 + GOGC/100), so the pace is the smaller of the two that reach it.
-func Percent(live, floor uint64) int {
-	grow := max(floor, live)
-	p := (live + grow) * 100 / heapMinimum
-	if live > 0 {
-		p = min(p, grow*100/live)
+// Percent is the GOGC whose next goal is the live heap plus max(floor,
+// live). The runtime's goal is the larger of its minimum, heapMinimum ×
+// GOGC/100, and live + (live + stacks + globals) × GOGC/100
+// (runtime/mgcpacer.go), so the pace is the smaller of the two that reach
+// it, and never below Go's default.
+func Percent(h Heap, floor uint64) int {
+	grow := max(floor, h.Live)
+	p := (h.Live + grow) * 100 / heapMinimum
+	if scanned := h.Live + h.Stacks + h.Globals; scanned > 0 {
+		p = min(p, grow*100/scanned)
 	}
 	return max(int(p), defaultPercent)
 }
@@ -60,7 +64,9 @@ type Pacer struct {
 // Start paces the collector from now until Stop; the pace follows each
 // collection (the first, when it comes, sets it from its live heap).
 func Start(floor uint64) *Pacer {
-	p := &Pacer{floor: floor, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	p := &Pacer{floor: floor, sample: []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
+	}}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.previous = debug.SetGCPercent(p.percentLocked())
@@ -97,9 +103,10 @@ func (p *Pacer) after() {
 	p.arm()
 }
 
-// percentLocked is the pace for the live heap the last collection found
+// percentLocked is the pace for the heap the last collection found
 // (before the first, none: the floor alone).
 func (p *Pacer) percentLocked() int {
 	metrics.Read(p.sample)
-	return Percent(p.sample[0].Value.Uint64(), p.floor)
+	h := Heap{Live: p.sample[0].Value.Uint64(), Stacks: p.sample[1].Value.Uint64(), Globals: p.sample[2].Value.Uint64()}
+	return Percent(h, p.floor)
 }

@@ -4,43 +4,64 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"testing"
 	"time"
 )
 
 func TestPercent(t *testing.T) {
 	const mb = 1 << 20
+	if heapMinimum != 4*mb {
+		t.Skip("the table is of the default 4 MB heap minimum")
+	}
 	for _, c := range []struct {
-		live, floor uint64
-		want        int
+		h     Heap
+		floor uint64
+		want  int
 	}{
-		{0, 16 * mb, 400},       // before any collection: the runtime's minimum, scaled to the floor
-		{1 * mb, 16 * mb, 425},  // a serving apikeyd: the goal is 17 MB, as the minimum heap sets it
-		{10 * mb, 16 * mb, 160}, // the live heap sets the goal: 10 + 16 MB
-		{16 * mb, 16 * mb, 100}, // from the floor on, Go's default
-		{64 * mb, 16 * mb, 100},
-		{1 * mb, 0, 100}, // no floor: Go's default
+		{Heap{}, 16 * mb, 400},                             // before any collection: the runtime's minimum, scaled to the floor
+		{Heap{Live: 1 * mb}, 16 * mb, 425},                 // a serving apikeyd: the goal is 17 MB, as the minimum heap sets it
+		{Heap{Live: 10 * mb}, 16 * mb, 160},                // the live heap sets the goal: 10 + 16 MB
+		{Heap{Live: 8 * mb, Stacks: 2 * mb}, 16 * mb, 160}, // stacks count beside the live heap: 8 + 16 MB
+		{Heap{Live: 16 * mb}, 16 * mb, 100},                // from the floor on, Go's default
+		{Heap{Live: 64 * mb, Stacks: 8 * mb}, 16 * mb, 100},
+		{Heap{Live: 1 * mb}, 0, 100}, // no floor: Go's default
 	} {
-		if got := Percent(c.live, c.floor); got != c.want {
-			t.Errorf("Percent(%d MB, %d MB) = %d, want %d", c.live/mb, c.floor/mb, got, c.want)
+		if got := Percent(c.h, c.floor); got != c.want {
+			t.Errorf("Percent(%+v, %d MB) = %d, want %d", c.h, c.floor/mb, got, c.want)
 		}
 	}
 }
 
+// goal is the runtime's heap goal at a GOGC (runtime/mgcpacer.go, commit).
+func goal(h Heap, percent uint64) uint64 {
+	return max(heapMinimum*percent/100, h.Live+(h.Live+h.Stacks+h.Globals)*percent/100)
+}
+
 // TestPercentReachesTheGoal checks Percent against the runtime's own goal
-// formula: the heap may grow by max(floor, live) before the next
-// collection, never by less.
+// formula: below the floor, the heap may grow by the floor past the live
+// heap before the next collection, never by much less or more; above it,
+// Go's default.
 func TestPercentReachesTheGoal(t *testing.T) {
 	const floor = DefaultFloor
 	for live := uint64(0); live <= 64<<20; live += 256 << 10 {
-		p := uint64(Percent(live, floor))
-		goal := max(heapMinimum*p/100, live+live*p/100)
-		want := live + max(floor, live)
-		// Integer percents round down: the goal may fall short by one
-		// percent's worth of the larger term.
-		slack := max(heapMinimum, live) / 100
-		if goal > want || goal+slack < want {
-			t.Errorf("live %d kB: GOGC %d gives a goal of %d kB, want %d kB", live>>10, p, goal>>10, want>>10)
+		for _, stacks := range []uint64{0, 64 << 10, 4 << 20, 32 << 20} {
+			h := Heap{Live: live, Stacks: stacks, Globals: 200 << 10}
+			p := uint64(Percent(h, floor))
+			got := goal(h, p)
+			want := live + floor
+			if p == defaultPercent {
+				// Go's default once the live heap, or what the runtime
+				// scans beside it, is the larger: never a goal under the
+				// floor's (but for the rounding below).
+				want = max(want, goal(h, defaultPercent))
+			}
+			// Integer percents round down: the goal may fall short by one
+			// percent's worth of the larger term.
+			slack := max(heapMinimum, live+stacks+h.Globals) / 100
+			if got > want || got+slack < want {
+				t.Errorf("%+v: GOGC %d gives a goal of %d kB, want %d kB", h, p, got>>10, want>>10)
+			}
 		}
 	}
 }
@@ -64,7 +85,7 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 
 	// Let it go: the heap is small again, and the floor sets the pace.
 	held = nil
-	waitForPace(t, func(got int) bool { return got > defaultPercent && got == Percent(liveHeap(), floor) },
+	waitForPace(t, func(got int) bool { return got > defaultPercent && got == Percent(heapNow(), floor) },
 		"above the default once the heap is small")
 
 	p.Stop()
@@ -92,7 +113,7 @@ func waitForPace(t *testing.T, ok func(int) bool, what string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GOGC is %d with %d kB live; want %s", got, liveHeap()>>10, what)
+			t.Fatalf("GOGC is %d with %+v; want %s", got, heapNow(), what)
 		}
 	}
 }
@@ -103,10 +124,56 @@ func gogc() int {
 	return int(s[0].Value.Uint64())
 }
 
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+// heapNow is what the last collection found, as the Pacer reads it.
+func heapNow() Heap {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+	metrics.Read(s)
+	return Heap{Live: s[0].Value.Uint64(), Stacks: s[1].Value.Uint64(), Globals: s[2].Value.Uint64()}
+}
+
+func heapGoal() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// TestTheGoalCountsStacks runs a Pacer beside goroutines whose stacks
+// together are several times the live heap: the runtime counts scanned
+// stacks in its goal at GOGC/100 of them, and the paced goal is still the
+// live heap plus the floor, not several times the stacks.
+func TestTheGoalCountsStacks(t *testing.T) {
+	const floor = 16 << 20
+	p := Start(floor)
+	defer p.Stop()
+
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	for range 100 {
+		started.Add(1)
+		go func() { deepStack(64<<10, &started, release) }()
+	}
+	started.Wait()
+	defer close(release)
+
+	var h Heap
+	var g uint64
+	near := func(got, want uint64) bool { return got+1<<20 >= want && got <= want+1<<20 }
+	waitForPace(t, func(int) bool {
+		h, g = heapNow(), heapGoal()
+		return h.Stacks > 4<<20 && near(g, h.Live+floor)
+	}, "a goal of the live heap plus the floor, with 100 stacks of 64 kB")
+}
+
+// deepStack grows its goroutine's stack by about n bytes, then waits.
+func deepStack(n int, started *sync.WaitGroup, release <-chan struct{}) {
+	var pad [1024]byte
+	if n > len(pad) {
+		deepStack(n-len(pad), started, release)
+		runtime.KeepAlive(&pad)
+		return
+	}
+	started.Done()
+	<-release
 }
 
 // TestStopRestoresAnOperatorsGOGC: an operator's GOGC (set here as

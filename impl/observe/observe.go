@@ -41,10 +41,10 @@ type Observer struct {
 
 	// series holds each operation and status's series once found: a Vec
 	// finds one by hashing its label values under a lock on every call.
-	// Operations are the documents' (and "unmatched"), statuses 100 to
-	// 599, so it stays small.
+	// Operations are the documents' (and "unmatched"), statuses those
+	// net/http lets a handler write (100 to 999), so it stays small.
 	seriesMu sync.RWMutex
-	series   map[seriesKey]series
+	series   map[seriesKey]opSeries
 }
 
 type seriesKey struct {
@@ -52,9 +52,9 @@ type seriesKey struct {
 	status    int
 }
 
-// series are the requests counter and latency histogram a request with
+// opSeries are the requests counter and latency histogram a request with
 // an operation and status counts in.
-type series struct {
+type opSeries struct {
 	requests prometheus.Counter
 	latency  prometheus.Observer
 }
@@ -65,7 +65,7 @@ func New(log *slog.Logger, accessLog bool) *Observer {
 	o := &Observer{
 		log:       log,
 		accessLog: accessLog,
-		series:    make(map[seriesKey]series),
+		series:    make(map[seriesKey]opSeries),
 		registry:  prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "apikeyd_http_requests_total",
@@ -199,9 +199,10 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 
 // logRequest writes a request's access log line. The record goes to the
 // handler as Logger.LogAttrs would send it, but without the caller's
-// program counter (no handler here is asked for sources, and finding it
-// walks the stack on every request) and with the time the middleware
-// already read.
+// program counter, which finding walks the stack on every request: no
+// handler here is asked for sources (app's newLogger gives its handlers
+// no options; one with AddSource would print no source for this line).
+// Its time is the one the middleware read at the end of the request.
 func (o *Observer) logRequest(r *http.Request, in *info, status int, now time.Time, elapsed time.Duration) {
 	h := o.log.Handler()
 	if !h.Enabled(r.Context(), slog.LevelInfo) {
@@ -216,7 +217,7 @@ func (o *Observer) logRequest(r *http.Request, in *info, status int, now time.Ti
 
 // seriesOf finds the series of an operation and status, the first time
 // from the Vecs.
-func (o *Observer) seriesOf(operation string, status int) series {
+func (o *Observer) seriesOf(operation string, status int) opSeries {
 	k := seriesKey{operation, status}
 	o.seriesMu.RLock()
 	m, ok := o.series[k]
@@ -224,7 +225,7 @@ func (o *Observer) seriesOf(operation string, status int) series {
 	if ok {
 		return m
 	}
-	m = series{requests: o.requests.WithLabelValues(operation, o.statusLabel(status)), latency: o.latency.WithLabelValues(operation)}
+	m = opSeries{requests: o.requests.WithLabelValues(operation, o.statusLabel(status)), latency: o.latency.WithLabelValues(operation)}
 	o.seriesMu.Lock()
 	o.series[k] = m
 	o.seriesMu.Unlock()
