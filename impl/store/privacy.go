@@ -114,6 +114,7 @@ func (s *Store) LoggingEntriesOf(ctx context.Context, guild, member snowflake.ID
 func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, actor Actor, member snowflake.ID) (int64, error) {
 	var deadline time.Time
 	for {
+		attempt := s.now()
 		erased, busy, err := s.eraseLoggingEntriesOnce(ctx, guild, actor, member)
 		if err != nil {
 			return 0, fmt.Errorf("erase a member's logging entries: %w", err)
@@ -127,7 +128,11 @@ func (s *Store) EraseLoggingEntriesOf(ctx context.Context, guild snowflake.ID, a
 				return 0, fmt.Errorf("erase a member's logging entries: %w", err)
 			}
 		}
-		if !s.now().Before(deadline) {
+		// Given up only by an attempt that began once the claim had
+		// lapsed: one that began before it may have found it still held
+		// however late it ends (a busy machine), and the next finds it
+		// lapsed.
+		if !attempt.Before(deadline) {
 			return 0, fmt.Errorf("erase a member's logging entries: %w", ErrLogMessageInFlight)
 		}
 		select {
