@@ -64,9 +64,7 @@ type Pacer struct {
 // Start paces the collector from now until Stop; the pace follows each
 // collection (the first, when it comes, sets it from its live heap).
 func Start(floor uint64) *Pacer {
-	p := &Pacer{floor: floor, sample: []metrics.Sample{
-		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
-	}}
+	p := &Pacer{floor: floor, sample: heapSamples()}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.previous = debug.SetGCPercent(p.percentLocked())
@@ -107,6 +105,17 @@ func (p *Pacer) after() {
 // (before the first, none: the floor alone).
 func (p *Pacer) percentLocked() int {
 	metrics.Read(p.sample)
-	h := Heap{Live: p.sample[0].Value.Uint64(), Stacks: p.sample[1].Value.Uint64(), Globals: p.sample[2].Value.Uint64()}
-	return Percent(h, p.floor)
+	return Percent(heapOf(p.sample), p.floor)
+}
+
+// heapSamples are the runtime's metrics a Heap is read from, in heapOf's
+// order.
+func heapSamples() []metrics.Sample {
+	return []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+}
+
+// heapOf is the Heap in samples that heapSamples made and metrics.Read
+// filled.
+func heapOf(s []metrics.Sample) Heap {
+	return Heap{Live: s[0].Value.Uint64(), Stacks: s[1].Value.Uint64(), Globals: s[2].Value.Uint64()}
 }

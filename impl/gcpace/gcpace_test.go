@@ -126,9 +126,9 @@ func gogc() int {
 
 // heapNow is what the last collection found, as the Pacer reads it.
 func heapNow() Heap {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+	s := heapSamples()
 	metrics.Read(s)
-	return Heap{Live: s[0].Value.Uint64(), Stacks: s[1].Value.Uint64(), Globals: s[2].Value.Uint64()}
+	return heapOf(s)
 }
 
 func heapGoal() uint64 {
