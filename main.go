@@ -45,9 +45,9 @@ func main() {
 	// held only gradually; an idle server should not keep them. Here, not in
 	// app.New: tests start many servers side by side in one process.
 	//
-	// Serving, the collector keeps gcpace's floor of allocation between
-	// collections (see impl/gcpace), unless the operator set GOGC: then
-	// Go's own pace is theirs to choose. Not during start-up, whose
+	// Serving, the heap may grow by gcpace's floor past what is live
+	// before a collection (see impl/gcpace), unless the operator set GOGC:
+	// then Go's own pace is theirs to choose. Not during start-up, whose
 	// garbage is handed back just after.
 	listening := func() {
 		time.AfterFunc(settleDelay, debug.FreeOSMemory)
