@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/app"
+	"github.com/apikeyd/apikeyd/impl/exepages"
 	"github.com/apikeyd/apikeyd/impl/gcpace"
 )
 
@@ -35,22 +37,20 @@ var (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// settleDelay is how long after listening the garbage of start-up is
-// handed back to the system: after the first requests, off the path to
+// settleDelay is how long after listening the start's garbage and pages
+// are handed back to the system: after the first requests, off the path to
 // ready.
 const settleDelay = 100 * time.Millisecond
 
 func main() {
-	// The background scavenger would return the pages the start's garbage
-	// held only gradually; an idle server should not keep them. Here, not in
-	// app.New: tests start many servers side by side in one process.
-	//
 	// Serving, the heap may grow by gcpace's floor past what is live
 	// before a collection (see impl/gcpace), unless the operator set GOGC:
 	// then Go's own pace is theirs to choose. Not during start-up, whose
-	// garbage is handed back just after.
-	listening := func() {
-		time.AfterFunc(settleDelay, debug.FreeOSMemory)
+	// garbage is handed back just after. Here, not in app.New: tests start
+	// many servers side by side in one process, and both are
+	// process-wide.
+	listening := func(log *slog.Logger) {
+		time.AfterFunc(settleDelay, func() { settle(log) })
 		if os.Getenv("GOGC") == "" {
 			gcpace.Start(gcpace.DefaultFloor)
 		}
@@ -66,4 +66,18 @@ func main() {
 		Version:   version,
 		Listening: listening,
 	}))
+}
+
+// settle hands back what only the start needed: the pages its garbage
+// held, which the background scavenger would return only gradually, and
+// then the executable's pages it touched (see impl/exepages), after the
+// collection, whose marking touches more of them.
+func settle(log *slog.Logger) {
+	debug.FreeOSMemory()
+	r, err := exepages.Release()
+	if err != nil {
+		log.Warn("the start's pages of the executable were not released", "err", err)
+		return
+	}
+	log.Info("released the start's pages of the executable", "mappings", r.Mappings, "bytes", r.Bytes, "skipped", r.Skipped)
 }

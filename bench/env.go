@@ -114,6 +114,24 @@ func (e *env) scenarios() []scenario {
 	}
 }
 
+// rssAfterEachOnce sends one request of each scenario and one key
+// creation, and reads idle memory again 1 s later: what a server holds
+// once it has answered each kind, beside what the start left.
+func (e *env) rssAfterEachOnce(ctx context.Context) (int64, error) {
+	for _, sc := range append(e.scenarios(), createKey) {
+		status, _, body, err := e.once(ctx, sc)
+		if err != nil {
+			return 0, fmt.Errorf("%s %s once: %w", sc.method, sc.path, err)
+		}
+		if status < 200 || status > 299 {
+			return 0, fmt.Errorf("%s %s once: %d %s", sc.method, sc.path, status, body)
+		}
+	}
+	time.Sleep(time.Second)
+	rss, _, err := e.proc.RSS()
+	return rss, err
+}
+
 // createKey names a new user in each request, which wrk's one repeated
 // request cannot: the Go load generator drives it.
 var createKey = scenario{method: "POST", path: "/apiKeys/new/bench-%d-%d", auth: harness.SystemKey, writes: true}

@@ -93,6 +93,9 @@ func run(ctx context.Context, s settings) (string, error) {
 	if r.idleRSS, _, err = env.proc.RSS(); err != nil {
 		return "", err
 	}
+	if r.servedRSS, err = env.rssAfterEachOnce(ctx); err != nil {
+		return "", err
+	}
 	began := time.Now()
 	for _, sc := range env.scenarios() {
 		fmt.Fprintln(os.Stderr, sc.name)

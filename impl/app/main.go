@@ -21,8 +21,9 @@ type Env struct {
 	Schemas Schemas
 	Version string
 	// Listening, when set, is called once serve listens, before it
-	// answers: main ends its start-up settings of the runtime there.
-	Listening func()
+	// answers, with serve's logger: main ends its start-up settings of the
+	// runtime there.
+	Listening func(*slog.Logger)
 }
 
 const usage = `apikeyd: a self-hosted API-key service
@@ -107,7 +108,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	log.Info("apikeyd listening", "addr", ln.Addr().String(), "db", cfg.dbForLog(), "version", env.Version)
 	if env.Listening != nil {
-		env.Listening()
+		env.Listening(log)
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func serveUntilStopped(t *testing.T, log *syncBuffer, args ...string) (url strin
 }
 
 // serveWithHook is serveUntilStopped with env.Listening set to listening.
-func serveWithHook(t *testing.T, log *syncBuffer, listening func(), args ...string) (url string, stop func() int) {
+func serveWithHook(t *testing.T, log *syncBuffer, listening func(*slog.Logger), args ...string) (url string, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -190,7 +191,7 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 func TestListeningIsCalledOnceBeforeTheFirstAnswer(t *testing.T) {
 	var log syncBuffer
 	var calls atomic.Int32
-	url, stop := serveWithHook(t, &log, func() { calls.Add(1) })
+	url, stop := serveWithHook(t, &log, func(*slog.Logger) { calls.Add(1) })
 	getWithID(t, url+"/v1/readyz", "after-listening")
 	if n := calls.Load(); n != 1 {
 		t.Errorf("Listening called %d times by the first answer, want 1", n)
