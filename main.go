@@ -76,7 +76,7 @@ func settle(log *slog.Logger) {
 	debug.FreeOSMemory()
 	r, err := exepages.Release()
 	if err != nil {
-		log.Warn("the start's pages of the executable were not released", "err", err)
+		log.Warn("the start's pages of the executable were not all released", "err", err, "mappings", r.Mappings, "bytes", r.Bytes, "skipped", r.Skipped)
 		return
 	}
 	log.Info("released the start's pages of the executable", "mappings", r.Mappings, "bytes", r.Bytes, "skipped", r.Skipped)

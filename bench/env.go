@@ -114,7 +114,7 @@ func (e *env) scenarios() []scenario {
 	}
 }
 
-// rssAfterEachOnce sends one request of each scenario and one key
+// rssAfterEachOnce sends one request of each of e.scenarios() and a key
 // creation, and reads idle memory again 1 s later: what a server holds
 // once it has answered each kind, beside what the start left.
 func (e *env) rssAfterEachOnce(ctx context.Context) (int64, error) {

@@ -99,7 +99,7 @@ func (r report) String() string {
 	fmt.Fprintf(&b, "| start to ready (exec to the first 200 of /v1/readyz, pinned to one core, existing data directory) | %v | < 50 ms |\n", r.ready.Round(100*time.Microsecond))
 	b.WriteString(r.ciStartup.row())
 	fmt.Fprintf(&b, "| idle RSS (ready, 1 s later) | %.1f MB | < 20 MB |\n", mb(r.idleRSS))
-	fmt.Fprintf(&b, "| idle RSS after one request of each scenario above and one key creation (1 s later) | %.1f MB | |\n", mb(r.servedRSS))
+	fmt.Fprintf(&b, "| idle RSS after one request each of settings, keys by a user and authorize, and a key creation (1 s later) | %.1f MB | |\n", mb(r.servedRSS))
 	fmt.Fprintf(&b, "| peak RSS (whole run) | %.1f MB | |\n", mb(r.peakRSS))
 	fmt.Fprintf(&b, "| Discord calls for the one user token, over %v of load (cache TTL 60 s; apikeyd started %d times) | %d | at most one per TTL and start: %d |\n",
 		r.elapsed.Round(time.Second), r.starts, r.discordCalls, r.starts+int(r.elapsed/time.Minute))

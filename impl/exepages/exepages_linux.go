@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,11 +13,12 @@ import (
 
 // Release drops from the page tables the resident pages of every
 // read-only mapping of the running executable that maps only the file's
-// own pages. Nothing is lost: such a page is refilled from the page cache
-// (or the file) at its next touch, with its neighbourhood. A mapping that
-// holds private copies, as a PIE's relocated read-only data does, or text
-// a uprobe or debugger has patched, is skipped: dropping those would bring
-// back the file's bytes in their place.
+// own pages: such a page is refilled from the page cache (or the file) at
+// its next touch, with its neighbourhood. Left alone are the mappings
+// where dropping could lose something (see releasable), and those the
+// kernel refuses to drop (locked or huge-page ones). A debugger or uprobe
+// that patches the text between the read of smaps and the madvise, a few
+// microseconds once per start, would lose its patch in this process.
 func Release() (Released, error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
@@ -41,7 +43,7 @@ func releaseMappingsOf(path string) (Released, error) {
 		if m.path != path || m.writable {
 			continue
 		}
-		if m.anonymous > 0 {
+		if !m.releasable() {
 			r.Skipped++
 			continue
 		}
@@ -54,12 +56,22 @@ func releaseMappingsOf(path string) (Released, error) {
 	return r, nil
 }
 
+// releasable says whether dropping m's pages loses nothing and the kernel
+// will do it. A private copy of a page, present (Anonymous) or swapped
+// out (Swap), would come back as the file's bytes: a PIE's relocated
+// read-only data, text a debugger or uprobe patched. madvise refuses
+// locked (lo) and hugetlb (ht) mappings.
+func (m mapping) releasable() bool {
+	return m.anonymous == 0 && m.swap == 0 && !m.locked
+}
+
 // mapping is one entry of /proc/self/smaps.
 type mapping struct {
-	start, end     uintptr
-	writable       bool
-	path           string
-	rss, anonymous int64 // bytes
+	start, end           uintptr
+	writable             bool
+	locked               bool // VmFlags has lo (mlock) or ht (hugetlb)
+	path                 string
+	rss, anonymous, swap int64 // bytes
 }
 
 // parseSmaps reads the format of proc(5)'s /proc/pid/smaps: a header line
@@ -81,6 +93,10 @@ func parseSmaps(r io.Reader) ([]mapping, error) {
 				m.rss, isField = kilobytes(value)
 			case "Anonymous":
 				m.anonymous, isField = kilobytes(value)
+			case "Swap":
+				m.swap, isField = kilobytes(value)
+			case "VmFlags":
+				m.locked = slices.ContainsFunc(strings.Fields(value), func(f string) bool { return f == "lo" || f == "ht" })
 			}
 			if !isField {
 				return nil, fmt.Errorf("smaps: %q", line)
