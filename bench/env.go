@@ -123,10 +123,16 @@ func (e *env) rssAfterEachOnce(ctx context.Context) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%s %s once: %w", sc.method, sc.path, err)
 		}
-		if status < 200 || status > 299 {
+		if !is200(status) {
 			return 0, fmt.Errorf("%s %s once: %d %s", sc.method, sc.path, status, body)
 		}
 	}
+	return e.idleRSS()
+}
+
+// idleRSS is apikeyd's resident set a second from now, once the work of
+// its start or its last requests has settled.
+func (e *env) idleRSS() (int64, error) {
 	time.Sleep(time.Second)
 	rss, _, err := e.proc.RSS()
 	return rss, err

@@ -89,8 +89,7 @@ func run(ctx context.Context, s settings) (string, error) {
 		return "", err
 	}
 	r.ready = env.proc.Ready
-	time.Sleep(time.Second) // let start-up work settle before reading idle memory
-	if r.idleRSS, _, err = env.proc.RSS(); err != nil {
+	if r.idleRSS, err = env.idleRSS(); err != nil {
 		return "", err
 	}
 	if r.servedRSS, err = env.rssAfterEachOnce(ctx); err != nil {
