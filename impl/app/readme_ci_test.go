@@ -65,8 +65,10 @@ func parseRecipe(t *testing.T, text string) recipe {
 			k, v, _ := strings.Cut(kv, "=")
 			r.env[k] = v
 		}
-		if pkg, ok := strings.CutPrefix(line, "go install github.com/apikeyd/apikeyd@"); ok {
+		if pkg, ok := strings.CutPrefix(line, "CGO_ENABLED=0 go install github.com/apikeyd/apikeyd@"); ok {
 			r.version = pkg
+		} else if strings.Contains(line, "go install github.com/apikeyd/apikeyd@") {
+			t.Errorf("the recipe installs apikeyd with cgo, not static as README's Build says: %q", line)
 		}
 		if cmd, ok := strings.CutPrefix(line, "apikeyd serve "); ok {
 			r.serve = append([]string{"serve"}, strings.Fields(strings.TrimSuffix(cmd, "&"))...)
@@ -203,7 +205,7 @@ func TestTheReadmesCIJobRunsTheRecipe(t *testing.T) {
 		script.WriteString(s.Run + "\n")
 	}
 	want := []string{
-		"go install github.com/apikeyd/apikeyd@$APIKEYD_VERSION",
+		"CGO_ENABLED=0 go install github.com/apikeyd/apikeyd@$APIKEYD_VERSION",
 		"apikeyd " + strings.Join(r.serve, " ") + " > apikeyd.log 2>&1 &",
 		`"$APIKEYD_URL/v1/readyz"`,
 		"go test ./...",
