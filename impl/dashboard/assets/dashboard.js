@@ -14,9 +14,11 @@
   const byId = (id) => document.getElementById(id);
 
   class ApiError extends Error {
-    constructor(status, message) {
+    // detail is the problem's own sentence, when the API sent one.
+    constructor(status, message, detail = "") {
       super(message);
       this.status = status;
+      this.detail = detail;
     }
   }
 
@@ -47,20 +49,22 @@
     if (res.ok && json && json.success) {
       return json.data;
     }
-    throw new ApiError(res.status, explain(res, json));
+    throw new ApiError(res.status, explain(res, json), detailOf(json));
+  }
+
+  function detailOf(problem) {
+    return problem && typeof problem.detail === "string" ? problem.detail : "";
   }
 
   function explain(res, problem) {
-    const detail = problem && typeof problem.detail === "string" ? problem.detail : "";
+    const detail = detailOf(problem);
     switch (res.status) {
       case 401:
         return "Your session has ended. Log in again to go on.";
       case 403:
         return "Not allowed: " + (detail || "you cannot do this here.");
       case 422:
-        return detail.includes("maximum")
-          ? detail + " Delete a key you no longer use, then create one."
-          : "Not possible: " + (detail || "the API refused this.");
+        return "Not possible: " + (detail || "the API refused this.");
       case 429: {
         const wait = res.headers.get("Retry-After");
         return "Too many attempts. Try again" + (wait ? " in " + wait + " seconds." : " in a moment.");
@@ -322,7 +326,9 @@
         byId("copy-new-key").focus();
         audit();
       } catch (err) {
-        fail(err);
+        // The one 422 createApiKey answers (openapi/v1.yaml): the server
+        // holds its maximum of keys.
+        fail(err.status === 422 && err.detail ? new ApiError(422, err.detail + " Delete a key you no longer use, then create one.") : err);
       } finally {
         createButton.disabled = false;
       }
