@@ -2298,8 +2298,9 @@ type ClientInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key, a key of
-	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a master
+	// key, a key of `/apiKeys` or a dashboard session id, which is never
+	// sent to Discord.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2312,8 +2313,9 @@ type ClientInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key, a key of
-	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a master
+	// key, a key of `/apiKeys` or a dashboard session id, which is never
+	// sent to Discord.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2951,8 +2953,9 @@ func (c *Client) CreateApiKey(ctx context.Context, body CreateApiKeyJSONRequestB
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key, a key of
-// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a master
+// key, a key of `/apiKeys` or a dashboard session id, which is never
+// sent to Discord.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2975,8 +2978,9 @@ func (c *Client) AuthorizeWithBody(ctx context.Context, contentType string, body
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key, a key of
-// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a master
+// key, a key of `/apiKeys` or a dashboard session id, which is never
+// sent to Discord.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5333,8 +5337,9 @@ type ClientWithResponsesInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key, a key of
-	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a master
+	// key, a key of `/apiKeys` or a dashboard session id, which is never
+	// sent to Discord.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5347,8 +5352,9 @@ type ClientWithResponsesInterface interface {
 	// `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 	// `sub` the guild id). The token checked is the one in the body; no
 	// `Authorization` header is needed. A token Discord refuses, or a key
-	// apikeyd does not hold, gets 401; so does the System key, a key of
-	// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+	// apikeyd does not hold, gets 401; so does the System key, a master
+	// key, a key of `/apiKeys` or a dashboard session id, which is never
+	// sent to Discord.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10948,8 +10954,9 @@ func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, body
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key, a key of
-// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a master
+// key, a key of `/apiKeys` or a dashboard session id, which is never
+// sent to Discord.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10968,8 +10975,9 @@ func (c *ClientWithResponses) AuthorizeWithBodyWithResponse(ctx context.Context,
 // `user`, `sub` the user id) or a guild API key (`target` `api_key`,
 // `sub` the guild id). The token checked is the one in the body; no
 // `Authorization` header is needed. A token Discord refuses, or a key
-// apikeyd does not hold, gets 401; so does the System key, a key of
-// `/apiKeys` or a dashboard session id, which is never sent to Discord.
+// apikeyd does not hold, gets 401; so does the System key, a master
+// key, a key of `/apiKeys` or a dashboard session id, which is never
+// sent to Discord.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

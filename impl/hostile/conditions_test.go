@@ -108,7 +108,8 @@ func TestAFloodOfBadTokensReachesDiscordAtMostTheBurst(t *testing.T) {
 }
 
 // TestOwnSecretsNeverReachDiscord: apikeyd's own secrets (the System key,
-// user keys of /apiKeys and dashboard session ids, mistyped or not) are
+// a master key, user keys of /apiKeys and dashboard session ids, mistyped
+// or not) are
 // recognised locally and refused with 401, whether in the Authorization
 // header or as authorize's access_token: none is ever sent to Discord.
 func TestOwnSecretsNeverReachDiscord(t *testing.T) {
@@ -122,14 +123,16 @@ func TestOwnSecretsNeverReachDiscord(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrets := map[string]string{
-		"the System key":        apptest.SystemKey,
-		"a user key":            userKey,
-		"a mistyped user key":   apptest.Mistype(userKey),
-		"a cut-off user key":    userKey[:20],
-		"a session id":          sessionID,
-		"a mistyped session id": apptest.Mistype(sessionID),
+		"the System key":           apptest.SystemKey,
+		"a user key":               userKey,
+		"a mistyped user key":      apptest.Mistype(userKey),
+		"a cut-off user key":       userKey[:20],
+		"a session id":             sessionID,
+		"a mistyped session id":    apptest.Mistype(sessionID),
+		"the master key":           s.Config.MasterKey,
+		"the master key, unpadded": strings.TrimRight(s.Config.MasterKey, "="),
 	}
-	fx := &fixture{userKeys: []string{apptest.SystemKey, userKey, sessionID}}
+	fx := &fixture{userKeys: []string{apptest.SystemKey, userKey, sessionID, s.Config.MasterKey}}
 	list := "/v1/auth/api-key?guild_id=" + guild.String()
 	for name, secret := range secrets {
 		for _, c := range []struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -85,10 +86,38 @@ func newMasterKey(master []byte) (masterKey, error) {
 	if err != nil {
 		return masterKey{}, fmt.Errorf("new sealer: %w", err)
 	}
-	sum := sha256.Sum256(append([]byte("apikeyd master key fingerprint\x00"), master...))
+	sum := fingerprintOf(master)
 	k := masterKey{aead: aead, fingerprint: hex.EncodeToString(sum[:16])}
 	copy(k.id[:], sum[:keyIDSize])
 	return k, nil
+}
+
+func fingerprintOf(master []byte) [sha256.Size]byte {
+	return sha256.Sum256(append([]byte("apikeyd master key fingerprint\x00"), master...))
+}
+
+// IsMasterKey reports whether text is the text form of a master key of the
+// ring (EncodeMasterKey's, padded or not), so that a master key pasted
+// where a credential goes is refused rather than sent on. The ring keeps
+// no master key, only fingerprints: text is compared by its own, in
+// constant time.
+func (s *Sealer) IsMasterKey(text string) bool {
+	// The lengths of 32 bytes in base64, padded and not: anything else,
+	// such as every Discord token, is no master key and costs no decoding.
+	if len(text) != 44 && len(text) != 43 {
+		return false
+	}
+	master, err := DecodeMasterKey(text)
+	if err != nil {
+		return false
+	}
+	sum := fingerprintOf(master)
+	fingerprint := []byte(hex.EncodeToString(sum[:16]))
+	found := 0
+	for _, k := range s.ring {
+		found |= subtle.ConstantTimeCompare(fingerprint, []byte(k.fingerprint))
+	}
+	return found == 1
 }
 
 // ID names the key in sealed values and in messages: the first 8 hex

@@ -287,3 +287,28 @@ func TestNewRingRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestIsMasterKeyKnowsTheRingsKeysByTheirTextForm(t *testing.T) {
+	current, older, other := NewMasterKey(), NewMasterKey(), NewMasterKey()
+	ring := newRing(t, current, older)
+	padded := EncodeMasterKey(older)
+	for name, tc := range map[string]struct {
+		text string
+		want bool
+	}{
+		"the current key":           {EncodeMasterKey(current), true},
+		"an older key of the ring":  {padded, true},
+		"unpadded":                  {strings.TrimRight(padded, "="), true},
+		"a key not in the ring":     {EncodeMasterKey(other), false},
+		"one character changed":     {"A" + padded[1:], padded[0] == 'A'},
+		"a Discord token":           {"6qrZcUqja7812RVdnEKjpzOL4CvHBFG", false},
+		"44 characters, not base64": {strings.Repeat("*", 44), false},
+		"base64 of 31 bytes":        {EncodeMasterKey(current[:31]), false},
+		"the key, raw":              {string(current), false},
+		"empty":                     {"", false},
+	} {
+		if got := ring.IsMasterKey(tc.text); got != tc.want {
+			t.Errorf("%s: IsMasterKey = %v, want %v", name, got, tc.want)
+		}
+	}
+}

@@ -31,6 +31,10 @@ func (s *Store) IsSystemKey(token string) bool {
 	return found
 }
 
+// IsMasterKey reports whether token is a master key of the store's ring,
+// in its text form: a secret that must never leave apikeyd either.
+func (s *Store) IsMasterKey(token string) bool { return s.sealer.IsMasterKey(token) }
+
 // loadSystemKey reads the System key's hash, for Open.
 func (s *Store) loadSystemKey(ctx context.Context) error {
 	rows, err := s.q.ListUserKeysOfUser(ctx, SystemUser)

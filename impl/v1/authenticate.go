@@ -235,7 +235,7 @@ func (s *Server) resolve(ctx context.Context, a *ratelimit.Attempt, header strin
 	if !bearer {
 		return Principal{}, false, apierr.New(apierr.Unauthorized, "The credentials are not valid.").Because("bare_token")
 	}
-	if s.store.IsSystemKey(token) {
+	if s.store.IsSystemKey(token) || s.store.IsMasterKey(token) {
 		return Principal{}, false, notForV1()
 	}
 	id, err := s.userOf(ctx, a, token)
@@ -246,7 +246,7 @@ func (s *Server) resolve(ctx context.Context, a *ratelimit.Attempt, header strin
 }
 
 // notForV1 refuses a secret of apikeyd's that /v1 does not take: the
-// System key, a key of /apiKeys.
+// System key, a key of /apiKeys, a master key.
 func notForV1() error {
 	return apierr.New(apierr.Unauthorized, "The credentials are not valid: /v1 takes a Discord access token or a guild API key.").Because("own_secret")
 }
