@@ -201,6 +201,30 @@ func (h *tokenHooks) RoundTrip(r *http.Request) (*http.Response, error) {
 	return res, err
 }
 
+// saveOnDiscordsAnswer has another replica save saved as sess's tokens
+// as soon as Discord has answered the next token request: between that
+// answer and this replica's own save.
+func (w *world) saveOnDiscordsAnswer(t *testing.T, sess store.Session, saved store.SessionTokens) {
+	w.hooks.set(nil, func() {
+		w.hooks.set(nil, nil)
+		if ok, err := w.store.UpdateSessionTokens(context.Background(), sess.ID, sess.Tokens, saved); !ok || err != nil {
+			t.Errorf("the other replica's save: %v, %v", ok, err)
+		}
+	})
+}
+
+// wantResolvedWith resolves id and wants want's tokens.
+func wantResolvedWith(t *testing.T, m *session.Manager, id string, want store.SessionTokens) {
+	t.Helper()
+	got, err := m.Resolve(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameGrant(got.Tokens, want) {
+		t.Fatalf("resolved with %+v, want the other replica's tokens %+v", got.Tokens, want)
+	}
+}
+
 // sameGrant compares tokens as the store keeps them: the expiry to the
 // millisecond.
 func sameGrant(a, b store.SessionTokens) bool {
@@ -344,19 +368,8 @@ func TestARenewalSavedByAnotherProcessIsTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	saved := store.SessionTokens{AccessToken: theirs.AccessToken, RefreshToken: theirs.RefreshToken, Expiry: w.now.Now().Add(discordtest.TokenLifetime)}
-	w.hooks.set(nil, func() {
-		w.hooks.set(nil, nil)
-		if ok, err := w.store.UpdateSessionTokens(context.Background(), sess.ID, sess.Tokens, saved); !ok || err != nil {
-			t.Errorf("the other replica's save: %v, %v", ok, err)
-		}
-	})
-	got, err := m.Resolve(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Tokens.AccessToken != saved.AccessToken || got.Tokens.RefreshToken != saved.RefreshToken {
-		t.Fatalf("resolved with %+v, want the other replica's tokens %+v", got.Tokens, saved)
-	}
+	w.saveOnDiscordsAnswer(t, sess, saved)
+	wantResolvedWith(t, m, id, saved)
 }
 
 func TestARenewalThatLosesTheRaceTakesTheSavedOne(t *testing.T) {
@@ -373,19 +386,8 @@ func TestARenewalThatLosesTheRaceTakesTheSavedOne(t *testing.T) {
 	// theirs, and this request takes them.
 	theirs := w.signIn(t)
 	saved := store.SessionTokens{AccessToken: theirs.AccessToken, RefreshToken: theirs.RefreshToken, Expiry: w.now.Now().Add(discordtest.TokenLifetime)}
-	w.hooks.set(nil, func() {
-		w.hooks.set(nil, nil)
-		if ok, err := w.store.UpdateSessionTokens(context.Background(), sess.ID, sess.Tokens, saved); !ok || err != nil {
-			t.Errorf("the other replica's save: %v, %v", ok, err)
-		}
-	})
-	got, err := m.Resolve(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameGrant(got.Tokens, saved) {
-		t.Fatalf("resolved with %+v, want the saved tokens %+v", got.Tokens, saved)
-	}
+	w.saveOnDiscordsAnswer(t, sess, saved)
+	wantResolvedWith(t, m, id, saved)
 	if n := w.fake.Refreshes(); n != 1 {
 		t.Fatalf("%d refreshes, want 1", n)
 	}
