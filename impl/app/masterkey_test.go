@@ -118,7 +118,7 @@ func TestARotationKilledMidwayLosesNoKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	rotating, _ := keys.NewRing(append([][]byte{next}, old...))
-	st, err := apptest.OpenStore(t, cfg, rotating)
+	st, err := apptest.OpenStore(t, cfg, store.Config{Sealer: rotating})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func resealUnlocked(t *testing.T, cfg app.Config, next []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := apptest.OpenStore(t, cfg, rotating)
+	st, err := apptest.OpenStore(t, cfg, store.Config{Sealer: rotating})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func openFileStore(t *testing.T, cfg app.Config) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := apptest.OpenStore(t, cfg, sealer)
+	st, err := apptest.OpenStore(t, cfg, store.Config{Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func (i *Instance) RotateMasterKey(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := OpenStore(t, i.Config, ring)
+	st, err := OpenStore(t, i.Config, store.Config{Sealer: ring})
 	if err != nil {
 		t.Fatalf("open the store beside the server: %v", err)
 	}
@@ -143,15 +143,15 @@ func (i *Instance) RotateMasterKey(t testing.TB) {
 	i.Config.MasterKey = base64.StdEncoding.EncodeToString(next)
 }
 
-// OpenStore opens a store of its own on the database of cfg, beside any
-// server on it, sealing with sealer.
-func OpenStore(t testing.TB, cfg app.Config, sealer *keys.Sealer) (*store.Store, error) {
+// OpenStore opens a store of its own, configured by sc, on the database
+// of cfg, beside any server on it.
+func OpenStore(t testing.TB, cfg app.Config, sc store.Config) (*store.Store, error) {
 	t.Helper()
 	engine, err := app.OpenEngine(context.Background(), cfg, Schema(t))
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(context.Background(), engine, store.Config{Sealer: sealer})
+	return store.Open(context.Background(), engine, sc)
 }
 
 // migratePostgres is pgtest.Migrate: the engine's own migration at open.

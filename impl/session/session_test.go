@@ -3,12 +3,10 @@ package session_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,13 +14,13 @@ import (
 	"time"
 
 	"github.com/apikeyd/apikeyd/impl/apierr"
+	"github.com/apikeyd/apikeyd/impl/apptest"
 	"github.com/apikeyd/apikeyd/impl/discord"
 	"github.com/apikeyd/apikeyd/impl/discord/discordtest"
 	"github.com/apikeyd/apikeyd/impl/keys"
 	"github.com/apikeyd/apikeyd/impl/session"
 	"github.com/apikeyd/apikeyd/impl/snowflake"
 	"github.com/apikeyd/apikeyd/impl/store"
-	"github.com/apikeyd/apikeyd/impl/store/sqlite"
 )
 
 const (
@@ -88,23 +86,15 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+// openStore is a store of its own on a new database (PostgreSQL when the
+// tests are given one), on the test's clock.
 func openStore(t *testing.T, now func() time.Time) *store.Store {
 	t.Helper()
-	master := make([]byte, 32)
-	rand.Read(master)
-	sealer, err := keys.NewSealer(master)
+	sealer, err := keys.NewSealer(keys.NewMasterKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, err := os.ReadFile("../../schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := sqlite.Open(context.Background(), sqlite.Config{Path: ":memory:", Schema: string(schema)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), engine, store.Config{Sealer: sealer, Now: now})
+	st, err := apptest.OpenStore(t, apptest.Config(t), store.Config{Sealer: sealer, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
