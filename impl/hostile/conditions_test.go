@@ -109,9 +109,9 @@ func TestAFloodOfBadTokensReachesDiscordAtMostTheBurst(t *testing.T) {
 
 // TestOwnSecretsNeverReachDiscord: apikeyd's own secrets (the System key,
 // a master key, user keys of /apiKeys and dashboard session ids, mistyped
-// or not) are
-// recognised locally and refused with 401, whether in the Authorization
-// header or as authorize's access_token: none is ever sent to Discord.
+// or not) are recognised locally and refused with 401, whether in the
+// Authorization header or as authorize's access_token: none is ever sent
+// to Discord.
 func TestOwnSecretsNeverReachDiscord(t *testing.T) {
 	s := startService(t)
 	userKey, err := s.Server.Store().CreateUserKey(context.Background(), "alice", "")

@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -102,9 +103,9 @@ func fingerprintOf(master []byte) [sha256.Size]byte {
 // no master key, only fingerprints: text is compared by its own, in
 // constant time.
 func (s *Sealer) IsMasterKey(text string) bool {
-	// The lengths of 32 bytes in base64, padded and not: anything else,
-	// such as every Discord token, is no master key and costs no decoding.
-	if len(text) != 44 && len(text) != 43 {
+	// Only the lengths of a master key in base64, padded and not: anything
+	// else, such as every Discord token, costs no decoding.
+	if len(text) != base64.StdEncoding.EncodedLen(MasterKeySize) && len(text) != base64.RawStdEncoding.EncodedLen(MasterKeySize) {
 		return false
 	}
 	master, err := DecodeMasterKey(text)
