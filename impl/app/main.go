@@ -118,8 +118,5 @@ func serve(ctx context.Context, env Env, args []string) error {
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(observe.NewLogHandler(w, format == "json"))
 }

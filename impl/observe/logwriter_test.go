@@ -2,15 +2,10 @@ package observe_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/apikeyd/apikeyd/impl/observe"
 )
@@ -82,33 +77,5 @@ func TestLogWriterWritesThroughAfterClose(t *testing.T) {
 	fmt.Fprintln(lw, "after close")
 	if out.String() != "held\nafter close\n" {
 		t.Fatalf("after Close: %q", out.String())
-	}
-}
-
-// BenchmarkAccessLogLine is the request log's line to a file, written
-// straight (a write call each) and through a LogWriter (one a batch).
-func BenchmarkAccessLogLine(b *testing.B) {
-	for _, batched := range []bool{false, true} {
-		b.Run(map[bool]string{false: "direct", true: "batched"}[batched], func(b *testing.B) {
-			f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			var w io.Writer = f
-			if batched {
-				lw := observe.NewLogWriter(f)
-				defer lw.Close()
-				w = lw
-			}
-			log := slog.New(slog.NewTextHandler(w, nil))
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				log.LogAttrs(ctx, slog.LevelInfo, "request",
-					slog.String("request_id", "0123456789abcdef0123456789abcdef"), slog.String("method", "GET"), slog.String("path", "/v1/settings"),
-					slog.String("operation", "getSettings"), slog.Int("status", 200), slog.Duration("duration", 81*time.Microsecond))
-			}
-		})
 	}
 }

@@ -197,21 +197,28 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// logRequest writes a request's access log line. The record goes to the
-// handler as Logger.LogAttrs would send it, but without the caller's
-// program counter, which finding walks the stack on every request: no
-// handler here is asked for sources (app's newLogger gives its handlers
-// no options; one with AddSource would print no source for this line).
-// Its time is the one the middleware read at the end of the request.
+// logRequest writes a request's access line: by the LogHandler itself
+// when the logger has one, otherwise as a record sent to the handler as
+// Logger.LogAttrs would send it, but without the caller's program
+// counter, which finding walks the stack on every request: no handler
+// here is asked for sources (app's newLogger gives its handlers no
+// options; one with AddSource would print no source for this line). Its
+// time is the one the middleware read at the end of the request.
 func (o *Observer) logRequest(r *http.Request, in *info, status int, now time.Time, elapsed time.Duration) {
 	h := o.log.Handler()
 	if !h.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
-	rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 	// The query is left out: it is the caller's, and may be long.
-	rec.AddAttrs(slog.String("request_id", in.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.String("operation", in.operation), slog.Int("status", status), slog.Duration("duration", elapsed))
+	line := accessLine{requestID: in.id, method: r.Method, path: r.URL.Path, operation: in.operation, status: status, duration: elapsed}
+	if lh, ok := h.(*LogHandler); ok {
+		if done, _ := lh.writeAccess(now, line); done {
+			return // a failed write is the writer's to report, as with a handler
+		}
+	}
+	rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
+	rec.AddAttrs(slog.String("request_id", line.requestID), slog.String("method", line.method), slog.String("path", line.path),
+		slog.String("operation", line.operation), slog.Int("status", line.status), slog.Duration("duration", line.duration))
 	_ = h.Handle(r.Context(), rec) // as Logger.LogAttrs does: a handler reports its own failures
 }
 
